@@ -1,0 +1,162 @@
+"""`build_application`: the one place where the bot is wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
+from telegram.request import BaseRequest
+
+from bot.catalog import Catalog
+from bot.config import Settings
+from bot.context import AppState, BotContext, UserData
+from bot.handlers import access, balance, errors, language, order, orders, start
+from bot.handlers.start import bot_commands
+from bot.i18n import I18n
+from bot.jobs.tracker import Tracker
+from bot.panel.client import PanelClient
+from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+from bot.storage.persistence import SqlitePersistence
+from bot.storage.repositories import Store
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_UPDATES = 512
+
+BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState, Any]
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Updates of one user run in order; different users run in parallel, so a slow panel
+    answer for one user never stalls the others."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._pending: Counter[int] = Counter()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(user.id, asyncio.Lock())
+        self._pending[user.id] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._pending[user.id] -= 1
+            if not self._pending[user.id]:
+                del self._pending[user.id]
+                del self._locks[user.id]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def sandbox_panel_client(sandbox: SandboxPanel | None = None) -> PanelClient:
+    """A client talking to an in-process sandbox panel (PANEL_URL=sandbox)."""
+    sandbox = sandbox or SandboxPanel()
+    http = httpx.AsyncClient(transport=sandbox.transport())
+    return PanelClient("http://sandbox/api/v2", SANDBOX_KEY, http=http)
+
+
+def _panel_client(settings: Settings) -> PanelClient:
+    if settings.uses_sandbox:
+        return sandbox_panel_client()
+    assert settings.panel_key is not None
+    return PanelClient(settings.panel_url, settings.panel_key, timeout=settings.panel_timeout)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    panel: PanelClient | None = None,
+    request: BaseRequest | None = None,
+    clock: Callable[[], float] = time.time,
+) -> BotApplication:
+    """Build the bot. Nothing is opened here: resources open in post_init, close in
+    post_shutdown. Tests pass their own panel client and Bot API request."""
+    store = Store(str(settings.database_path), clock)
+    base_url = settings.telegram_api_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(base_url)
+        .base_file_url(base_url.removesuffix("/bot") + "/file/bot")
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=BotContext, user_data=UserData, bot_data=AppState))
+        .persistence(SqlitePersistence(store))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application: BotApplication = builder.build()
+    state = application.bot_data
+    state.clock = clock
+    state.settings = settings
+    state.i18n = I18n(settings.default_language)
+    state.store = store
+    state.panel = panel or _panel_client(settings)
+    state.catalog = Catalog(state.panel, store.services, ttl=settings.catalog_ttl, clock=clock)
+    state.tracker = Tracker(state)
+
+    access.register(application)
+    start.register(application)
+    language.register(application)
+    balance.register(application)
+    order.register(application)
+    orders.register(application)
+    state.tracker.register(application)
+    start.register_fallbacks(application)
+    errors.register(application)
+    return application
+
+
+async def _post_init(application: BotApplication) -> None:
+    state = application.bot_data
+    await state.store.open()
+    await state.catalog.load_cached()
+    await state.load_currency()
+    i18n = state.i18n
+    await application.bot.set_my_commands(bot_commands(i18n.get(i18n.default_language)))
+    for code in i18n.languages:
+        await application.bot.set_my_commands(
+            bot_commands(i18n.get(code)), language_code=code
+        )
+    log.info("bot started; panel %s", "sandbox" if state.settings.uses_sandbox else state.panel.url)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    state = application.bot_data
+    await state.catalog.aclose()
+    await state.panel.aclose()
+    await state.store.close()
+    log.info("bot stopped")

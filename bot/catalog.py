@@ -1,0 +1,181 @@
+"""The panel's service list: cached in SQLite, indexed in memory, searchable.
+
+The list is served from the cache while it is younger than the TTL; an older one is served
+as it is while a background refresh runs, and kept when the panel is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import re
+import time
+import unicodedata
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from bot.panel.client import PanelClient
+from bot.panel.errors import PanelFailure
+from bot.panel.models import Service
+from bot.storage.repositories import ServiceCacheRepo
+
+log = logging.getLogger(__name__)
+
+_SERVICES = TypeAdapter(list[Service])
+_WORD = re.compile(r"\w+")
+
+NAME_EXACT, NAME_PREFIX, CATEGORY_MATCH = 3, 2, 1
+
+
+def normalize(text: str) -> str:
+    """Case- and accent-insensitive form of a text."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(normalize(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    key: str
+    """A short stable id, safe for callback data."""
+    name: str
+    services: tuple[Service, ...]
+
+
+class _WordIndex:
+    """word -> positions of the services holding it, with prefix lookup over a sorted vocabulary."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        postings: dict[str, list[int]] = {}
+        for position, text in enumerate(texts):
+            for word in set(words(text)):
+                postings.setdefault(word, []).append(position)
+        self._postings = postings
+        self._vocabulary = sorted(postings)
+
+    def exact(self, word: str) -> list[int]:
+        return self._postings.get(word, [])
+
+    def prefixed(self, prefix: str) -> Iterable[list[int]]:
+        start = bisect.bisect_left(self._vocabulary, prefix)
+        for word in self._vocabulary[start:]:
+            if not word.startswith(prefix):
+                break
+            yield self._postings[word]
+
+
+class CatalogIndex:
+    """An immutable view of one service list."""
+
+    def __init__(self, services: list[Service], fetched_at: float) -> None:
+        self.services = services
+        self.fetched_at = fetched_at
+        self.by_id = {s.id: s for s in services}
+        grouped: dict[str, list[Service]] = {}
+        for service in services:
+            grouped.setdefault(service.category, []).append(service)
+        self.categories: list[Category] = []
+        self._by_key: dict[str, Category] = {}
+        for name, members in grouped.items():
+            key = f"{zlib.crc32(name.encode()):08x}"
+            while key in self._by_key:
+                key = f"{(int(key, 16) + 1) % 2**32:08x}"
+            category = Category(key, name, tuple(members))
+            self.categories.append(category)
+            self._by_key[key] = category
+        self._names = _WordIndex(s.name for s in services)
+        self._categories = _WordIndex(s.category for s in services)
+
+    def category(self, key: str) -> Category | None:
+        return self._by_key.get(key)
+
+    def search(self, query: str, limit: int = 100) -> tuple[list[Service], int]:
+        """Services matching every word of the query (by prefix, in name or category), best
+        first: exact words in the name, then prefixes, then category matches; ties keep the
+        panel's order. Returns at most `limit` of them and how many matched in all."""
+        terms = list(dict.fromkeys(words(query)))[:8]
+        if not terms:
+            return [], 0
+        scores: dict[int, int] | None = None
+        for term in terms:
+            term_scores: dict[int, int] = {}
+            for postings in self._categories.prefixed(term):
+                for position in postings:
+                    term_scores[position] = CATEGORY_MATCH
+            for postings in self._names.prefixed(term):
+                for position in postings:
+                    term_scores[position] = NAME_PREFIX
+            for position in self._names.exact(term):
+                term_scores[position] = NAME_EXACT
+            if scores is None:
+                scores = term_scores
+            else:
+                scores = {p: s + term_scores[p] for p, s in scores.items() if p in term_scores}
+            if not scores:
+                return [], 0
+        assert scores is not None
+        best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [self.services[position] for position, _ in best], len(scores)
+
+
+class Catalog:
+    """The cached service list of one panel."""
+
+    def __init__(
+        self,
+        panel: PanelClient,
+        cache: ServiceCacheRepo,
+        *,
+        ttl: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._panel = panel
+        self._cache = cache
+        self._ttl = ttl
+        self._clock = clock
+        self._index: CatalogIndex | None = None
+        self._refreshing: asyncio.Task[None] | None = None
+
+    async def load_cached(self) -> None:
+        """Load the list kept in the database, if any (fast start, works with the panel down)."""
+        cached = await self._cache.load()
+        if cached is not None:
+            fetched_at, payload = cached
+            self._index = CatalogIndex(_SERVICES.validate_python(payload), fetched_at)
+
+    async def get(self) -> CatalogIndex:
+        """The current index; raises `PanelFailure` only when there is none at all."""
+        if self._index is None:
+            await self.refresh()
+        elif self._clock() - self._index.fetched_at > self._ttl:
+            self._refresh_in_background()
+        assert self._index is not None
+        return self._index
+
+    def _refresh_in_background(self) -> None:
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.create_task(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        try:
+            await self.refresh()
+        except PanelFailure as exc:
+            log.warning("service list refresh failed, serving the cached one: %s", exc)
+
+    async def refresh(self) -> None:
+        services = await self._panel.services()
+        now = self._clock()
+        self._index = CatalogIndex(services, now)
+        await self._cache.save(now, services)
+        log.info("service list refreshed: %d services", len(services))
+
+    async def aclose(self) -> None:
+        if self._refreshing is not None and not self._refreshing.done():
+            self._refreshing.cancel()

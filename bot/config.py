@@ -1,0 +1,137 @@
+"""Settings, read once from the environment and `.env` into a typed object."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PANEL_URL = "https://esellr.id/api/v2"
+SANDBOX = "sandbox"
+SUPPORTED_LANGUAGES = ("en", "id")
+
+UserIds = Annotated[frozenset[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr
+    panel_url: str = DEFAULT_PANEL_URL
+    panel_key: SecretStr | None = None
+    database_path: Path = Path("data/bot.db")
+    admin_ids: UserIds = frozenset()
+    allowed_ids: UserIds = frozenset()
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    poll_interval: float = Field(default=60.0, gt=0)
+    default_language: str = "en"
+    conversation_timeout: float = Field(default=900.0, gt=0)
+    catalog_ttl: float = Field(default=1800.0, gt=0)
+    panel_timeout: float = Field(default=30.0, gt=0)
+    low_balance: Decimal | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("admin_ids", "allowed_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"{part!r} is not a number")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"unsupported language {value!r}")
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        head, _, tail = token.partition(":")
+        if not (head.isdigit() and len(tail) >= 10):
+            raise ValueError("not a bot token")
+        return SecretStr(token)
+
+    @field_validator("panel_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        value = value.strip()
+        if value != SANDBOX and not value.startswith(("http://", "https://")):
+            raise ValueError("not a URL")
+        return value
+
+    @model_validator(mode="after")
+    def _key_needed(self) -> Settings:
+        if not self.uses_sandbox and (
+            self.panel_key is None or not self.panel_key.get_secret_value().strip()
+        ):
+            raise ValueError("PANEL_KEY is required unless PANEL_URL=sandbox")
+        return self
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return self.panel_url == SANDBOX
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+    def is_allowed(self, user_id: int) -> bool:
+        return user_id in self.admin_ids or user_id in self.allowed_ids
+
+
+EXPECTED = {
+    "bot_token": "the token @BotFather gave you, like 123456789:AAE...",
+    "panel_url": "the panel's API URL, like https://esellr.id/api/v2, or the word sandbox",
+    "panel_key": "your API key from the panel's account page",
+    "database_path": "a file path, like data/bot.db",
+    "admin_ids": "comma-separated Telegram user ids (numbers), like 12345,67890",
+    "allowed_ids": "comma-separated Telegram user ids (numbers), like 12345,67890",
+    "telegram_api_url": "the Bot API base URL, like https://api.telegram.org/bot",
+    "poll_interval": "a number of seconds greater than 0, like 60",
+    "default_language": "one of: " + ", ".join(SUPPORTED_LANGUAGES),
+    "conversation_timeout": "a number of seconds greater than 0, like 900",
+    "catalog_ttl": "a number of seconds greater than 0, like 1800",
+    "panel_timeout": "a number of seconds greater than 0, like 30",
+    "low_balance": "an amount in the panel's currency, like 50000",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text or json",
+}
+
+
+def describe_errors(error: ValidationError) -> str:
+    """One short paragraph per problem: the variable and what it expects. Never a value."""
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        if not name:
+            lines.append(f"Configuration error: {item['msg'].removeprefix('Value error, ')}.")
+            continue
+        problem = "is missing" if item["type"] == "missing" else "is not valid"
+        lines.append(
+            f"Configuration error: {name.upper()} {problem}. "
+            f"Expected {EXPECTED.get(name, 'a valid value')}. "
+            "Set it in the environment or in .env (see .env.example)."
+        )
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or print what is wrong and exit with status 2."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        print(describe_errors(error), file=sys.stderr)
+        raise SystemExit(2) from None

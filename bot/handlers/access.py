@@ -1,0 +1,41 @@
+"""Access control, in one place: a handler in the first group that stops foreign updates.
+
+Admins (`ADMIN_IDS`) have full access, `ALLOWED_IDS` may use the operator's key; with no
+`ALLOWED_IDS`, only admins may. Anyone else gets a polite refusal showing their id.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+
+from bot.context import BotContext
+from bot.logs import current_update
+
+GROUP = -100
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    state = context.state
+    if user is None:
+        raise ApplicationHandlerStop
+    current_update.set((user.id, update.update_id))
+    if not state.settings.is_allowed(user.id):
+        context.use_language(state.i18n.resolve(None, user.language_code))
+        t = context.t
+        text = t._(
+            "Sorry, this bot is private. Ask its operator for access and give them your "
+            "Telegram id: <code>{id}</code>"
+        ).format(id=user.id)
+        if update.callback_query is not None:
+            await update.callback_query.answer(t._("Sorry, this bot is private."))
+        if update.effective_chat is not None and update.effective_chat.type == "private":
+            await context.bot.send_message(update.effective_chat.id, text)
+        raise ApplicationHandlerStop
+    row = await state.store.users.touch(user.id)
+    context.use_language(state.i18n.resolve(row.language, user.language_code))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, gate), group=GROUP)

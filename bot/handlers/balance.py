@@ -1,0 +1,35 @@
+"""/balance and the Balance button."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.handlers.common import show
+from bot.panel.errors import PanelError, PanelUnavailable
+from bot.ui import callback as cb
+from bot.ui.keyboards import Button, markup, menu_button
+from bot.ui.text import panel_error_text, unavailable_text
+
+
+async def balance(update: Update, context: BotContext) -> None:
+    t = context.t
+    try:
+        result = await context.state.panel.balance()
+    except PanelUnavailable:
+        retry = Button(t._("🔄 Retry"), callback_data=cb.BALANCE())
+        await show(update, context, unavailable_text(t), markup([[retry, menu_button(t)]]))
+        return
+    except PanelError as exc:
+        await show(update, context, panel_error_text(t, exc), markup([[menu_button(t)]]))
+        return
+    await context.state.note_balance(result)
+    text = t._("Balance: <b>{amount}</b>").format(amount=t.money(result.amount, result.currency))
+    refresh = Button(t._("🔄 Refresh"), callback_data=cb.BALANCE())
+    await show(update, context, text, markup([[refresh, menu_button(t)]]))
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("balance", balance))
+    application.add_handler(CallbackQueryHandler(balance, pattern=cb.BALANCE.matches))

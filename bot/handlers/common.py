@@ -1,0 +1,59 @@
+"""Helpers shared by the handlers: answering in place and the "expired" reply."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+
+from bot.context import BotContext
+from bot.ui.keyboards import main_menu
+
+log = logging.getLogger(__name__)
+
+
+async def show(
+    update: Update,
+    context: BotContext,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    new_message: bool = False,
+) -> Message | None:
+    """Answer in place: edit the message of a tapped button, else send a new message."""
+    query = update.callback_query
+    if query is not None and not new_message:
+        await query.answer()
+        try:
+            result = await query.edit_message_text(text, reply_markup=reply_markup)
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return None
+            if "message to edit not found" not in str(exc).lower() and (
+                "can't be edited" not in str(exc).lower()
+            ):
+                raise
+        else:
+            return result if isinstance(result, Message) else None
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    if query is not None and new_message:
+        await query.answer()
+    return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
+
+
+async def expired(update: Update, context: BotContext) -> None:
+    """A button this bot no longer knows (old, stale or forged): say so, offer the menu."""
+    t = context.t
+    query = update.callback_query
+    if query is not None:
+        await query.answer(t._("This menu has expired."))
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(
+            chat.id,
+            t._("This menu has expired. Here is a fresh one."),
+            reply_markup=main_menu(t),
+        )

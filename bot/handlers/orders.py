@@ -1,0 +1,555 @@
+"""After the order: /status, /orders, /refill, /refill_status, /cancel and the card buttons.
+
+Ownership: a user sees and acts only on orders placed by them through this bot; any other
+id answers exactly like an id the panel does not know. Admins may use any order id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.handlers.common import expired, show
+from bot.panel.errors import NotFound, OutcomeUnknown, PanelError, PanelFailure, PanelUnavailable
+from bot.panel.models import OrderStatus, RefillStatus
+from bot.storage.repositories import OrderRow, Outcome
+from bot.ui import callback as cb
+from bot.ui.format import escape, order_card, progress_bar, shorten
+from bot.ui.keyboards import Button, clamp_page, markup, menu_button, order_keyboard, pager
+from bot.ui.text import (
+    order_state_text,
+    outcome_unknown_text,
+    panel_error_text,
+    refill_state_text,
+    unavailable_text,
+)
+
+MAX_IDS = 1000
+MESSAGE_LIMIT = 4000
+ORDERS_PAGE = 8
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def parse_ids(text: str) -> tuple[list[int], list[str]]:
+    """Ids separated by spaces, commas or new lines; duplicates dropped. Returns the ids and
+    the tokens that are not ids."""
+    ids: dict[int, None] = {}
+    bad: list[str] = []
+    for token in _SEPARATORS.split(text):
+        if not token:
+            continue
+        digits = token.lstrip("#")
+        if digits.isascii() and digits.isdigit() and len(digits) <= 12 and int(digits) > 0:
+            ids[int(digits)] = None
+        elif token not in bad:
+            bad.append(token)
+    return list(ids), bad
+
+
+def _command_arguments(update: Update) -> str:
+    """What follows the command, whatever separates them (space or new line)."""
+    text = update.effective_message.text if update.effective_message else None
+    parts = (text or "").split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+async def _send_lines(update: Update, context: BotContext, lines: list[str]) -> None:
+    """Send lines in as few messages as fit Telegram's limit."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        if chunk and size + len(line) + 1 > MESSAGE_LIMIT:
+            await context.bot.send_message(chat.id, "\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    if chunk:
+        await context.bot.send_message(chat.id, "\n".join(chunk))
+
+
+async def _owned(context: BotContext, user_id: int, ids: list[int]) -> dict[int, OrderRow]:
+    """The stored orders among `ids` this user may see (all stored ones for an admin)."""
+    rows = await context.state.store.orders.by_panel_ids(ids)
+    if context.state.settings.is_admin(user_id):
+        return rows
+    return {i: row for i, row in rows.items() if row.user_id == user_id}
+
+
+def _allowed(
+    context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
+) -> list[int]:
+    if context.state.settings.is_admin(user_id):
+        return ids
+    return [i for i in ids if i in owned]
+
+
+async def _ids_or_usage(
+    update: Update, context: BotContext, arguments: str, usage: str
+) -> list[int] | None:
+    t = context.t
+    ids, bad = parse_ids(arguments)
+    lines = []
+    if bad:
+        shown = ", ".join(escape(shorten(b, 30)) for b in bad[:10])
+        lines.append(t._("Not an id, ignored: {tokens}").format(tokens=shown))
+    if not ids:
+        lines.append(usage)
+        await _send_lines(update, context, lines)
+        return None
+    if len(ids) > MAX_IDS:
+        lines.append(t._("Only the first {n} ids are taken.").format(n=t.number(MAX_IDS)))
+        ids = ids[:MAX_IDS]
+    if lines:
+        await _send_lines(update, context, lines)
+    return ids
+
+
+async def _panel_down(
+    update: Update, context: BotContext, exc: PanelFailure, command: str | None = None
+) -> None:
+    """The panel gave no usable answer. For a command, a Retry button runs it again."""
+    t = context.t
+    if isinstance(exc, OutcomeUnknown):
+        await show(update, context, "⚠️ " + outcome_unknown_text(t), new_message=True)
+        return
+    rows = [[menu_button(t)]]
+    if command is not None:
+        context.data.retry = command
+        rows = [[Button(t._("🔄 Retry"), callback_data=cb.RETRY()), menu_button(t)]]
+    await show(update, context, unavailable_text(t), markup(rows), new_message=True)
+
+
+# -- status -------------------------------------------------------------------------------------
+
+
+def status_line(
+    context: BotContext, order_id: int, status: OrderStatus | PanelError, order: OrderRow | None
+) -> str:
+    t = context.t
+    if isinstance(status, NotFound) or (isinstance(status, PanelError) and order is None):
+        return t._("<b>#{id}</b>: not found").format(id=order_id)
+    if isinstance(status, PanelError):
+        return t._("<b>#{id}</b>: {error}").format(
+            id=order_id, error=escape(panel_error_text(t, status))
+        )
+    parts = [f"<b>#{order_id}</b>: {escape(order_state_text(t, status.status_raw))}"]
+    if status.charge is not None:
+        parts.append(
+            t._("charge {amount}").format(
+                amount=t.money(status.charge, status.currency or (order.currency if order else ""))
+            )
+        )
+    if status.start_count is not None:
+        parts.append(t._("start {n}").format(n=t.number(status.start_count)))
+    if status.remains is not None:
+        parts.append(t._("remains {n}").format(n=t.number(status.remains)))
+    line = " · ".join(parts)
+    bar = progress_bar(order.quantity if order else None, status.remains)
+    return line + (f"\n{bar}" if bar else "")
+
+
+async def status_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+    arguments = _command_arguments(update) if arguments is None else arguments
+    user = update.effective_user
+    if user is None:
+        return
+    ids = await _ids_or_usage(
+        update,
+        context,
+        arguments,
+        context.t._(
+            "Usage: /status <order id> [<order id> ...] — ids separated by spaces or commas."
+        ),
+    )
+    if ids is None:
+        return
+    owned = await _owned(context, user.id, ids)
+    allowed = _allowed(context, user.id, ids, owned)
+    try:
+        statuses = await context.state.panel.statuses(allowed) if allowed else {}
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc, f"status {arguments}")
+        return
+    tracker = context.state.tracker
+    lines = []
+    for order_id in ids:
+        status = statuses.get(order_id, NotFound("not yours"))
+        order = owned.get(order_id)
+        if order is not None and isinstance(status, OrderStatus):
+            await tracker.record(order, status)
+        lines.append(status_line(context, order_id, status, order))
+    await _send_lines(update, context, lines)
+
+
+# -- my orders ----------------------------------------------------------------------------------
+
+
+async def orders_list(update: Update, context: BotContext) -> None:
+    args = cb.ORDERS.parse(update.callback_query.data) if update.callback_query else (1, 0)
+    user = update.effective_user
+    if args is None or user is None:
+        await expired(update, context)
+        return
+    active_only, page = bool(args[0]), int(args[1])
+    t = context.t
+    repo = context.state.store.orders
+    _, total = await repo.for_user(user.id, active_only=active_only, offset=0, limit=0)
+    page = clamp_page(page, total, ORDERS_PAGE)
+    rows, total = await repo.for_user(
+        user.id, active_only=active_only, offset=page * ORDERS_PAGE, limit=ORDERS_PAGE
+    )
+    buttons = []
+    for order in rows:
+        label = f"#{order.panel_order_id}" if order.panel_order_id else "—"
+        status = (
+            order_state_text(t, order.status)
+            if order.outcome is Outcome.PLACED
+            else (t._("unknown") if order.outcome is Outcome.UNKNOWN else t._("not placed"))
+        )
+        buttons.append(
+            [
+                Button(
+                    f"{label} · {shorten(order.service_name, 30)} · {status}",
+                    callback_data=cb.ORDER(order.id),
+                )
+            ]
+        )
+    buttons.append(pager(t, page, total, lambda p: cb.ORDERS(int(active_only), p)))
+    switch = (
+        Button(t._("Show all"), callback_data=cb.ORDERS(0, 0))
+        if active_only
+        else Button(t._("Show active only"), callback_data=cb.ORDERS(1, 0))
+    )
+    buttons.append([switch, menu_button(t)])
+    if not rows:
+        text = t._("You have no active orders.") if active_only else t._("You have no orders yet.")
+    else:
+        title = t._("<b>Your active orders</b>") if active_only else t._("<b>Your orders</b>")
+        text = title + "\n" + t.n_("{n} order", "{n} orders", total).format(n=t.number(total))
+    await show(update, context, text, markup(buttons))
+
+
+async def _card_order(update: Update, context: BotContext, button: cb.Button) -> OrderRow | None:
+    """The order a card button names, if it still exists and belongs to this user."""
+    args = button.parse(update.callback_query.data if update.callback_query else None)
+    user = update.effective_user
+    order = await context.state.store.orders.get(int(args[0])) if args else None
+    if (
+        order is None
+        or user is None
+        or not (order.user_id == user.id or context.state.settings.is_admin(user.id))
+    ):
+        await expired(update, context)
+        return None
+    return order
+
+
+async def order_card_button(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.ORDER)
+    if order is not None:
+        await show(update, context, order_card(context.t, order), order_keyboard(context.t, order))
+
+
+async def refresh(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.REFRESH)
+    if order is None:
+        return
+    t = context.t
+    if order.panel_order_id is not None:
+        try:
+            status = await context.state.panel.status(order.panel_order_id)
+        except PanelUnavailable:
+            retry = Button(t._("🔄 Retry"), callback_data=cb.REFRESH(order.id))
+            await show(update, context, unavailable_text(t), markup([[retry, menu_button(t)]]))
+            return
+        except PanelError as exc:
+            await show(update, context, escape(panel_error_text(t, exc)), order_keyboard(t, order))
+            return
+        order = await context.state.tracker.record(order, status)
+    await show(update, context, order_card(t, order), order_keyboard(t, order))
+
+
+# -- refill -------------------------------------------------------------------------------------
+
+
+def _refill_line(context: BotContext, order_id: int, result: int | PanelError) -> str:
+    t = context.t
+    if isinstance(result, NotFound):
+        return t._("<b>#{id}</b>: not found").format(id=order_id)
+    if isinstance(result, PanelError):
+        return t._("<b>#{id}</b>: {error}").format(
+            id=order_id, error=escape(panel_error_text(t, result))
+        )
+    return t._("<b>#{id}</b>: refill requested (refill id {refill})").format(
+        id=order_id, refill=result
+    )
+
+
+async def _refill(
+    context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
+) -> dict[int, int | PanelError]:
+    allowed = _allowed(context, user_id, ids, owned)
+    results: dict[int, int | PanelError] = {i: NotFound("not yours") for i in ids}
+    if allowed:
+        results.update(await context.state.panel.refills(allowed))
+    for order_id, result in results.items():
+        if isinstance(result, int):
+            owner = owned[order_id].user_id if order_id in owned else user_id
+            await context.state.store.refills.add(result, order_id, owner)
+    return results
+
+
+async def refill_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+    arguments = _command_arguments(update) if arguments is None else arguments
+    user = update.effective_user
+    if user is None:
+        return
+    ids = await _ids_or_usage(
+        update, context, arguments, context.t._("Usage: /refill <order id> [<order id> ...]")
+    )
+    if ids is None:
+        return
+    owned = await _owned(context, user.id, ids)
+    try:
+        results = await _refill(context, user.id, ids, owned)
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc, f"refill {arguments}")
+        return
+    await _send_lines(update, context, [_refill_line(context, i, r) for i, r in results.items()])
+
+
+async def refill_ask(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.REFILL_ASK)
+    if order is None or order.panel_order_id is None:
+        return
+    t = context.t
+    text = t._("Ask the panel to refill order {id}?").format(id=order.panel_order_id)
+    rows = [
+        [
+            Button(t._("Yes, refill"), callback_data=cb.REFILL(order.id)),
+            Button(t._("No"), callback_data=cb.ORDER(order.id)),
+        ]
+    ]
+    await show(update, context, text, markup(rows))
+
+
+async def refill_button(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.REFILL)
+    user = update.effective_user
+    if order is None or order.panel_order_id is None or user is None:
+        return
+    t = context.t
+    back = markup(
+        [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]
+    )
+    active = [
+        r
+        for r in await context.state.store.refills.active()
+        if r.panel_order_id == order.panel_order_id
+    ]
+    if active:
+        text = t._("A refill of this order is already under way (refill id {refill}).").format(
+            refill=active[0].panel_refill_id
+        )
+        await show(update, context, text, back)
+        return
+    try:
+        results = await _refill(
+            context, user.id, [order.panel_order_id], {order.panel_order_id: order}
+        )
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc)
+        return
+    await show(
+        update,
+        context,
+        _refill_line(context, order.panel_order_id, results[order.panel_order_id]),
+        back,
+    )
+
+
+async def refill_status_command(
+    update: Update, context: BotContext, arguments: str | None = None
+) -> None:
+    arguments = _command_arguments(update) if arguments is None else arguments
+    user = update.effective_user
+    if user is None:
+        return
+    t = context.t
+    ids = await _ids_or_usage(
+        update, context, arguments, t._("Usage: /refill_status <refill id> [<refill id> ...]")
+    )
+    if ids is None:
+        return
+    known = await context.state.store.refills.get_many(ids)
+    is_admin = context.state.settings.is_admin(user.id)
+    allowed = [i for i in ids if is_admin or (i in known and known[i].user_id == user.id)]
+    try:
+        results = await context.state.panel.refill_statuses(allowed) if allowed else {}
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc, f"refill_status {arguments}")
+        return
+    lines = []
+    for refill_id in ids:
+        result: RefillStatus | PanelError = results.get(refill_id, NotFound("not yours"))
+        if isinstance(result, RefillStatus):
+            if refill_id in known:
+                await context.state.store.refills.save_status(refill_id, result.status_raw)
+            lines.append(
+                t._("Refill <b>{id}</b>: {status}").format(
+                    id=refill_id, status=escape(refill_state_text(t, result.status_raw))
+                )
+            )
+        elif isinstance(result, NotFound):
+            lines.append(t._("Refill <b>{id}</b>: not found").format(id=refill_id))
+        else:
+            lines.append(
+                t._("Refill <b>{id}</b>: {error}").format(
+                    id=refill_id, error=escape(panel_error_text(t, result))
+                )
+            )
+    await _send_lines(update, context, lines)
+
+
+# -- cancel -------------------------------------------------------------------------------------
+
+
+def _cancel_line(context: BotContext, order_id: int, result: PanelError | None) -> str:
+    t = context.t
+    if result is None:
+        return t._("<b>#{id}</b>: cancellation requested").format(id=order_id)
+    if isinstance(result, NotFound):
+        return t._("<b>#{id}</b>: not found").format(id=order_id)
+    return t._("<b>#{id}</b>: {error}").format(
+        id=order_id, error=escape(panel_error_text(t, result))
+    )
+
+
+async def _cancel(
+    context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
+) -> dict[int, PanelError | None]:
+    allowed = _allowed(context, user_id, ids, owned)
+    results: dict[int, PanelError | None] = {i: NotFound("not yours") for i in ids}
+    if allowed:
+        results.update(await context.state.panel.cancel(allowed))
+    return results
+
+
+async def cancel_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+    arguments = _command_arguments(update) if arguments is None else arguments
+    user = update.effective_user
+    if user is None:
+        return
+    ids = await _ids_or_usage(
+        update, context, arguments, context.t._("Usage: /cancel <order id> [<order id> ...]")
+    )
+    if ids is None:
+        return
+    owned = await _owned(context, user.id, ids)
+    try:
+        results = await _cancel(context, user.id, ids, owned)
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc, f"cancel {arguments}")
+        return
+    await _send_lines(update, context, [_cancel_line(context, i, r) for i, r in results.items()])
+
+
+async def cancel_ask(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.CANCEL_ASK)
+    if order is None or order.panel_order_id is None:
+        return
+    t = context.t
+    text = t._("Cancel order {id}? The panel refunds what was not delivered.").format(
+        id=order.panel_order_id
+    )
+    rows = [
+        [
+            Button(t._("Yes, cancel it"), callback_data=cb.CANCEL(order.id)),
+            Button(t._("No"), callback_data=cb.ORDER(order.id)),
+        ]
+    ]
+    await show(update, context, text, markup(rows))
+
+
+async def cancel_button(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.CANCEL)
+    user = update.effective_user
+    if order is None or order.panel_order_id is None or user is None:
+        return
+    t = context.t
+    try:
+        results = await _cancel(
+            context, user.id, [order.panel_order_id], {order.panel_order_id: order}
+        )
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc)
+        return
+    back = markup(
+        [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]
+    )
+    await show(
+        update,
+        context,
+        _cancel_line(context, order.panel_order_id, results[order.panel_order_id]),
+        back,
+    )
+
+
+RETRYABLE: dict[str, Callable[[Update, BotContext, str], Awaitable[None]]] = {
+    "status": status_command,
+    "refill": refill_command,
+    "refill_status": refill_status_command,
+    "cancel": cancel_command,
+}
+
+
+async def retry(update: Update, context: BotContext) -> None:
+    """Run again the command the panel could not answer."""
+    name, _, arguments = (context.data.retry or "").partition(" ")
+    context.data.retry = None
+    if name not in RETRYABLE:
+        await expired(update, context)
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await RETRYABLE[name](update, context, arguments)
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("status", status_command))
+    application.add_handler(CommandHandler("orders", orders_list))
+    application.add_handler(CommandHandler("refill", refill_command))
+    application.add_handler(CommandHandler("refill_status", refill_status_command))
+    application.add_handler(CommandHandler("cancel", cancel_command, has_args=True))
+    application.add_handler(CommandHandler("cancel", cancel_usage, has_args=False))
+    for button, handler in (
+        (cb.ORDERS, orders_list),
+        (cb.ORDER, order_card_button),
+        (cb.REFRESH, refresh),
+        (cb.REFILL_ASK, refill_ask),
+        (cb.REFILL, refill_button),
+        (cb.CANCEL_ASK, cancel_ask),
+        (cb.CANCEL, cancel_button),
+        (cb.RETRY, retry),
+    ):
+        application.add_handler(CallbackQueryHandler(handler, pattern=button.matches))
+
+
+async def cancel_usage(update: Update, context: BotContext) -> None:
+    """/cancel with no ids outside an order in progress."""
+    await _send_lines(
+        update,
+        context,
+        [
+            context.t._(
+                "Usage: /cancel <order id> [<order id> ...]. Nothing is in progress to cancel."
+            )
+        ],
+    )

@@ -1,0 +1,88 @@
+"""/start, /help, the main menu, the command menu, and a hint for stray text."""
+
+from __future__ import annotations
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.handlers.common import expired, show
+from bot.i18n import N_, Translator
+from bot.ui import callback as cb
+from bot.ui.keyboards import main_menu
+
+COMMANDS = (
+    ("order", N_("Place a new order")),
+    ("orders", N_("My orders")),
+    ("status", N_("Status of orders by id")),
+    ("refill", N_("Ask for a refill of orders")),
+    ("refill_status", N_("Status of refills")),
+    ("cancel", N_("Cancel orders, or the current step")),
+    ("balance", N_("Panel balance")),
+    ("notifications", N_("Order notifications on or off")),
+    ("language", N_("Change the language")),
+    ("help", N_("How to use this bot")),
+)
+
+
+def bot_commands(t: Translator) -> list[BotCommand]:
+    return [BotCommand(name, t._(description)) for name, description in COMMANDS]
+
+
+async def set_chat_commands(context: BotContext, chat_id: int) -> None:
+    """The command menu of one chat, in the language its user chose."""
+    await context.bot.set_my_commands(bot_commands(context.t), scope=BotCommandScopeChat(chat_id))
+
+
+def welcome(t: Translator) -> str:
+    return t._(
+        "<b>Welcome!</b>\nOrder the panel's services, follow your orders and check the "
+        "balance, right here. Choose an action:"
+    )
+
+
+def help_text(t: Translator) -> str:
+    lines = [t._("<b>How to use this bot</b>"), ""]
+    lines += [f"/{name} — {t._(description)}" for name, description in COMMANDS]
+    lines += [
+        "",
+        t._("Ids can be separated by spaces, commas or new lines, e.g. /status 123 456."),
+        t._("You are told here when one of your orders changes."),
+    ]
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    await show(update, context, welcome(context.t), main_menu(context.t))
+
+
+async def menu(update: Update, context: BotContext) -> None:
+    await show(update, context, welcome(context.t), main_menu(context.t))
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    await show(update, context, help_text(context.t), main_menu(context.t))
+
+
+async def stray_text(update: Update, context: BotContext) -> None:
+    t = context.t
+    await show(
+        update,
+        context,
+        t._("I did not understand that. Use the menu below, or /help for the commands."),
+        main_menu(t),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CommandHandler("help", help_command))
+    application.add_handler(CallbackQueryHandler(menu, pattern=cb.MENU.matches))
+    application.add_handler(CallbackQueryHandler(help_command, pattern=cb.HELP.matches))
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Registered last in the default group, so they run only when no feature handled the
+    update: stray text, unknown commands and buttons nobody knows."""
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE, stray_text))
+    application.add_handler(CallbackQueryHandler(expired))

@@ -1,0 +1,67 @@
+"""Logging: human-readable or one JSON object per line, secrets redacted, and every line
+written while handling an update tagged with the user id and the update id."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+current_update: ContextVar[tuple[int | None, int | None]] = ContextVar(
+    "current_update", default=(None, None)
+)
+"""(user id, update id) of the update being handled in this task."""
+
+REDACTED = "**********"
+
+
+class _UpdateTags(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.user_id, record.update_id = current_update.get()
+        return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as text or JSON, then removes every secret from the result."""
+
+    def __init__(self, secrets: Iterable[str], json_lines: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s%(tags)s")
+        self._secrets = [s for s in secrets if s]
+        self._json = json_lines
+
+    def format(self, record: logging.LogRecord) -> str:
+        user_id = getattr(record, "user_id", None)
+        update_id = getattr(record, "update_id", None)
+        if self._json:
+            entry: dict[str, object] = {
+                "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+            if user_id is not None:
+                entry["user_id"] = user_id
+                entry["update_id"] = update_id
+            if record.exc_info:
+                entry["exception"] = self.formatException(record.exc_info)
+            text = json.dumps(entry, ensure_ascii=False)
+        else:
+            record.tags = f" [user {user_id} update {update_id}]" if user_id is not None else ""
+            text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+def setup_logging(level: str, json_lines: bool, secrets: Iterable[str]) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(secrets, json_lines))
+    handler.addFilter(_UpdateTags())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

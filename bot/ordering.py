@@ -1,0 +1,148 @@
+"""Placing an order exactly once, without Telegram.
+
+The intent is stored (keyed by the draft's random key) before the panel is called, and the
+outcome after. A second submission of the same draft finds the stored row and sends
+nothing: double taps, repeated callbacks and restarts cannot place a second order.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from bot.panel.client import OrderRequest, PanelClient
+from bot.panel.errors import OutcomeUnknown, PanelError, PanelUnavailable
+from bot.panel.models import Service
+from bot.panel.ordertypes import (
+    Issue,
+    OrderType,
+    check_order,
+    fields_to_ask,
+    order_type_of,
+    price,
+    quantity,
+)
+from bot.storage.repositories import OrderRow, Outcome, Store
+
+log = logging.getLogger(__name__)
+
+DRIP_FEED_STEP = "dripfeed"
+"""The yes/no question before the optional drip-feed fields."""
+
+UNAVAILABLE_PREFIX = "unavailable: "
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class OrderDraft(BaseModel):
+    """An order being filled in, one answer at a time."""
+
+    key: str = Field(default_factory=new_key)
+    """The intent key: the order placed from this draft is stored under it."""
+    service_id: int
+    values: dict[str, str] = Field(default_factory=dict)
+    """Answers in the panel's form; an optional field skipped is an empty string."""
+    answered: list[str] = Field(default_factory=list)
+    drip_feed: bool | None = None
+
+    def next_step(self, order_type: OrderType) -> str | None:
+        """The field to ask next, `DRIP_FEED_STEP`, or None when the order is complete."""
+        plain = fields_to_ask(order_type, self.values, drip_feed=False)
+        if plain:
+            return plain[0]
+        if order_type.has_drip_feed and self.drip_feed is None:
+            return DRIP_FEED_STEP
+        remaining = fields_to_ask(order_type, self.values, drip_feed=bool(self.drip_feed))
+        return remaining[0] if remaining else None
+
+    def answer(self, name: str, value: str) -> None:
+        self.values[name] = value
+        self.answered.append(name)
+
+    def choose_drip_feed(self, enabled: bool) -> None:
+        self.drip_feed = enabled
+        self.answered.append(DRIP_FEED_STEP)
+
+    def step_back(self) -> bool:
+        """Forget the last answer; False when there is none (back to the service)."""
+        if not self.answered:
+            return False
+        last = self.answered.pop()
+        if last == DRIP_FEED_STEP:
+            self.drip_feed = None
+        else:
+            self.values.pop(last, None)
+        return True
+
+    def renew_key(self) -> None:
+        """After a refusal, a new confirmation is a new intent."""
+        self.key = new_key()
+
+    def fields(self) -> dict[str, str]:
+        return {name: value for name, value in self.values.items() if value}
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    service: Service
+    fields: dict[str, str]
+    quantity: int | None
+    price: Decimal
+    issues: list[Issue]
+
+
+def quote(draft: OrderDraft, service: Service) -> Quote:
+    order_type = order_type_of(service)
+    fields = draft.fields()
+    return Quote(
+        service=service,
+        fields=fields,
+        quantity=quantity(order_type, fields),
+        price=price(service, fields),
+        issues=check_order(order_type, fields),
+    )
+
+
+async def submit(
+    store: Store,
+    panel: PanelClient,
+    *,
+    user_id: int,
+    draft: OrderDraft,
+    service: Service,
+    currency: str,
+) -> tuple[OrderRow, bool]:
+    """Place the draft's order once. Returns the stored row and whether this call sent it."""
+    offer = quote(draft, service)
+    row, created = await store.orders.record_intent(
+        intent_key=draft.key,
+        user_id=user_id,
+        service=service,
+        fields=offer.fields,
+        quantity=offer.quantity,
+        price=offer.price,
+        currency=currency,
+    )
+    if not created:
+        log.info(
+            "order intent %s was already submitted (%s); not sent again", draft.key, row.outcome
+        )
+        return row, False
+    try:
+        order_id = await panel.add(OrderRequest(service.id, offer.fields))
+    except OutcomeUnknown as exc:
+        log.warning("order intent %s: outcome unknown (%s)", draft.key, exc.reason)
+        return await store.orders.mark_failed(row.id, Outcome.UNKNOWN, exc.reason), True
+    except PanelUnavailable as exc:
+        error = UNAVAILABLE_PREFIX + exc.reason
+        return await store.orders.mark_failed(row.id, Outcome.REJECTED, error), True
+    except PanelError as exc:
+        return await store.orders.mark_failed(row.id, Outcome.REJECTED, exc.message), True
+    log.info("order %d placed for user %d (service %d)", order_id, user_id, service.id)
+    return await store.orders.mark_placed(row.id, order_id), True

@@ -1,0 +1,586 @@
+"""A simulated panel that speaks API v2, for trying the bot and for tests.
+
+`SandboxPanel` holds the state (catalog, balance, orders, refills) and answers form
+requests like a real panel, including every error answer of the reference. Use it as an
+`httpx` transport (`panel.transport()`) or serve it on 127.0.0.1 (`SandboxServer`).
+Orders advance Pending -> In progress -> Completed (or Partial) as time passes, or when a
+test calls `set_status`. Faults (latency, timeouts, 5xx, HTML, invalid JSON, a connection
+dropped after the order was taken) are injected with `fail_next` and `latency`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+
+from bot.panel.models import OrderState, Service
+from bot.panel.ordertypes import (
+    FieldKind,
+    InvalidField,
+    check_field,
+    fields_to_ask,
+    order_type_of,
+    price,
+)
+
+SANDBOX_KEY = "sandbox"
+
+DEFAULT_CATALOG: list[dict[str, Any]] = [
+    {
+        "service": 1,
+        "name": "Instagram Followers <Real> & Active 🔥",
+        "type": "Default",
+        "category": "Instagram Followers",
+        "rate": "15000",
+        "min": "50",
+        "max": "100000",
+        "refill": True,
+        "cancel": True,
+        "dripfeed": True,
+    },
+    {
+        "service": 2,
+        "name": "Instagram Likes [Instant]",
+        "type": "Default",
+        "category": "Instagram Likes",
+        "rate": "2500.50",
+        "min": 10,
+        "max": 50000,
+        "refill": "0",
+        "cancel": "1",
+    },
+    {
+        "service": 3,
+        "name": "Instagram Custom Comments",
+        "type": "Custom Comments",
+        "category": "Instagram Comments",
+        "rate": "90000",
+        "min": "1",
+        "max": "500",
+        "refill": False,
+        "cancel": True,
+    },
+    {
+        "service": 4,
+        "name": "YouTube Starter Package (1000 views + 100 likes)",
+        "type": "Package",
+        "category": "YouTube Packages",
+        "rate": "45000",
+        "min": "1",
+        "max": "1",
+        "refill": False,
+        "cancel": False,
+    },
+    {
+        "service": 5,
+        "name": "Instagram Auto Likes – Subscriptions",
+        "type": "Subscriptions",
+        "category": "Instagram Auto Likes",
+        "rate": "3000",
+        "min": "100",
+        "max": "10000",
+        "refill": False,
+        "cancel": False,
+    },
+    {
+        "service": 6,
+        "name": "Instagram Mentions with Hashtags",
+        "type": "mentions with hashtags",
+        "category": "Instagram Mentions",
+        "rate": "20000",
+        "min": "100",
+        "max": "10000",
+    },
+    {
+        "service": 7,
+        "name": "Twitter Poll Votes",
+        "type": "Poll",
+        "category": "Twitter Polls",
+        "rate": "12000",
+        "min": "100",
+        "max": "20000",
+        "refill": 0,
+        "cancel": 1,
+    },
+    {
+        "service": 8,
+        "name": "Instagram Custom Comments Package (10 comments)",
+        "type": "Custom Comments Package",
+        "category": "Instagram Comments",
+        "rate": "8000",
+        "min": "1",
+        "max": "1",
+    },
+    {
+        "service": 9,
+        "name": "Instagram Mentions",
+        "type": "Mentions",
+        "category": "Instagram Mentions",
+        "rate": "18000",
+        "min": "100",
+        "max": "10000",
+    },
+    {
+        "service": 10,
+        "name": "Instagram Mentions Custom List",
+        "type": "Mentions Custom List",
+        "category": "Instagram Mentions",
+        "rate": "25000",
+        "min": "1",
+        "max": "1000",
+    },
+    {
+        "service": 11,
+        "name": "Instagram Mentions Hashtag",
+        "type": "Mentions Hashtag",
+        "category": "Instagram Mentions",
+        "rate": "17000",
+        "min": "100",
+        "max": "10000",
+    },
+    {
+        "service": 12,
+        "name": "Instagram Mentions User Followers",
+        "type": "Mentions User Followers",
+        "category": "Instagram Mentions",
+        "rate": "16000",
+        "min": "100",
+        "max": "10000",
+    },
+    {
+        "service": 13,
+        "name": "Instagram Mentions Media Likers",
+        "type": "Mentions Media Likers",
+        "category": "Instagram Mentions",
+        "rate": "16000",
+        "min": "100",
+        "max": "10000",
+    },
+    {
+        "service": 14,
+        "name": "Instagram Comment Likes",
+        "type": "Comment Likes",
+        "category": "Instagram Likes",
+        "rate": "9000",
+        "min": "20",
+        "max": "5000",
+    },
+    {
+        "service": 15,
+        "name": "Instagram Comment Replies",
+        "type": "Comment Replies",
+        "category": "Instagram Comments",
+        "rate": "95000",
+        "min": "1",
+        "max": "200",
+    },
+    {
+        "service": 16,
+        "name": "Telegram Group Invites",
+        "type": "Invites from Groups",
+        "category": "Telegram Members",
+        "rate": "30000",
+        "min": "100",
+        "max": "5000",
+    },
+    {
+        "service": 17,
+        "name": "Website Traffic [Worldwide]",
+        "type": "Web Traffic",
+        "category": "Website Traffic",
+        "rate": "1500",
+        "min": "500",
+        "max": "1000000",
+        "refill": False,
+        "cancel": True,
+    },
+    {
+        "service": 18,
+        "name": "SEO Keyword Traffic",
+        "type": "SEO",
+        "category": "Website Traffic",
+        "rate": "5000",
+        "min": "100",
+        "max": "100000",
+    },
+]
+
+
+@dataclass
+class SandboxOrder:
+    id: int
+    service: Service
+    quantity: int
+    charge: Decimal
+    created: float
+    start_count: int
+    partial: bool
+    link: str = ""
+    forced: tuple[str, int | None] | None = None
+
+
+@dataclass
+class SandboxRefill:
+    id: int
+    order_id: int
+    created: float
+    forced: str | None = None
+
+
+@dataclass
+class _Fault:
+    kind: str
+    action: str | None
+
+
+@dataclass
+class SandboxPanel:
+    """The state and the rules of a simulated panel."""
+
+    services: list[Service] = field(default_factory=list)
+    balance: Decimal = Decimal("1000000")
+    currency: str = "IDR"
+    key: str = SANDBOX_KEY
+    step_seconds: float = 20.0
+    clock: Callable[[], float] = time.monotonic
+    reject_duplicate_links: bool = False
+    latency: float = 0.0
+    orders: dict[int, SandboxOrder] = field(default_factory=dict)
+    refills: dict[int, SandboxRefill] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    requests: list[dict[str, str]] = field(default_factory=list)
+    _faults: list[_Fault] = field(default_factory=list)
+    _next_order: int = 1000
+    _next_refill: int = 500
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        if not self.services:
+            self.services = [Service.model_validate(s) for s in DEFAULT_CATALOG]
+        self._by_id = {s.id: s for s in self.services}
+
+    @classmethod
+    def from_catalog_file(cls, path: str | Path, **kwargs: Any) -> SandboxPanel:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(services=[Service.model_validate(s) for s in raw], **kwargs)
+
+    # -- test controls ------------------------------------------------------------------------
+
+    def fail_next(self, kind: str, *, action: str | None = None, times: int = 1) -> None:
+        """Inject a fault into the next matching request(s). Kinds: `timeout`, `500`, `502`,
+        `403`, `html`, `badjson`, `drop` (the request is processed, then the connection drops).
+        """
+        self._faults.extend(_Fault(kind, action) for _ in range(times))
+
+    def set_status(self, order_id: int, status: str, remains: int | None = None) -> None:
+        with self._lock:
+            self.orders[order_id].forced = (status, remains)
+
+    def set_refill_status(self, refill_id: int, status: str) -> None:
+        with self._lock:
+            self.refills[refill_id].forced = status
+
+    def _take_fault(self, action: str) -> str | None:
+        for index, fault in enumerate(self._faults):
+            if fault.action in (None, action):
+                del self._faults[index]
+                return fault.kind
+        return None
+
+    # -- protocol -----------------------------------------------------------------------------
+
+    def handle(self, form: dict[str, str]) -> Any:
+        """Answer one API call (the decoded form) with the JSON-able body a panel sends."""
+        with self._lock:
+            action = form.get("action", "")
+            self.calls[action] += 1
+            self.requests.append({k: v for k, v in form.items() if k != "key"})
+            if form.get("key") != self.key:
+                return {"error": "Incorrect API key"}
+            handler = getattr(self, f"_do_{action}", None)
+            if handler is None:
+                return {"error": "Incorrect request"}
+            result: Any = handler(form)
+            return result
+
+    def _do_services(self, form: dict[str, str]) -> Any:
+        return [
+            {
+                "service": s.id,
+                "name": s.name,
+                "type": s.type_raw,
+                "category": s.category,
+                "rate": str(s.rate),
+                "min": str(s.min),
+                "max": str(s.max),
+                "refill": s.refill,
+                "cancel": s.cancel,
+            }
+            for s in self.services
+        ]
+
+    def _do_balance(self, form: dict[str, str]) -> Any:
+        return {"balance": str(self.balance), "currency": self.currency}
+
+    def _do_add(self, form: dict[str, str]) -> Any:
+        try:
+            service = self._by_id[int(form.get("service", ""))]
+        except (KeyError, ValueError):
+            return {"error": "Incorrect service ID"}
+        order_type = order_type_of(service)
+        values: dict[str, str] = {}
+        for spec in order_type.fields:
+            if spec.name not in form:
+                continue
+            try:
+                values[spec.name] = check_field(spec, form[spec.name], service)
+            except InvalidField:
+                if spec.kind is FieldKind.URL:
+                    return {"error": "Incorrect link"}
+                if spec.name in ("quantity", "comments", "usernames", "min", "max"):
+                    return {"error": "Incorrect quantity"}
+                return {"error": "Incorrect request"}
+        missing = [
+            name
+            for name in fields_to_ask(order_type, values, drip_feed="runs" in values)
+            if not order_type.field(name).optional
+        ]
+        if missing:
+            return {"error": "Incorrect link" if "link" in missing else "Incorrect request"}
+        if (
+            self.reject_duplicate_links
+            and "link" in values
+            and any(
+                o.service.id == service.id
+                and not self._state(o)[0].is_final
+                and o.link == values["link"]
+                for o in self.orders.values()
+            )
+        ):
+            return {"error": "Active order with this link exists"}
+        charge = price(service, values)
+        if charge > self.balance:
+            return {"error": "Not enough funds on balance"}
+        self.balance -= charge
+        self._next_order += 1
+        order_id = self._next_order
+        quantity = _quantity_of(values)
+        self.orders[order_id] = SandboxOrder(
+            id=order_id,
+            service=service,
+            quantity=quantity,
+            charge=charge,
+            created=self.clock(),
+            start_count=(order_id * 37) % 5000,
+            partial=order_id % 10 == 7,
+            link=values.get("link", values.get("username", "")),
+        )
+        return {"order": order_id}
+
+    def _state(self, order: SandboxOrder) -> tuple[OrderState, str, int]:
+        if order.forced:
+            status, remains = order.forced
+            return (
+                OrderState.parse(status),
+                status,
+                (remains if remains is not None else order.quantity),
+            )
+        elapsed = self.clock() - order.created
+        if elapsed < self.step_seconds:
+            return OrderState.PENDING, "Pending", order.quantity
+        if elapsed < 3 * self.step_seconds:
+            done = (elapsed - self.step_seconds) / (2 * self.step_seconds)
+            return OrderState.IN_PROGRESS, "In progress", max(1, int(order.quantity * (1 - done)))
+        if order.partial:
+            return OrderState.PARTIAL, "Partial", max(1, order.quantity // 10)
+        return OrderState.COMPLETED, "Completed", 0
+
+    def _status_of(self, order_id: int) -> dict[str, Any]:
+        order = self.orders.get(order_id)
+        if order is None:
+            return {"error": "Incorrect order ID"}
+        _, status, remains = self._state(order)
+        return {
+            "charge": str(order.charge),
+            "start_count": str(order.start_count),
+            "status": status,
+            "remains": str(remains),
+            "currency": self.currency,
+        }
+
+    def _do_status(self, form: dict[str, str]) -> Any:
+        if "orders" in form:
+            return {str(i): self._status_of(i) for i in _ids(form["orders"])}
+        try:
+            return self._status_of(int(form.get("order", "")))
+        except ValueError:
+            return {"error": "Incorrect order ID"}
+
+    def _refill_one(self, order_id: int) -> Any:
+        order = self.orders.get(order_id)
+        if order is None:
+            return {"error": "Incorrect order ID"}
+        if not order.service.refill:
+            return {"error": "Refill is disabled for this service"}
+        self._next_refill += 1
+        self.refills[self._next_refill] = SandboxRefill(self._next_refill, order_id, self.clock())
+        return self._next_refill
+
+    def _do_refill(self, form: dict[str, str]) -> Any:
+        if "orders" in form:
+            return [{"order": i, "refill": self._refill_one(i)} for i in _ids(form["orders"])]
+        try:
+            result = self._refill_one(int(form.get("order", "")))
+        except ValueError:
+            return {"error": "Incorrect order ID"}
+        return result if isinstance(result, dict) else {"refill": str(result)}
+
+    def _refill_status_of(self, refill_id: int) -> Any:
+        refill = self.refills.get(refill_id)
+        if refill is None:
+            return {"error": "Refill not found"}
+        if refill.forced:
+            return refill.forced
+        elapsed = self.clock() - refill.created
+        if elapsed < self.step_seconds:
+            return "Pending"
+        if elapsed < 2 * self.step_seconds:
+            return "In progress"
+        return "Completed"
+
+    def _do_refill_status(self, form: dict[str, str]) -> Any:
+        if "refills" in form:
+            return [
+                {"refill": i, "status": self._refill_status_of(i)} for i in _ids(form["refills"])
+            ]
+        try:
+            status = self._refill_status_of(int(form.get("refill", "")))
+        except ValueError:
+            return {"error": "Refill not found"}
+        return status if isinstance(status, dict) else {"status": status}
+
+    def _cancel_one(self, order_id: int) -> Any:
+        order = self.orders.get(order_id)
+        if order is None:
+            return {"error": "Incorrect order ID"}
+        if not order.service.cancel:
+            return {"error": "Cancel is disabled for this service"}
+        if self._state(order)[0].is_final:
+            return {"error": "Order is already finished"}
+        order.forced = ("Canceled", order.quantity)
+        self.balance += order.charge
+        return 1
+
+    def _do_cancel(self, form: dict[str, str]) -> Any:
+        ids = _ids(form.get("orders", form.get("order", "")))
+        return [{"order": i, "cancel": self._cancel_one(i)} for i in ids]
+
+    # -- transports ---------------------------------------------------------------------------
+
+    def respond(self, form: dict[str, str]) -> tuple[int, bytes, str]:
+        """Status, body and content type for one request, faults included.
+        Raises `httpx.ReadTimeout` for `timeout` and `httpx.RemoteProtocolError` for `drop`."""
+        fault = self._take_fault(form.get("action", ""))
+        if fault == "timeout":
+            raise httpx.ReadTimeout("sandbox: simulated timeout")
+        if fault in ("500", "502", "503", "403"):
+            return int(fault), b"Server error", "text/plain"
+        if fault == "html":
+            return (
+                200,
+                b"<!DOCTYPE html><html><body>Checking your browser</body></html>",
+                ("text/html"),
+            )
+        if fault == "badjson":
+            return 200, b'{"order": 12', "application/json"
+        body = json.dumps(self.handle(form), ensure_ascii=False).encode()
+        if fault == "drop":
+            raise httpx.RemoteProtocolError("sandbox: connection dropped after processing")
+        return 200, body, "application/json"
+
+    def transport(self) -> httpx.MockTransport:
+        """An httpx transport answering as this panel (for `httpx.AsyncClient(transport=...)`)."""
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+            status, body, content_type = self.respond(form)
+            return httpx.Response(status, content=body, headers={"content-type": content_type})
+
+        return httpx.MockTransport(handler)
+
+
+def _ids(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip().isdigit()]
+
+
+def _quantity_of(values: dict[str, str]) -> int:
+    for name in ("quantity", "max"):
+        if name in values:
+            return int(values[name])
+    for name in ("comments", "usernames"):
+        if name in values:
+            return len(values[name].splitlines())
+    return 1
+
+
+class SandboxServer:
+    """Serve a `SandboxPanel` over HTTP on 127.0.0.1 (port 0 picks a free port)."""
+
+    def __init__(self, panel: SandboxPanel, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.panel = panel
+        sandbox = panel
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+                if sandbox.latency:
+                    time.sleep(sandbox.latency)
+                try:
+                    status, body, content_type = sandbox.respond(form)
+                except httpx.ReadTimeout:
+                    time.sleep(60)
+                    return
+                except httpx.RemoteProtocolError:
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                self.send_response(status)
+                self.send_header("content-type", content_type)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/api/v2"
+
+    def start(self) -> SandboxServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

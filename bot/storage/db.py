@@ -1,0 +1,170 @@
+"""The SQLite database: one aiosqlite connection, WAL, versioned migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# Each entry upgrades the schema by one version. Never edit a released entry: append one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        user_id       INTEGER PRIMARY KEY,
+        language      TEXT,
+        notifications INTEGER NOT NULL DEFAULT 1,
+        blocked       INTEGER NOT NULL DEFAULT 0,
+        first_seen    REAL NOT NULL,
+        last_seen     REAL NOT NULL
+    );
+    CREATE TABLE orders (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        intent_key      TEXT NOT NULL UNIQUE,
+        user_id         INTEGER NOT NULL,
+        panel_order_id  INTEGER,
+        service_id      INTEGER NOT NULL,
+        service_name    TEXT NOT NULL,
+        service_type    TEXT NOT NULL,
+        category        TEXT NOT NULL DEFAULT '',
+        rate            TEXT NOT NULL,
+        can_refill      INTEGER NOT NULL DEFAULT 0,
+        can_cancel      INTEGER NOT NULL DEFAULT 0,
+        fields          TEXT NOT NULL,
+        quantity        INTEGER,
+        price           TEXT NOT NULL,
+        charge          TEXT,
+        currency        TEXT NOT NULL DEFAULT '',
+        outcome         TEXT NOT NULL,
+        error           TEXT,
+        status          TEXT,
+        remains         INTEGER,
+        start_count     INTEGER,
+        final           INTEGER NOT NULL DEFAULT 0,
+        created_at      REAL NOT NULL,
+        updated_at      REAL NOT NULL,
+        last_checked_at REAL,
+        next_check_at   REAL
+    );
+    CREATE INDEX orders_user ON orders (user_id, id DESC);
+    CREATE INDEX orders_panel ON orders (panel_order_id);
+    CREATE INDEX orders_tracking ON orders (final, outcome, next_check_at);
+    CREATE TABLE refills (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        panel_refill_id INTEGER NOT NULL UNIQUE,
+        panel_order_id  INTEGER NOT NULL,
+        user_id         INTEGER NOT NULL,
+        status          TEXT,
+        final           INTEGER NOT NULL DEFAULT 0,
+        created_at      REAL NOT NULL,
+        updated_at      REAL NOT NULL,
+        last_checked_at REAL
+    );
+    CREATE INDEX refills_tracking ON refills (final);
+    CREATE TABLE service_cache (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        fetched_at REAL NOT NULL,
+        payload    TEXT NOT NULL
+    );
+    CREATE TABLE kv (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE ptb_user_data (user_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE ptb_chat_data (chat_id INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE ptb_conversations (
+        name  TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (name, key)
+    );
+    """,
+    # 2: notifications waiting to be sent, written with the state change they announce.
+    """
+    CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    """,
+)
+
+
+class Database:
+    """Owns the connection. Repositories borrow it; all queries are parameterized."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        self._conn.row_factory = aiosqlite.Row
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA synchronous=NORMAL")
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await self.migrate()
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def version(self) -> int:
+        await self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+        row = await self.fetchone("SELECT MAX(version) AS v FROM schema_version")
+        return int(row["v"] or 0) if row else 0
+
+    async def migrate(self, migrations: tuple[str, ...] = MIGRATIONS) -> None:
+        current = await self.version()
+        for version, script in enumerate(migrations[current:], start=current + 1):
+            log.info("migrating database %s to version %d", self.path, version)
+            await self.conn.executescript(
+                f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;"
+            )
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
+        """One write, committed at once (never inside another coroutine's transaction)."""
+        async with self._write_lock:
+            return await self.conn.execute(sql, tuple(params))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Several writes, all or none. Use the yielded connection inside, not `execute`."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())

@@ -1,0 +1,105 @@
+"""python-telegram-bot persistence on the bot's SQLite database.
+
+User data (the order being filled in) and conversation states survive a restart. Chat data,
+bot data and callback data are not used by this bot and are not stored.
+"""
+
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import ConversationDict, ConversationKey
+
+from bot.context import AppState, UserData
+from bot.storage.db import Database
+from bot.storage.repositories import Store
+
+
+class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
+    def __init__(self, store: Store, update_interval: float = 2.0) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self._store = store
+
+    @property
+    def _db(self) -> Database:
+        return self._store.db
+
+    async def get_user_data(self) -> dict[int, UserData]:
+        await self._store.open()  # the application loads persistence before post_init
+        rows = await self._db.fetchall("SELECT user_id, data FROM ptb_user_data")
+        return {row["user_id"]: UserData.from_json(json.loads(row["data"])) for row in rows}
+
+    async def update_user_data(self, user_id: int, data: UserData) -> None:
+        await self._db.execute(
+            "INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
+            (user_id, json.dumps(data.to_json(), ensure_ascii=False)),
+        )
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+
+    async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        await self._store.open()
+        rows = await self._db.fetchall(
+            "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
+        )
+        return {tuple(json.loads(row["key"])): json.loads(row["state"]) for row in rows}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        encoded_key = json.dumps(list(key))
+        if new_state is None:
+            await self._db.execute(
+                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, encoded_key)
+            )
+            return
+        await self._db.execute(
+            "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)"
+            " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+            (name, encoded_key, json.dumps(deepcopy(new_state))),
+        )
+
+    # Not stored: chat data, bot data (rebuilt by build_application) and callback data.
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        return {}
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        return None
+
+    async def get_bot_data(self) -> AppState:
+        raise NotImplementedError("bot data is not persisted")
+
+    async def update_bot_data(self, data: AppState) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: AppState) -> None:
+        return None
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def update_callback_data(self, data: Any) -> None:
+        return None
+
+    async def flush(self) -> None:
+        return None

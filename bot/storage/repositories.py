@@ -1,0 +1,561 @@
+"""Repositories: the only place that knows the tables' columns."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from bot.panel.models import OrderState, OrderStatus, RefillState, Service
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+
+
+class Outcome(StrEnum):
+    """What became of an order submission."""
+
+    SUBMITTING = "submitting"
+    """The intent is stored and the `add` call may be under way."""
+    PLACED = "placed"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+    """The answer was lost (or the bot stopped mid-call): the order may exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    user_id: int
+    language: str | None
+    notifications: bool
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    id: int
+    intent_key: str
+    user_id: int
+    panel_order_id: int | None
+    service_id: int
+    service_name: str
+    service_type: str
+    category: str
+    rate: Decimal
+    can_refill: bool
+    can_cancel: bool
+    fields: dict[str, str]
+    quantity: int | None
+    price: Decimal
+    charge: Decimal | None
+    currency: str
+    outcome: Outcome
+    error: str | None
+    status: str | None
+    remains: int | None
+    start_count: int | None
+    final: bool
+    created_at: float
+    updated_at: float
+
+    @property
+    def state(self) -> OrderState | None:
+        return OrderState.parse(self.status) if self.status else None
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> OrderRow:
+        return cls(
+            id=row["id"],
+            intent_key=row["intent_key"],
+            user_id=row["user_id"],
+            panel_order_id=row["panel_order_id"],
+            service_id=row["service_id"],
+            service_name=row["service_name"],
+            service_type=row["service_type"],
+            category=row["category"],
+            rate=Decimal(row["rate"]),
+            can_refill=bool(row["can_refill"]),
+            can_cancel=bool(row["can_cancel"]),
+            fields=json.loads(row["fields"]),
+            quantity=row["quantity"],
+            price=Decimal(row["price"]),
+            charge=Decimal(row["charge"]) if row["charge"] is not None else None,
+            currency=row["currency"],
+            outcome=Outcome(row["outcome"]),
+            error=row["error"],
+            status=row["status"],
+            remains=row["remains"],
+            start_count=row["start_count"],
+            final=bool(row["final"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedOrder:
+    """What the tracker needs of an order, read cheaply for many orders at once."""
+
+    id: int
+    panel_order_id: int
+    user_id: int
+    status: str | None
+    remains: int | None
+    quantity: int | None
+    created_at: float
+    service_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The result of polling one order: its new status (None: unchanged or unreadable)."""
+
+    panel_order_id: int
+    status: OrderStatus | None
+    next_check_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message to send: who to, what kind, and what it says (rendered when sent)."""
+
+    user_id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    user_id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
+    await conn.executemany(
+        "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        [(n.user_id, n.kind, json.dumps(n.payload, ensure_ascii=False), now) for n in notices],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RefillRow:
+    panel_refill_id: int
+    panel_order_id: int
+    user_id: int
+    status: str | None
+    final: bool
+
+
+class UserRepo:
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def touch(self, user_id: int) -> UserRow:
+        """Record that the user wrote to the bot (which also means they no longer block it)."""
+        now = self._clock()
+        await self._db.execute(
+            "INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked = 0",
+            (user_id, now, now),
+        )
+        row = await self.get(user_id)
+        assert row is not None
+        return row
+
+    async def get(self, user_id: int) -> UserRow | None:
+        row = await self._db.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        return _user(row) if row else None
+
+    async def get_many(self, user_ids: Iterable[int]) -> dict[int, UserRow]:
+        ids = list(set(user_ids))
+        result: dict[int, UserRow] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = await self._db.fetchall(f"SELECT * FROM users WHERE user_id IN ({marks})", part)
+            result.update((row["user_id"], _user(row)) for row in rows)
+        return result
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute(
+            "UPDATE users SET language = ? WHERE user_id = ?", (language, user_id)
+        )
+
+    async def set_notifications(self, user_id: int, enabled: bool) -> None:
+        await self._db.execute(
+            "UPDATE users SET notifications = ? WHERE user_id = ?", (int(enabled), user_id)
+        )
+
+    async def mark_blocked(self, user_id: int) -> None:
+        await self._db.execute("UPDATE users SET blocked = 1 WHERE user_id = ?", (user_id,))
+
+    async def count(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) AS n FROM users")
+        return int(row["n"]) if row else 0
+
+
+def _user(row: aiosqlite.Row) -> UserRow:
+    return UserRow(
+        user_id=row["user_id"],
+        language=row["language"],
+        notifications=bool(row["notifications"]),
+        blocked=bool(row["blocked"]),
+    )
+
+
+class OrderRepo:
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def record_intent(
+        self,
+        *,
+        intent_key: str,
+        user_id: int,
+        service: Service,
+        fields: Mapping[str, str],
+        quantity: int | None,
+        price: Decimal,
+        currency: str,
+    ) -> tuple[OrderRow, bool]:
+        """Store the intent to order before the panel is called.
+
+        Returns the row and whether it is new. An existing row means this intent was already
+        submitted (a double tap, a repeated callback, a restart): it must not be sent again.
+        """
+        now = self._clock()
+        cursor = await self._db.execute(
+            "INSERT INTO orders (intent_key, user_id, service_id, service_name, service_type,"
+            " category, rate, can_refill, can_cancel, fields, quantity, price, currency,"
+            " outcome, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (intent_key) DO NOTHING",
+            (
+                intent_key,
+                user_id,
+                service.id,
+                service.name,
+                service.type_raw,
+                service.category,
+                str(service.rate),
+                int(service.refill),
+                int(service.cancel),
+                json.dumps(dict(fields), ensure_ascii=False),
+                quantity,
+                str(price),
+                currency,
+                Outcome.SUBMITTING.value,
+                now,
+                now,
+            ),
+        )
+        created = cursor.rowcount == 1
+        row = await self.by_intent(intent_key)
+        assert row is not None
+        return row, created
+
+    async def by_intent(self, intent_key: str) -> OrderRow | None:
+        row = await self._db.fetchone("SELECT * FROM orders WHERE intent_key = ?", (intent_key,))
+        return OrderRow.from_row(row) if row else None
+
+    async def get(self, row_id: int) -> OrderRow | None:
+        row = await self._db.fetchone("SELECT * FROM orders WHERE id = ?", (row_id,))
+        return OrderRow.from_row(row) if row else None
+
+    async def mark_placed(self, row_id: int, panel_order_id: int) -> OrderRow:
+        now = self._clock()
+        await self._db.execute(
+            "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending',"
+            " updated_at = ?, next_check_at = ? WHERE id = ?",
+            (Outcome.PLACED.value, panel_order_id, now, now, row_id),
+        )
+        return await self._must_get(row_id)
+
+    async def mark_failed(self, row_id: int, outcome: Outcome, error: str) -> OrderRow:
+        await self._db.execute(
+            "UPDATE orders SET outcome = ?, error = ?, updated_at = ? WHERE id = ?",
+            (outcome.value, error, self._clock(), row_id),
+        )
+        return await self._must_get(row_id)
+
+    async def resolve_interrupted(self) -> int:
+        """After a restart: a submission that was under way has an unknown outcome."""
+        cursor = await self._db.execute(
+            "UPDATE orders SET outcome = ?, error = 'interrupted by a restart', updated_at = ?"
+            " WHERE outcome = ?",
+            (Outcome.UNKNOWN.value, self._clock(), Outcome.SUBMITTING.value),
+        )
+        return cursor.rowcount
+
+    async def _must_get(self, row_id: int) -> OrderRow:
+        row = await self.get(row_id)
+        assert row is not None
+        return row
+
+    async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, OrderRow]:
+        ids = list(set(panel_ids))
+        result: dict[int, OrderRow] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = await self._db.fetchall(
+                f"SELECT * FROM orders WHERE panel_order_id IN ({marks})", part
+            )
+            for row in rows:
+                order = OrderRow.from_row(row)
+                assert order.panel_order_id is not None
+                result[order.panel_order_id] = order
+        return result
+
+    async def for_user(
+        self, user_id: int, *, active_only: bool, offset: int, limit: int
+    ) -> tuple[list[OrderRow], int]:
+        """A page of the user's orders, newest first, and how many there are in all."""
+        where = "user_id = ?" + (" AND final = 0 AND outcome != 'rejected'" if active_only else "")
+        rows = await self._db.fetchall(
+            f"SELECT * FROM orders WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+            (user_id, limit, offset),
+        )
+        total = await self._db.fetchone(
+            f"SELECT COUNT(*) AS n FROM orders WHERE {where}", (user_id,)
+        )
+        return [OrderRow.from_row(r) for r in rows], int(total["n"]) if total else 0
+
+    async def save_status(
+        self, panel_order_id: int, status: OrderStatus, next_check_at: float | None
+    ) -> None:
+        now = self._clock()
+        await self._db.execute(
+            "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
+            " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
+            " updated_at = ?, last_checked_at = ?, next_check_at = ? WHERE panel_order_id = ?",
+            (
+                status.status_raw,
+                str(status.charge) if status.charge is not None else None,
+                status.currency or None,
+                status.remains,
+                status.start_count,
+                int(status.state.is_final),
+                now,
+                now,
+                next_check_at,
+                panel_order_id,
+            ),
+        )
+
+    async def due_for_check(self, now: float) -> list[TrackedOrder]:
+        """Placed, unfinished orders whose next check is due."""
+        async with self._db.conn.execute(
+            "SELECT id, panel_order_id, user_id, status, remains, quantity, created_at,"
+            " service_name FROM orders WHERE final = 0 AND outcome = 'placed'"
+            " AND (next_check_at IS NULL OR next_check_at <= ?)",
+            (now,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [TrackedOrder(*row) for row in rows]
+
+    async def apply_checks(self, checks: list[Check], notices: list[Notice]) -> None:
+        """Store a poll's results and the notifications they cause, all or nothing."""
+        now = self._clock()
+        changed = [c for c in checks if c.status is not None]
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
+                " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
+                " updated_at = ?, last_checked_at = ?, next_check_at = ?"
+                " WHERE panel_order_id = ?",
+                [
+                    (
+                        c.status.status_raw,
+                        str(c.status.charge) if c.status.charge is not None else None,
+                        c.status.currency or None,
+                        c.status.remains,
+                        c.status.start_count,
+                        int(c.status.state.is_final),
+                        now,
+                        now,
+                        c.next_check_at,
+                        c.panel_order_id,
+                    )
+                    for c in changed
+                    if c.status is not None
+                ],
+            )
+            await conn.executemany(
+                "UPDATE orders SET last_checked_at = ?, next_check_at = ? WHERE panel_order_id = ?",
+                [(now, c.next_check_at, c.panel_order_id) for c in checks if c.status is None],
+            )
+            await _add_notices(conn, notices, now)
+
+    async def counts_by_status(self) -> dict[str, int]:
+        rows = await self._db.fetchall(
+            "SELECT COALESCE(status, outcome) AS s, COUNT(*) AS n FROM orders GROUP BY s"
+        )
+        return {row["s"]: row["n"] for row in rows}
+
+    async def count_since(self, since: float) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM orders WHERE created_at >= ?", (since,)
+        )
+        return int(row["n"]) if row else 0
+
+
+class RefillRepo:
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(self, panel_refill_id: int, panel_order_id: int, user_id: int) -> None:
+        now = self._clock()
+        await self._db.execute(
+            "INSERT INTO refills (panel_refill_id, panel_order_id, user_id, status, created_at,"
+            " updated_at) VALUES (?, ?, ?, 'Pending', ?, ?) ON CONFLICT DO NOTHING",
+            (panel_refill_id, panel_order_id, user_id, now, now),
+        )
+
+    async def get_many(self, refill_ids: Iterable[int]) -> dict[int, RefillRow]:
+        ids = list(set(refill_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = await self._db.fetchall(
+            f"SELECT * FROM refills WHERE panel_refill_id IN ({marks})", ids
+        )
+        return {row["panel_refill_id"]: _refill(row) for row in rows}
+
+    async def active(self) -> list[RefillRow]:
+        rows = await self._db.fetchall("SELECT * FROM refills WHERE final = 0")
+        return [_refill(row) for row in rows]
+
+    async def save_status(self, panel_refill_id: int, status: str) -> None:
+        await self.apply_checks({panel_refill_id: status}, [])
+
+    async def apply_checks(self, statuses: dict[int, str], notices: list[Notice]) -> None:
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE refills SET status = ?, final = ?, updated_at = ?, last_checked_at = ?"
+                " WHERE panel_refill_id = ?",
+                [
+                    (status, int(RefillState.parse(status).is_final), now, now, refill_id)
+                    for refill_id, status in statuses.items()
+                ],
+            )
+            await _add_notices(conn, notices, now)
+
+
+def _refill(row: aiosqlite.Row) -> RefillRow:
+    return RefillRow(
+        panel_refill_id=row["panel_refill_id"],
+        panel_order_id=row["panel_order_id"],
+        user_id=row["user_id"],
+        status=row["status"],
+        final=bool(row["final"]),
+    )
+
+
+class OutboxRepo:
+    def __init__(self, db: Database, clock: Clock = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(self, notices: list[Notice]) -> None:
+        async with self._db.transaction() as conn:
+            await _add_notices(conn, notices, self._clock())
+
+    async def pending(self, limit: int) -> list[OutboxItem]:
+        rows = await self._db.fetchall(
+            "SELECT id, user_id, kind, payload FROM outbox ORDER BY id LIMIT ?", (limit,)
+        )
+        return [
+            OutboxItem(r["id"], r["user_id"], r["kind"], json.loads(r["payload"])) for r in rows
+        ]
+
+    async def remove(self, ids: list[int]) -> None:
+        async with self._db.transaction() as conn:
+            await conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+
+    async def count(self) -> int:
+        row = await self._db.fetchone("SELECT COUNT(*) AS n FROM outbox")
+        return int(row["n"]) if row else 0
+
+
+class ServiceCacheRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def load(self) -> tuple[float, list[dict[str, Any]]] | None:
+        row = await self._db.fetchone("SELECT fetched_at, payload FROM service_cache WHERE id = 1")
+        if row is None:
+            return None
+        return row["fetched_at"], json.loads(row["payload"])
+
+    async def save(self, fetched_at: float, services: list[Service]) -> None:
+        payload = json.dumps(
+            [s.model_dump(mode="json", by_alias=True) for s in services], ensure_ascii=False
+        )
+        await self._db.execute(
+            "INSERT INTO service_cache (id, fetched_at, payload) VALUES (1, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET fetched_at = excluded.fetched_at,"
+            " payload = excluded.payload",
+            (fetched_at, payload),
+        )
+
+
+class KeyValueRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> str | None:
+        row = await self._db.fetchone("SELECT value FROM kv WHERE key = ?", (key,))
+        return row["value"] if row else None
+
+    async def set(self, key: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO kv (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    async def delete(self, key: str) -> None:
+        await self._db.execute("DELETE FROM kv WHERE key = ?", (key,))
+
+
+class Store:
+    """The database and its repositories, opened and closed together."""
+
+    def __init__(self, path: str, clock: Clock = time.time) -> None:
+        self.db = Database(path)
+        self.users = UserRepo(self.db, clock)
+        self.orders = OrderRepo(self.db, clock)
+        self.refills = RefillRepo(self.db, clock)
+        self.outbox = OutboxRepo(self.db, clock)
+        self.services = ServiceCacheRepo(self.db)
+        self.kv = KeyValueRepo(self.db)
+
+    async def open(self) -> None:
+        """Open once; later calls do nothing."""
+        if self.db.is_open:
+            return
+        await self.db.open()
+        interrupted = await self.orders.resolve_interrupted()
+        if interrupted:
+            log.warning(
+                "%d order submission(s) were interrupted; marked outcome unknown", interrupted
+            )
+
+    async def close(self) -> None:
+        await self.db.close()

@@ -1,0 +1,1 @@
+"""Keyboards, callback data and message formatting."""

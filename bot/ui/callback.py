@@ -1,0 +1,84 @@
+"""Compact, versioned, validated callback data.
+
+`<version><code>:<arg>:<arg>`, at most 64 bytes. Each button kind is a `Button` with typed
+arguments; `Button.parse` returns None for anything it did not make, so a stale or forged
+button is answered with "expired", never a traceback. Bump `VERSION` when a button's
+meaning changes: every button of an older version then reads as expired.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+VERSION = "1"
+MAX_BYTES = 64
+
+_ARG_PATTERNS = {
+    int: r"\d{1,12}",
+    str: r"[A-Za-z0-9_\-]{1,24}",
+}
+
+
+class Button:
+    """One kind of button and the types of its arguments."""
+
+    __slots__ = ("_regex", "args", "code")
+
+    def __init__(self, code: str, args: tuple[type, ...] = ()) -> None:
+        self.code = code
+        self.args = args
+        parts = [re.escape(VERSION + code)] + [f"({_ARG_PATTERNS[kind]})" for kind in args]
+        self._regex = re.compile("^" + ":".join(parts) + "$")
+
+    def __call__(self, *args: Any) -> str:
+        if len(args) != len(self.args):
+            raise TypeError(f"{self.code} takes {len(self.args)} arguments")
+        data = ":".join([VERSION + self.code, *(str(a) for a in args)])
+        if len(data.encode()) > MAX_BYTES or not self.matches(data):
+            raise ValueError(f"bad callback data {data!r}")
+        return data
+
+    def matches(self, data: object) -> bool:
+        return isinstance(data, str) and self._regex.match(data) is not None
+
+    def parse(self, data: object) -> tuple[Any, ...] | None:
+        if not isinstance(data, str):
+            return None
+        found = self._regex.match(data)
+        if found is None:
+            return None
+        return tuple(kind(value) for kind, value in zip(self.args, found.groups(), strict=True))
+
+
+# Main menu
+MENU = Button("m")
+HELP = Button("h")
+BALANCE = Button("b")
+LANGUAGES = Button("l")
+SET_LANGUAGE = Button("L", (str,))
+NOTIFICATIONS = Button("n", (int,))
+
+# Ordering
+NEW_ORDER = Button("o")
+CATEGORIES = Button("c", (int,))
+CATEGORY = Button("k", (str, int))
+SEARCH_PAGE = Button("q", (int,))
+SERVICE = Button("s", (int,))
+START_ORDER = Button("S", (int,))
+DRIP_FEED = Button("d", (int,))
+CHOICE = Button("C", (str,))
+SKIP = Button("K")
+BACK = Button("B")
+ABORT = Button("x")
+CONFIRM = Button("y", (str,))
+
+# Orders
+ORDERS = Button("O", (int, int))
+ORDER = Button("r", (int,))
+REFRESH = Button("R", (int,))
+REFILL_ASK = Button("f", (int,))
+REFILL = Button("F", (int,))
+CANCEL_ASK = Button("z", (int,))
+CANCEL = Button("Z", (int,))
+RETRY = Button("t")

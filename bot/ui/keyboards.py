@@ -1,0 +1,77 @@
+"""Inline keyboards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import Translator
+from bot.storage.repositories import OrderRow
+from bot.ui import callback as cb
+
+PAGE_SIZE = 8
+
+Button = InlineKeyboardButton
+
+
+def pages(total: int, size: int = PAGE_SIZE) -> int:
+    return max(1, -(-total // size))
+
+
+def clamp_page(page: int, total: int, size: int = PAGE_SIZE) -> int:
+    return min(max(page, 0), pages(total, size) - 1)
+
+
+def pager(t: Translator, page: int, total: int, make: Callable[[int], str]) -> list[Button]:
+    """Previous / "page n of m" / next, for a list of `total` items."""
+    count = pages(total)
+    if count <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append(Button("◀️", callback_data=make(page - 1)))
+    row.append(Button(t._("Page {n} of {m}").format(n=page + 1, m=count), callback_data=make(page)))
+    if page < count - 1:
+        row.append(Button("▶️", callback_data=make(page + 1)))
+    return row
+
+
+def main_menu(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER())],
+            [
+                Button(t._("📦 My orders"), callback_data=cb.ORDERS(1, 0)),
+                Button(t._("💰 Balance"), callback_data=cb.BALANCE()),
+            ],
+            [
+                Button(t._("🌐 Language"), callback_data=cb.LANGUAGES()),
+                Button(t._("❓ Help"), callback_data=cb.HELP()),
+            ],
+        ]
+    )
+
+
+def menu_button(t: Translator) -> Button:
+    return Button(t._("🏠 Menu"), callback_data=cb.MENU())
+
+
+def markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(row) for row in rows if row])
+
+
+def order_keyboard(t: Translator, order: OrderRow) -> InlineKeyboardMarkup:
+    """Refresh, and Refill and Cancel where the service allows them, on an order card."""
+    if order.panel_order_id is None:
+        return markup(
+            [[Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, 0)), menu_button(t)]]
+        )
+    first = [Button(t._("🔄 Refresh"), callback_data=cb.REFRESH(order.id))]
+    if order.can_refill:
+        first.append(Button(t._("♻️ Refill"), callback_data=cb.REFILL_ASK(order.id)))
+    if order.can_cancel and not order.final:
+        first.append(Button(t._("✖️ Cancel order"), callback_data=cb.CANCEL_ASK(order.id)))
+    return markup(
+        [first, [Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, 0)), menu_button(t)]]
+    )

@@ -1,0 +1,209 @@
+"""User-facing words for the domain's values: fields, validation issues, errors, statuses."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, Translator
+from bot.panel import errors
+from bot.panel.models import OrderState, RefillState, Service
+from bot.panel.ordertypes import FieldSpec, Issue, Reason
+
+FIELD_LABELS = {
+    "link": N_("Link"),
+    "quantity": N_("Quantity"),
+    "runs": N_("Drip-feed runs"),
+    "interval": N_("Interval (minutes)"),
+    "comments": N_("Comments"),
+    "usernames": N_("Usernames"),
+    "hashtags": N_("Hashtags"),
+    "hashtag": N_("Hashtag"),
+    "username": N_("Username"),
+    "media": N_("Media link"),
+    "answer_number": N_("Answer number"),
+    "groups": N_("Groups"),
+    "min": N_("Minimum per post"),
+    "max": N_("Maximum per post"),
+    "posts": N_("New posts"),
+    "old_posts": N_("Old posts"),
+    "delay": N_("Delay (minutes)"),
+    "expiry": N_("Expiry date"),
+    "country": N_("Country"),
+    "device": N_("Device"),
+    "type_of_traffic": N_("Traffic type"),
+    "google_keyword": N_("Google keyword"),
+    "referring_url": N_("Referring URL"),
+    "keywords": N_("Keywords"),
+}
+
+FIELD_PROMPTS = {
+    "link": N_("Send the link, starting with https://"),
+    "quantity": N_("Send the quantity, from {min} to {max}."),
+    "runs": N_("How many runs? Send a number from {min} to {max}."),
+    "interval": N_("How many minutes between runs? Send a number from {min} to {max}."),
+    "comments": N_("Send the comments, one per line (from {min} to {max} lines)."),
+    "usernames": N_("Send the usernames, one per line."),
+    "hashtags": N_("Send the hashtags, one per line."),
+    "hashtag": N_("Send the hashtag."),
+    "username": N_("Send the username (the @ is optional)."),
+    "media": N_("Send the link to the media whose likers should be mentioned."),
+    "answer_number": N_("Which answer should get the votes? Send its number."),
+    "groups": N_("Send the groups, one per line."),
+    "min": N_("Send the minimum quantity per post, from {min} to {max}."),
+    "max": N_("Send the maximum quantity per post, from {min} to {max}."),
+    "posts": N_("How many new posts? Send a number, or skip."),
+    "old_posts": N_("How many old posts? Send a number, or skip."),
+    "delay": N_("Choose the delay in minutes."),
+    "expiry": N_("Send the expiry date as dd/mm/yyyy, or skip."),
+    "country": N_("Send the country (a code like US or a name)."),
+    "device": N_("Choose the device."),
+    "type_of_traffic": N_("Choose the type of traffic."),
+    "google_keyword": N_("Send the Google keyword."),
+    "referring_url": N_("Send the referring URL, starting with https://"),
+    "keywords": N_("Send the keywords, one per line."),
+}
+
+CHOICE_LABELS = {
+    ("device", "1"): N_("Desktop"),
+    ("device", "2"): N_("Mobile (Android)"),
+    ("device", "3"): N_("Mobile (iOS)"),
+    ("device", "4"): N_("Mixed mobile"),
+    ("device", "5"): N_("Mixed mobile and desktop"),
+    ("type_of_traffic", "1"): N_("Google keyword"),
+    ("type_of_traffic", "2"): N_("Custom referrer"),
+    ("type_of_traffic", "3"): N_("Blank referrer"),
+    ("delay", "0"): N_("No delay"),
+}
+
+ORDER_STATES = {
+    OrderState.PENDING: N_("Pending"),
+    OrderState.IN_PROGRESS: N_("In progress"),
+    OrderState.PROCESSING: N_("Processing"),
+    OrderState.COMPLETED: N_("Completed"),
+    OrderState.PARTIAL: N_("Partial"),
+    OrderState.CANCELED: N_("Canceled"),
+    OrderState.REFUNDED: N_("Refunded"),
+    OrderState.ERROR: N_("Error"),
+    OrderState.FAIL: N_("Failed"),
+}
+
+REFILL_STATES = {
+    RefillState.PENDING: N_("Pending"),
+    RefillState.IN_PROGRESS: N_("In progress"),
+    RefillState.COMPLETED: N_("Completed"),
+    RefillState.REJECTED: N_("Rejected"),
+}
+
+
+def field_label(t: Translator, name: str) -> str:
+    return t._(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+
+def field_prompt(t: Translator, spec: FieldSpec, service: Service) -> str:
+    low, high = (service.min, service.max) if spec.service_bounds else (spec.minimum, spec.maximum)
+    template = t._(FIELD_PROMPTS[spec.name]) if spec.name in FIELD_PROMPTS else spec.name
+    return template.format(
+        min=t.number(low) if low is not None else "", max=t.number(high) if high is not None else ""
+    )
+
+
+def choice_label(t: Translator, field: str, value: str) -> str:
+    label = CHOICE_LABELS.get((field, value))
+    if label:
+        return t._(label)
+    if field == "delay":
+        return t.n_("{n} minute", "{n} minutes", int(value)).format(n=value)
+    return value
+
+
+def issue_text(t: Translator, issue: Issue) -> str:
+    """What is wrong with an answer and what is expected, in the user's language."""
+    b = {k: t.number(v) if isinstance(v, int) else v for k, v in issue.bounds.items()}
+    match issue.reason:
+        case Reason.REQUIRED:
+            return t._("This answer cannot be empty.")
+        case Reason.NOT_INTEGER:
+            return t._("That is not a whole number. Send digits only, like 1000.")
+        case Reason.OUT_OF_RANGE if "min" in b and "max" in b:
+            return t._("Out of range: send a number from {min} to {max}.").format(**b)
+        case Reason.OUT_OF_RANGE if "min" in b:
+            return t._("Too small: send a number of at least {min}.").format(**b)
+        case Reason.OUT_OF_RANGE:
+            return t._("Too large: send a number of at most {max}.").format(**b)
+        case Reason.NO_SCHEME:
+            return t._("A link must start with https:// — for example {example}").format(**b)
+        case Reason.NOT_URL:
+            return t._("That is not a link. Send a link like https://instagram.com/p/abc")
+        case Reason.BAD_USERNAME:
+            return t._(
+                "That is not a username. Use letters, digits, dots and underscores, like @example."
+            )
+        case Reason.BAD_LINE:
+            return t._(
+                "Line {line} is not a username. Use letters, digits, dots and underscores."
+            ).format(**b)
+        case Reason.LINE_COUNT:
+            count = int(issue.bounds["count"])
+            return t.n_(
+                "You sent {count} line; send from {min} to {max} lines, one item per line.",
+                "You sent {count} lines; send from {min} to {max} lines, one item per line.",
+                count,
+            ).format(**b)
+        case Reason.TOO_LONG if "line" in b:
+            return t._("Line {line} is too long: at most {max} characters.").format(**b)
+        case Reason.TOO_LONG:
+            return t._("That is too long: at most {max} characters.").format(**b)
+        case Reason.NOT_CHOICE:
+            return t._("Choose one of the buttons ({choices}).").format(**b)
+        case Reason.BAD_DATE:
+            return t._("That is not a date. Send it as dd/mm/yyyy, like 31/12/2026.")
+        case Reason.DATE_PAST:
+            return t._("That date has passed. Send a date from today on.")
+        case Reason.MIN_ABOVE_MAX:
+            return t._("The minimum cannot be above the maximum ({max}).").format(**b)
+        case Reason.RUNS_WITHOUT_INTERVAL:
+            return t._("Drip-feed needs both the runs and the interval.")
+    return t._("That answer is not valid.")
+
+
+def panel_error_text(t: Translator, error: errors.PanelError) -> str:
+    """A panel's refusal in the user's language (the raw text only for the unforeseen)."""
+    match error:
+        case errors.InsufficientFunds():
+            return t._("Not enough funds on the panel balance.")
+        case errors.BadLink():
+            return t._("The panel rejected the link. Check it and try again.")
+        case errors.BadQuantity():
+            return t._("The panel rejected the quantity. Check the limits and try again.")
+        case errors.UnknownService():
+            return t._("This service is no longer offered by the panel.")
+        case errors.DuplicateActiveOrder():
+            return t._("An order for this link is still active. Wait until it finishes.")
+        case errors.BadKey():
+            return t._("The panel rejected the bot's API key. Please tell the bot's operator.")
+        case errors.NotFound():
+            return t._("Not found.")
+    return t._("The panel refused: {message}").format(message=error.message)
+
+
+def unavailable_text(t: Translator) -> str:
+    return t._("The panel cannot be reached right now. Nothing was changed. Try again shortly.")
+
+
+def outcome_unknown_text(t: Translator) -> str:
+    return t._(
+        "The panel did not answer in time, so it is not known whether this went through. "
+        "Check My orders (or the panel's website) before trying again."
+    )
+
+
+def order_state_text(t: Translator, raw: str | None) -> str:
+    if not raw:
+        return t._("Unknown")
+    label = ORDER_STATES.get(OrderState.parse(raw))
+    return t._(label) if label else raw
+
+
+def refill_state_text(t: Translator, raw: str | None) -> str:
+    if not raw:
+        return t._("Unknown")
+    label = REFILL_STATES.get(RefillState.parse(raw))
+    return t._(label) if label else raw

@@ -1,0 +1,244 @@
+"""Drive the real application in-process: a recording Bot API request, simulated users, and
+the sandbox panel behind an httpx MockTransport. No network."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
+from telegram.request import BaseRequest, RequestData
+
+from bot.app import BotApplication, build_application
+from bot.config import Settings
+from bot.panel.client import PanelClient
+from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+
+TOKEN = "123456:TEST-token-abcdefghijklmnop"
+ADMIN = 1
+USER = 2
+OTHER = 3
+STRANGER = 99
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text", ""))
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(text, callback data) of every inline button."""
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not markup:
+            return []
+        return [
+            (b["text"], b.get("callback_data", ""))
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+    def button(self, starting: str) -> str:
+        """The callback data of the first button whose text starts with `starting`."""
+        for text, data in self.buttons:
+            if text.startswith(starting):
+                return data
+        raise AssertionError(f"no button {starting!r} in {self.buttons}")
+
+
+class RecordingRequest(BaseRequest):
+    """A Bot API that records every call and answers like Telegram would."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._ids = itertools.count(1000)
+        self.fail_with: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 1.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        queued = self.fail_with.get(api_method)
+        if queued:
+            status, body = queued.pop(0)
+            return status, json.dumps(body).encode()
+        self.calls.append(Call(api_method, params))
+        return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {"id": 42, "is_bot": True, "first_name": "SMM", "username": "smm_test_bot",
+                    "can_join_groups": True, "can_read_all_group_messages": False,
+                    "supports_inline_queries": False}
+        if method in ("sendMessage", "editMessageText"):
+            chat_id = int(params.get("chat_id", 0))
+            message_id = int(params.get("message_id") or next(self._ids))
+            return {"message_id": message_id, "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"}, "text": params.get("text", "")}
+        if method == "getUpdates":
+            return []
+        return True
+
+    def sent(self, chat_id: int | None = None) -> list[Call]:
+        """Messages sent or edited, oldest first (to one chat if given)."""
+        return [
+            c for c in self.calls
+            if c.method in ("sendMessage", "editMessageText")
+            and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
+        ]
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "bot_token": TOKEN,
+        "panel_url": "sandbox",
+        "database_path": tmp_path / "bot.db",
+        "admin_ids": str(ADMIN),
+        "allowed_ids": f"{USER},{OTHER}",
+        "poll_interval": 60,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def sandbox_client(sandbox: SandboxPanel, **kwargs: Any) -> PanelClient:
+    http = httpx.AsyncClient(transport=sandbox.transport())
+    kwargs.setdefault("backoff", 0.0)
+    return PanelClient("http://panel.test/api/v2", SANDBOX_KEY, http=http, **kwargs)
+
+
+@dataclass
+class Clock:
+    now: float = field(default_factory=time.time)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Harness:
+    """The application with simulated users. Use as `async with Harness(...) as bot:`."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        sandbox: SandboxPanel | None = None,
+        *,
+        clock: Clock | None = None,
+        settings: Settings | None = None,
+        **settings_overrides: Any,
+    ) -> None:
+        self.tmp_path = tmp_path
+        self.clock = clock or Clock()
+        self.sandbox = sandbox or SandboxPanel(clock=self.clock)
+        self.settings = settings or make_settings(tmp_path, **settings_overrides)
+        self.request = RecordingRequest()
+        self.app: BotApplication = build_application(
+            self.settings, panel=sandbox_client(self.sandbox), request=self.request,
+            clock=self.clock,
+        )
+        self._ids = itertools.count(1)
+
+    async def __aenter__(self) -> Harness:
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.app.shutdown()
+        if self.app.post_shutdown:
+            await self.app.post_shutdown(self.app)
+
+    @property
+    def state(self) -> Any:
+        return self.app.bot_data
+
+    def _user(self, user_id: int, language: str | None) -> User:
+        return User(id=user_id, first_name=f"U{user_id}", is_bot=False, language_code=language)
+
+    def message_update(self, user_id: int, text: str, language: str | None = "en") -> Update:
+        user = self._user(user_id, language)
+        entities = []
+        if text.startswith("/"):
+            command = text.split()[0] if text.split() else text
+            entities = [MessageEntity(MessageEntity.BOT_COMMAND, 0, len(command))]
+        message = Message(
+            message_id=next(self._ids), date=datetime.now(UTC),
+            chat=Chat(id=user_id, type=Chat.PRIVATE), from_user=user, text=text,
+            entities=entities,
+        )
+        message.set_bot(self.app.bot)
+        update = Update(update_id=next(self._ids), message=message)
+        update.set_bot(self.app.bot)
+        return update
+
+    def callback_update(self, user_id: int, data: str, language: str | None = "en") -> Update:
+        user = self._user(user_id, language)
+        message = Message(
+            message_id=next(self._ids), date=datetime.now(UTC),
+            chat=Chat(id=user_id, type=Chat.PRIVATE), text="menu",
+            from_user=User(id=42, first_name="SMM", is_bot=True),
+        )
+        message.set_bot(self.app.bot)
+        query = CallbackQuery(id=str(next(self._ids)), from_user=user, chat_instance="ci",
+                              data=data, message=message)
+        query.set_bot(self.app.bot)
+        update = Update(update_id=next(self._ids), callback_query=query)
+        update.set_bot(self.app.bot)
+        return update
+
+    async def say(self, user_id: int, text: str, language: str | None = "en") -> Call:
+        """The user sends a text; returns the bot's last message to them."""
+        await self.app.process_update(self.message_update(user_id, text, language))
+        return self.last(user_id)
+
+    async def tap(self, user_id: int, data: str, language: str | None = "en") -> Call:
+        """The user taps a button; returns the bot's last message to them."""
+        await self.app.process_update(self.callback_update(user_id, data, language))
+        return self.last(user_id)
+
+    def last(self, user_id: int) -> Call:
+        sent = self.request.sent(user_id)
+        assert sent, "the bot sent nothing"
+        return sent[-1]
+
+    def answers(self) -> list[Call]:
+        return [c for c in self.request.calls if c.method == "answerCallbackQuery"]
+
+    async def settle(self) -> None:
+        """Let background tasks (catalog refreshes) finish."""
+        await asyncio.sleep(0)
