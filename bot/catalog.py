@@ -29,6 +29,8 @@ _SERVICES = TypeAdapter(list[Service])
 _WORD = re.compile(r"\w+")
 
 NAME_EXACT, NAME_PREFIX, CATEGORY_MATCH = 3, 2, 1
+RETRY_AFTER_FAILURE = 60.0
+"""Seconds before a failed background refresh is tried again."""
 
 
 def normalize(text: str) -> str:
@@ -142,6 +144,7 @@ class Catalog:
         self._clock = clock
         self._index: CatalogIndex | None = None
         self._refreshing: asyncio.Task[None] | None = None
+        self._retry_at = 0.0
 
     async def load_cached(self) -> None:
         """Load the list kept in the database, if any (fast start, works with the panel down)."""
@@ -154,7 +157,7 @@ class Catalog:
         """The current index; raises `PanelFailure` only when there is none at all."""
         if self._index is None:
             await self.refresh()
-        elif self._clock() - self._index.fetched_at > self._ttl:
+        elif self._clock() - self._index.fetched_at > self._ttl and self._clock() >= self._retry_at:
             self._refresh_in_background()
         assert self._index is not None
         return self._index
@@ -167,6 +170,7 @@ class Catalog:
         try:
             await self.refresh()
         except PanelFailure as exc:
+            self._retry_at = self._clock() + min(self._ttl, RETRY_AFTER_FAILURE)
             log.warning("service list refresh failed, serving the cached one: %s", exc)
 
     async def refresh(self) -> None:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bot.storage.repositories import Store
+from tests.harness import Clock
 
 CATALOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "catalogs"
 
@@ -23,3 +27,16 @@ def catalogs() -> list[Path]:
 
 def load_catalog(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(1_000_000.0)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
+    opened = Store(str(tmp_path / "bot.db"), clock)
+    await opened.open()
+    yield opened
+    await opened.close()

@@ -159,6 +159,7 @@ class Harness:
         *,
         clock: Clock | None = None,
         settings: Settings | None = None,
+        panel: PanelClient | None = None,
         **settings_overrides: Any,
     ) -> None:
         self.tmp_path = tmp_path
@@ -167,7 +168,7 @@ class Harness:
         self.settings = settings or make_settings(tmp_path, **settings_overrides)
         self.request = RecordingRequest()
         self.app: BotApplication = build_application(
-            self.settings, panel=sandbox_client(self.sandbox), request=self.request,
+            self.settings, panel=panel or sandbox_client(self.sandbox), request=self.request,
             clock=self.clock,
         )
         self._ids = itertools.count(1)
@@ -242,3 +243,12 @@ class Harness:
     async def settle(self) -> None:
         """Let background tasks (catalog refreshes) finish."""
         await asyncio.sleep(0)
+
+
+async def eventually(condition: Any, within: float = 5.0) -> None:
+    """Wait until `condition()` is true (polling), or fail after `within` seconds."""
+    for _ in range(int(within / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
+from bot.handlers.common import expired
 from bot.logs import current_update
 
 GROUP = -100
@@ -35,6 +36,10 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     row = await state.store.users.touch(user.id)
     context.use_language(state.i18n.resolve(row.language, user.language_code))
+    if update.callback_query is not None and not update.callback_query.data:
+        # PTB lets a query without data match every patterned handler: stop it here.
+        await expired(update, context)
+        raise ApplicationHandlerStop
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

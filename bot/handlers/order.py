@@ -190,7 +190,10 @@ async def _search_results(update: Update, context: BotContext, page: int) -> str
 
 async def service_page(update: Update, context: BotContext) -> str | int:
     args = _args(cb.SERVICE, update)
-    if args is None:
+    index = await _catalog(update, context)
+    if index is None:
+        return BROWSE
+    if args is None or int(args[0]) not in index.by_id:
         await expired(update, context)
         return BROWSE
     return await _service(update, context, int(args[0]))

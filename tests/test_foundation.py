@@ -1,0 +1,163 @@
+"""The base: access control, menu, language, error handler, persistence, per-user order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import httpx
+from telegram import Chat, Message, Update, User
+from telegram.ext import CommandHandler
+
+from bot.app import PerUserUpdateProcessor
+from bot.panel.client import PanelClient
+from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+from bot.ui import callback as cb
+from tests.harness import ADMIN, OTHER, STRANGER, USER, Harness, eventually
+
+
+async def test_start_shows_the_main_menu(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        reply = await bot.say(USER, "/start")
+        assert "Welcome" in reply.text
+        labels = [text for text, _ in reply.buttons]
+        assert labels == ["🛒 New order", "📦 My orders", "💰 Balance", "🌐 Language", "❓ Help"]
+        reply = await bot.tap(USER, reply.button("❓"))
+        assert "/status" in reply.text and "/refill_status" in reply.text
+
+
+async def test_a_stranger_gets_one_polite_refusal_with_their_id_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path) as bot:
+        for text in ("/start", "/balance", "/orders", "/order", "/status 1001", "hello"):
+            before = len(bot.request.sent(STRANGER))
+            reply = await bot.say(STRANGER, text)
+            assert len(bot.request.sent(STRANGER)) == before + 1
+            assert str(STRANGER) in reply.text and "private" in reply.text
+            assert reply.buttons == []
+        await bot.tap(STRANGER, cb.NEW_ORDER())
+        assert bot.answers()[-1].params["text"] == "Sorry, this bot is private."
+        assert bot.sandbox.calls["balance"] == 0 and bot.sandbox.calls["services"] == 0
+        assert await bot.state.store.users.get(STRANGER) is None
+
+
+async def test_only_admins_when_no_allowed_ids(tmp_path: Path) -> None:
+    async with Harness(tmp_path, allowed_ids="") as bot:
+        assert "private" in (await bot.say(USER, "/start")).text
+        assert "Welcome" in (await bot.say(ADMIN, "/start")).text
+
+
+async def test_language_from_telegram_then_from_the_users_choice(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        assert "Selamat datang" in (await bot.say(USER, "/start", language="id")).text
+        assert "Welcome" in (await bot.say(OTHER, "/start", language="fr")).text  # default
+        reply = await bot.say(OTHER, "/language", language="fr")
+        assert [t for t, _ in reply.buttons] == ["✅ English", "Indonesia"]
+        reply = await bot.tap(OTHER, reply.button("Indonesia"), language="fr")
+        assert "Bahasa diubah" in reply.text
+        assert "Selamat datang" in (await bot.say(OTHER, "/start", language="en")).text
+        scoped = [c for c in bot.request.calls if c.method == "setMyCommands"
+                  and "scope" in c.params]
+        assert scoped and "Pesanan" in str(scoped[-1].params["commands"])
+
+
+async def test_command_menus_are_set_per_language(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        calls = [c for c in bot.request.calls if c.method == "setMyCommands"]
+        codes = {c.params.get("language_code") for c in calls}
+        assert codes == {None, "en", "id"}
+
+
+async def test_stray_text_and_unknown_commands_get_a_hint(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        assert "/help" in (await bot.say(USER, "hello?")).text
+        assert "/help" in (await bot.say(USER, "/nonsense")).text
+
+
+async def test_a_forged_or_stale_button_is_answered_as_expired(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        for data in ("garbage", "0o", "1k:zzzzzzzz:0", "1s:99999", "1r:424242", "1y:nope",
+                     "1L:xx", "9" * 64, ""):
+            reply = await bot.tap(USER, data)
+            assert "expired" in reply.text, data
+            assert reply.buttons  # a fresh menu
+
+
+async def test_the_error_handler_says_try_again_and_shows_no_internals(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+
+        async def broken(update: object, context: object) -> None:
+            raise RuntimeError("internal detail /secret/path")
+
+        bot.app.add_handler(CommandHandler("boom", broken), group=-1)
+        await bot.say(USER, "/boom", language="id")
+        texts = [c.text for c in bot.request.sent(USER)]
+        assert "Terjadi kesalahan. Silakan coba lagi." in texts
+        assert not any("secret" in text for text in texts)
+
+
+async def test_a_restart_in_the_middle_of_a_conversation_continues_it(tmp_path: Path) -> None:
+    sandbox = SandboxPanel()
+    async with Harness(tmp_path, sandbox) as bot:
+        await bot.tap(USER, cb.START_ORDER(1))
+        reply = await bot.say(USER, "https://instagram.com/p/abc")
+        assert "quantity" in reply.text
+    async with Harness(tmp_path, sandbox) as bot:  # a new process on the same database
+        reply = await bot.say(USER, "500")
+        assert "drip-feed" in reply.text
+        reply = await bot.tap(USER, cb.DRIP_FEED(0))
+        assert "Check your order" in reply.text and "https://instagram.com/p/abc" in reply.text
+
+
+async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> None:
+    processor = PerUserUpdateProcessor()
+    order: list[str] = []
+
+    def update_from(user_id: int) -> Update:
+        user = User(id=user_id, first_name="u", is_bot=False)
+        message = Message(1, datetime.now(UTC), Chat(user_id, "private"), from_user=user)
+        return Update(1, message=message)
+
+    async def work(name: str, delay: float) -> None:
+        order.append(f"{name} start")
+        await asyncio.sleep(delay)
+        order.append(f"{name} end")
+
+    await asyncio.gather(
+        processor.process_update(update_from(1), work("a1", 0.2)),
+        processor.process_update(update_from(1), work("a2", 0.0)),
+        processor.process_update(update_from(2), work("b", 0.0)),
+    )
+    assert order.index("a1 end") < order.index("a2 start")  # one user: in order
+    assert order.index("b end") < order.index("a1 end")  # another user: not kept waiting
+
+
+async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) -> None:
+    sandbox = SandboxPanel()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if b"action=balance" in request.content:
+            await asyncio.sleep(1.0)
+        status, body, kind = sandbox.respond(dict(parse_qsl(request.content.decode())))
+        return httpx.Response(status, content=body, headers={"content-type": kind})
+
+    panel = PanelClient("http://panel.test", SANDBOX_KEY,
+                        http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    async with Harness(tmp_path, sandbox, panel=panel) as bot:
+        await bot.app.start()  # updates now go through the update processor
+        try:
+            started = time.monotonic()
+            await bot.app.update_queue.put(bot.message_update(USER, "/balance"))  # slow for A
+            await asyncio.sleep(0.05)
+            await bot.app.update_queue.put(bot.message_update(OTHER, "/help"))  # B
+            await eventually(lambda: bot.request.sent(OTHER))
+            assert time.monotonic() - started < 0.5  # B did not wait for A's panel call
+            await eventually(lambda: bot.request.sent(USER))
+            assert time.monotonic() - started >= 1.0
+            assert "Balance" in bot.last(USER).text
+        finally:
+            await bot.app.stop()

@@ -1,0 +1,79 @@
+"""The database: migrations, WAL, and the order intent that makes double orders impossible."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from bot.panel import Service
+from bot.storage.db import MIGRATIONS, Database
+from bot.storage.repositories import Outcome, Store
+
+SERVICE = Service.model_validate({"service": 1, "name": "S", "type": "Default", "rate": "1.5",
+                                  "min": 1, "max": 10, "refill": True})
+
+
+async def test_fresh_create(tmp_path: Path) -> None:
+    db = Database(tmp_path / "a" / "bot.db")
+    await db.open()
+    assert await db.version() == len(MIGRATIONS)
+    row = await db.fetchone("PRAGMA journal_mode")
+    assert row is not None and row[0] == "wal"
+    tables = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master")}
+    assert {"users", "orders", "refills", "service_cache", "outbox", "ptb_user_data",
+            "ptb_conversations"} <= tables
+    await db.close()
+
+
+async def test_upgrade_from_an_older_version_keeps_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE schema_version (version INTEGER);"
+        + MIGRATIONS[0]
+        + "INSERT INTO schema_version VALUES (1);"
+        "INSERT INTO users (user_id, first_seen, last_seen) VALUES (7, 0, 0);"
+    )
+    conn.close()
+    db = Database(path)
+    await db.open()
+    assert await db.version() == len(MIGRATIONS)
+    assert (await db.fetchone("SELECT user_id FROM users"))["user_id"] == 7  # type: ignore[index]
+    assert await db.fetchone("SELECT COUNT(*) FROM outbox") is not None
+    await db.close()
+    # Opening again applies nothing.
+    db = Database(path)
+    await db.open()
+    assert await db.version() == len(MIGRATIONS)
+    await db.close()
+
+
+async def test_an_intent_is_recorded_once(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "bot.db"))
+    await store.open()
+    kwargs = dict(intent_key="k1", user_id=5, service=SERVICE, fields={"link": "l"},
+                  quantity=10, price=Decimal("0.015"), currency="USD")
+    row, created = await store.orders.record_intent(**kwargs)  # type: ignore[arg-type]
+    again, created_again = await store.orders.record_intent(**kwargs)  # type: ignore[arg-type]
+    assert created and not created_again and again.id == row.id
+    assert row.outcome is Outcome.SUBMITTING and row.price == Decimal("0.015")
+    placed = await store.orders.mark_placed(row.id, 777)
+    assert placed.panel_order_id == 777 and placed.outcome is Outcome.PLACED
+    await store.close()
+
+
+async def test_a_submission_interrupted_by_a_restart_becomes_outcome_unknown(
+    tmp_path: Path,
+) -> None:
+    store = Store(str(tmp_path / "bot.db"))
+    await store.open()
+    row, _ = await store.orders.record_intent(
+        intent_key="k", user_id=5, service=SERVICE, fields={}, quantity=1,
+        price=Decimal(1), currency="")
+    await store.close()
+    store = Store(str(tmp_path / "bot.db"))
+    await store.open()
+    reopened = await store.orders.get(row.id)
+    assert reopened is not None and reopened.outcome is Outcome.UNKNOWN
+    await store.close()
