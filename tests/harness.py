@@ -9,6 +9,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,50 @@ class Call:
         raise AssertionError(f"no button {starting!r} in {self.buttons}")
 
 
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
+                 "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
+
+
+class _TelegramHTML(HTMLParser):
+    """Parses a text the way the Bot API's HTML parse mode does, failing where it fails."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.length = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag not in TELEGRAM_TAGS:
+            self.errors.append(f"unsupported start tag <{tag}>")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unexpected end tag </{tag}>")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in ("lt", "gt", "amp", "quot"):
+            self.errors.append(f"unsupported entity &{name};")
+        self.length += 1
+
+    def handle_data(self, data: str) -> None:
+        self.length += len(data)
+
+
+def telegram_html_error(text: str) -> str | None:
+    parser = _TelegramHTML()
+    parser.feed(text)
+    parser.close()
+    if parser.stack:
+        parser.errors.append(f"unclosed <{parser.stack[-1]}>")
+    if parser.length > 4096:
+        parser.errors.append("message is too long")
+    if parser.length == 0 or not text.strip():
+        parser.errors.append("message text is empty")
+    return parser.errors[0] if parser.errors else None
+
+
 class RecordingRequest(BaseRequest):
     """A Bot API that records every call and answers like Telegram would."""
 
@@ -66,6 +111,8 @@ class RecordingRequest(BaseRequest):
         self.calls: list[Call] = []
         self._ids = itertools.count(1000)
         self.fail_with: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.rejected: list[tuple[str, str]] = []
+        """(error, text) of every message Telegram would have refused."""
 
     async def initialize(self) -> None:
         return None
@@ -93,6 +140,18 @@ class RecordingRequest(BaseRequest):
         if queued:
             status, body = queued.pop(0)
             return status, json.dumps(body).encode()
+        if api_method in ("sendMessage", "editMessageText"):
+            error = telegram_html_error(str(params.get("text", "")))
+            buttons = Call(api_method, params).buttons
+            if error is None and any(
+                not 1 <= len(data.encode()) <= 64 or not text for text, data in buttons
+            ):
+                error = "BUTTON_DATA_INVALID"
+            if error is not None:
+                self.rejected.append((error, str(params.get("text", ""))))
+                body = {"ok": False, "error_code": 400,
+                        "description": f"Bad Request: can't parse entities: {error}"}
+                return 400, json.dumps(body).encode()
         self.calls.append(Call(api_method, params))
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
 
@@ -183,6 +242,8 @@ class Harness:
         await self.app.shutdown()
         if self.app.post_shutdown:
             await self.app.post_shutdown(self.app)
+        if exc[0] is None:
+            assert not self.request.rejected, f"Telegram would refuse: {self.request.rejected}"
 
     @property
     def state(self) -> Any:

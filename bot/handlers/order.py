@@ -105,7 +105,7 @@ async def start_order(update: Update, context: BotContext) -> str | int:
     if context.args:
         token = context.args[0].lstrip("#")
         if not token.isdigit():
-            await show(update, context, context.t._("Usage: /order or /order <service id>"))
+            await show(update, context, context.t._("Usage: /order or /order &lt;service id&gt;"))
             return await categories(update, context)
         return await _service(update, context, int(token))
     return await categories(update, context)

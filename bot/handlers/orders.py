@@ -165,7 +165,7 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
         context,
         arguments,
         context.t._(
-            "Usage: /status <order id> [<order id> ...] — ids separated by spaces or commas."
+            "Usage: /status &lt;order id&gt; [&lt;order id&gt; ...] — ids separated by spaces or commas."
         ),
     )
     if ids is None:
@@ -312,7 +312,7 @@ async def refill_command(update: Update, context: BotContext, arguments: str | N
     if user is None:
         return
     ids = await _ids_or_usage(
-        update, context, arguments, context.t._("Usage: /refill <order id> [<order id> ...]")
+        update, context, arguments, context.t._("Usage: /refill &lt;order id&gt; [&lt;order id&gt; ...]")
     )
     if ids is None:
         return
@@ -384,7 +384,7 @@ async def refill_status_command(
         return
     t = context.t
     ids = await _ids_or_usage(
-        update, context, arguments, t._("Usage: /refill_status <refill id> [<refill id> ...]")
+        update, context, arguments, t._("Usage: /refill_status &lt;refill id&gt; [&lt;refill id&gt; ...]")
     )
     if ids is None:
         return
@@ -448,7 +448,7 @@ async def cancel_command(update: Update, context: BotContext, arguments: str | N
     if user is None:
         return
     ids = await _ids_or_usage(
-        update, context, arguments, context.t._("Usage: /cancel <order id> [<order id> ...]")
+        update, context, arguments, context.t._("Usage: /cancel &lt;order id&gt; [&lt;order id&gt; ...]")
     )
     if ids is None:
         return
@@ -549,7 +549,7 @@ async def cancel_usage(update: Update, context: BotContext) -> None:
         context,
         [
             context.t._(
-                "Usage: /cancel <order id> [<order id> ...]. Nothing is in progress to cancel."
+                "Usage: /cancel &lt;order id&gt; [&lt;order id&gt; ...]. Nothing is in progress to cancel."
             )
         ],
     )

@@ -1,0 +1,80 @@
+"""Catalogs: complete, consistent with the code, and Babel's formats per locale."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, I18n
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+TAG = re.compile(r"</?(\w+)")
+
+
+def code_messages() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "bot", method_map=[("**.py", "python")], keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else tuple(message))  # type: ignore[arg-type]
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_every_message_in_the_code_is_in_the_catalog_and_translated(language: str) -> None:
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "bot.po").open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    messages = code_messages()
+    assert len(messages) > 150
+    missing, untranslated, inconsistent = [], [], []
+    for message in messages:
+        entry = catalog.get(message)
+        if entry is None:
+            missing.append(message)
+            continue
+        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if not all(strings) or entry.fuzzy:
+            untranslated.append(message)
+            continue
+        source = message if isinstance(message, str) else message[1]
+        for text in strings:
+            if set(PLACEHOLDER.findall(text)) - set(PLACEHOLDER.findall(source)):
+                inconsistent.append((message, text))
+            if sorted(TAG.findall(text)) != sorted(TAG.findall(source)):
+                inconsistent.append((message, text))
+    assert not missing, f"not in locales/{language}: {missing}"
+    assert not untranslated, f"untranslated in {language}: {untranslated}"
+    assert not inconsistent, f"placeholders or tags differ: {inconsistent}"
+
+
+def test_money_and_numbers_follow_the_locale() -> None:
+    i18n = I18n("en")
+    assert i18n.get("id").money(Decimal("100842.92"), "IDR") == "Rp100.842,92"
+    assert i18n.get("en").money(Decimal("100842.92"), "IDR") == "IDR100,842.92"
+    assert i18n.get("en").money(Decimal("0.27819"), "USD") == "$0.27819"  # no digit lost
+    assert i18n.get("id").number(1234567) == "1.234.567"
+    assert i18n.get("en").money(Decimal("5"), "") == "5"
+
+
+def test_plurals() -> None:
+    en = I18n("en").get("en")
+    assert en.n_("{n} order", "{n} orders", 1) == "{n} order"
+    assert en.n_("{n} order", "{n} orders", 2) == "{n} orders"
+    assert I18n("en").get("id").n_("{n} order", "{n} orders", 2) == "{n} pesanan"
+
+
+def test_language_resolution() -> None:
+    i18n = I18n("en")
+    assert i18n.resolve("id", "en") == "id"  # the stored choice first
+    assert i18n.resolve(None, "id-ID") == "id"  # then Telegram's language
+    assert i18n.resolve(None, "in") == "id"  # the old code for Indonesian
+    assert i18n.resolve(None, "fr") == "en"  # else the default
+    assert I18n("id").resolve(None, None) == "id"
+    assert set(i18n.languages) == {"en", "id"}
