@@ -148,9 +148,7 @@ async def _post_init(application: BotApplication) -> None:
     i18n = state.i18n
     await application.bot.set_my_commands(bot_commands(i18n.get(i18n.default_language)))
     for code in i18n.languages:
-        await application.bot.set_my_commands(
-            bot_commands(i18n.get(code)), language_code=code
-        )
+        await application.bot.set_my_commands(bot_commands(i18n.get(code)), language_code=code)
     log.info("bot started; panel %s", "sandbox" if state.settings.uses_sandbox else state.panel.url)
 
 

@@ -60,8 +60,24 @@ class Call:
         raise AssertionError(f"no button {starting!r} in {self.buttons}")
 
 
-TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
-                 "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"}
+TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 
 
 class _TelegramHTML(HTMLParser):
@@ -149,22 +165,35 @@ class RecordingRequest(BaseRequest):
                 error = "BUTTON_DATA_INVALID"
             if error is not None:
                 self.rejected.append((error, str(params.get("text", ""))))
-                body = {"ok": False, "error_code": 400,
-                        "description": f"Bad Request: can't parse entities: {error}"}
+                body = {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": f"Bad Request: can't parse entities: {error}",
+                }
                 return 400, json.dumps(body).encode()
         self.calls.append(Call(api_method, params))
         return 200, json.dumps({"ok": True, "result": self._result(api_method, params)}).encode()
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {"id": 42, "is_bot": True, "first_name": "SMM", "username": "smm_test_bot",
-                    "can_join_groups": True, "can_read_all_group_messages": False,
-                    "supports_inline_queries": False}
+            return {
+                "id": 42,
+                "is_bot": True,
+                "first_name": "SMM",
+                "username": "smm_test_bot",
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
         if method in ("sendMessage", "editMessageText"):
             chat_id = int(params.get("chat_id", 0))
             message_id = int(params.get("message_id") or next(self._ids))
-            return {"message_id": message_id, "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"}, "text": params.get("text", "")}
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": params.get("text", ""),
+            }
         if method == "getUpdates":
             return []
         return True
@@ -172,7 +201,8 @@ class RecordingRequest(BaseRequest):
     def sent(self, chat_id: int | None = None) -> list[Call]:
         """Messages sent or edited, oldest first (to one chat if given)."""
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method in ("sendMessage", "editMessageText")
             and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
         ]
@@ -227,7 +257,9 @@ class Harness:
         self.settings = settings or make_settings(tmp_path, **settings_overrides)
         self.request = RecordingRequest()
         self.app: BotApplication = build_application(
-            self.settings, panel=panel or sandbox_client(self.sandbox), request=self.request,
+            self.settings,
+            panel=panel or sandbox_client(self.sandbox),
+            request=self.request,
             clock=self.clock,
         )
         self._ids = itertools.count(1)
@@ -259,8 +291,11 @@ class Harness:
             command = text.split()[0] if text.split() else text
             entities = [MessageEntity(MessageEntity.BOT_COMMAND, 0, len(command))]
         message = Message(
-            message_id=next(self._ids), date=datetime.now(UTC),
-            chat=Chat(id=user_id, type=Chat.PRIVATE), from_user=user, text=text,
+            message_id=next(self._ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user_id, type=Chat.PRIVATE),
+            from_user=user,
+            text=text,
             entities=entities,
         )
         message.set_bot(self.app.bot)
@@ -271,13 +306,16 @@ class Harness:
     def callback_update(self, user_id: int, data: str, language: str | None = "en") -> Update:
         user = self._user(user_id, language)
         message = Message(
-            message_id=next(self._ids), date=datetime.now(UTC),
-            chat=Chat(id=user_id, type=Chat.PRIVATE), text="menu",
+            message_id=next(self._ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=user_id, type=Chat.PRIVATE),
+            text="menu",
             from_user=User(id=42, first_name="SMM", is_bot=True),
         )
         message.set_bot(self.app.bot)
-        query = CallbackQuery(id=str(next(self._ids)), from_user=user, chat_instance="ci",
-                              data=data, message=message)
+        query = CallbackQuery(
+            id=str(next(self._ids)), from_user=user, chat_instance="ci", data=data, message=message
+        )
         query.set_bot(self.app.bot)
         update = Update(update_id=next(self._ids), callback_query=query)
         update.set_bot(self.app.bot)

@@ -17,8 +17,17 @@ from tests.harness import Clock, sandbox_client
 
 def services(*rows: tuple[int, str, str]) -> list[Service]:
     return [
-        Service.model_validate({"service": i, "name": name, "type": "Default",
-                                "category": category, "rate": "1", "min": 1, "max": 10})
+        Service.model_validate(
+            {
+                "service": i,
+                "name": name,
+                "type": "Default",
+                "category": category,
+                "rate": "1",
+                "min": 1,
+                "max": 10,
+            }
+        )
         for i, name, category in rows
     ]
 

@@ -21,8 +21,12 @@ def run_bot(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     base["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**base, **env},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -42,8 +46,9 @@ def test_ids_and_amounts_parse(tmp_path: Path) -> None:
     assert settings.low_balance == Decimal("5000.5")
 
 
-def test_read_from_the_environment_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                               ) -> None:
+def test_read_from_the_environment_and_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / ".env").write_text(f"BOT_TOKEN={TOKEN}\nPANEL_URL=sandbox\nADMIN_IDS=5\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ADMIN_IDS", "6,7")
@@ -71,8 +76,10 @@ def test_secrets_never_in_reprs(tmp_path: Path) -> None:
         ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "POLL_INTERVAL": "soon"}, "POLL_INTERVAL"),
         ({"BOT_TOKEN": "not-a-token", "PANEL_URL": "sandbox"}, "BOT_TOKEN"),
         ({"BOT_TOKEN": TOKEN}, "PANEL_KEY"),
-        ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEFAULT_LANGUAGE": "xx"},
-         "DEFAULT_LANGUAGE"),
+        (
+            {"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEFAULT_LANGUAGE": "xx"},
+            "DEFAULT_LANGUAGE",
+        ),
     ],
 )
 def test_a_bad_setting_prints_what_is_expected_and_exits_2(

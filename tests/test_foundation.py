@@ -60,8 +60,9 @@ async def test_language_from_telegram_then_from_the_users_choice(tmp_path: Path)
         reply = await bot.tap(OTHER, reply.button("Indonesia"), language="fr")
         assert "Bahasa diubah" in reply.text
         assert "Selamat datang" in (await bot.say(OTHER, "/start", language="en")).text
-        scoped = [c for c in bot.request.calls if c.method == "setMyCommands"
-                  and "scope" in c.params]
+        scoped = [
+            c for c in bot.request.calls if c.method == "setMyCommands" and "scope" in c.params
+        ]
         assert scoped and "Pesanan" in str(scoped[-1].params["commands"])
 
 
@@ -80,8 +81,17 @@ async def test_stray_text_and_unknown_commands_get_a_hint(tmp_path: Path) -> Non
 
 async def test_a_forged_or_stale_button_is_answered_as_expired(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
-        for data in ("garbage", "0o", "1k:zzzzzzzz:0", "1s:99999", "1r:424242", "1y:nope",
-                     "1L:xx", "9" * 64, ""):
+        for data in (
+            "garbage",
+            "0o",
+            "1k:zzzzzzzz:0",
+            "1s:99999",
+            "1r:424242",
+            "1y:nope",
+            "1L:xx",
+            "9" * 64,
+            "",
+        ):
             reply = await bot.tap(USER, data)
             assert "expired" in reply.text, data
             assert reply.buttons  # a fresh menu
@@ -145,8 +155,11 @@ async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) 
         status, body, kind = sandbox.respond(dict(parse_qsl(request.content.decode())))
         return httpx.Response(status, content=body, headers={"content-type": kind})
 
-    panel = PanelClient("http://panel.test", SANDBOX_KEY,
-                        http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    panel = PanelClient(
+        "http://panel.test",
+        SANDBOX_KEY,
+        http=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
     async with Harness(tmp_path, sandbox, panel=panel) as bot:
         await bot.app.start()  # updates now go through the update processor
         try:

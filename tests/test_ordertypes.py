@@ -23,8 +23,15 @@ from bot.panel.ordertypes import (
 
 
 def service(kind: str = "Default", **extra: object) -> Service:
-    data = {"service": 1, "name": "S", "type": kind, "category": "C", "rate": "0.90",
-            "min": "50", "max": "10000"}
+    data = {
+        "service": 1,
+        "name": "S",
+        "type": kind,
+        "category": "C",
+        "rate": "0.90",
+        "min": "50",
+        "max": "10000",
+    }
     data.update(extra)
     return Service.model_validate(data)
 
@@ -54,8 +61,17 @@ def test_every_type_of_the_reference_has_a_schema() -> None:
         "Comment Replies": ["link", "username", "comments"],
         "Invites from Groups": ["link", "quantity", "groups"],
         "Subscriptions": ["username", "min", "max", "posts", "old_posts", "delay", "expiry"],
-        "Web Traffic": ["link", "quantity", "runs", "interval", "country", "device",
-                        "type_of_traffic", "google_keyword", "referring_url"],
+        "Web Traffic": [
+            "link",
+            "quantity",
+            "runs",
+            "interval",
+            "country",
+            "device",
+            "type_of_traffic",
+            "google_keyword",
+            "referring_url",
+        ],
         "SEO": ["link", "quantity", "keywords"],
     }
     for name, fields in expected.items():
@@ -118,8 +134,9 @@ def test_usernames_and_hashtags() -> None:
     assert raised.value.issue.reason is Reason.BAD_LINE
     assert raised.value.issue.bounds == {"line": 2}
     assert check_field(order_type.field("hashtags"), "#a\n#b", svc) == "#a\n#b"
-    assert check_field(order_type_of(service("Comment Likes")).field("username"), "@x_y",
-                       svc) == "x_y"
+    assert (
+        check_field(order_type_of(service("Comment Likes")).field("username"), "@x_y", svc) == "x_y"
+    )
     assert issue("Comment Likes", "username", "no spaces please") is Reason.BAD_USERNAME
 
 
@@ -136,8 +153,10 @@ def test_default_price_with_and_without_drip_feed() -> None:
     assert price(svc, {"link": "l", "quantity": "1000", "runs": "5", "interval": "10"}) == (
         Decimal("4.50")
     )
-    assert check_order(order_type_of(svc), {"link": "l", "quantity": "1", "runs": "2"})[0].reason \
+    assert (
+        check_order(order_type_of(svc), {"link": "l", "quantity": "1", "runs": "2"})[0].reason
         is Reason.RUNS_WITHOUT_INTERVAL
+    )
     assert issue("Default", "runs", "1") is Reason.OUT_OF_RANGE
 
 
@@ -145,7 +164,10 @@ def test_drip_feed_fields_are_asked_only_when_chosen() -> None:
     order_type = ORDER_TYPES[ServiceType.DEFAULT]
     assert fields_to_ask(order_type, {}, drip_feed=False) == ["link", "quantity"]
     assert fields_to_ask(order_type, {"link": "l"}, drip_feed=True) == [
-        "quantity", "runs", "interval"]
+        "quantity",
+        "runs",
+        "interval",
+    ]
 
 
 def test_subscriptions() -> None:
@@ -154,10 +176,14 @@ def test_subscriptions() -> None:
     assert order_type.field("delay").kind is FieldKind.CHOICE
     assert check_field(order_type.field("delay"), "30", svc) == "30"
     assert issue("Subscriptions", "delay", "7", svc) is Reason.NOT_CHOICE
-    assert check_field(order_type.field("expiry"), "31/12/2026", svc,
-                       today=date(2026, 11, 24)) == "31/12/2026"
-    assert check_field(order_type.field("expiry"), "1.1.2027", svc,
-                       today=date(2026, 11, 24)) == "01/01/2027"
+    assert (
+        check_field(order_type.field("expiry"), "31/12/2026", svc, today=date(2026, 11, 24))
+        == "31/12/2026"
+    )
+    assert (
+        check_field(order_type.field("expiry"), "1.1.2027", svc, today=date(2026, 11, 24))
+        == "01/01/2027"
+    )
     assert issue("Subscriptions", "expiry", "2026-13-45", svc) is Reason.BAD_DATE
     assert issue("Subscriptions", "expiry", "01/01/2020", svc) is Reason.DATE_PAST
     values = {"username": "x", "min": "500", "max": "200", "delay": "0"}
@@ -172,9 +198,11 @@ def test_web_traffic_asks_the_keyword_or_the_referrer_by_traffic_type() -> None:
     order_type = ORDER_TYPES[ServiceType.WEB_TRAFFIC]
     base = {"link": "https://x.test", "quantity": "500", "country": "US", "device": "1"}
     assert fields_to_ask(order_type, {**base, "type_of_traffic": "1"}, drip_feed=False) == [
-        "google_keyword"]
+        "google_keyword"
+    ]
     assert fields_to_ask(order_type, {**base, "type_of_traffic": "2"}, drip_feed=False) == [
-        "referring_url"]
+        "referring_url"
+    ]
     assert fields_to_ask(order_type, {**base, "type_of_traffic": "3"}, drip_feed=False) == []
 
 

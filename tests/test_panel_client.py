@@ -89,18 +89,33 @@ async def test_add_as_documented() -> None:
         OrderRequest(1, {"link": "https://x.test/p", "quantity": "100"})
     )
     assert order_id == 23501
-    assert fake.forms[0] == {"key": KEY, "action": "add", "service": "1",
-                             "link": "https://x.test/p", "quantity": "100"}
+    assert fake.forms[0] == {
+        "key": KEY,
+        "action": "add",
+        "service": "1",
+        "link": "https://x.test/p",
+        "quantity": "100",
+    }
 
 
 async def test_status_single_and_bulk_as_documented() -> None:
-    single = {"charge": "0.27819", "start_count": "3572", "status": "Partial", "remains": "157",
-              "currency": "USD"}
+    single = {
+        "charge": "0.27819",
+        "start_count": "3572",
+        "status": "Partial",
+        "remains": "157",
+        "currency": "USD",
+    }
     bulk = {
         "1": single,
         "10": {"error": "Incorrect order ID"},
-        "100": {"charge": "1.44219", "start_count": "234", "status": "In progress",
-                "remains": "10", "currency": "USD"},
+        "100": {
+            "charge": "1.44219",
+            "start_count": "234",
+            "status": "In progress",
+            "remains": "10",
+            "currency": "USD",
+        },
     }
     fake = FakePanel(single, bulk)
     panel = client(fake)
@@ -116,11 +131,17 @@ async def test_status_single_and_bulk_as_documented() -> None:
 async def test_refills_as_documented() -> None:
     fake = FakePanel(
         {"refill": "1"},
-        [{"order": 1, "refill": 1}, {"order": 2, "refill": 2},
-         {"order": 3, "refill": {"error": "Incorrect order ID"}}],
+        [
+            {"order": 1, "refill": 1},
+            {"order": 2, "refill": 2},
+            {"order": 3, "refill": {"error": "Incorrect order ID"}},
+        ],
         {"status": "Completed"},
-        [{"refill": 1, "status": "Completed"}, {"refill": 2, "status": "Rejected"},
-         {"refill": 3, "status": {"error": "Refill not found"}}],
+        [
+            {"refill": 1, "status": "Completed"},
+            {"refill": 2, "status": "Rejected"},
+            {"refill": 3, "status": {"error": "Refill not found"}},
+        ],
     )
     panel = client(fake)
     assert await panel.refill(1) == 1
@@ -149,21 +170,47 @@ async def test_cancel_and_balance_as_documented() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(True, True), (False, False), (1, True), (0, False), ("1", True), ("0", False),
-     ("true", True), ("false", False), (None, False)],
+    [
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("1", True),
+        ("0", False),
+        ("true", True),
+        ("false", False),
+        (None, False),
+    ],
 )
 def test_booleans_in_every_spelling(raw: Any, expected: bool) -> None:
     service = Service.model_validate(
-        {"service": 1, "name": "x", "type": "Default", "rate": "1", "min": 1, "max": 2,
-         "refill": raw}
+        {
+            "service": 1,
+            "name": "x",
+            "type": "Default",
+            "rate": "1",
+            "min": 1,
+            "max": 2,
+            "refill": raw,
+        }
     )
     assert service.refill is expected
 
 
 def test_numbers_as_strings_or_numbers_missing_and_extra_fields() -> None:
     service = Service.model_validate(
-        {"service": "7", "name": "x", "type": "custom comments", "category": "c", "rate": 0.9,
-         "min": 10, "max": 2147483647, "dripfeed": "1", "desc": "d", "average_time": "5h"}
+        {
+            "service": "7",
+            "name": "x",
+            "type": "custom comments",
+            "category": "c",
+            "rate": 0.9,
+            "min": 10,
+            "max": 2147483647,
+            "dripfeed": "1",
+            "desc": "d",
+            "average_time": "5h",
+        }
     )
     assert service.id == 7 and service.rate == Decimal("0.9") and service.max == 2147483647
     assert service.type is ServiceType.CUSTOM_COMMENTS and service.dripfeed is True
@@ -173,10 +220,16 @@ def test_numbers_as_strings_or_numbers_missing_and_extra_fields() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "state"),
-    [("Canceled", OrderState.CANCELED), ("Cancelled", OrderState.CANCELED),
-     ("in progress", OrderState.IN_PROGRESS), ("IN_PROGRESS", OrderState.IN_PROGRESS),
-     ("Refunded", OrderState.REFUNDED), ("Fail", OrderState.FAIL),
-     ("Error", OrderState.ERROR), ("Awaiting", OrderState.UNKNOWN)],
+    [
+        ("Canceled", OrderState.CANCELED),
+        ("Cancelled", OrderState.CANCELED),
+        ("in progress", OrderState.IN_PROGRESS),
+        ("IN_PROGRESS", OrderState.IN_PROGRESS),
+        ("Refunded", OrderState.REFUNDED),
+        ("Fail", OrderState.FAIL),
+        ("Error", OrderState.ERROR),
+        ("Awaiting", OrderState.UNKNOWN),
+    ],
 )
 def test_status_names_normalized(raw: str, state: OrderState) -> None:
     from bot.panel.models import OrderStatus
@@ -184,8 +237,9 @@ def test_status_names_normalized(raw: str, state: OrderState) -> None:
     status = OrderStatus.model_validate({"status": raw})
     assert status.state is state
     assert status.status_raw == raw  # the raw text is kept
-    assert status.state.is_final is (state in {
-        OrderState.CANCELED, OrderState.REFUNDED, OrderState.FAIL, OrderState.ERROR})
+    assert status.state.is_final is (
+        state in {OrderState.CANCELED, OrderState.REFUNDED, OrderState.FAIL, OrderState.ERROR}
+    )
 
 
 def test_type_names_vary_in_case_and_spelling() -> None:
@@ -205,11 +259,17 @@ async def test_a_malformed_service_is_skipped_not_fatal() -> None:
 
 @pytest.mark.parametrize(
     ("message", "kind"),
-    [("Incorrect request", PanelError), ("Incorrect API key", BadKey),
-     ("Incorrect service ID", UnknownService), ("Incorrect link", BadLink),
-     ("Incorrect quantity", BadQuantity), ("Not enough funds on balance", InsufficientFunds),
-     ("Active order with this link exists", DuplicateActiveOrder),
-     ("Incorrect order ID", NotFound), ("Refill not found", NotFound)],
+    [
+        ("Incorrect request", PanelError),
+        ("Incorrect API key", BadKey),
+        ("Incorrect service ID", UnknownService),
+        ("Incorrect link", BadLink),
+        ("Incorrect quantity", BadQuantity),
+        ("Not enough funds on balance", InsufficientFunds),
+        ("Active order with this link exists", DuplicateActiveOrder),
+        ("Incorrect order ID", NotFound),
+        ("Refill not found", NotFound),
+    ],
 )
 async def test_every_documented_error_message_is_typed(message: str, kind: type) -> None:
     fake = FakePanel({"error": message})
@@ -238,8 +298,9 @@ async def test_unusable_answers_to_reads_are_panel_unavailable(answer: Any) -> N
 
 
 async def test_reads_retry_transient_failures() -> None:
-    fake = FakePanel(httpx.ReadTimeout("slow"), httpx.Response(502),
-                     {"balance": "5", "currency": "USD"})
+    fake = FakePanel(
+        httpx.ReadTimeout("slow"), httpx.Response(502), {"balance": "5", "currency": "USD"}
+    )
     balance = await client(fake).balance()
     assert balance.amount == Decimal("5")
     assert len(fake.forms) == 3
@@ -261,8 +322,12 @@ async def test_a_timeout_on_add_is_outcome_unknown_after_exactly_one_request() -
 
 @pytest.mark.parametrize(
     "answer",
-    [httpx.RemoteProtocolError("dropped"), httpx.Response(502),
-     httpx.Response(200, text="<html></html>"), httpx.Response(200, text="{")],
+    [
+        httpx.RemoteProtocolError("dropped"),
+        httpx.Response(502),
+        httpx.Response(200, text="<html></html>"),
+        httpx.Response(200, text="{"),
+    ],
 )
 async def test_a_lost_answer_to_add_refill_cancel_is_never_retried(answer: Any) -> None:
     for call in ("add", "refill", "cancel"):
@@ -314,15 +379,22 @@ async def test_an_id_missing_from_a_bulk_answer_is_not_found() -> None:
 
 async def test_the_key_never_reaches_logs_errors_or_reprs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    fake = FakePanel(httpx.ReadTimeout("t"), httpx.Response(500, text=KEY),
-                     {"error": "Incorrect API key"})
+    fake = FakePanel(
+        httpx.ReadTimeout("t"), httpx.Response(500, text=KEY), {"error": "Incorrect API key"}
+    )
     panel = client(fake, attempts=2)
     with pytest.raises(PanelUnavailable) as unavailable:
         await panel.balance()
     with pytest.raises(BadKey) as bad:
         await panel.balance()
-    texts = [caplog.text, repr(panel), str(unavailable.value), repr(unavailable.value),
-             str(bad.value), repr(SecretStr(KEY))]
+    texts = [
+        caplog.text,
+        repr(panel),
+        str(unavailable.value),
+        repr(unavailable.value),
+        str(bad.value),
+        repr(SecretStr(KEY)),
+    ]
     assert all(KEY not in text for text in texts)
 
 

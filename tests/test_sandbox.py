@@ -72,8 +72,9 @@ async def test_every_error_answer() -> None:
         await panel.status(1)
     with pytest.raises(NotFound):
         await panel.refill_status(1)
-    bad = PanelClient("http://panel.test/api/v2", "wrong",
-                      http=httpx.AsyncClient(transport=sandbox.transport()))
+    bad = PanelClient(
+        "http://panel.test/api/v2", "wrong", http=httpx.AsyncClient(transport=sandbox.transport())
+    )
     with pytest.raises(BadKey):
         await bad.balance()
 

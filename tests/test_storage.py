@@ -10,8 +10,17 @@ from bot.panel import Service
 from bot.storage.db import MIGRATIONS, Database
 from bot.storage.repositories import Outcome, Store
 
-SERVICE = Service.model_validate({"service": 1, "name": "S", "type": "Default", "rate": "1.5",
-                                  "min": 1, "max": 10, "refill": True})
+SERVICE = Service.model_validate(
+    {
+        "service": 1,
+        "name": "S",
+        "type": "Default",
+        "rate": "1.5",
+        "min": 1,
+        "max": 10,
+        "refill": True,
+    }
+)
 
 
 async def test_fresh_create(tmp_path: Path) -> None:
@@ -21,8 +30,15 @@ async def test_fresh_create(tmp_path: Path) -> None:
     row = await db.fetchone("PRAGMA journal_mode")
     assert row is not None and row[0] == "wal"
     tables = {r["name"] for r in await db.fetchall("SELECT name FROM sqlite_master")}
-    assert {"users", "orders", "refills", "service_cache", "outbox", "ptb_user_data",
-            "ptb_conversations"} <= tables
+    assert {
+        "users",
+        "orders",
+        "refills",
+        "service_cache",
+        "outbox",
+        "ptb_user_data",
+        "ptb_conversations",
+    } <= tables
     await db.close()
 
 
@@ -52,8 +68,15 @@ async def test_upgrade_from_an_older_version_keeps_the_data(tmp_path: Path) -> N
 async def test_an_intent_is_recorded_once(tmp_path: Path) -> None:
     store = Store(str(tmp_path / "bot.db"))
     await store.open()
-    kwargs = dict(intent_key="k1", user_id=5, service=SERVICE, fields={"link": "l"},
-                  quantity=10, price=Decimal("0.015"), currency="USD")
+    kwargs = dict(
+        intent_key="k1",
+        user_id=5,
+        service=SERVICE,
+        fields={"link": "l"},
+        quantity=10,
+        price=Decimal("0.015"),
+        currency="USD",
+    )
     row, created = await store.orders.record_intent(**kwargs)  # type: ignore[arg-type]
     again, created_again = await store.orders.record_intent(**kwargs)  # type: ignore[arg-type]
     assert created and not created_again and again.id == row.id
@@ -69,8 +92,14 @@ async def test_a_submission_interrupted_by_a_restart_becomes_outcome_unknown(
     store = Store(str(tmp_path / "bot.db"))
     await store.open()
     row, _ = await store.orders.record_intent(
-        intent_key="k", user_id=5, service=SERVICE, fields={}, quantity=1,
-        price=Decimal(1), currency="")
+        intent_key="k",
+        user_id=5,
+        service=SERVICE,
+        fields={},
+        quantity=1,
+        price=Decimal(1),
+        currency="",
+    )
     await store.close()
     store = Store(str(tmp_path / "bot.db"))
     await store.open()

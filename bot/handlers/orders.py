@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.common import expired, show
+from bot.i18n import N_
 from bot.panel.errors import NotFound, OutcomeUnknown, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.storage.repositories import OrderRow, Outcome
@@ -28,6 +29,15 @@ from bot.ui.text import (
     unavailable_text,
 )
 
+USAGE = {
+    "status": N_(
+        "Usage: /status &lt;order id&gt; [&lt;order id&gt; ...] — ids separated by spaces "
+        "or commas."
+    ),
+    "refill": N_("Usage: /refill &lt;order id&gt; [&lt;order id&gt; ...]"),
+    "refill_status": N_("Usage: /refill_status &lt;refill id&gt; [&lt;refill id&gt; ...]"),
+    "cancel": N_("Usage: /cancel &lt;order id&gt; [&lt;order id&gt; ...]"),
+}
 MAX_IDS = 1000
 MESSAGE_LIMIT = 4000
 ORDERS_PAGE = 8
@@ -164,9 +174,7 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
         update,
         context,
         arguments,
-        context.t._(
-            "Usage: /status &lt;order id&gt; [&lt;order id&gt; ...] — ids separated by spaces or commas."
-        ),
+        context.t._(USAGE["status"]),
     )
     if ids is None:
         return
@@ -311,9 +319,7 @@ async def refill_command(update: Update, context: BotContext, arguments: str | N
     user = update.effective_user
     if user is None:
         return
-    ids = await _ids_or_usage(
-        update, context, arguments, context.t._("Usage: /refill &lt;order id&gt; [&lt;order id&gt; ...]")
-    )
+    ids = await _ids_or_usage(update, context, arguments, context.t._(USAGE["refill"]))
     if ids is None:
         return
     owned = await _owned(context, user.id, ids)
@@ -383,9 +389,7 @@ async def refill_status_command(
     if user is None:
         return
     t = context.t
-    ids = await _ids_or_usage(
-        update, context, arguments, t._("Usage: /refill_status &lt;refill id&gt; [&lt;refill id&gt; ...]")
-    )
+    ids = await _ids_or_usage(update, context, arguments, t._(USAGE["refill_status"]))
     if ids is None:
         return
     known = await context.state.store.refills.get_many(ids)
@@ -447,9 +451,7 @@ async def cancel_command(update: Update, context: BotContext, arguments: str | N
     user = update.effective_user
     if user is None:
         return
-    ids = await _ids_or_usage(
-        update, context, arguments, context.t._("Usage: /cancel &lt;order id&gt; [&lt;order id&gt; ...]")
-    )
+    ids = await _ids_or_usage(update, context, arguments, context.t._(USAGE["cancel"]))
     if ids is None:
         return
     owned = await _owned(context, user.id, ids)
@@ -547,9 +549,5 @@ async def cancel_usage(update: Update, context: BotContext) -> None:
     await _send_lines(
         update,
         context,
-        [
-            context.t._(
-                "Usage: /cancel &lt;order id&gt; [&lt;order id&gt; ...]. Nothing is in progress to cancel."
-            )
-        ],
+        [context.t._(USAGE["cancel"]) + "\n" + context.t._("Nothing is in progress to cancel.")],
     )

@@ -1,0 +1,201 @@
+"""A small fake Bot API server on 127.0.0.1 for end-to-end tests and benchmarks.
+
+It serves `getUpdates` from a queue that tests fill with `push`, records every other call,
+and answers `sendMessage` / `editMessageText` with a message. Optionally it enforces a
+global rate (answering 429 with retry_after past it), as Telegram does.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+class FakeTelegram:
+    def __init__(self, token: str, *, max_per_second: float | None = None) -> None:
+        self.token = token
+        self.max_per_second = max_per_second
+        self.updates: deque[dict[str, Any]] = deque()
+        self.calls: list[tuple[str, dict[str, Any], float]] = []
+        self.too_many = 0
+        self._lock = threading.Lock()
+        self._update_id = 0
+        self._message_id = 0
+        self._sent_times: deque[float] = deque()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                status, answer = fake.handle(self.path, self.headers.get("content-type", ""), body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/bot"
+
+    def start(self) -> FakeTelegram:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- simulated users ------------------------------------------------------------------------
+
+    def push_text(self, user_id: int, text: str, language: str = "en") -> None:
+        with self._lock:
+            self._update_id += 1
+            self._message_id += 1
+            user = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"U{user_id}",
+                "language_code": language,
+            }
+            message: dict[str, Any] = {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "text": text,
+                "chat": {"id": user_id, "type": "private"},
+                "from": user,
+            }
+            if text.startswith("/"):
+                message["entities"] = [
+                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+                ]
+            self.updates.append({"update_id": self._update_id, "message": message})
+
+    def push_tap(self, user_id: int, data: str, language: str = "en") -> None:
+        with self._lock:
+            self._update_id += 1
+            self._message_id += 1
+            user = {
+                "id": user_id,
+                "is_bot": False,
+                "first_name": f"U{user_id}",
+                "language_code": language,
+            }
+            self.updates.append(
+                {
+                    "update_id": self._update_id,
+                    "callback_query": {
+                        "id": str(self._update_id),
+                        "from": user,
+                        "chat_instance": "ci",
+                        "data": data,
+                        "message": {
+                            "message_id": self._message_id,
+                            "date": int(time.time()),
+                            "chat": {"id": user_id, "type": "private"},
+                            "text": "menu",
+                        },
+                    },
+                }
+            )
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                p
+                for m, p, _ in self.calls
+                if m in ("sendMessage", "editMessageText")
+                and (chat_id is None or int(p.get("chat_id", 0)) == chat_id)
+            ]
+
+    def methods(self) -> list[str]:
+        with self._lock:
+            return [m for m, _, _ in self.calls]
+
+    # -- the API --------------------------------------------------------------------------------
+
+    def handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        method = path[len(prefix) :]
+        params = _decode(content_type, body)
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        now = time.monotonic()
+        with self._lock:
+            if method == "sendMessage" and self.max_per_second:
+                while self._sent_times and now - self._sent_times[0] > 1.0:
+                    self._sent_times.popleft()
+                if len(self._sent_times) >= self.max_per_second:
+                    self.too_many += 1
+                    return 429, {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    }
+                self._sent_times.append(now)
+            self.calls.append((method, params, now))
+            self._message_id += 1
+            message_id = self._message_id
+        if method == "getMe":
+            return 200, {
+                "ok": True,
+                "result": {
+                    "id": 42,
+                    "is_bot": True,
+                    "first_name": "SMM",
+                    "username": "smm_test_bot",
+                    "can_join_groups": True,
+                    "can_read_all_group_messages": False,
+                    "supports_inline_queries": False,
+                },
+            }
+        if method in ("sendMessage", "editMessageText"):
+            return 200, {
+                "ok": True,
+                "result": {
+                    "message_id": int(params.get("message_id") or message_id),
+                    "date": int(time.time()),
+                    "text": params.get("text", ""),
+                    "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+                },
+            }
+        return 200, {"ok": True, "result": True}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 0.5)
+        while True:
+            with self._lock:
+                while self.updates and self.updates[0]["update_id"] < offset:
+                    self.updates.popleft()
+                if self.updates:
+                    return list(self.updates)[:100]
+            if time.monotonic() >= deadline:
+                return []
+            time.sleep(0.02)
+
+
+def _decode(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if "json" in content_type:
+        return dict(json.loads(body))
+    return dict(parse_qsl(body.decode(), keep_blank_values=True))
