@@ -38,6 +38,13 @@ USAGE = {
     "refill_status": N_("Usage: /refill_status &lt;refill id&gt; [&lt;refill id&gt; ...]"),
     "cancel": N_("Usage: /cancel &lt;order id&gt; [&lt;order id&gt; ...]"),
 }
+
+
+def _usage(context: BotContext, command: str) -> str:
+    text = USAGE[command]
+    return context.t._(text)
+
+
 MAX_IDS = 1000
 MESSAGE_LIMIT = 4000
 ORDERS_PAGE = 8
@@ -174,7 +181,7 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
         update,
         context,
         arguments,
-        context.t._(USAGE["status"]),
+        _usage(context, "status"),
     )
     if ids is None:
         return
@@ -319,7 +326,7 @@ async def refill_command(update: Update, context: BotContext, arguments: str | N
     user = update.effective_user
     if user is None:
         return
-    ids = await _ids_or_usage(update, context, arguments, context.t._(USAGE["refill"]))
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill"))
     if ids is None:
         return
     owned = await _owned(context, user.id, ids)
@@ -389,7 +396,7 @@ async def refill_status_command(
     if user is None:
         return
     t = context.t
-    ids = await _ids_or_usage(update, context, arguments, t._(USAGE["refill_status"]))
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill_status"))
     if ids is None:
         return
     known = await context.state.store.refills.get_many(ids)
@@ -451,7 +458,7 @@ async def cancel_command(update: Update, context: BotContext, arguments: str | N
     user = update.effective_user
     if user is None:
         return
-    ids = await _ids_or_usage(update, context, arguments, context.t._(USAGE["cancel"]))
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, "cancel"))
     if ids is None:
         return
     owned = await _owned(context, user.id, ids)
@@ -549,5 +556,5 @@ async def cancel_usage(update: Update, context: BotContext) -> None:
     await _send_lines(
         update,
         context,
-        [context.t._(USAGE["cancel"]) + "\n" + context.t._("Nothing is in progress to cancel.")],
+        [_usage(context, "cancel") + "\n" + context.t._("Nothing is in progress to cancel.")],
     )
