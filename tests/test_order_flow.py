@@ -1,0 +1,438 @@
+"""The guided order, as a user clicks through it, for every kind of service."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+from bot.panel.models import Service
+from bot.panel.sandbox import DEFAULT_CATALOG, SandboxPanel
+from bot.storage.repositories import Outcome
+from bot.ui import callback as cb
+from tests.harness import USER, Call, Harness
+
+LINK = "https://instagram.com/p/abc"
+
+
+async def open_service(bot: Harness, service_id: int) -> Call:
+    """From the main menu: New order -> the service's category -> the service -> Order."""
+    reply = await bot.say(USER, "/start")
+    reply = await bot.tap(USER, reply.button("🛒"))
+    index = await bot.state.catalog.get()
+    service = index.by_id[service_id]
+    category = next(c for c in index.categories if c.name == service.category)
+    position = [c.key for c in index.categories].index(category.key)
+    page = position // 8
+    if page:
+        reply = await bot.tap(USER, cb.CATEGORIES(page))
+    reply = await bot.tap(USER, reply.button(category.name[:20]))
+    spage = category.services.index(service) // 8
+    if spage:
+        reply = await bot.tap(USER, cb.CATEGORY(category.key, spage))
+    reply = await bot.tap(USER, cb.SERVICE(service_id))
+    assert f"Service ID: {service_id}" in reply.text
+    return await bot.tap(USER, reply.button("🛒"))
+
+
+async def confirm(bot: Harness, summary: Call) -> Call:
+    assert "Check your order" in summary.text
+    return await bot.tap(USER, summary.button("✅"))
+
+
+def last_add(bot: Harness) -> dict[str, str]:
+    adds = [r for r in bot.sandbox.requests if r["action"] == "add"]
+    assert adds, "no add call"
+    return adds[-1]
+
+
+async def test_default_without_drip_feed(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        reply = await open_service(bot, 1)
+        assert "Send the link" in reply.text
+        reply = await bot.say(USER, LINK)
+        assert "from 50 to 100,000" in reply.text
+        reply = await bot.say(USER, "1000")
+        reply = await bot.tap(USER, reply.button("No"))
+        assert "Price: <b>IDR15,000.00</b>" in reply.text  # 15000 per 1000
+        assert "Balance: IDR1,000,000.00" in reply.text
+        reply = await confirm(bot, reply)
+        assert "Order placed" in reply.text and "Order 1001" in reply.text
+        assert last_add(bot) == {"action": "add", "service": "1", "link": LINK,
+                                 "quantity": "1000"}
+        labels = [text for text, _ in reply.buttons]
+        assert "🔄 Refresh" in labels and "♻️ Refill" in labels and "✖️ Cancel order" in labels
+        order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
+        assert order.user_id == USER and order.outcome is Outcome.PLACED
+        assert order.price == Decimal("15000") and order.currency == "IDR"
+
+
+async def test_default_with_drip_feed(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 1)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "100")
+        reply = await bot.tap(USER, reply.button("Yes"))
+        assert "How many runs" in reply.text
+        assert "✖️ Cancel" in [t for t, _ in reply.buttons]
+        reply = await bot.say(USER, "5")
+        reply = await bot.say(USER, "30")
+        assert "Drip-feed runs: 5" in reply.text and "Interval (minutes): 30" in reply.text
+        assert "IDR7,500.00" in reply.text  # 15000 x 100 x 5 runs / 1000
+        await confirm(bot, reply)
+        assert last_add(bot) == {"action": "add", "service": "1", "link": LINK,
+                                 "quantity": "100", "runs": "5", "interval": "30"}
+
+
+async def test_custom_comments_count_is_the_quantity(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 3)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "Great!\nLove it <3 & more\n\nNice")
+        assert "Quantity: 3" in reply.text and "Love it &lt;3 &amp; more" in reply.text
+        assert "IDR270.00" in reply.text  # 90000 x 3 / 1000
+        await confirm(bot, reply)
+        assert last_add(bot)["comments"] == "Great!\nLove it <3 & more\nNice"
+        assert "quantity" not in last_add(bot)
+
+
+async def test_package_costs_its_rate(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        reply = await open_service(bot, 4)
+        reply = await bot.say(USER, "https://youtube.com/watch?v=x")
+        assert "IDR45,000.00" in reply.text
+        await confirm(bot, reply)
+        assert last_add(bot) == {"action": "add", "service": "4",
+                                 "link": "https://youtube.com/watch?v=x"}
+
+
+async def test_subscriptions(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        reply = await open_service(bot, 5)
+        assert "username" in reply.text
+        await bot.say(USER, "@insta_user")
+        await bot.say(USER, "100")
+        reply = await bot.say(USER, "50")
+        assert "from 100 to 10,000" in reply.text  # out of range: asked again
+        reply = await bot.say(USER, "200")
+        reply = await bot.tap(USER, reply.button("Skip"))  # posts
+        reply = await bot.tap(USER, reply.button("Skip"))  # old posts
+        assert "delay" in reply.text
+        reply = await bot.tap(USER, reply.button("30 minutes"))
+        reply = await bot.say(USER, "31/12/2099")
+        assert "Delay (minutes): 30 minutes" in reply.text
+        await confirm(bot, reply)
+        assert last_add(bot) == {"action": "add", "service": "5", "username": "insta_user",
+                                 "min": "100", "max": "200", "delay": "30",
+                                 "expiry": "31/12/2099"}
+
+
+async def test_subscriptions_min_above_max_is_asked_again(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 5)
+        await bot.say(USER, "someone")
+        await bot.say(USER, "5000")
+        await bot.say(USER, "200")
+        reply = await bot.tap(USER, cb.SKIP())
+        reply = await bot.tap(USER, cb.SKIP())
+        reply = await bot.tap(USER, cb.CHOICE("0"))
+        reply = await bot.tap(USER, cb.SKIP())
+        texts = [c.text for c in bot.request.sent(USER)[-3:]]
+        assert any("minimum cannot be above the maximum" in t for t in texts)
+        assert "Minimum per post" in reply.text  # asked again, from the minimum
+
+
+async def test_mentions_with_hashtags(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 6)
+        await bot.say(USER, LINK)
+        await bot.say(USER, "500")
+        reply = await bot.say(USER, "@alice\nbob")
+        assert "hashtags" in reply.text
+        reply = await bot.say(USER, "#one\n#two")
+        await confirm(bot, reply)
+        assert last_add(bot) == {"action": "add", "service": "6", "link": LINK,
+                                 "quantity": "500", "usernames": "alice\nbob",
+                                 "hashtags": "#one\n#two"}
+
+
+async def test_poll(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 7)
+        await bot.say(USER, "https://twitter.com/x/status/1")
+        await bot.say(USER, "100")
+        reply = await bot.say(USER, "2")
+        await confirm(bot, reply)
+        assert last_add(bot)["answer_number"] == "2"
+
+
+async def test_every_other_type_can_be_ordered(tmp_path: Path) -> None:
+    answers = {
+        8: [LINK, "a\nb"],
+        9: [LINK, "100", "alice"],
+        10: [LINK, "alice\nbob"],
+        11: [LINK, "100", "#tag"],
+        12: [LINK, "100", "someone"],
+        13: [LINK, "100", LINK],
+        14: [LINK, "100", "owner"],
+        15: [LINK, "owner", "reply one\nreply two"],
+        16: ["https://t.me/x", "100", "group1\ngroup2"],
+        18: ["https://site.test", "100", "seo\nsmm"],
+    }
+    async with Harness(tmp_path) as bot:
+        for service_id, values in answers.items():
+            reply = await open_service(bot, service_id)
+            for value in values:
+                reply = await bot.say(USER, value)
+            reply = await confirm(bot, reply)
+            assert "Order placed" in reply.text, (service_id, reply.text)
+        assert bot.sandbox.calls["add"] == len(answers)
+
+
+async def test_web_traffic_asks_the_keyword_for_google_traffic(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 17)
+        await bot.say(USER, "https://site.test")
+        await bot.say(USER, "1000")
+        reply = await bot.say(USER, "US")
+        reply = await bot.tap(USER, reply.button("Mobile (Android)"))
+        reply = await bot.tap(USER, reply.button("Google keyword"))
+        assert "Google keyword" in reply.text
+        reply = await bot.say(USER, "buy followers")
+        reply = await bot.tap(USER, reply.button("No"))  # drip-feed comes last
+        await confirm(bot, reply)
+        assert last_add(bot) == {"action": "add", "service": "17", "link": "https://site.test",
+                                 "quantity": "1000", "country": "US", "device": "2",
+                                 "type_of_traffic": "1", "google_keyword": "buy followers"}
+
+
+async def test_a_double_confirm_places_one_order(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 2)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "100")
+        summary = await bot.tap(USER, reply.button("No"))
+        data = summary.button("✅")
+        first = await bot.tap(USER, data)
+        second = await bot.tap(USER, data)
+        third = await bot.tap(USER, data)
+        assert bot.sandbox.calls["add"] == 1
+        assert "Order 1001" in first.text and "Order 1001" in second.text
+        assert "Order 1001" in third.text
+
+
+async def test_concurrent_taps_of_confirm_place_one_order(tmp_path: Path) -> None:
+    sandbox = SandboxPanel(latency=0.2)
+    async with Harness(tmp_path, sandbox) as bot:
+        await bot.tap(USER, cb.START_ORDER(4))
+        summary = await bot.say(USER, LINK)
+        data = summary.button("✅")
+        await asyncio.gather(*(bot.tap(USER, data) for _ in range(5)))
+        assert sandbox.calls["add"] == 1
+
+
+async def test_a_timeout_on_add_says_outcome_unknown_and_sends_nothing_again(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, cb.START_ORDER(4))
+        summary = await bot.say(USER, LINK)
+        bot.sandbox.fail_next("timeout", action="add")
+        reply = await bot.tap(USER, summary.button("✅"))
+        assert "not known whether this went through" in reply.text
+        assert "My orders" in reply.text
+        assert bot.sandbox.calls["add"] == 0 and len(
+            [r for r in bot.sandbox.requests if r["action"] == "add"]) == 0
+        again = await bot.tap(USER, summary.button("✅"))
+        assert "not known" in again.text
+        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0,
+                                                        limit=10)
+        assert [r.outcome for r in rows] == [Outcome.UNKNOWN]
+
+
+async def test_a_dropped_connection_after_the_panel_took_the_order(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, cb.START_ORDER(4))
+        summary = await bot.say(USER, LINK)
+        bot.sandbox.fail_next("drop", action="add")
+        reply = await bot.tap(USER, summary.button("✅"))
+        assert "not known" in reply.text
+        await bot.tap(USER, summary.button("✅"))
+        assert bot.sandbox.calls["add"] == 1 and len(bot.sandbox.orders) == 1
+
+
+async def test_a_refusal_is_explained_and_a_new_confirm_is_a_new_intent(tmp_path: Path) -> None:
+    sandbox = SandboxPanel(balance=Decimal("100"))
+    async with Harness(tmp_path, sandbox) as bot:
+        await bot.tap(USER, cb.START_ORDER(4), language="id")
+        summary = await bot.say(USER, LINK, language="id")
+        assert "Saldo Anda tidak cukup" in summary.text  # warned before confirming
+        refused = await bot.tap(USER, summary.button("✅"), language="id")
+        assert "Saldo panel tidak mencukupi" in refused.text
+        assert "Rp45.000,00" in refused.text
+        again = await bot.tap(USER, summary.button("✅"), language="id")  # the old button
+        assert "Saldo panel tidak mencukupi" in again.text
+        assert sandbox.calls["add"] == 1
+        sandbox.balance = Decimal("100000")
+        placed = await bot.tap(USER, refused.button("✅"), language="id")
+        assert "Pesanan dibuat" in placed.text
+        assert sandbox.calls["add"] == 2 and len(sandbox.orders) == 1
+
+
+async def test_invalid_answers_each_get_their_specific_message(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 1)
+        reply = await bot.say(USER, "instagram.com/p/abc")
+        assert "must start with https://" in reply.text
+        assert "https://instagram.com/p/abc" in reply.text
+        reply = await bot.say(USER, "just words")
+        assert "not a link" in reply.text
+        reply = await bot.say(USER, "https://x.com/" + "y" * 10_000)
+        assert "too long" in reply.text
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "lots")
+        assert "not a whole number" in reply.text
+        reply = await bot.say(USER, "10")
+        assert "Out of range: send a number from 50 to 100,000." in reply.text
+        reply = await bot.say(USER, "x" * 10_000)
+        assert "not a whole number" in reply.text
+        reply = await bot.say(USER, "1.000")
+        assert "drip-feed" in reply.text
+        reply = await bot.say(USER, "yes")
+        assert "answer with the buttons" in reply.text
+        await open_service(bot, 3)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "\n \n")
+        assert "cannot be empty" in reply.text
+        reply = await bot.say(USER, "c" * 10_000)
+        assert "Line 1 is too long" in reply.text
+        await open_service(bot, 6)
+        await bot.say(USER, LINK)
+        await bot.say(USER, "100")
+        reply = await bot.say(USER, "alice\nbad name!")
+        assert "Line 2 is not a username" in reply.text
+    assert bot.sandbox.calls["add"] == 0
+
+
+async def test_invalid_answers_in_indonesian(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, cb.START_ORDER(1), language="id")
+        reply = await bot.say(USER, "instagram.com/x", language="id")
+        assert "Tautan harus diawali https://" in reply.text
+        await bot.say(USER, LINK, language="id")
+        reply = await bot.say(USER, "5", language="id")
+        assert "Di luar batas: kirim angka dari 50 sampai 100.000." in reply.text
+
+
+async def test_back_and_cancel_at_every_step(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 1)
+        await bot.say(USER, LINK)
+        reply = await bot.tap(USER, cb.BACK())
+        assert "Send the link" in reply.text
+        reply = await bot.tap(USER, cb.BACK())
+        assert "Service ID: 1" in reply.text  # back to the service card
+        reply = await bot.tap(USER, reply.button("🛒"))
+        await bot.say(USER, LINK)
+        await bot.say(USER, "100")
+        summary = await bot.tap(USER, cb.DRIP_FEED(0))
+        reply = await bot.tap(USER, summary.button("◀️"))
+        assert "drip-feed" in reply.text
+        reply = await bot.tap(USER, reply.button("✖️"))
+        assert "Nothing was ordered" in reply.text
+        reply = await bot.tap(USER, summary.button("✅"))  # a confirm from a cancelled draft
+        assert "expired" in reply.text
+        await bot.tap(USER, cb.START_ORDER(1))
+        reply = await bot.say(USER, "/cancel")
+        assert "Nothing was ordered" in reply.text
+        reply = await bot.say(USER, "hello")
+        assert "/help" in reply.text  # the conversation is over
+    assert bot.sandbox.calls["add"] == 0
+
+
+async def test_order_command_with_a_service_id(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        reply = await bot.say(USER, "/order 7")
+        assert "Twitter Poll Votes" in reply.text
+        reply = await bot.say(USER, "/order 424242")
+        assert "Choose a category" in reply.text
+        assert any("no service with id 424242" in c.text for c in bot.request.sent(USER))
+        reply = await bot.say(USER, "/order abc")
+        assert "Choose a category" in reply.text
+
+
+async def test_search_by_typing_words(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.say(USER, "/order")
+        reply = await bot.say(USER, "instagram MENTIONS")
+        assert "6 services match" in reply.text
+        reply = await bot.tap(USER, reply.buttons[0][1])
+        assert "Service ID:" in reply.text
+        await bot.say(USER, "/order")
+        reply = await bot.say(USER, "<script>&amp;")
+        assert "Nothing matches “&lt;script&gt;&amp;amp;”" in reply.text
+
+
+async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -> None:
+    weird = dict(DEFAULT_CATALOG[0], service=99, category="<b>Bold</b> & <i>co</i> 🔥",
+                 name="<script>alert(1)</script> & 💥 " + "Followers " * 40)
+    sandbox = SandboxPanel(services=[Service.model_validate(weird)])
+    async with Harness(tmp_path, sandbox) as bot:
+        reply = await bot.say(USER, "/order")
+        assert "<b>Bold</b> & <i>co</i> 🔥 (1)" in [t for t, _ in reply.buttons]
+        reply = await bot.tap(USER, reply.buttons[0][1])
+        assert "&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt;" in reply.text
+        assert all(len(text) <= 64 for text, _ in reply.buttons)
+        reply = await bot.tap(USER, cb.SERVICE(99))
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 💥" in reply.text
+        await bot.tap(USER, reply.button("🛒"))
+        await bot.say(USER, LINK)
+        await bot.say(USER, "100")
+        reply = await bot.tap(USER, cb.DRIP_FEED(0))
+        reply = await confirm(bot, reply)
+        assert "Order placed" in reply.text
+
+
+async def test_both_real_catalogs_browse_paginate_and_search(tmp_path: Path,
+                                                             catalogs: list[Path]) -> None:
+    for number, path in enumerate(catalogs):
+        sandbox = SandboxPanel.from_catalog_file(path)
+        async with Harness(tmp_path / str(number), sandbox) as bot:
+            index = await bot.state.catalog.get()
+            pages = -(-len(index.categories) // 8)
+            seen = []
+            for page in range(pages):
+                reply = await bot.tap(USER, cb.CATEGORIES(page))
+                assert f"Page {page + 1} of {pages}" in [t for t, _ in reply.buttons]
+                seen += [d for _, d in reply.buttons if d.startswith("1k:")]
+            assert len(seen) == len(index.categories)
+            for data in seen:
+                reply = await bot.tap(USER, data)
+                assert "Choose a service" in reply.text
+            biggest = max(index.categories, key=lambda c: len(c.services))
+            last_page = (len(biggest.services) - 1) // 8
+            reply = await bot.tap(USER, cb.CATEGORY(biggest.key, last_page))
+            services = [d for _, d in reply.buttons if d.startswith("1s:")]
+            assert len(services) == len(biggest.services) - 8 * last_page
+            for service in index.services[::25]:
+                reply = await bot.tap(USER, cb.SERVICE(service.id))
+                assert f"Service ID: {service.id}" in reply.text
+            await bot.say(USER, "/order")
+            reply = await bot.say(USER, "instagram followers")
+            assert "match" in reply.text
+            await bot.tap(USER, cb.SEARCH_PAGE(1))
+
+
+async def test_the_conversation_times_out_with_a_message(tmp_path: Path) -> None:
+    async with Harness(tmp_path, conversation_timeout=0.3) as bot:
+        assert bot.app.job_queue is not None
+        await bot.app.job_queue.start()
+        try:
+            await bot.tap(USER, cb.START_ORDER(1))
+            await bot.say(USER, LINK)
+            await asyncio.sleep(1.0)
+            assert "expired after a while" in bot.last(USER).text
+            reply = await bot.say(USER, "100")
+            assert "/help" in reply.text  # no longer taken as the quantity
+        finally:
+            await bot.app.job_queue.stop()
