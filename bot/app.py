@@ -25,7 +25,16 @@ from telegram.request import BaseRequest
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.context import AppState, BotContext, UserData
-from bot.handlers import access, balance, errors, language, order, orders, start
+from bot.handlers import (
+    access,
+    balance,
+    errors,
+    language,
+    notifications,
+    order,
+    orders,
+    start,
+)
 from bot.handlers.start import bot_commands
 from bot.i18n import I18n
 from bot.jobs.tracker import Tracker
@@ -134,6 +143,7 @@ def build_application(
     balance.register(application)
     order.register(application)
     orders.register(application)
+    notifications.register(application)
     state.tracker.register(application)
     start.register_fallbacks(application)
     errors.register(application)

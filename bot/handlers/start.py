@@ -9,7 +9,7 @@ from bot.context import BotContext
 from bot.handlers.common import expired, show
 from bot.i18n import N_, Translator
 from bot.ui import callback as cb
-from bot.ui.keyboards import main_menu
+from bot.ui.keyboards import Button, main_menu, markup, menu_button
 
 COMMANDS = (
     ("order", N_("Place a new order")),
@@ -61,7 +61,12 @@ async def menu(update: Update, context: BotContext) -> None:
 
 
 async def help_command(update: Update, context: BotContext) -> None:
-    await show(update, context, help_text(context.t), main_menu(context.t))
+    t = context.t
+    rows = [
+        [Button(t._("🔔 Notifications"), callback_data=cb.NOTIFICATIONS_MENU())],
+        [menu_button(t)],
+    ]
+    await show(update, context, help_text(t), markup(rows))
 
 
 async def stray_text(update: Update, context: BotContext) -> None:

@@ -58,6 +58,7 @@ BALANCE = Button("b")
 LANGUAGES = Button("l")
 SET_LANGUAGE = Button("L", (str,))
 NOTIFICATIONS = Button("n", (int,))
+NOTIFICATIONS_MENU = Button("N")
 
 # Ordering
 NEW_ORDER = Button("o")
