@@ -1,0 +1,220 @@
+"""After the order: balance, status, my orders, refill, refill status, cancel; ownership."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.handlers.orders import parse_ids
+from bot.ordering import OrderDraft, submit
+from bot.panel.client import OrderRequest
+from bot.ui import callback as cb
+from tests.harness import ADMIN, OTHER, USER, Harness
+
+LINK = "https://instagram.com/p/abc"
+
+
+async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int = 100) -> int:
+    """An order placed through the bot's core, as the order flow does it."""
+    index = await bot.state.catalog.get()
+    draft = OrderDraft(service_id=service_id,
+                       values={"link": LINK, "quantity": str(quantity)})
+    row, _ = await submit(bot.state.store, bot.state.panel, user_id=user_id, draft=draft,
+                          service=index.by_id[service_id], currency="IDR")
+    assert row.panel_order_id is not None
+    return row.panel_order_id
+
+
+def test_ids_are_parsed_from_spaces_commas_and_new_lines() -> None:
+    assert parse_ids("1 2,3\n4;;5 , 2 #6") == ([1, 2, 3, 4, 5, 6], [])
+    assert parse_ids("12 abc 0 -5 1e3 ١٢") == ([12], ["abc", "0", "-5", "1e3", "١٢"])
+    assert parse_ids("") == ([], [])
+
+
+async def test_balance_in_the_users_locale(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        assert "Balance: <b>IDR1,000,000.00</b>" in (await bot.say(USER, "/balance")).text
+        reply = await bot.say(USER, "/balance", language="id")
+        assert "Saldo: <b>Rp1.000.000,00</b>" in reply.text
+        reply = await bot.tap(USER, cb.BALANCE())
+        assert "IDR1,000,000.00" in reply.text
+
+
+async def test_balance_with_the_panel_down_offers_retry(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        bot.sandbox.fail_next("502", times=3)
+        reply = await bot.say(USER, "/balance")
+        assert "cannot be reached" in reply.text
+        reply = await bot.tap(USER, reply.button("🔄"))
+        assert "IDR1,000,000.00" in reply.text
+
+
+async def test_status_cards_with_progress_and_not_found(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER, quantity=1000)
+        bot.sandbox.set_status(order_id, "In progress", remains=250)
+        reply = await bot.say(USER, f"/status {order_id}, 5")
+        assert f"<b>#{order_id}</b>: In progress" in reply.text
+        assert "remains 250" in reply.text and "▓▓▓▓▓▓▓▓░░ 75%" in reply.text
+        assert "<b>#5</b>: not found" in reply.text
+        stored = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        assert stored.status == "In progress" and stored.remains == 250
+
+
+async def test_another_users_order_answers_exactly_like_a_missing_one(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        mine = await place(bot, USER)
+        theirs = await place(bot, OTHER)
+        reply = await bot.say(USER, f"/status {theirs}")
+        missing = await bot.say(USER, "/status 999999")
+        assert reply.text.replace(str(theirs), "N") == missing.text.replace("999999", "N")
+        calls = bot.sandbox.calls["status"]
+        await bot.say(USER, f"/refill {theirs}")
+        await bot.say(USER, f"/cancel {theirs}")
+        assert "not found" in bot.last(USER).text
+        assert bot.sandbox.calls["status"] == calls  # the panel is not even asked
+        assert bot.sandbox.calls["cancel"] == 0 and bot.sandbox.calls["refill"] == 0
+        row = (await bot.state.store.orders.by_panel_ids([theirs]))[theirs]
+        reply = await bot.tap(USER, cb.REFRESH(row.id))
+        assert "expired" in reply.text
+        assert "Pending" in (await bot.say(USER, f"/status {mine}")).text
+
+
+async def test_admins_act_on_any_order_id(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        theirs = await place(bot, USER)
+        outside = await bot.state.panel.add(OrderRequest(1, {"link": LINK, "quantity": "100"}))
+        reply = await bot.say(ADMIN, f"/status {theirs} {outside}")
+        assert f"<b>#{theirs}</b>: Pending" in reply.text
+        assert f"<b>#{outside}</b>: Pending" in reply.text  # placed on the panel's website
+        reply = await bot.say(ADMIN, f"/cancel {outside}")
+        assert "cancellation requested" in reply.text
+
+
+async def test_250_ids_make_3_status_calls(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        ids = [await place(bot, USER) for _ in range(250)]
+        before = bot.sandbox.calls["status"]
+        await bot.say(USER, "/status " + " ".join(map(str, ids)))
+        assert bot.sandbox.calls["status"] - before == 3
+        texts = "\n".join(c.text for c in bot.request.sent(USER)[-5:])
+        assert all(f"#{i}</b>" in texts for i in ids[-10:])
+        assert all(len(c.text) <= 4096 for c in bot.request.sent(USER))
+
+
+async def test_malformed_input(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER)
+        reply = await bot.say(USER, "/status")
+        assert "Usage: /status &lt;order id&gt;" in reply.text
+        await bot.say(USER, f"/status abc,{order_id}\n{order_id} 💥")
+        texts = [c.text for c in bot.request.sent(USER)[-2:]]
+        assert "Not an id, ignored: abc, 💥" in texts[0]
+        assert texts[1].count(f"#{order_id}") == 1  # duplicates removed
+        reply = await bot.say(USER, "/refill_status x" + "y" * 5000)
+        assert "Not an id" in reply.text and "Usage: /refill_status" in reply.text
+        reply = await bot.say(USER, "/cancel")
+        assert "Usage: /cancel" in reply.text
+
+
+async def test_my_orders_newest_first_paginated_with_filters(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        ids = [await place(bot, USER) for _ in range(10)]
+        bot.sandbox.set_status(ids[0], "Completed", remains=0)
+        await bot.say(USER, f"/status {ids[0]}")
+        reply = await bot.say(USER, "/orders")
+        assert "Your active orders" in reply.text and "9 orders" in reply.text
+        assert reply.buttons[0][0].startswith(f"#{ids[-1]}")  # newest first
+        reply = await bot.tap(USER, reply.button("Show all"))
+        assert "10 orders" in reply.text
+        reply = await bot.tap(USER, reply.button("▶️"))
+        assert "Page 2 of 2" in [t for t, _ in reply.buttons]
+        assert reply.buttons[-3][0].startswith(f"#{ids[0]}") or any(
+            t.startswith(f"#{ids[0]}") for t, _ in reply.buttons)
+        reply = await bot.tap(USER, reply.buttons[0][1])
+        assert "Order" in reply.text and "Refresh" in reply.buttons[0][0]
+        assert "Nothing" not in reply.text
+        other = await bot.say(OTHER, "/orders")
+        assert "no active orders" in other.text
+
+
+async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER, quantity=1000)
+        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        bot.sandbox.set_status(order_id, "Partial", remains=100)
+        reply = await bot.tap(USER, cb.REFRESH(row.id))
+        assert "Status: Partial" in reply.text and "Remains: 100" in reply.text
+        assert "90%" in reply.text
+        assert "✖️ Cancel order" not in [t for t, _ in reply.buttons]  # final: no cancel
+
+
+async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        refillable = await place(bot, USER, service_id=1)
+        not_refillable = await place(bot, USER, service_id=2)
+        reply = await bot.say(USER, f"/refill {refillable} {not_refillable} 77")
+        assert f"<b>#{refillable}</b>: refill requested (refill id 501)" in reply.text
+        assert f"<b>#{not_refillable}</b>: The panel refused: Refill is disabled" in reply.text
+        assert "<b>#77</b>: not found" in reply.text
+        refills = await bot.state.store.refills.get_many([501])
+        assert refills[501].user_id == USER
+        bot.sandbox.set_refill_status(501, "Completed")
+        reply = await bot.say(USER, "/refill_status 501 502", language="id")
+        assert "Refill <b>501</b>: Selesai" in reply.text
+        assert "Refill <b>502</b>: tidak ditemukan" in reply.text
+        reply = await bot.say(OTHER, "/refill_status 501")
+        assert "not found" in reply.text  # not theirs
+
+
+async def test_cancel_by_command_with_per_item_errors(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        cancellable = await place(bot, USER, service_id=1)
+        not_cancellable = await place(bot, USER, service_id=4)
+        reply = await bot.say(USER, f"/cancel {cancellable},{not_cancellable}")
+        assert f"<b>#{cancellable}</b>: cancellation requested" in reply.text
+        assert f"<b>#{not_cancellable}</b>: The panel refused: Cancel is disabled" in reply.text
+        assert bot.sandbox.calls["cancel"] == 1  # one bulk call
+
+
+async def test_refill_and_cancel_buttons_ask_first(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER, service_id=1)
+        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        card = await bot.tap(USER, cb.ORDER(row.id))
+        ask = await bot.tap(USER, card.button("♻️"))
+        assert f"refill order {order_id}?" in ask.text
+        assert bot.sandbox.calls["refill"] == 0
+        done = await bot.tap(USER, ask.button("Yes"))
+        assert "refill requested" in done.text
+        again = await bot.tap(USER, ask.button("Yes"))  # a double tap
+        assert "already under way" in again.text
+        assert bot.sandbox.calls["refill"] == 1
+        ask = await bot.tap(USER, card.button("✖️"))
+        assert f"Cancel order {order_id}?" in ask.text
+        back = await bot.tap(USER, ask.button("No"))
+        assert bot.sandbox.calls["cancel"] == 0 and "Order" in back.text
+        done = await bot.tap(USER, ask.button("Yes"))
+        assert "cancellation requested" in done.text
+
+
+async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER, service_id=4)
+        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        card = await bot.tap(USER, cb.ORDER(row.id))
+        labels = [t for t, _ in card.buttons]
+        assert "♻️ Refill" not in labels and "✖️ Cancel order" not in labels
+
+
+async def test_panel_down_keeps_everything_and_retry_works(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER)
+        bot.sandbox.fail_next("html", times=3)
+        reply = await bot.say(USER, f"/status {order_id}")
+        assert "cannot be reached" in reply.text
+        reply = await bot.tap(USER, reply.button("🔄"))
+        assert f"<b>#{order_id}</b>: Pending" in reply.text
+        bot.sandbox.fail_next("timeout", action="cancel")
+        reply = await bot.say(USER, f"/cancel {order_id}")
+        assert "not known whether this went through" in reply.text
+        assert "🔄 Retry" not in [t for t, _ in reply.buttons]  # never repeat blindly
