@@ -1,26 +1,112 @@
-"""`smm-bot` / `python -m bot`: run the bot (polling)."""
+"""`smm-bot` (or `python -m bot`): run the bot; `smm-bot check`; `smm-bot backup PATH`."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import secrets
+import sqlite3
 import sys
+from pathlib import Path
+from urllib.parse import urlparse
 
-from bot.app import build_application
-from bot.config import load_settings
+from telegram import Bot
+from telegram.error import TelegramError
+
+from bot.app import build_application, panel_client
+from bot.config import Settings, load_settings
 from bot.logs import setup_logging
+from bot.panel.errors import PanelFailure
+from bot.storage.backup import backup
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def webhook_secret(settings: Settings) -> str:
+    """WEBHOOK_SECRET, or one generated once and kept beside the database."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    path = settings.database_path.parent / "webhook.secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret
+
+
+def run(settings: Settings) -> None:
+    """Polling by default; webhooks when WEBHOOK_URL is set."""
+    application = build_application(settings)
+    if settings.webhook_url:
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=webhook_secret(settings),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+async def check(settings: Settings) -> bool:
+    """One line per check, OK or the reason. True when all pass."""
+    print(f"config: OK (panel {settings.panel_url}, database {settings.database_path})")
+    ok = True
+    bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
+    try:
+        async with bot:
+            print(f"telegram: OK (@{bot.username})")
+    except TelegramError as exc:
+        ok = False
+        print(f"telegram: FAILED ({exc.message})")
+    panel = panel_client(settings)
+    try:
+        balance = await panel.balance()
+        print(f"panel: OK (balance {balance.amount} {balance.currency})")
+    except PanelFailure as exc:
+        ok = False
+        print(f"panel: FAILED ({type(exc).__name__}: {exc})")
+    finally:
+        await panel.aclose()
+    return ok
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("-h", "--help"):
-        print("usage: smm-bot   (settings come from the environment or .env; see README.md)")
-        return
+    parser = argparse.ArgumentParser(
+        prog="smm-bot",
+        description="Telegram front end for SMM panels. Settings come from the environment "
+        "or .env (see README.md).",
+    )
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("check", help="check the configuration, the bot token and the panel key")
+    backup_parser = commands.add_parser("backup", help="copy the live database to PATH")
+    backup_parser.add_argument("path", type=Path)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+
     settings = load_settings()
-    secrets = [settings.bot_token.get_secret_value()]
+    secret_values = [settings.bot_token.get_secret_value()]
     if settings.panel_key is not None:
-        secrets.append(settings.panel_key.get_secret_value())
-    setup_logging(settings.log_level, settings.log_format == "json", secrets)
-    application = build_application(settings)
-    application.run_polling(allowed_updates=["message", "callback_query"])
+        secret_values.append(settings.panel_key.get_secret_value())
+    if settings.webhook_url:
+        secret_values.append(webhook_secret(settings))
+    setup_logging(settings.log_level, settings.log_format == "json", secret_values)
+
+    if args.command == "check":
+        sys.exit(0 if asyncio.run(check(settings)) else 1)
+    if args.command == "backup":
+        try:
+            orders = backup(settings.database_path, args.path)
+        except (OSError, sqlite3.Error) as exc:
+            print(f"backup: FAILED ({exc})", file=sys.stderr)
+            sys.exit(1)
+        print(f"backup: OK ({args.path}, {orders} orders)")
+        return
+    run(settings)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.context import AppState, BotContext, UserData
 from bot.handlers import (
     access,
+    admin,
     balance,
     errors,
     language,
@@ -89,7 +90,8 @@ def sandbox_panel_client(sandbox: SandboxPanel | None = None) -> PanelClient:
     return PanelClient("http://sandbox/api/v2", SANDBOX_KEY, http=http)
 
 
-def _panel_client(settings: Settings) -> PanelClient:
+def panel_client(settings: Settings) -> PanelClient:
+    """The client of the configured panel (the sandbox with PANEL_URL=sandbox)."""
     if settings.uses_sandbox:
         return sandbox_panel_client()
     assert settings.panel_key is not None
@@ -133,7 +135,7 @@ def build_application(
     state.settings = settings
     state.i18n = I18n(settings.default_language)
     state.store = store
-    state.panel = panel or _panel_client(settings)
+    state.panel = panel or panel_client(settings)
     state.catalog = Catalog(state.panel, store.services, ttl=settings.catalog_ttl, clock=clock)
     state.tracker = Tracker(state)
 
@@ -144,6 +146,7 @@ def build_application(
     order.register(application)
     orders.register(application)
     notifications.register(application)
+    admin.register(application)
     state.tracker.register(application)
     start.register_fallbacks(application)
     errors.register(application)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +38,28 @@ class Settings(BaseSettings):
     low_balance: Decimal | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, gt=0, lt=65536)
+    webhook_secret: SecretStr | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_webhook(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("not an https URL")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("not a valid secret")
+        return value
 
     @field_validator("admin_ids", "allowed_ids", mode="before")
     @classmethod
@@ -108,6 +131,10 @@ EXPECTED = {
     "low_balance": "an amount in the panel's currency, like 50000",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text or json",
+    "webhook_url": "the public https URL Telegram should post updates to",
+    "webhook_listen": "the local address to listen on, like 0.0.0.0",
+    "webhook_port": "the local port to listen on, like 8443",
+    "webhook_secret": "1 to 256 characters: letters, digits, _ and -",
 }
 
 

@@ -36,8 +36,8 @@ def start_bot(tmp_path: Path, telegram: FakeTelegram, **env: str) -> subprocess.
         ADMIN_IDS="1",
         ALLOWED_IDS="2",
         POLL_INTERVAL="3600",
-        **env,
     )
+    base.update(env)
     return subprocess.Popen(
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,

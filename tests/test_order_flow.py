@@ -58,8 +58,7 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
         assert "Balance: IDR1,000,000.00" in reply.text
         reply = await confirm(bot, reply)
         assert "Order placed" in reply.text and "Order 1001" in reply.text
-        assert last_add(bot) == {"action": "add", "service": "1", "link": LINK,
-                                 "quantity": "1000"}
+        assert last_add(bot) == {"action": "add", "service": "1", "link": LINK, "quantity": "1000"}
         labels = [text for text, _ in reply.buttons]
         assert "🔄 Refresh" in labels and "♻️ Refill" in labels and "✖️ Cancel order" in labels
         order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
@@ -80,8 +79,14 @@ async def test_default_with_drip_feed(tmp_path: Path) -> None:
         assert "Drip-feed runs: 5" in reply.text and "Interval (minutes): 30" in reply.text
         assert "IDR7,500.00" in reply.text  # 15000 x 100 x 5 runs / 1000
         await confirm(bot, reply)
-        assert last_add(bot) == {"action": "add", "service": "1", "link": LINK,
-                                 "quantity": "100", "runs": "5", "interval": "30"}
+        assert last_add(bot) == {
+            "action": "add",
+            "service": "1",
+            "link": LINK,
+            "quantity": "100",
+            "runs": "5",
+            "interval": "30",
+        }
 
 
 async def test_custom_comments_count_is_the_quantity(tmp_path: Path) -> None:
@@ -102,8 +107,11 @@ async def test_package_costs_its_rate(tmp_path: Path) -> None:
         reply = await bot.say(USER, "https://youtube.com/watch?v=x")
         assert "IDR45,000.00" in reply.text
         await confirm(bot, reply)
-        assert last_add(bot) == {"action": "add", "service": "4",
-                                 "link": "https://youtube.com/watch?v=x"}
+        assert last_add(bot) == {
+            "action": "add",
+            "service": "4",
+            "link": "https://youtube.com/watch?v=x",
+        }
 
 
 async def test_subscriptions(tmp_path: Path) -> None:
@@ -122,9 +130,15 @@ async def test_subscriptions(tmp_path: Path) -> None:
         reply = await bot.say(USER, "31/12/2099")
         assert "Delay (minutes): 30 minutes" in reply.text
         await confirm(bot, reply)
-        assert last_add(bot) == {"action": "add", "service": "5", "username": "insta_user",
-                                 "min": "100", "max": "200", "delay": "30",
-                                 "expiry": "31/12/2099"}
+        assert last_add(bot) == {
+            "action": "add",
+            "service": "5",
+            "username": "insta_user",
+            "min": "100",
+            "max": "200",
+            "delay": "30",
+            "expiry": "31/12/2099",
+        }
 
 
 async def test_subscriptions_min_above_max_is_asked_again(tmp_path: Path) -> None:
@@ -151,9 +165,14 @@ async def test_mentions_with_hashtags(tmp_path: Path) -> None:
         assert "hashtags" in reply.text
         reply = await bot.say(USER, "#one\n#two")
         await confirm(bot, reply)
-        assert last_add(bot) == {"action": "add", "service": "6", "link": LINK,
-                                 "quantity": "500", "usernames": "alice\nbob",
-                                 "hashtags": "#one\n#two"}
+        assert last_add(bot) == {
+            "action": "add",
+            "service": "6",
+            "link": LINK,
+            "quantity": "500",
+            "usernames": "alice\nbob",
+            "hashtags": "#one\n#two",
+        }
 
 
 async def test_poll(tmp_path: Path) -> None:
@@ -201,9 +220,16 @@ async def test_web_traffic_asks_the_keyword_for_google_traffic(tmp_path: Path) -
         reply = await bot.say(USER, "buy followers")
         reply = await bot.tap(USER, reply.button("No"))  # drip-feed comes last
         await confirm(bot, reply)
-        assert last_add(bot) == {"action": "add", "service": "17", "link": "https://site.test",
-                                 "quantity": "1000", "country": "US", "device": "2",
-                                 "type_of_traffic": "1", "google_keyword": "buy followers"}
+        assert last_add(bot) == {
+            "action": "add",
+            "service": "17",
+            "link": "https://site.test",
+            "quantity": "1000",
+            "country": "US",
+            "device": "2",
+            "type_of_traffic": "1",
+            "google_keyword": "buy followers",
+        }
 
 
 async def test_a_double_confirm_places_one_order(tmp_path: Path) -> None:
@@ -241,12 +267,13 @@ async def test_a_timeout_on_add_says_outcome_unknown_and_sends_nothing_again(
         reply = await bot.tap(USER, summary.button("✅"))
         assert "not known whether this went through" in reply.text
         assert "My orders" in reply.text
-        assert bot.sandbox.calls["add"] == 0 and len(
-            [r for r in bot.sandbox.requests if r["action"] == "add"]) == 0
+        assert (
+            bot.sandbox.calls["add"] == 0
+            and len([r for r in bot.sandbox.requests if r["action"] == "add"]) == 0
+        )
         again = await bot.tap(USER, summary.button("✅"))
         assert "not known" in again.text
-        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0,
-                                                        limit=10)
+        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0, limit=10)
         assert [r.outcome for r in rows] == [Outcome.UNKNOWN]
 
 
@@ -374,8 +401,12 @@ async def test_search_by_typing_words(tmp_path: Path) -> None:
 
 
 async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -> None:
-    weird = dict(DEFAULT_CATALOG[0], service=99, category="<b>Bold</b> & <i>co</i> 🔥",
-                 name="<script>alert(1)</script> & 💥 " + "Followers " * 40)
+    weird = dict(
+        DEFAULT_CATALOG[0],
+        service=99,
+        category="<b>Bold</b> & <i>co</i> 🔥",
+        name="<script>alert(1)</script> & 💥 " + "Followers " * 40,
+    )
     sandbox = SandboxPanel(services=[Service.model_validate(weird)])
     async with Harness(tmp_path, sandbox) as bot:
         reply = await bot.say(USER, "/order")
@@ -393,8 +424,9 @@ async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -
         assert "Order placed" in reply.text
 
 
-async def test_both_real_catalogs_browse_paginate_and_search(tmp_path: Path,
-                                                             catalogs: list[Path]) -> None:
+async def test_both_real_catalogs_browse_paginate_and_search(
+    tmp_path: Path, catalogs: list[Path]
+) -> None:
     for number, path in enumerate(catalogs):
         sandbox = SandboxPanel.from_catalog_file(path)
         async with Harness(tmp_path / str(number), sandbox) as bot:

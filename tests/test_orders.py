@@ -16,10 +16,15 @@ LINK = "https://instagram.com/p/abc"
 async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int = 100) -> int:
     """An order placed through the bot's core, as the order flow does it."""
     index = await bot.state.catalog.get()
-    draft = OrderDraft(service_id=service_id,
-                       values={"link": LINK, "quantity": str(quantity)})
-    row, _ = await submit(bot.state.store, bot.state.panel, user_id=user_id, draft=draft,
-                          service=index.by_id[service_id], currency="IDR")
+    draft = OrderDraft(service_id=service_id, values={"link": LINK, "quantity": str(quantity)})
+    row, _ = await submit(
+        bot.state.store,
+        bot.state.panel,
+        user_id=user_id,
+        draft=draft,
+        service=index.by_id[service_id],
+        currency="IDR",
+    )
     assert row.panel_order_id is not None
     return row.panel_order_id
 
@@ -129,7 +134,8 @@ async def test_my_orders_newest_first_paginated_with_filters(tmp_path: Path) -> 
         reply = await bot.tap(USER, reply.button("▶️"))
         assert "Page 2 of 2" in [t for t, _ in reply.buttons]
         assert reply.buttons[-3][0].startswith(f"#{ids[0]}") or any(
-            t.startswith(f"#{ids[0]}") for t, _ in reply.buttons)
+            t.startswith(f"#{ids[0]}") for t, _ in reply.buttons
+        )
         reply = await bot.tap(USER, reply.buttons[0][1])
         assert "Order" in reply.text and "Refresh" in reply.buttons[0][0]
         assert "Nothing" not in reply.text

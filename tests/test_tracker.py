@@ -12,14 +12,19 @@ from bot.storage.repositories import TrackedOrder
 from tests.harness import ADMIN, USER, Clock, Harness
 from tests.test_orders import place
 
-BLOCKED = (403, {"ok": False, "error_code": 403,
-                 "description": "Forbidden: bot was blocked by the user"})
+BLOCKED = (
+    403,
+    {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+)
 BAD_GATEWAY = (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
 
 
 def notices(bot: Harness, user_id: int = USER) -> list[str]:
-    return [c.text for c in bot.request.sent(user_id) if "<b>Order" in c.text
-            or "Refill" in c.text or "panel" in c.text.lower()]
+    return [
+        c.text
+        for c in bot.request.sent(user_id)
+        if "<b>Order" in c.text or "Refill" in c.text or "panel" in c.text.lower()
+    ]
 
 
 def frozen() -> SandboxPanel:
@@ -229,8 +234,7 @@ async def test_old_orders_are_polled_less_often(tmp_path: Path) -> None:
 
 def test_what_counts_as_news() -> None:
     order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S")
-    assert not is_news(order, OrderStatus.model_validate({"status": "in progress",
-                                                         "remains": 800}))
+    assert not is_news(order, OrderStatus.model_validate({"status": "in progress", "remains": 800}))
     assert is_news(order, OrderStatus.model_validate({"status": "In progress", "remains": 700}))
     assert is_news(order, OrderStatus.model_validate({"status": "Completed", "remains": 0}))
     assert is_news(order, OrderStatus.model_validate({"status": "Awaiting"}))

@@ -6,6 +6,7 @@ placing it goes through `bot.ordering.submit`, which makes a second order imposs
 
 from __future__ import annotations
 
+import warnings
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.catalog import CatalogIndex
 from bot.context import BotContext
@@ -527,6 +529,14 @@ def _browse_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
 
 def conversation(timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    with warnings.catch_warnings():
+        # PTB warns that with per_message=False a button press is tracked per user, not per
+        # message: that is intended (one order in progress per user).
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return _conversation(text, timeout)
+
+
+def _conversation(text: filters.BaseFilter, timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
     return ConversationHandler(
         entry_points=[
             CommandHandler("order", start_order),

@@ -1,0 +1,286 @@
+"""Running it for real: check, backup, logs, webhook mode, /stats, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.logs import current_update, setup_logging
+from bot.panel import Service
+from bot.panel.sandbox import SandboxPanel, SandboxServer
+from bot.storage.backup import backup
+from bot.storage.repositories import Store
+from tests.fake_telegram import FakeTelegram
+from tests.harness import ADMIN, TOKEN, USER, Harness
+from tests.test_e2e import ROOT, start_bot, wait_for
+
+SERVICE = Service.model_validate(
+    {"service": 1, "name": "S", "type": "Default", "rate": "1", "min": 1, "max": 10}
+)
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram(TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def panel_server() -> Iterator[SandboxServer]:
+    server = SandboxServer(SandboxPanel()).start()
+    yield server
+    server.stop()
+
+
+def smm_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    base.update(
+        PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "bot.db"), **env
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_with_a_good_and_a_bad_key(
+    tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
+) -> None:
+    good = smm_bot(
+        tmp_path,
+        "check",
+        PANEL_URL=panel_server.url,
+        PANEL_KEY="sandbox",
+        TELEGRAM_API_URL=telegram.api_url,
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    lines = good.stdout.splitlines()
+    assert lines[0].startswith("config: OK")
+    assert lines[1] == "telegram: OK (@smm_test_bot)"
+    assert lines[2] == "panel: OK (balance 1000000 IDR)"
+    bad = smm_bot(
+        tmp_path,
+        "check",
+        PANEL_URL=panel_server.url,
+        PANEL_KEY="wrong-key-123",
+        TELEGRAM_API_URL=telegram.api_url,
+    )
+    assert bad.returncode == 1
+    assert "panel: FAILED (BadKey: Incorrect API key)" in bad.stdout
+    assert "wrong-key-123" not in bad.stdout + bad.stderr
+    no_telegram = smm_bot(
+        tmp_path, "check", PANEL_URL="sandbox", TELEGRAM_API_URL="http://127.0.0.1:9/bot"
+    )
+    assert no_telegram.returncode == 1 and "telegram: FAILED" in no_telegram.stdout
+    assert TOKEN not in no_telegram.stdout + no_telegram.stderr
+
+
+async def test_backup_while_writes_go_on(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "bot.db"))
+    await store.open()
+    stop = asyncio.Event()
+    committed: list[str] = []
+
+    async def write() -> None:
+        number = 0
+        while not stop.is_set():
+            number += 1
+            key = f"order-{number}"
+            await store.orders.record_intent(
+                intent_key=key,
+                user_id=1,
+                service=SERVICE,
+                fields={"link": "l" * 500},
+                quantity=1,
+                price=Decimal(1),
+                currency="IDR",
+            )
+            committed.append(key)
+            await asyncio.sleep(0)
+
+    writer = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.3)
+        before = list(committed)
+        copied = await asyncio.to_thread(backup, tmp_path / "bot.db", tmp_path / "copy.db")
+    finally:
+        stop.set()
+        await writer
+        await store.close()
+    assert copied >= len(before) > 50
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    keys = {row[0] for row in copy.execute("SELECT intent_key FROM orders")}
+    assert set(before) <= keys
+    copy.close()
+
+
+def test_backup_command(tmp_path: Path) -> None:
+    missing = smm_bot(tmp_path, "backup", str(tmp_path / "b.db"), PANEL_URL="sandbox")
+    assert missing.returncode == 1 and "no database" in missing.stderr
+    asyncio.run(_make_db(tmp_path / "bot.db"))
+    done = smm_bot(tmp_path, "backup", str(tmp_path / "b.db"), PANEL_URL="sandbox")
+    assert done.returncode == 0 and "backup: OK" in done.stdout and "1 orders" in done.stdout
+
+
+async def _make_db(path: Path) -> None:
+    store = Store(str(path))
+    await store.open()
+    await store.orders.record_intent(
+        intent_key="k",
+        user_id=1,
+        service=SERVICE,
+        fields={},
+        quantity=1,
+        price=Decimal(1),
+        currency="",
+    )
+    await store.close()
+
+
+def test_json_logs_parse_carry_the_update_and_hide_secrets(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    setup_logging("INFO", True, [TOKEN, "panel-key-xyz"])
+    log = logging.getLogger("test")
+    log.info("calling https://api.telegram.org/bot%s/getMe", TOKEN)
+    current_update.set((7, 99))
+    try:
+        raise ValueError("key panel-key-xyz leaked")
+    except ValueError:
+        log.exception("failed")
+    current_update.set((None, None))
+    logging.getLogger().handlers.clear()
+    lines = capsys.readouterr().err.strip().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert entries[0]["message"].startswith("calling https://api.telegram.org/bot**********")
+    assert "user_id" not in entries[0]
+    assert entries[1]["user_id"] == 7 and entries[1]["update_id"] == 99
+    assert "exception" in entries[1]
+    assert all(TOKEN not in line and "panel-key-xyz" not in line for line in lines)
+
+
+def test_the_bot_process_logs_json_lines(tmp_path: Path, telegram: FakeTelegram) -> None:
+    bot = start_bot(tmp_path, telegram, LOG_FORMAT="json", LOG_LEVEL="DEBUG")
+    try:
+        telegram.push_text(1, "/start")
+        wait_for(lambda: telegram.sent(1))
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=30)
+    entries = [json.loads(line) for line in output.strip().splitlines()]
+    assert any(e.get("user_id") == 1 for e in entries)
+    assert TOKEN not in output
+
+
+def _post(url: str, body: dict[str, object], secret: str | None) -> int:
+    headers = {"content-type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_webhook_mode_end_to_end(tmp_path: Path, telegram: FakeTelegram) -> None:
+    port = _free_port()
+    bot = start_bot(
+        tmp_path,
+        telegram,
+        WEBHOOK_URL="https://bot.example.test/hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    try:
+        wait_for(lambda: "setWebhook" in telegram.methods())
+        params = next(p for m, p, _ in telegram.calls if m == "setWebhook")
+        secret = str(params["secret_token"])
+        assert params["url"] == "https://bot.example.test/hook" and len(secret) >= 32
+        assert (tmp_path / "webhook.secret").read_text() == secret
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "text": "/start",
+                "chat": {"id": 1, "type": "private"},
+                "from": {"id": 1, "is_bot": False, "first_name": "A"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        url = f"http://127.0.0.1:{port}/hook"
+        wait_for(lambda: _post(url, {}, "x") == 403)
+        assert _post(url, update, None) == 403
+        assert _post(url, update, "wrong") == 403
+        assert not telegram.sent(1)
+        assert _post(url, update, secret) == 200
+        wait_for(lambda: telegram.sent(1))
+        assert "Welcome" in telegram.sent(1)[0]["text"]
+        assert "getUpdates" not in telegram.methods()
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 0, output
+    assert secret not in output and TOKEN not in output
+
+
+def test_sigterm_during_a_handler_finishes_it(tmp_path: Path, telegram: FakeTelegram) -> None:
+    panel = SandboxPanel(latency=1.5)
+    server = SandboxServer(panel).start()
+    try:
+        bot = start_bot(tmp_path, telegram, PANEL_URL=server.url, PANEL_KEY="sandbox")
+        telegram.push_text(1, "/balance")
+        wait_for(lambda: panel.calls["balance"] >= 1 or bool(panel.requests), 20)
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=60)
+    finally:
+        server.stop()
+    assert bot.returncode == 0, output
+    assert any("Balance" in m["text"] for m in telegram.sent(1)), output
+    copy = sqlite3.connect(tmp_path / "bot.db")
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    copy.close()
+
+
+async def test_stats_for_admins_only(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.say(USER, "/start")
+        from tests.test_orders import place
+
+        await place(bot, USER)
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        reply = await bot.say(ADMIN, "/stats")
+        assert "Users: 2" in reply.text and "Orders today: 1" in reply.text
+        assert "Pending: 1" in reply.text and "failures in a row: 0" in reply.text
+        assert "for 1 orders" in reply.text
+        assert "/help" in (await bot.say(USER, "/stats")).text  # unknown to non-admins
