@@ -33,10 +33,14 @@ RETRY_AFTER_FAILURE = 60.0
 """Seconds before a failed background refresh is tried again."""
 
 
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
 def normalize(text: str) -> str:
     """Case- and accent-insensitive form of a text."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text.casefold()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def words(text: str) -> list[str]:
@@ -80,20 +84,22 @@ class CatalogIndex:
         self.services = services
         self.fetched_at = fetched_at
         self.by_id = {s.id: s for s in services}
-        grouped: dict[str, list[Service]] = {}
-        for service in services:
-            grouped.setdefault(service.category, []).append(service)
+        grouped: dict[str, list[int]] = {}
+        for position, service in enumerate(services):
+            grouped.setdefault(service.category, []).append(position)
         self.categories: list[Category] = []
+        self._members: list[list[int]] = []
         self._by_key: dict[str, Category] = {}
-        for name, members in grouped.items():
+        for name, positions in grouped.items():
             key = f"{zlib.crc32(name.encode()):08x}"
             while key in self._by_key:
                 key = f"{(int(key, 16) + 1) % 2**32:08x}"
-            category = Category(key, name, tuple(members))
+            category = Category(key, name, tuple(services[p] for p in positions))
             self.categories.append(category)
+            self._members.append(positions)
             self._by_key[key] = category
         self._names = _WordIndex(s.name for s in services)
-        self._categories = _WordIndex(s.category for s in services)
+        self._category_words = _WordIndex(c.name for c in self.categories)
 
     def category(self, key: str) -> Category | None:
         return self._by_key.get(key)
@@ -108,9 +114,10 @@ class CatalogIndex:
         scores: dict[int, int] | None = None
         for term in terms:
             term_scores: dict[int, int] = {}
-            for postings in self._categories.prefixed(term):
-                for position in postings:
-                    term_scores[position] = CATEGORY_MATCH
+            for categories in self._category_words.prefixed(term):
+                for category in categories:
+                    for position in self._members[category]:
+                        term_scores[position] = CATEGORY_MATCH
             for postings in self._names.prefixed(term):
                 for position in postings:
                     term_scores[position] = NAME_PREFIX

@@ -26,10 +26,9 @@ from bot.panel import (
     PanelError,
     PanelUnavailable,
     RefillState,
-    Service,
     UnknownService,
 )
-from bot.panel.models import ServiceType
+from bot.panel.models import ServiceType, parse_services
 from bot.panel.ordertypes import order_type_of
 from tests.conftest import load_catalog
 
@@ -183,36 +182,31 @@ async def test_cancel_and_balance_as_documented() -> None:
     ],
 )
 def test_booleans_in_every_spelling(raw: Any, expected: bool) -> None:
-    service = Service.model_validate(
-        {
-            "service": 1,
-            "name": "x",
-            "type": "Default",
-            "rate": "1",
-            "min": 1,
-            "max": 2,
-            "refill": raw,
-        }
-    )
+    item = {"service": 1, "name": "x", "type": "Default", "rate": "1", "min": 1, "max": 2}
+    [service], skipped = parse_services([{**item, "refill": raw}])
+    assert skipped == 0
     assert service.refill is expected
 
 
 def test_numbers_as_strings_or_numbers_missing_and_extra_fields() -> None:
-    service = Service.model_validate(
-        {
-            "service": "7",
-            "name": "x",
-            "type": "custom comments",
-            "category": "c",
-            "rate": 0.9,
-            "min": 10,
-            "max": 2147483647,
-            "dripfeed": "1",
-            "desc": "d",
-            "average_time": "5h",
-        }
+    [service], _ = parse_services(
+        [
+            {
+                "service": "7",
+                "name": 12,
+                "type": "custom comments",
+                "category": None,
+                "rate": "1,000.5",
+                "min": "10.0",
+                "max": 2147483647,
+                "dripfeed": "1",
+                "desc": "d",
+                "average_time": "5h",
+            }
+        ]
     )
-    assert service.id == 7 and service.rate == Decimal("0.9") and service.max == 2147483647
+    assert service.id == 7 and service.rate == Decimal("1000.5") and service.max == 2147483647
+    assert service.name == "12" and service.category == "" and service.min == 10
     assert service.type is ServiceType.CUSTOM_COMMENTS and service.dripfeed is True
     assert service.model_extra == {"average_time": "5h"}
     assert service.cancel is False  # missing

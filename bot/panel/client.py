@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import SecretStr, TypeAdapter, ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.panel.errors import (
     NotFound,
@@ -21,7 +21,14 @@ from bot.panel.errors import (
     PanelUnavailable,
     error_from_message,
 )
-from bot.panel.models import Balance, OrderStatus, RefillStatus, Service, to_int
+from bot.panel.models import (
+    Balance,
+    OrderStatus,
+    RefillStatus,
+    Service,
+    parse_services,
+    to_int,
+)
 
 log = logging.getLogger(__name__)
 
@@ -163,16 +170,9 @@ class PanelClient:
             payload = list(payload.values())
         if not isinstance(payload, list):
             raise PanelUnavailable("services answer is not a list")
-        try:
-            return _SERVICES.validate_python(payload)
-        except ValidationError:
-            pass
-        services = []
-        for item in payload:
-            try:
-                services.append(Service.model_validate(item))
-            except ValidationError as exc:
-                log.warning("skipping a malformed service: %s", exc.errors()[0]["msg"])
+        services, skipped = parse_services(payload)
+        if skipped:
+            log.warning("skipped %d malformed service(s) of %d", skipped, len(payload))
         return services
 
     async def add(self, order: OrderRequest) -> int:
@@ -246,9 +246,6 @@ class PanelClient:
             return Balance.model_validate(payload)
         except ValidationError:
             raise PanelUnavailable("balance answer without a balance") from None
-
-
-_SERVICES = TypeAdapter(list[Service])
 
 
 def _joined(ids: list[int]) -> str:

@@ -7,11 +7,20 @@ case, and fields that come and go. Everything here accepts all of that; money is
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 
 def _normalize_name(value: str) -> str:
@@ -73,13 +82,20 @@ def to_bool(value: Any) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
-Money = Annotated[Decimal, BeforeValidator(to_decimal)]
-OptionalMoney = Annotated[Decimal | None, BeforeValidator(_optional(to_decimal))]
-Count = Annotated[int, BeforeValidator(to_int)]
-OptionalCount = Annotated[int | None, BeforeValidator(_optional(to_int))]
-Flag = Annotated[bool, BeforeValidator(to_bool)]
-OptionalFlag = Annotated[bool | None, BeforeValidator(_optional(to_bool))]
-Text = Annotated[str, BeforeValidator(lambda v: "" if v is None else str(v))]
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+TOLERANT: dict[str, Callable[[Any], Any]] = {
+    "money": to_decimal,
+    "optional_money": _optional(to_decimal),
+    "count": to_int,
+    "optional_count": _optional(to_int),
+    "flag": to_bool,
+    "optional_flag": _optional(to_bool),
+    "text": _text,
+    "optional_text": _optional(_text),
+}
 
 
 class ServiceType(StrEnum):
@@ -184,20 +200,64 @@ _REFILL_STATES.update({"canceled": RefillState.REJECTED, "cancelled": RefillStat
 
 
 class _PanelModel(BaseModel):
+    """Parsed natively (fast) when the answer is well-formed; `tolerant` first normalizes each
+    field with its converter (numbers as text, booleans in every spelling...)."""
+
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    _converters: ClassVar[dict[str, str]] = {}
+    """wire name -> kind of converter in TOLERANT"""
+
+    @classmethod
+    def tolerant(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: TOLERANT[cls._converters[key]](value) if key in cls._converters else value
+            for key, value in data.items()
+        }
+
+
+class _TolerantModel(_PanelModel):
+    """Small answers: every parse falls back to the tolerant form by itself."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tolerate(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        try:
+            return handler(data)
+        except ValidationError:
+            if not isinstance(data, dict):
+                raise
+        return handler(cls.tolerant(data))
 
 
 class Service(_PanelModel):
-    id: Count = Field(alias="service")
-    name: Text
-    type_raw: Text = Field(default="Default", alias="type")
-    category: Text = ""
-    rate: Money
-    min: Count = 1
-    max: Count = 2147483647
-    refill: Flag = False
-    cancel: Flag = False
-    dripfeed: OptionalFlag = None
+    """Thousands at once: use `parse_services`, which takes the fast path when it can."""
+
+    _converters: ClassVar[dict[str, str]] = {
+        "service": "count",
+        "name": "text",
+        "type": "text",
+        "category": "text",
+        "rate": "money",
+        "min": "count",
+        "max": "count",
+        "refill": "flag",
+        "cancel": "flag",
+        "dripfeed": "optional_flag",
+        "desc": "optional_text",
+    }
+
+    id: int = Field(alias="service")
+    name: str
+    type_raw: str = Field(default="Default", alias="type")
+    category: str = ""
+    rate: Decimal
+    min: int = 1
+    max: int = 2147483647
+    refill: bool = False
+    cancel: bool = False
+    dripfeed: bool | None = None
     desc: str | None = None
 
     @property
@@ -205,11 +265,19 @@ class Service(_PanelModel):
         return ServiceType.parse(self.type_raw)
 
 
-class OrderStatus(_PanelModel):
-    status_raw: Text = Field(default="", alias="status")
-    charge: OptionalMoney = None
-    start_count: OptionalCount = None
-    remains: OptionalCount = None
+class OrderStatus(_TolerantModel):
+    _converters: ClassVar[dict[str, str]] = {
+        "status": "text",
+        "charge": "optional_money",
+        "start_count": "optional_count",
+        "remains": "optional_count",
+        "currency": "optional_text",
+    }
+
+    status_raw: str = Field(default="", alias="status")
+    charge: Decimal | None = None
+    start_count: int | None = None
+    remains: int | None = None
     currency: str | None = None
 
     @property
@@ -217,14 +285,36 @@ class OrderStatus(_PanelModel):
         return OrderState.parse(self.status_raw)
 
 
-class RefillStatus(_PanelModel):
-    status_raw: Text = Field(default="", alias="status")
+class RefillStatus(_TolerantModel):
+    _converters: ClassVar[dict[str, str]] = {"status": "text"}
+
+    status_raw: str = Field(default="", alias="status")
 
     @property
     def state(self) -> RefillState:
         return RefillState.parse(self.status_raw)
 
 
-class Balance(_PanelModel):
-    amount: Money = Field(alias="balance")
-    currency: Text = ""
+class Balance(_TolerantModel):
+    _converters: ClassVar[dict[str, str]] = {"balance": "money", "currency": "text"}
+
+    amount: Decimal = Field(alias="balance")
+    currency: str = ""
+
+
+_SERVICE_LIST = TypeAdapter(list[Service])
+
+
+def parse_services(items: list[Any]) -> tuple[list[Service], int]:
+    """The services of a `services` answer, and how many malformed ones were skipped."""
+    try:
+        return _SERVICE_LIST.validate_python(items), 0
+    except ValidationError:
+        pass
+    services: list[Service] = []
+    for item in items:
+        try:
+            services.append(Service.model_validate(Service.tolerant(item)))
+        except (ValidationError, ValueError, TypeError):
+            continue
+    return services, len(items) - len(services)

@@ -1,0 +1,1 @@
+"""Benchmarks: each module's `run()` returns rows of (figure, target, measured, passed)."""
