@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import heapq
 import logging
 import re
 import time
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 _SERVICES = TypeAdapter(list[Service])
 _WORD = re.compile(r"\w+")
 
-NAME_EXACT, NAME_PREFIX, CATEGORY_MATCH = 3, 2, 1
+TERM_CACHE = 4096
 RETRY_AFTER_FAILURE = 60.0
 """Seconds before a failed background refresh is tried again."""
 
@@ -90,6 +92,7 @@ class CatalogIndex:
         self.categories: list[Category] = []
         self._members: list[list[int]] = []
         self._by_key: dict[str, Category] = {}
+        self._places: dict[int, tuple[Category, int]] = {}
         for name, positions in grouped.items():
             key = f"{zlib.crc32(name.encode()):08x}"
             while key in self._by_key:
@@ -98,40 +101,60 @@ class CatalogIndex:
             self.categories.append(category)
             self._members.append(positions)
             self._by_key[key] = category
+            for rank, position in enumerate(positions):
+                self._places[services[position].id] = (category, rank)
         self._names = _WordIndex(s.name for s in services)
         self._category_words = _WordIndex(c.name for c in self.categories)
+        self._terms: dict[str, tuple[frozenset[int], frozenset[int], list[int]]] = {}
 
     def category(self, key: str) -> Category | None:
         return self._by_key.get(key)
 
+    def place(self, service_id: int) -> tuple[Category, int]:
+        """A service's category and its rank in it."""
+        return self._places[service_id]
+
+    def _term(self, term: str) -> tuple[frozenset[int], frozenset[int], list[int]]:
+        """What one query word matches: anywhere, in names, and as a whole name word.
+        Cached, since the same words come back (and every page of a search repeats it)."""
+        cached = self._terms.get(term)
+        if cached is None:
+            in_names: set[int] = set()
+            for postings in self._names.prefixed(term):
+                in_names.update(postings)
+            matched = set(in_names)
+            for categories in self._category_words.prefixed(term):
+                for category in categories:
+                    matched.update(self._members[category])
+            if len(self._terms) >= TERM_CACHE:
+                self._terms.clear()
+            cached = self._terms[term] = (
+                frozenset(matched), frozenset(in_names), self._names.exact(term)
+            )
+        return cached
+
     def search(self, query: str, limit: int = 100) -> tuple[list[Service], int]:
         """Services matching every word of the query (by prefix, in name or category), best
-        first: exact words in the name, then prefixes, then category matches; ties keep the
-        panel's order. Returns at most `limit` of them and how many matched in all."""
+        first: per word 3 points for an exact word of the name, 2 for a prefix of one, 1 for
+        a match in the category only; ties keep the panel's order. Returns at most `limit`
+        of them and how many matched in all."""
         terms = list(dict.fromkeys(words(query)))[:8]
         if not terms:
             return [], 0
-        scores: dict[int, int] | None = None
+        candidates: set[int] | None = None
+        bonuses: list[Iterable[int]] = []
         for term in terms:
-            term_scores: dict[int, int] = {}
-            for categories in self._category_words.prefixed(term):
-                for category in categories:
-                    for position in self._members[category]:
-                        term_scores[position] = CATEGORY_MATCH
-            for postings in self._names.prefixed(term):
-                for position in postings:
-                    term_scores[position] = NAME_PREFIX
-            for position in self._names.exact(term):
-                term_scores[position] = NAME_EXACT
-            if scores is None:
-                scores = term_scores
-            else:
-                scores = {p: s + term_scores[p] for p, s in scores.items() if p in term_scores}
-            if not scores:
+            matched, in_names, exact = self._term(term)
+            candidates = set(matched) if candidates is None else candidates & matched
+            if not candidates:
                 return [], 0
-        assert scores is not None
-        best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [self.services[position] for position, _ in best], len(scores)
+            bonuses += [in_names, exact]
+        assert candidates is not None
+        extra: Counter[int] = Counter()
+        for bonus in bonuses:
+            extra.update(candidates.intersection(bonus))
+        best = heapq.nsmallest(limit, ((-extra[p], p) for p in candidates))
+        return [self.services[position] for _, position in best], len(candidates)
 
 
 class Catalog:

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -50,12 +51,18 @@ class Translator:
 
     def money(self, amount: Decimal, currency: str) -> str:
         """`Rp100.842,92` in Indonesian; every digit of a small charge is kept."""
-        if not currency:
-            return format_decimal(amount, locale=self.locale, decimal_quantization=False)
-        return format_currency(amount, currency, locale=self.locale, decimal_quantization=False)
+        return _money(amount, currency, self.language)
 
     def datetime(self, moment: datetime) -> str:
         return format_datetime(moment, format="short", locale=self.locale)
+
+
+@lru_cache(maxsize=65_536)
+def _money(amount: Decimal, currency: str, language: str) -> str:
+    """Babel's formatting is slow and menus show the same prices again and again."""
+    if not currency:
+        return format_decimal(amount, locale=language, decimal_quantization=False)
+    return format_currency(amount, currency, locale=language, decimal_quantization=False)
 
 
 class I18n:

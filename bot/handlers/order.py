@@ -213,8 +213,7 @@ async def _service(update: Update, context: BotContext, service_id: int) -> str 
         )
         await show(update, context, text)
         return await categories(update, context)
-    category = next(c for c in index.categories if c.name == service.category)
-    position = category.services.index(service)
+    category, position = index.place(service.id)
     rows = [
         [Button(t._("🛒 Order this service"), callback_data=cb.START_ORDER(service.id))],
         [

@@ -1,0 +1,69 @@
+"""Menu steps with a 20,000-service catalog: the bot's CPU time per update, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from bench.data import big_catalog
+from bot.panel.models import parse_services
+from bot.panel.sandbox import SandboxPanel
+from bot.ui import callback as cb
+from tests.harness import USER, Harness
+
+STEPS = 300
+
+
+async def measure() -> dict[str, float]:
+    services, _ = parse_services(big_catalog(20_000))
+    with tempfile.TemporaryDirectory() as directory:
+        async with Harness(Path(directory), SandboxPanel(services=services)) as bot:
+            index = await bot.state.catalog.get()
+            rng = random.Random(7)
+            await bot.say(USER, "/order")  # warm up
+
+            async def category_page() -> None:
+                category = rng.choice(index.categories)
+                pages = (len(category.services) - 1) // 8 + 1
+                await bot.tap(USER, cb.CATEGORY(category.key, rng.randrange(pages)))
+
+            async def categories_page() -> None:
+                await bot.tap(USER, cb.CATEGORIES(rng.randrange(len(index.categories) // 8)))
+
+            async def service_page() -> None:
+                await bot.tap(USER, cb.SERVICE(rng.choice(index.services).id))
+
+            async def search() -> None:
+                await bot.say(USER, rng.choice(["instagram followers", "youtube views",
+                                                "likes", "tiktok", "spotify plays real"]))
+
+            results = {}
+            for name, step in (("a category list page", categories_page),
+                               ("a service list page", category_page),
+                               ("a service card", service_page),
+                               ("a search", search)):
+                if name == "a search":
+                    await bot.say(USER, "/order")
+                timings = []
+                for _ in range(STEPS):
+                    started = time.process_time()
+                    await step()
+                    timings.append(time.process_time() - started)
+                timings.sort()
+                results[name] = timings[int(len(timings) * 0.99)] * 1000
+                bot.request.calls.clear()
+            return results
+
+
+def run() -> list[tuple[str, str, str, bool]]:
+    results = asyncio.run(measure())
+    return [(f"menu: {name}, bot CPU per update, p99", "< 5 ms", f"{ms:.2f} ms", ms < 5)
+            for name, ms in results.items()]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
