@@ -27,10 +27,12 @@ def big_catalog(size: int = 20_000) -> list[dict[str, Any]]:
     for number in range(size):
         base = real[number % len(real)]
         copy = number // len(real)
-        services.append({
-            **base,
-            "service": number + 1,
-            "name": f"{base['name']} v{copy}" if copy else base["name"],
-            "category": f"{base['category']} {copy}" if copy else base["category"],
-        })
+        services.append(
+            {
+                **base,
+                "service": number + 1,
+                "name": f"{base['name']} v{copy}" if copy else base["name"],
+                "category": f"{base['category']} {copy}" if copy else base["category"],
+            }
+        )
     return services

@@ -249,13 +249,14 @@ class Harness:
         clock: Clock | None = None,
         settings: Settings | None = None,
         panel: PanelClient | None = None,
+        request: RecordingRequest | None = None,
         **settings_overrides: Any,
     ) -> None:
         self.tmp_path = tmp_path
         self.clock = clock or Clock()
         self.sandbox = sandbox or SandboxPanel(clock=self.clock)
         self.settings = settings or make_settings(tmp_path, **settings_overrides)
-        self.request = RecordingRequest()
+        self.request = request or RecordingRequest()
         self.app: BotApplication = build_application(
             self.settings,
             panel=panel or sandbox_client(self.sandbox),

@@ -158,25 +158,44 @@ class RefillRow:
 
 
 class UserRepo:
+    """Users, with their rows kept in memory: every update touches its user, and the database
+    is written only when something changed or `last_seen` is a minute old."""
+
+    TOUCH_EVERY = 60.0
+
     def __init__(self, db: Database, clock: Clock = time.time) -> None:
         self._db = db
         self._clock = clock
+        self._rows: dict[int, tuple[UserRow, float]] = {}
 
     async def touch(self, user_id: int) -> UserRow:
         """Record that the user wrote to the bot (which also means they no longer block it)."""
         now = self._clock()
+        cached = self._rows.get(user_id)
+        if cached is not None and not cached[0].blocked and now - cached[1] < self.TOUCH_EVERY:
+            return cached[0]
         await self._db.execute(
             "INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked = 0",
             (user_id, now, now),
         )
-        row = await self.get(user_id)
+        row = await self._load(user_id)
         assert row is not None
+        self._rows[user_id] = (row, now)
         return row
 
     async def get(self, user_id: int) -> UserRow | None:
+        cached = self._rows.get(user_id)
+        return cached[0] if cached is not None else await self._load(user_id)
+
+    async def _load(self, user_id: int) -> UserRow | None:
         row = await self._db.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
         return _user(row) if row else None
+
+    async def _changed(self, user_id: int) -> None:
+        row = await self._load(user_id)
+        if row is not None and user_id in self._rows:
+            self._rows[user_id] = (row, self._rows[user_id][1])
 
     async def get_many(self, user_ids: Iterable[int]) -> dict[int, UserRow]:
         ids = list(set(user_ids))
@@ -192,14 +211,17 @@ class UserRepo:
         await self._db.execute(
             "UPDATE users SET language = ? WHERE user_id = ?", (language, user_id)
         )
+        await self._changed(user_id)
 
     async def set_notifications(self, user_id: int, enabled: bool) -> None:
         await self._db.execute(
             "UPDATE users SET notifications = ? WHERE user_id = ?", (int(enabled), user_id)
         )
+        await self._changed(user_id)
 
     async def mark_blocked(self, user_id: int) -> None:
         await self._db.execute("UPDATE users SET blocked = 1 WHERE user_id = ?", (user_id,))
+        await self._changed(user_id)
 
     async def count(self) -> int:
         row = await self._db.fetchone("SELECT COUNT(*) AS n FROM users")
