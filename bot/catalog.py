@@ -129,7 +129,9 @@ class CatalogIndex:
             if len(self._terms) >= TERM_CACHE:
                 self._terms.clear()
             cached = self._terms[term] = (
-                frozenset(matched), frozenset(in_names), self._names.exact(term)
+                frozenset(matched),
+                frozenset(in_names),
+                self._names.exact(term),
             )
         return cached
 

@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
@@ -39,22 +40,26 @@ PROGRESS_STEP = 25
 MAX_BACKOFF = 1800.0
 PANEL_DOWN_ALERT = 300.0
 SEND_BATCH = 100
+POLL_SLICE = 5000
+"""Orders polled and stored together: bounds the memory of a cycle over many orders."""
+NOTIFICATIONS_PER_SECOND = 26
+"""Below the bot's overall limit, so that replies to users still get through a burst."""
 DAY = 86_400.0
 ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance"})
 
 
-def poll_delay(age: float, interval: float) -> float:
-    """How long until an order of this age is polled again: every cycle for its first day,
-    every 5 cycles until day 3, every 30 until day 7, then every 60 (at most 6 hours)."""
+def poll_delay(age: float, interval: float) -> float | None:
+    """How long until an order of this age is polled again: every cycle (None) for its first
+    day, every 5 cycles until day 3, every 30 until day 7, then every 60 (at most 6 hours)."""
     if age < DAY:
-        factor = 1
-    elif age < 3 * DAY:
+        return None
+    if age < 3 * DAY:
         factor = 5
     elif age < 7 * DAY:
         factor = 30
     else:
         factor = 60
-    return min(interval * factor, 6 * 3600.0) if factor > 1 else interval
+    return min(interval * factor, 6 * 3600.0)
 
 
 def progress_step(quantity: int | None, remains: int | None) -> int:
@@ -109,6 +114,7 @@ class Tracker:
     def __init__(self, state: AppState) -> None:
         self._state = state
         self._lock = asyncio.Lock()
+        self._send_rate = AsyncLimiter(1, 1 / NOTIFICATIONS_PER_SECOND)
         self._failures = 0
         self._next_attempt = 0.0
         self.last_cycle: CycleReport | None = None
@@ -132,7 +138,10 @@ class Tracker:
         store = self._state.store
         if order.panel_order_id is None:
             return order
-        next_check = self._state.clock() + self._state.settings.poll_interval
+        delay = poll_delay(
+            self._state.clock() - order.created_at, self._state.settings.poll_interval
+        )
+        next_check = None if delay is None else self._state.clock() + delay
         await store.orders.save_status(order.panel_order_id, status, next_check)
         updated = await store.orders.get(order.id)
         return updated or order
@@ -143,49 +152,54 @@ class Tracker:
             log.info("tracker cycle still running; this one is skipped")
             return None
         async with self._lock:
-            now = self._state.clock()
-            report = CycleReport(started=now)
-            if now >= self._next_attempt:
-                try:
-                    await self._poll_orders(now, report)
-                    await self._poll_refills(report)
-                    await self._check_balance()
-                except PanelFailure as exc:
-                    report.panel_ok = False
-                    await self._panel_failed(now, exc)
-                else:
-                    await self._panel_ok()
+            report = await self.poll()
             report.sent = await self.deliver(bot)
-            report.duration = self._state.clock() - now
+            report.duration = self._state.clock() - report.started
             self.last_cycle = report
             return report
 
+    async def poll(self) -> CycleReport:
+        """Poll the panel and store what changed, with its notifications (not sent here)."""
+        now = self._state.clock()
+        report = CycleReport(started=now)
+        if now < self._next_attempt:
+            return report
+        try:
+            await self._poll_orders(now, report)
+            await self._poll_refills(report)
+            await self._check_balance()
+        except PanelFailure as exc:
+            report.panel_ok = False
+            await self._panel_failed(now, exc)
+        else:
+            await self._panel_ok()
+        return report
+
     async def _poll_orders(self, now: float, report: CycleReport) -> None:
+        """Poll the due orders a slice at a time, each slice stored with its notifications."""
         store = self._state.store
         due = await store.orders.due_for_check(now)
         report.orders = len(due)
-        if not due:
-            return
-        statuses = await self._state.panel.statuses(o.panel_order_id for o in due)
         interval = self._state.settings.poll_interval
-        checks: list[Check] = []
-        news: list[tuple[TrackedOrder, OrderStatus]] = []
-        for number, order in enumerate(due):
-            status = statuses.get(order.panel_order_id)
-            next_check = now + poll_delay(now - order.created_at, interval)
-            if isinstance(status, OrderStatus) and (
-                status.status_raw != order.status or status.remains != order.remains
-            ):
-                checks.append(Check(order.panel_order_id, status, next_check))
-                if is_news(order, status):
-                    news.append((order, status))
-            else:
-                checks.append(Check(order.panel_order_id, None, next_check))
-            if number % 5000 == 4999:
-                await asyncio.sleep(0)  # let handlers run during a very large cycle
-        notices = [order_notice(o, s) for o, s in news]
-        await store.orders.apply_checks(checks, notices)
-        report.changes = len(notices)
+        for start in range(0, len(due), POLL_SLICE):
+            part = due[start : start + POLL_SLICE]
+            statuses = await self._state.panel.statuses(o.panel_order_id for o in part)
+            checks: list[Check] = []
+            notices: list[Notice] = []
+            for order in part:
+                status = statuses.get(order.panel_order_id)
+                delay = poll_delay(now - order.created_at, interval)
+                next_check = None if delay is None else now + delay
+                if isinstance(status, OrderStatus) and (
+                    status.status_raw != order.status or status.remains != order.remains
+                ):
+                    checks.append(Check(order.panel_order_id, status, next_check))
+                    if is_news(order, status):
+                        notices.append(order_notice(order, status))
+                else:
+                    checks.append(Check(order.panel_order_id, None, next_check))
+            await store.orders.apply_checks(checks, notices)
+            report.changes += len(notices)
 
     async def _poll_refills(self, report: CycleReport) -> None:
         store = self._state.store
@@ -296,6 +310,7 @@ class Tracker:
             return "dropped"
         i18n = self._state.i18n
         t = i18n.get(i18n.resolve(user.language if user else None, None))
+        await self._send_rate.acquire()
         try:
             await bot.send_message(
                 item.user_id,

@@ -9,9 +9,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
 
 from bot.panel.errors import (
     NotFound,
@@ -33,6 +34,7 @@ from bot.panel.models import (
 log = logging.getLogger(__name__)
 
 BULK_LIMIT = 100
+FORM = {"content-type": "application/x-www-form-urlencoded"}
 T = TypeVar("T")
 
 
@@ -88,7 +90,7 @@ class PanelClient:
 
     async def _send(self, action: str, params: Mapping[str, str]) -> httpx.Response:
         data = {"key": self._key.get_secret_value(), "action": action, **params}
-        return await self._http.post(self.url, data=data)
+        return await self._http.post(self.url, content=urlencode(data).encode(), headers=FORM)
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
@@ -191,6 +193,10 @@ class PanelClient:
         result: dict[int, OrderStatus | PanelError] = {}
         for chunk in chunks(ids):
             payload = await self._read("status", orders=_joined(chunk))
+            fast = _all_statuses(payload, chunk)
+            if fast is not None:
+                result.update(fast)
+                continue
             items = _keyed(payload, "order")
             for order_id in chunk:
                 result[order_id] = _item(items.get(order_id), _order_status)
@@ -243,8 +249,8 @@ class PanelClient:
     async def balance(self) -> Balance:
         payload = await self._read("balance")
         try:
-            return Balance.model_validate(payload)
-        except ValidationError:
+            return Balance.parse(payload)
+        except (ValidationError, ValueError):
             raise PanelUnavailable("balance answer without a balance") from None
 
 
@@ -263,9 +269,12 @@ def _keyed(payload: Any, id_field: str) -> dict[int, Any]:
     if isinstance(payload, dict):
         for key, value in payload.items():
             try:
-                items[to_int(key)] = value
+                items[int(key)] = value
             except ValueError:
-                continue
+                try:
+                    items[to_int(key)] = value
+                except ValueError:
+                    continue
     elif isinstance(payload, list):
         for entry in payload:
             if isinstance(entry, dict) and id_field in entry:
@@ -289,11 +298,28 @@ def _item(value: Any, parse: Callable[[Any], T]) -> T | PanelError:
 
 
 def _order_status(payload: Any) -> OrderStatus:
-    return OrderStatus.model_validate(payload)
+    return OrderStatus.parse(payload)
 
 
 def _refill_status(payload: Any) -> RefillStatus:
-    return RefillStatus.model_validate(payload)
+    return RefillStatus.parse(payload)
+
+
+_STATUS_MAP = TypeAdapter(dict[int, OrderStatus])
+
+
+def _all_statuses(payload: Any, chunk: list[int]) -> dict[int, OrderStatus] | None:
+    """The common case of a bulk status answer, parsed in one go: every id present, no
+    per-item error, every value well-formed. None sends the answer down the careful path."""
+    if not isinstance(payload, dict) or len(payload) != len(chunk):
+        return None
+    if any(not isinstance(v, dict) or "error" in v for v in payload.values()):
+        return None
+    try:
+        parsed = _STATUS_MAP.validate_python(payload)
+    except ValidationError:
+        return None
+    return parsed if parsed.keys() == set(chunk) else None
 
 
 def _refill_id(value: Any) -> int:

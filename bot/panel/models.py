@@ -10,20 +10,21 @@ import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any, ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     TypeAdapter,
     ValidationError,
-    model_validator,
 )
 
 
+@lru_cache(maxsize=1024)
 def _normalize_name(value: str) -> str:
+    """Names repeat (every status of every order), so the normalized form is remembered."""
     return re.sub(r"[\s_\-]+", " ", value).strip().casefold()
 
 
@@ -216,19 +217,14 @@ class _PanelModel(BaseModel):
             for key, value in data.items()
         }
 
-
-class _TolerantModel(_PanelModel):
-    """Small answers: every parse falls back to the tolerant form by itself."""
-
-    @model_validator(mode="wrap")
     @classmethod
-    def _tolerate(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+    def parse(cls, data: Any) -> Self:
+        """The fast native parse, else the tolerant one; raises ValidationError or ValueError
+        when even that fails."""
         try:
-            return handler(data)
+            return cls.model_validate(data)
         except ValidationError:
-            if not isinstance(data, dict):
-                raise
-        return handler(cls.tolerant(data))
+            return cls.model_validate(cls.tolerant(data))
 
 
 class Service(_PanelModel):
@@ -265,7 +261,7 @@ class Service(_PanelModel):
         return ServiceType.parse(self.type_raw)
 
 
-class OrderStatus(_TolerantModel):
+class OrderStatus(_PanelModel):
     _converters: ClassVar[dict[str, str]] = {
         "status": "text",
         "charge": "optional_money",
@@ -285,7 +281,7 @@ class OrderStatus(_TolerantModel):
         return OrderState.parse(self.status_raw)
 
 
-class RefillStatus(_TolerantModel):
+class RefillStatus(_PanelModel):
     _converters: ClassVar[dict[str, str]] = {"status": "text"}
 
     status_raw: str = Field(default="", alias="status")
@@ -295,7 +291,7 @@ class RefillStatus(_TolerantModel):
         return RefillState.parse(self.status_raw)
 
 
-class Balance(_TolerantModel):
+class Balance(_PanelModel):
     _converters: ClassVar[dict[str, str]] = {"balance": "money", "currency": "text"}
 
     amount: Decimal = Field(alias="balance")
@@ -314,7 +310,7 @@ def parse_services(items: list[Any]) -> tuple[list[Service], int]:
     services: list[Service] = []
     for item in items:
         try:
-            services.append(Service.model_validate(Service.tolerant(item)))
+            services.append(Service.parse(item))
         except (ValidationError, ValueError, TypeError):
             continue
     return services, len(items) - len(services)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -101,8 +101,7 @@ class OrderRow:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TrackedOrder:
+class TrackedOrder(NamedTuple):
     """What the tracker needs of an order, read cheaply for many orders at once."""
 
     id: int
@@ -115,9 +114,9 @@ class TrackedOrder:
     service_name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """The result of polling one order: its new status (None: unchanged or unreadable)."""
+class Check(NamedTuple):
+    """The result of polling one order: its new status (None: unchanged or unreadable), and
+    when to poll it next (None: every cycle)."""
 
     panel_order_id: int
     status: OrderStatus | None
@@ -301,8 +300,8 @@ class OrderRepo:
         now = self._clock()
         await self._db.execute(
             "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending',"
-            " updated_at = ?, next_check_at = ? WHERE id = ?",
-            (Outcome.PLACED.value, panel_order_id, now, now, row_id),
+            " updated_at = ? WHERE id = ?",
+            (Outcome.PLACED.value, panel_order_id, now, row_id),
         )
         return await self._must_get(row_id)
 
@@ -386,8 +385,9 @@ class OrderRepo:
             " AND (next_check_at IS NULL OR next_check_at <= ?)",
             (now,),
         ) as cursor:
+            cursor._cursor.row_factory = None  # plain tuples: much cheaper for many rows
             rows = await cursor.fetchall()
-        return [TrackedOrder(*row) for row in rows]
+        return list(map(TrackedOrder._make, rows))
 
     async def apply_checks(self, checks: list[Check], notices: list[Notice]) -> None:
         """Store a poll's results and the notifications they cause, all or nothing."""
