@@ -3,7 +3,6 @@ panel's own) and the process's memory. Run in a fresh process so the RSS is its 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import resource
 import sqlite3
@@ -98,8 +97,7 @@ async def _cycle(path: Path) -> dict[str, float]:
     finally:
         await app.shutdown()
         await app.post_shutdown(app)  # type: ignore[misc]
-    with open("/proc/self/status") as status:
-        rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    rss = _peak_rss_kb()
     return {
         "orders": report.orders,
         "changes": report.changes,
@@ -114,6 +112,11 @@ async def _cycle(path: Path) -> dict[str, float]:
     }
 
 
+def _peak_rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+
+
 def measure(count: int = ORDERS) -> dict[str, float]:
     """Fill a database, then run one cycle in a fresh process."""
     with tempfile.TemporaryDirectory() as directory:
@@ -123,8 +126,9 @@ def measure(count: int = ORDERS) -> dict[str, float]:
             [
                 sys.executable,
                 "-c",
-                "import asyncio, json, sys; from pathlib import Path; from bench.tracker import _cycle;"
-                f"print(json.dumps(asyncio.run(_cycle(Path({str(path)!r})))))",
+                "import asyncio, json; from pathlib import Path;"
+                " from bench.tracker import _cycle;"
+                f" print(json.dumps(asyncio.run(_cycle(Path({str(path)!r})))))",
             ],
             capture_output=True,
             text=True,

@@ -42,7 +42,7 @@ PANEL_DOWN_ALERT = 300.0
 SEND_BATCH = 100
 POLL_SLICE = 5000
 """Orders polled and stored together: bounds the memory of a cycle over many orders."""
-NOTIFICATIONS_PER_SECOND = 26
+NOTIFICATIONS_PER_SECOND = 27
 """Below the bot's overall limit, so that replies to users still get through a burst."""
 DAY = 86_400.0
 ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance"})
