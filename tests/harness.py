@@ -126,7 +126,8 @@ class RecordingRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._ids = itertools.count(1000)
-        self.fail_with: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.fail_with: dict[str, list[tuple[int, dict[str, Any]] | Exception]] = {}
+        """Per Bot API method, what its next calls get instead: (status, body) or an error."""
         self.rejected: list[tuple[str, str]] = []
         """(error, text) of every message Telegram would have refused."""
 
@@ -154,7 +155,10 @@ class RecordingRequest(BaseRequest):
         params = dict(request_data.parameters) if request_data else {}
         queued = self.fail_with.get(api_method)
         if queued:
-            status, body = queued.pop(0)
+            failure = queued.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+            status, body = failure
             return status, json.dumps(body).encode()
         if api_method in ("sendMessage", "editMessageText"):
             error = telegram_html_error(str(params.get("text", "")))
