@@ -48,11 +48,18 @@ EDGES = [
 texts = st.one_of(
     st.sampled_from(EDGES),
     st.text(st.characters(exclude_categories=("Cs",)), max_size=300),
-    st.text(st.characters(exclude_categories=("Cs",)), min_size=4000, max_size=12_000),
+    # Oversized texts are built by repetition: random 12 kB strings would exhaust
+    # hypothesis's entropy budget without being any more hostile.
+    st.builds(
+        lambda piece, times: (piece * times)[:12_000],
+        st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),
+        st.integers(min_value=100, max_value=12_000),
+    ),
 )
 HOSTILE = settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
