@@ -15,6 +15,7 @@ from telegram.ext import CommandHandler
 from bot.app import PerUserUpdateProcessor
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+from bot.storage.backup import backup
 from bot.ui import callback as cb
 from tests.harness import ADMIN, OTHER, STRANGER, USER, Harness, eventually
 
@@ -121,6 +122,25 @@ async def test_a_restart_in_the_middle_of_a_conversation_continues_it(tmp_path: 
         assert "drip-feed" in reply.text
         reply = await bot.tap(USER, cb.DRIP_FEED(0))
         assert "Check your order" in reply.text and "https://instagram.com/p/abc" in reply.text
+
+
+async def test_a_confirm_button_on_screen_survives_a_crash(tmp_path: Path) -> None:
+    """The draft is stored when the summary is shown, not at the next periodic save: a copy
+    of the database taken at that moment (what a SIGKILL leaves) holds it."""
+    sandbox = SandboxPanel()
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    async with Harness(tmp_path, sandbox) as bot:
+        await bot.tap(USER, cb.START_ORDER(1))
+        await bot.say(USER, "https://instagram.com/p/abc")
+        await bot.say(USER, "500")
+        summary = await bot.tap(USER, cb.DRIP_FEED(0))
+        confirm = summary.button("✅")
+        backup(tmp_path / "bot.db", crashed / "bot.db")
+    async with Harness(crashed, sandbox) as bot:
+        reply = await bot.tap(USER, confirm)
+        assert "Order placed" in reply.text, reply.text
+    assert sandbox.calls["add"] == 1
 
 
 async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> None:

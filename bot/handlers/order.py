@@ -453,8 +453,18 @@ async def _summary(
             Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),
         ],
     ]
+    await _save_draft(update, context)
     await show(update, context, text, markup(rows), new_message=new_message)
     return CONFIRM
+
+
+async def _save_draft(update: Update, context: BotContext) -> None:
+    """Store the finished draft now, not at the next periodic save: a Confirm button the
+    user sees works even after a crash."""
+    persistence = context.application.persistence
+    user = update.effective_user
+    if persistence is not None and user is not None:
+        await persistence.update_user_data(user.id, context.data)
 
 
 def outcome_text(context: BotContext, row: OrderRow) -> str:
