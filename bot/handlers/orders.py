@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
@@ -321,73 +324,6 @@ async def _refill(
     return results
 
 
-async def refill_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
-    arguments = _command_arguments(update) if arguments is None else arguments
-    user = update.effective_user
-    if user is None:
-        return
-    ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill"))
-    if ids is None:
-        return
-    owned = await _owned(context, user.id, ids)
-    try:
-        results = await _refill(context, user.id, ids, owned)
-    except PanelFailure as exc:
-        await _panel_down(update, context, exc, f"refill {arguments}")
-        return
-    await _send_lines(update, context, [_refill_line(context, i, r) for i, r in results.items()])
-
-
-async def refill_ask(update: Update, context: BotContext) -> None:
-    order = await _card_order(update, context, cb.REFILL_ASK)
-    if order is None or order.panel_order_id is None:
-        return
-    t = context.t
-    text = t._("Ask the panel to refill order {id}?").format(id=order.panel_order_id)
-    rows = [
-        [
-            Button(t._("Yes, refill"), callback_data=cb.REFILL(order.id)),
-            Button(t._("No"), callback_data=cb.ORDER(order.id)),
-        ]
-    ]
-    await show(update, context, text, markup(rows))
-
-
-async def refill_button(update: Update, context: BotContext) -> None:
-    order = await _card_order(update, context, cb.REFILL)
-    user = update.effective_user
-    if order is None or order.panel_order_id is None or user is None:
-        return
-    t = context.t
-    back = markup(
-        [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]
-    )
-    active = [
-        r
-        for r in await context.state.store.refills.active()
-        if r.panel_order_id == order.panel_order_id
-    ]
-    if active:
-        text = t._("A refill of this order is already under way (refill id {refill}).").format(
-            refill=active[0].panel_refill_id
-        )
-        await show(update, context, text, back)
-        return
-    try:
-        results = await _refill(
-            context, user.id, [order.panel_order_id], {order.panel_order_id: order}
-        )
-    except PanelFailure as exc:
-        await _panel_down(update, context, exc)
-        return
-    await show(
-        update,
-        context,
-        _refill_line(context, order.panel_order_id, results[order.panel_order_id]),
-        back,
-    )
-
-
 async def refill_status_command(
     update: Update, context: BotContext, arguments: str | None = None
 ) -> None:
@@ -453,62 +389,113 @@ async def _cancel(
     return results
 
 
-async def cancel_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+async def _refill_under_way(context: BotContext, order: OrderRow) -> str | None:
+    """A second tap on Yes must not ask for a second refill."""
+    for refill in await context.state.store.refills.active():
+        if refill.panel_order_id == order.panel_order_id:
+            return context.t._(
+                "A refill of this order is already under way (refill id {refill})."
+            ).format(refill=refill.panel_refill_id)
+    return None
+
+
+@dataclass(frozen=True)
+class OrderAction:
+    """Refill or cancel: a bulk panel call on orders, by command or by a card's button (which
+    asks first), with one line of outcome per order."""
+
+    command: str
+    call: Callable[[BotContext, int, list[int], dict[int, OrderRow]], Awaitable[dict[int, Any]]]
+    line: Callable[[BotContext, int, Any], str]
+    ask: cb.Button
+    confirm: cb.Button
+    question: str
+    yes: str
+    refusal: Callable[[BotContext, OrderRow], Awaitable[str | None]] | None = None
+
+
+REFILL = OrderAction(
+    "refill",
+    _refill,
+    _refill_line,
+    cb.REFILL_ASK,
+    cb.REFILL,
+    N_("Ask the panel to refill order {id}?"),
+    N_("Yes, refill"),
+    _refill_under_way,
+)
+CANCEL = OrderAction(
+    "cancel",
+    _cancel,
+    _cancel_line,
+    cb.CANCEL_ASK,
+    cb.CANCEL,
+    N_("Cancel order {id}? The panel refunds what was not delivered."),
+    N_("Yes, cancel it"),
+)
+
+
+async def _action_command(
+    update: Update, context: BotContext, arguments: str | None, action: OrderAction
+) -> None:
     arguments = _command_arguments(update) if arguments is None else arguments
     user = update.effective_user
     if user is None:
         return
-    ids = await _ids_or_usage(update, context, arguments, _usage(context, "cancel"))
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, action.command))
     if ids is None:
         return
     owned = await _owned(context, user.id, ids)
     try:
-        results = await _cancel(context, user.id, ids, owned)
+        results = await action.call(context, user.id, ids, owned)
     except PanelFailure as exc:
-        await _panel_down(update, context, exc, f"cancel {arguments}")
+        await _panel_down(update, context, exc, f"{action.command} {arguments}")
         return
-    await _send_lines(update, context, [_cancel_line(context, i, r) for i, r in results.items()])
+    await _send_lines(update, context, [action.line(context, i, r) for i, r in results.items()])
 
 
-async def cancel_ask(update: Update, context: BotContext) -> None:
-    order = await _card_order(update, context, cb.CANCEL_ASK)
+async def refill_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+    await _action_command(update, context, arguments, REFILL)
+
+
+async def cancel_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+    await _action_command(update, context, arguments, CANCEL)
+
+
+async def _ask(update: Update, context: BotContext, action: OrderAction) -> None:
+    order = await _card_order(update, context, action.ask)
     if order is None or order.panel_order_id is None:
         return
     t = context.t
-    text = t._("Cancel order {id}? The panel refunds what was not delivered.").format(
-        id=order.panel_order_id
-    )
     rows = [
         [
-            Button(t._("Yes, cancel it"), callback_data=cb.CANCEL(order.id)),
+            Button(t._(action.yes), callback_data=action.confirm(order.id)),
             Button(t._("No"), callback_data=cb.ORDER(order.id)),
         ]
     ]
-    await show(update, context, text, markup(rows))
+    await show(update, context, t._(action.question).format(id=order.panel_order_id), markup(rows))
 
 
-async def cancel_button(update: Update, context: BotContext) -> None:
-    order = await _card_order(update, context, cb.CANCEL)
+async def _confirmed(update: Update, context: BotContext, action: OrderAction) -> None:
+    order = await _card_order(update, context, action.confirm)
     user = update.effective_user
     if order is None or order.panel_order_id is None or user is None:
         return
     t = context.t
-    try:
-        results = await _cancel(
-            context, user.id, [order.panel_order_id], {order.panel_order_id: order}
-        )
-    except PanelFailure as exc:
-        await _panel_down(update, context, exc)
-        return
     back = markup(
         [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]
     )
-    await show(
-        update,
-        context,
-        _cancel_line(context, order.panel_order_id, results[order.panel_order_id]),
-        back,
-    )
+    refusal = await action.refusal(context, order) if action.refusal else None
+    if refusal is not None:
+        await show(update, context, refusal, back)
+        return
+    panel_id = order.panel_order_id
+    try:
+        results = await action.call(context, user.id, [panel_id], {panel_id: order})
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc)
+        return
+    await show(update, context, action.line(context, panel_id, results[panel_id]), back)
 
 
 RETRYABLE: dict[str, Callable[[Update, BotContext, str], Awaitable[None]]] = {
@@ -542,13 +529,16 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         (cb.ORDERS, orders_list),
         (cb.ORDER, order_card_button),
         (cb.REFRESH, refresh),
-        (cb.REFILL_ASK, refill_ask),
-        (cb.REFILL, refill_button),
-        (cb.CANCEL_ASK, cancel_ask),
-        (cb.CANCEL, cancel_button),
         (cb.RETRY, retry),
     ):
         application.add_handler(CallbackQueryHandler(handler, pattern=button.matches))
+    for action in (REFILL, CANCEL):
+        application.add_handler(
+            CallbackQueryHandler(partial(_ask, action=action), pattern=action.ask.matches)
+        )
+        application.add_handler(
+            CallbackQueryHandler(partial(_confirmed, action=action), pattern=action.confirm.matches)
+        )
 
 
 async def cancel_usage(update: Update, context: BotContext) -> None:
