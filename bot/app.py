@@ -48,8 +48,6 @@ from bot.storage.repositories import Store
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 512
-MESSAGES_PER_SECOND = 29
-"""Telegram allows about 30 messages a second in all."""
 
 BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState, Any]
 
@@ -126,13 +124,9 @@ def build_application(
         .context_types(ContextTypes(context=BotContext, user_data=UserData, bot_data=AppState))
         .persistence(SqlitePersistence(store))
         .concurrent_updates(PerUserUpdateProcessor())
-        .rate_limiter(
-            # Smooth, not bursty: aiolimiter's bucket would let 30 through at once and then
-            # 30 a second, which a strict 30-a-second limit answers with 429.
-            AIORateLimiter(
-                overall_max_rate=1, overall_time_period=1 / MESSAGES_PER_SECOND, max_retries=5
-            )
-        )
+        # Group limits, and 429 answers waited out and retried. No overall limit on replies:
+        # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

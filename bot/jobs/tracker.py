@@ -43,7 +43,8 @@ SEND_BATCH = 100
 POLL_SLICE = 5000
 """Orders polled and stored together: bounds the memory of a cycle over many orders."""
 NOTIFICATIONS_PER_SECOND = 27
-"""Below the bot's overall limit, so that replies to users still get through a burst."""
+"""Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
+(a bucket that lets a burst through at once would be answered with 429)."""
 DAY = 86_400.0
 ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance"})
 
