@@ -99,3 +99,22 @@ async def test_notifications_survive_bot_api_failures(tmp_path: Path) -> None:
         await bot.state.tracker.run_cycle(bot.app.bot)
         assert await bot.state.store.outbox.count() == 0
         assert sum("Completed" in c.text for c in bot.request.sent(USER)) == 1
+
+
+async def test_a_callback_query_too_old_to_answer_still_gets_its_reply(tmp_path: Path) -> None:
+    too_old = (
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: query is too old and response timeout expired",
+        },
+    )
+    async with Harness(tmp_path) as bot:
+        bot.request.fail_with["answerCallbackQuery"] = [too_old]
+        reply = await bot.tap(USER, cb.NEW_ORDER())
+        assert reply.method == "editMessageText" and "Something went wrong" not in reply.text
+        confirm = await summary(bot)
+        bot.request.fail_with["answerCallbackQuery"] = [too_old]
+        reply = await bot.tap(USER, confirm)  # the order's "Placing…" answer fails
+        assert "Order placed" in reply.text and bot.sandbox.calls["add"] == 1

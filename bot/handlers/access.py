@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
-from bot.handlers.common import expired
+from bot.handlers.common import answer_query, expired
 from bot.logs import current_update
 
 GROUP = -100
@@ -30,7 +30,7 @@ async def gate(update: Update, context: BotContext) -> None:
             "Telegram id: <code>{id}</code>"
         ).format(id=user.id)
         if update.callback_query is not None:
-            await update.callback_query.answer(t._("Sorry, this bot is private."))
+            await answer_query(update.callback_query, t._("Sorry, this bot is private."))
         if update.effective_chat is not None and update.effective_chat.type == "private":
             await context.bot.send_message(update.effective_chat.id, text)
         raise ApplicationHandlerStop

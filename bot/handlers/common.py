@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
 from bot.ui.keyboards import main_menu
 
 log = logging.getLogger(__name__)
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner. Best effort: a query that was answered already or is too
+    old to answer is no reason to fail the reply itself."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        log.debug("callback query not answered: %s", exc)
 
 
 async def show(
@@ -24,9 +34,11 @@ async def show(
     """Answer in place: edit the message of a tapped button, else send a new message."""
     query = update.callback_query
     if query is not None and not new_message:
-        await query.answer()
         try:
-            result = await query.edit_message_text(text, reply_markup=reply_markup)
+            # Both at once: the user waits for one round trip to Telegram, not two.
+            _, result = await asyncio.gather(
+                answer_query(query), query.edit_message_text(text, reply_markup=reply_markup)
+            )
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
                 return None
@@ -40,7 +52,7 @@ async def show(
     if chat is None:
         return None
     if query is not None and new_message:
-        await query.answer()
+        await answer_query(query)
     return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
 
 
@@ -49,7 +61,7 @@ async def expired(update: Update, context: BotContext) -> None:
     t = context.t
     query = update.callback_query
     if query is not None:
-        await query.answer(t._("This menu has expired."))
+        await answer_query(query, t._("This menu has expired."))
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_message(

@@ -9,6 +9,7 @@ from telegram.error import Forbidden, NetworkError
 from telegram.ext import Application
 
 from bot.context import BotContext
+from bot.handlers.common import answer_query
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ async def on_error(update: object, context: BotContext) -> None:
     t = i18n.get(language)
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer()
+            await answer_query(update.callback_query)
         await context.bot.send_message(
             update.effective_chat.id, t._("Something went wrong. Please try again.")
         )

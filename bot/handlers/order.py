@@ -24,7 +24,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.catalog import CatalogIndex
 from bot.context import BotContext
-from bot.handlers.common import expired, show
+from bot.handlers.common import answer_query, expired, show
 from bot.handlers.start import welcome
 from bot.ordering import DRIP_FEED_STEP, UNAVAILABLE_PREFIX, OrderDraft, quote, submit
 from bot.panel.errors import PanelFailure, error_from_message
@@ -507,7 +507,7 @@ async def confirm(update: Update, context: BotContext) -> str | int:
         return END
     _, service = found
     if update.callback_query is not None:
-        await update.callback_query.answer(context.t._("Placing the order…"))
+        await answer_query(update.callback_query, context.t._("Placing the order…"))
     row, _sent = await submit(
         store,
         context.state.panel,

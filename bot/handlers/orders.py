@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.common import expired, show
+from bot.handlers.common import answer_query, expired, show
 from bot.i18n import N_
 from bot.panel.errors import NotFound, OutcomeUnknown, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
@@ -514,7 +514,7 @@ async def retry(update: Update, context: BotContext) -> None:
         await expired(update, context)
         return
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await answer_query(update.callback_query)
     await RETRYABLE[name](update, context, arguments)
 
 
