@@ -7,9 +7,9 @@ import sys
 import time
 import warnings
 
-from bench import catalog, menu, notify, tracker
+from bench import catalog, load, menu, notify, tracker
 
-BENCHMARKS = (catalog, menu, tracker, notify)
+BENCHMARKS = (catalog, menu, tracker, notify, load)
 
 
 def main() -> None:
@@ -20,9 +20,11 @@ def main() -> None:
         print(f"running {module.__name__} …", file=sys.stderr, flush=True)
         rows += module.run()
     width = max(len(row[0]) for row in rows)
-    print(f"\n{platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}, {time.strftime('%Y-%m-%d')}, "
-          f"{time.time() - started:.0f} s in all\n")
+    print(
+        f"\n{platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, {time.strftime('%Y-%m-%d')}, "
+        f"{time.time() - started:.0f} s in all\n"
+    )
     print(f"| {'figure':<{width}} | target | measured | pass |")
     print(f"|{'-' * (width + 2)}|--------|----------|------|")
     for figure, target, measured, passed in rows:

@@ -29,10 +29,21 @@ async def measure(count: int) -> dict[str, float]:
             try:
                 state = app.bot_data
                 notices = [
-                    Notice(100_000 + i, "order", {
-                        "order": i + 1, "panel_id": 5000 + i, "service": "Followers <HQ>",
-                        "old": "In progress", "new": "Completed", "quantity": 1000,
-                        "remains": 0, "charge": "15000", "currency": "IDR"})
+                    Notice(
+                        100_000 + i,
+                        "order",
+                        {
+                            "order": i + 1,
+                            "panel_id": 5000 + i,
+                            "service": "Followers <HQ>",
+                            "old": "In progress",
+                            "new": "Completed",
+                            "quantity": 1000,
+                            "remains": 0,
+                            "charge": "15000",
+                            "currency": "IDR",
+                        },
+                    )
                     for i in range(count)
                 ]
                 await state.store.outbox.add(notices)
@@ -44,8 +55,14 @@ async def measure(count: int) -> dict[str, float]:
                 await app.shutdown()
                 await app.post_shutdown(app)  # type: ignore[misc]
         received = len(telegram.sent())
-        return {"sent": sent, "received": received, "left": left, "seconds": seconds,
-                "rate": received / seconds, "too_many": telegram.too_many}
+        return {
+            "sent": sent,
+            "received": received,
+            "left": left,
+            "seconds": seconds,
+            "rate": received / seconds,
+            "too_many": telegram.too_many,
+        }
     finally:
         telegram.stop()
 
@@ -54,10 +71,18 @@ def run(count: int = COUNT) -> list[tuple[str, str, str, bool]]:
     figures = asyncio.run(measure(count))
     lost = count - figures["received"]
     return [
-        (f"notifications: {count:,} against a 30/s Bot API, rate", ">= 25 /s",
-         f"{figures['rate']:.1f} /s", figures["rate"] >= 25),
-        ("notifications: lost, and 429 answers", "0 and 0",
-         f"{lost:.0f} and {figures['too_many']:.0f}", lost == 0 and figures["too_many"] == 0),
+        (
+            f"notifications: {count:,} against a 30/s Bot API, rate",
+            ">= 25 /s",
+            f"{figures['rate']:.1f} /s",
+            figures["rate"] >= 25,
+        ),
+        (
+            "notifications: lost, and 429 answers",
+            "0 and 0",
+            f"{lost:.0f} and {figures['too_many']:.0f}",
+            lost == 0 and figures["too_many"] == 0,
+        ),
     ]
 
 

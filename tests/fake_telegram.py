@@ -11,25 +11,39 @@ import json
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.panel.sandbox import LoopbackServer
+
 
 class FakeTelegram:
-    def __init__(self, token: str, *, max_per_second: float | None = None) -> None:
+    def __init__(
+        self, token: str, *, max_per_second: float | None = None, latency: float = 0.0
+    ) -> None:
         self.token = token
         self.max_per_second = max_per_second
+        self.latency = latency
         self.updates: deque[dict[str, Any]] = deque()
         self.calls: list[tuple[str, dict[str, Any], float]] = []
+        self.replies: dict[int, list[float]] = {}
+        """chat id -> when each message to it was sent or edited"""
         self.too_many = 0
+        self.on_reply: Callable[[int, dict[str, Any], float], None] | None = None
+        """Called (in the server's thread) with the chat id, the message and its time."""
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._update_id = 0
         self._message_id = 0
         self._sent_times: deque[float] = deque()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: no new connection per request
+            disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 status, answer = fake.handle(self.path, self.headers.get("content-type", ""), body)
@@ -45,7 +59,7 @@ class FakeTelegram:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = LoopbackServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -85,6 +99,7 @@ class FakeTelegram:
                     {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
                 ]
             self.updates.append({"update_id": self._update_id, "message": message})
+            self._arrived.notify_all()
 
     def push_tap(self, user_id: int, data: str, language: str = "en") -> None:
         with self._lock:
@@ -113,6 +128,7 @@ class FakeTelegram:
                     },
                 }
             )
+            self._arrived.notify_all()
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -137,6 +153,8 @@ class FakeTelegram:
         params = _decode(content_type, body)
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if self.latency:
+            time.sleep(self.latency)
         now = time.monotonic()
         with self._lock:
             if method == "sendMessage" and self.max_per_second:
@@ -152,8 +170,12 @@ class FakeTelegram:
                     }
                 self._sent_times.append(now)
             self.calls.append((method, params, now))
+            if method in ("sendMessage", "editMessageText"):
+                self.replies.setdefault(int(params.get("chat_id", 0)), []).append(now)
             self._message_id += 1
             message_id = self._message_id
+        if self.on_reply is not None and method in ("sendMessage", "editMessageText"):
+            self.on_reply(int(params.get("chat_id", 0)), params, now)
         if method == "getMe":
             return 200, {
                 "ok": True,
@@ -180,17 +202,17 @@ class FakeTelegram:
         return 200, {"ok": True, "result": True}
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Long polling: answers as soon as an update is there, or after the timeout."""
         offset = int(params.get("offset") or 0)
-        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 0.5)
-        while True:
-            with self._lock:
-                while self.updates and self.updates[0]["update_id"] < offset:
-                    self.updates.popleft()
-                if self.updates:
-                    return list(self.updates)[:100]
-            if time.monotonic() >= deadline:
-                return []
-            time.sleep(0.02)
+        timeout = min(float(params.get("timeout") or 0), 0.5)
+        with self._arrived:
+            while self.updates and self.updates[0]["update_id"] < offset:
+                self.updates.popleft()
+            if not self.updates:
+                self._arrived.wait(timeout)
+            while self.updates and self.updates[0]["update_id"] < offset:
+                self.updates.popleft()
+            return list(self.updates)[:100]
 
 
 def _decode(content_type: str, body: bytes) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -25,7 +26,11 @@ def telegram() -> Iterator[FakeTelegram]:
     fake.stop()
 
 
-def start_bot(tmp_path: Path, telegram: FakeTelegram, **env: str) -> subprocess.Popen[str]:
+def start_bot(
+    tmp_path: Path, telegram: FakeTelegram, *, output: IO[str] | int = subprocess.PIPE, **env: str
+) -> subprocess.Popen[str]:
+    """The bot as a process. Its output goes to a pipe read at the end (a long run must pass
+    a file: a full pipe blocks the bot's next log line)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
     base.update(
         PYTHONPATH=str(ROOT),
@@ -42,7 +47,7 @@ def start_bot(tmp_path: Path, telegram: FakeTelegram, **env: str) -> subprocess.
         [sys.executable, "-m", "bot"],
         cwd=tmp_path,
         env=base,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -292,6 +293,10 @@ class SandboxPanel:
         with self._lock:
             self.refills[refill_id].forced = status
 
+    def latency_of(self, form: dict[str, str]) -> float:
+        """How long this request takes to answer (override for per-request latency)."""
+        return self.latency
+
     def _take_fault(self, action: str) -> str | None:
         for index, fault in enumerate(self._faults):
             if fault.action in (None, action):
@@ -514,9 +519,10 @@ class SandboxPanel:
         """An httpx transport answering as this panel (for `httpx.AsyncClient(transport=...)`)."""
 
         async def handler(request: httpx.Request) -> httpx.Response:
-            if self.latency:
-                await asyncio.sleep(self.latency)
             form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+            delay = self.latency_of(form)
+            if delay:
+                await asyncio.sleep(delay)
             status, body, content_type = self.respond(form)
             return httpx.Response(status, content=body, headers={"content-type": content_type})
 
@@ -537,6 +543,19 @@ def _quantity_of(values: dict[str, str]) -> int:
     return 1
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server whose listen backlog holds a crowd: with the default of 5,
+    connections beyond it are dropped and retried a second later."""
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a killed bot, a closed pool) is not an error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class SandboxServer:
     """Serve a `SandboxPanel` over HTTP on 127.0.0.1 (port 0 picks a free port)."""
 
@@ -545,11 +564,15 @@ class SandboxServer:
         sandbox = panel
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: no new connection per request
+            disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-                if sandbox.latency:
-                    time.sleep(sandbox.latency)
+                delay = sandbox.latency_of(form)
+                if delay:
+                    time.sleep(delay)
                 try:
                     status, body, content_type = sandbox.respond(form)
                 except httpx.ReadTimeout:
@@ -568,7 +591,7 @@ class SandboxServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = LoopbackServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
