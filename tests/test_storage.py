@@ -5,9 +5,12 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from bot.context import UserData
 from bot.panel import Service
 from bot.storage.db import MIGRATIONS, Database
+from bot.storage.persistence import SqlitePersistence
 from bot.storage.repositories import Outcome, Store
 
 SERVICE = Service.model_validate(
@@ -106,3 +109,30 @@ async def test_a_submission_interrupted_by_a_restart_becomes_outcome_unknown(
     reopened = await store.orders.get(row.id)
     assert reopened is not None and reopened.outcome is Outcome.UNKNOWN
     await store.close()
+
+
+async def test_persistence_writes_user_data_only_when_it_changed(store: Store) -> None:
+    persistence = SqlitePersistence(store)
+    writes: list[str] = []
+    execute = store.db.execute
+
+    async def counting(sql: str, params: Any = ()) -> Any:
+        writes.append(sql.split()[0])
+        return await execute(sql, params)
+
+    store.db.execute = counting  # type: ignore[method-assign]
+    data = UserData()
+    data.search = "followers"
+    await persistence.update_user_data(1, data)
+    await persistence.update_user_data(1, data)  # PTB offers it again, unchanged
+    assert writes == ["INSERT"]
+    data.search = "likes"
+    await persistence.update_user_data(1, data)
+    assert writes == ["INSERT", "INSERT"]
+    await persistence.drop_user_data(1)
+    await persistence.update_user_data(1, data)
+    assert writes == ["INSERT", "INSERT", "DELETE", "INSERT"]
+    restarted = SqlitePersistence(store)  # a new process knows what is stored already
+    assert (await restarted.get_user_data())[1].search == "likes"
+    await restarted.update_user_data(1, data)
+    assert writes == ["INSERT", "INSERT", "DELETE", "INSERT"]

@@ -27,6 +27,9 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
             update_interval=update_interval,
         )
         self._store = store
+        self._written: dict[int, str] = {}
+        """user id -> the user data last stored: PTB offers every active user's data at each
+        save, changed or not, and an unchanged one is not written again."""
 
     @property
     def _db(self) -> Database:
@@ -35,17 +38,23 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
     async def get_user_data(self) -> dict[int, UserData]:
         await self._store.open()  # the application loads persistence before post_init
         rows = await self._db.fetchall("SELECT user_id, data FROM ptb_user_data")
+        self._written = {row["user_id"]: row["data"] for row in rows}
         return {row["user_id"]: UserData.from_json(json.loads(row["data"])) for row in rows}
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
+        encoded = json.dumps(data.to_json(), ensure_ascii=False)
+        if self._written.get(user_id) == encoded:
+            return
         await self._db.execute(
             "INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
-            (user_id, json.dumps(data.to_json(), ensure_ascii=False)),
+            (user_id, encoded),
         )
+        self._written[user_id] = encoded
 
     async def drop_user_data(self, user_id: int) -> None:
         await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+        self._written.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         return None
