@@ -230,6 +230,8 @@ async def test_old_orders_are_polled_less_often(tmp_path: Path) -> None:
         bot.clock.advance(1200)
         await cycle(bot)
         assert bot.sandbox.calls["status"] == calls + 1
+        await cycle(bot)  # unchanged this time: rescheduled all the same
+        assert bot.sandbox.calls["status"] == calls + 1
 
 
 def test_what_counts_as_news() -> None:

@@ -194,11 +194,11 @@ class Tracker:
                 if isinstance(status, OrderStatus) and (
                     status.status_raw != order.status or status.remains != order.remains
                 ):
-                    checks.append(Check(order.panel_order_id, status, next_check))
+                    checks.append(Check(order.id, status, next_check))
                     if is_news(order, status):
                         notices.append(order_notice(order, status))
                 else:
-                    checks.append(Check(order.panel_order_id, None, next_check))
+                    checks.append(Check(order.id, None, next_check))
             await store.orders.apply_checks(checks, notices)
             report.changes += len(notices)
 

@@ -18,6 +18,9 @@ from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+IN_CHUNK = 500
+"""Ids per `IN (...)` list: well below SQLite's limit on parameters."""
+
 Clock = Callable[[], float]
 
 
@@ -118,7 +121,8 @@ class Check(NamedTuple):
     """The result of polling one order: its new status (None: unchanged or unreadable), and
     when to poll it next (None: every cycle)."""
 
-    panel_order_id: int
+    order_id: int
+    """The order's row id (not the panel's id: a row id is the table's own key)."""
     status: OrderStatus | None
     next_check_at: float | None
 
@@ -199,8 +203,8 @@ class UserRepo:
     async def get_many(self, user_ids: Iterable[int]) -> dict[int, UserRow]:
         ids = list(set(user_ids))
         result: dict[int, UserRow] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for start in range(0, len(ids), IN_CHUNK):
+            part = ids[start : start + IN_CHUNK]
             marks = ",".join("?" * len(part))
             rows = await self._db.fetchall(f"SELECT * FROM users WHERE user_id IN ({marks})", part)
             result.update((row["user_id"], _user(row)) for row in rows)
@@ -329,8 +333,8 @@ class OrderRepo:
     async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, OrderRow]:
         ids = list(set(panel_ids))
         result: dict[int, OrderRow] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        for start in range(0, len(ids), IN_CHUNK):
+            part = ids[start : start + IN_CHUNK]
             marks = ",".join("?" * len(part))
             rows = await self._db.fetchall(
                 f"SELECT * FROM orders WHERE panel_order_id IN ({marks})", part
@@ -392,13 +396,15 @@ class OrderRepo:
     async def apply_checks(self, checks: list[Check], notices: list[Notice]) -> None:
         """Store a poll's results and the notifications they cause, all or nothing."""
         now = self._clock()
-        changed = [c for c in checks if c.status is not None]
+        unchanged: dict[float | None, list[int]] = {}
+        for check in checks:
+            if check.status is None:
+                unchanged.setdefault(check.next_check_at, []).append(check.order_id)
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
                 " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
-                " updated_at = ?, last_checked_at = ?, next_check_at = ?"
-                " WHERE panel_order_id = ?",
+                " updated_at = ?, last_checked_at = ?, next_check_at = ? WHERE id = ?",
                 [
                     (
                         c.status.status_raw,
@@ -410,16 +416,21 @@ class OrderRepo:
                         now,
                         now,
                         c.next_check_at,
-                        c.panel_order_id,
+                        c.order_id,
                     )
-                    for c in changed
+                    for c in checks
                     if c.status is not None
                 ],
             )
-            await conn.executemany(
-                "UPDATE orders SET last_checked_at = ?, next_check_at = ? WHERE panel_order_id = ?",
-                [(now, c.next_check_at, c.panel_order_id) for c in checks if c.status is None],
-            )
+            # Unchanged orders share their new schedule: one statement per few hundred.
+            for next_check_at, ids in unchanged.items():
+                for start in range(0, len(ids), IN_CHUNK):
+                    chunk = ids[start : start + IN_CHUNK]
+                    await conn.execute(
+                        "UPDATE orders SET last_checked_at = ?, next_check_at = ?"
+                        f" WHERE id IN ({', '.join('?' * len(chunk))})",
+                        (now, next_check_at, *chunk),
+                    )
             await _add_notices(conn, notices, now)
 
     async def counts_by_status(self) -> dict[str, int]:
