@@ -18,6 +18,17 @@ from urllib.parse import parse_qsl
 
 from bot.panel.sandbox import LoopbackServer
 
+BOT_ME = {
+    "id": 42,
+    "is_bot": True,
+    "first_name": "SMM",
+    "username": "smm_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+"""What getMe answers, here and in the recording Bot API of tests/harness.py."""
+
 
 class FakeTelegram:
     def __init__(
@@ -60,7 +71,6 @@ class FakeTelegram:
                 return
 
         self._server = LoopbackServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -78,30 +88,18 @@ class FakeTelegram:
     # -- simulated users ------------------------------------------------------------------------
 
     def push_text(self, user_id: int, text: str, language: str = "en") -> None:
-        with self._lock:
-            self._update_id += 1
-            self._message_id += 1
-            user = {
-                "id": user_id,
-                "is_bot": False,
-                "first_name": f"U{user_id}",
-                "language_code": language,
-            }
-            message: dict[str, Any] = {
-                "message_id": self._message_id,
-                "date": int(time.time()),
-                "text": text,
-                "chat": {"id": user_id, "type": "private"},
-                "from": user,
-            }
-            if text.startswith("/"):
-                message["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-                ]
-            self.updates.append({"update_id": self._update_id, "message": message})
-            self._arrived.notify_all()
+        message: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+        self._push(user_id, language, "message", message)
 
     def push_tap(self, user_id: int, data: str, language: str = "en") -> None:
+        self._push(user_id, language, "callback_query", {"data": data})
+
+    def _push(self, user_id: int, language: str, kind: str, fields: dict[str, Any]) -> None:
+        """Queue an update of `kind` from the user and wake a waiting getUpdates."""
         with self._lock:
             self._update_id += 1
             self._message_id += 1
@@ -111,23 +109,22 @@ class FakeTelegram:
                 "first_name": f"U{user_id}",
                 "language_code": language,
             }
-            self.updates.append(
-                {
-                    "update_id": self._update_id,
-                    "callback_query": {
-                        "id": str(self._update_id),
-                        "from": user,
-                        "chat_instance": "ci",
-                        "data": data,
-                        "message": {
-                            "message_id": self._message_id,
-                            "date": int(time.time()),
-                            "chat": {"id": user_id, "type": "private"},
-                            "text": "menu",
-                        },
-                    },
+            message = {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": user_id, "type": "private"},
+            }
+            if kind == "message":
+                body = {**message, "from": user, **fields}
+            else:  # a tap on a button of a menu message
+                body = {
+                    "id": str(self._update_id),
+                    "from": user,
+                    "chat_instance": "ci",
+                    "message": {**message, "text": "menu"},
+                    **fields,
                 }
-            )
+            self.updates.append({"update_id": self._update_id, kind: body})
             self._arrived.notify_all()
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
@@ -177,18 +174,7 @@ class FakeTelegram:
         if self.on_reply is not None and method in ("sendMessage", "editMessageText"):
             self.on_reply(int(params.get("chat_id", 0)), params, now)
         if method == "getMe":
-            return 200, {
-                "ok": True,
-                "result": {
-                    "id": 42,
-                    "is_bot": True,
-                    "first_name": "SMM",
-                    "username": "smm_test_bot",
-                    "can_join_groups": True,
-                    "can_read_all_group_messages": False,
-                    "supports_inline_queries": False,
-                },
-            }
+            return 200, {"ok": True, "result": BOT_ME}
         if method in ("sendMessage", "editMessageText"):
             return 200, {
                 "ok": True,

@@ -21,6 +21,7 @@ from bot.app import BotApplication, build_application
 from bot.config import Settings
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+from tests.fake_telegram import BOT_ME
 
 TOKEN = "123456:TEST-token-abcdefghijklmnop"
 ADMIN = 1
@@ -180,15 +181,7 @@ class RecordingRequest(BaseRequest):
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
-            return {
-                "id": 42,
-                "is_bot": True,
-                "first_name": "SMM",
-                "username": "smm_test_bot",
-                "can_join_groups": True,
-                "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
-            }
+            return BOT_ME
         if method in ("sendMessage", "editMessageText"):
             chat_id = int(params.get("chat_id", 0))
             message_id = int(params.get("message_id") or next(self._ids))

@@ -592,7 +592,6 @@ class SandboxServer:
                 return
 
         self._server = LoopbackServer((host, port), Handler)
-        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
