@@ -234,6 +234,25 @@ async def test_old_orders_are_polled_less_often(tmp_path: Path) -> None:
         assert bot.sandbox.calls["status"] == calls + 1
 
 
+async def test_an_unchanged_young_order_costs_no_write(tmp_path: Path) -> None:
+    """Polled every cycle, an order whose status did not move leaves the database alone."""
+    async with Harness(tmp_path, frozen()) as bot:
+        order_id = await place(bot, USER)
+        bot.sandbox.set_status(order_id, "In progress", remains=10)
+        await cycle(bot)
+        db = bot.state.store.db.conn
+        writes = db.total_changes
+        calls = bot.sandbox.calls["status"]
+        await cycle(bot)
+        await cycle(bot)
+        assert bot.sandbox.calls["status"] == calls + 2  # still polled every cycle
+        assert db.total_changes == writes
+        bot.sandbox.set_status(order_id, "Completed", remains=0)
+        await cycle(bot)
+        assert db.total_changes > writes
+        assert (await bot.state.store.orders.get(1)).status == "Completed"  # type: ignore[union-attr]
+
+
 def test_what_counts_as_news() -> None:
     order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S")
     assert not is_news(order, OrderStatus.model_validate({"status": "in progress", "remains": 800}))

@@ -143,7 +143,7 @@ class Tracker:
             self._state.clock() - order.created_at, self._state.settings.poll_interval
         )
         next_check = None if delay is None else self._state.clock() + delay
-        await store.orders.save_status(order.panel_order_id, status, next_check)
+        await store.orders.save_status(order.id, status, next_check)
         updated = await store.orders.get(order.id)
         return updated or order
 
@@ -197,8 +197,9 @@ class Tracker:
                     checks.append(Check(order.id, status, next_check))
                     if is_news(order, status):
                         notices.append(order_notice(order, status))
-                else:
+                elif next_check is not None:
                     checks.append(Check(order.id, None, next_check))
+                # An unchanged order polled every cycle keeps its schedule: nothing to store.
             await store.orders.apply_checks(checks, notices)
             report.changes += len(notices)
 

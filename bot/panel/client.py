@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -90,18 +91,20 @@ class PanelClient:
 
     async def _send(self, action: str, params: Mapping[str, str]) -> httpx.Response:
         data = {"key": self._key.get_secret_value(), "action": action, **params}
-        return await self._http.post(self.url, content=urlencode(data).encode(), headers=FORM)
+        # Commas left as they are: bulk id lists then skip urlencode's per-character path.
+        body = urlencode(data, safe=",").encode()
+        return await self._http.post(self.url, content=body, headers=FORM)
 
     @staticmethod
     def _decode(response: httpx.Response) -> Any:
         """The JSON of an answer, or a short reason why it is not usable."""
         if response.status_code >= 400:
             raise _Transient(f"HTTP {response.status_code}")
-        text = response.text.lstrip()
-        if text.startswith("<"):
+        content = response.content.lstrip()
+        if content.startswith(b"<"):
             raise _Transient(f"HTML page instead of JSON (HTTP {response.status_code})")
         try:
-            return response.json()
+            return json.loads(content)
         except ValueError:
             raise _Transient("invalid JSON") from None
 

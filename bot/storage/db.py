@@ -14,6 +14,8 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 # Each entry upgrades the schema by one version. Never edit a released entry: append one.
+# `last_checked_at` (orders, refills) is no longer written: the tracker stores only what
+# changed. It stays because SQLite before 3.35 cannot drop a column.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE users (

@@ -360,26 +360,9 @@ class OrderRepo:
         return [OrderRow.from_row(r) for r in rows], int(total["n"]) if total else 0
 
     async def save_status(
-        self, panel_order_id: int, status: OrderStatus, next_check_at: float | None
+        self, row_id: int, status: OrderStatus, next_check_at: float | None
     ) -> None:
-        now = self._clock()
-        await self._db.execute(
-            "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
-            " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
-            " updated_at = ?, last_checked_at = ?, next_check_at = ? WHERE panel_order_id = ?",
-            (
-                status.status_raw,
-                str(status.charge) if status.charge is not None else None,
-                status.currency or None,
-                status.remains,
-                status.start_count,
-                int(status.state.is_final),
-                now,
-                now,
-                next_check_at,
-                panel_order_id,
-            ),
-        )
+        await self.apply_checks([Check(row_id, status, next_check_at)], [])
 
     async def due_for_check(self, now: float) -> list[TrackedOrder]:
         """Placed, unfinished orders whose next check is due."""
@@ -404,7 +387,7 @@ class OrderRepo:
             await conn.executemany(
                 "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
                 " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
-                " updated_at = ?, last_checked_at = ?, next_check_at = ? WHERE id = ?",
+                " updated_at = ?, next_check_at = ? WHERE id = ?",
                 [
                     (
                         c.status.status_raw,
@@ -413,7 +396,6 @@ class OrderRepo:
                         c.status.remains,
                         c.status.start_count,
                         int(c.status.state.is_final),
-                        now,
                         now,
                         c.next_check_at,
                         c.order_id,
@@ -427,9 +409,9 @@ class OrderRepo:
                 for start in range(0, len(ids), IN_CHUNK):
                     chunk = ids[start : start + IN_CHUNK]
                     await conn.execute(
-                        "UPDATE orders SET last_checked_at = ?, next_check_at = ?"
+                        "UPDATE orders SET next_check_at = ?"
                         f" WHERE id IN ({', '.join('?' * len(chunk))})",
-                        (now, next_check_at, *chunk),
+                        (next_check_at, *chunk),
                     )
             await _add_notices(conn, notices, now)
 
@@ -480,10 +462,10 @@ class RefillRepo:
         now = self._clock()
         async with self._db.transaction() as conn:
             await conn.executemany(
-                "UPDATE refills SET status = ?, final = ?, updated_at = ?, last_checked_at = ?"
+                "UPDATE refills SET status = ?, final = ?, updated_at = ?"
                 " WHERE panel_refill_id = ?",
                 [
-                    (status, int(RefillState.parse(status).is_final), now, now, refill_id)
+                    (status, int(RefillState.parse(status).is_final), now, refill_id)
                     for refill_id, status in statuses.items()
                 ],
             )
