@@ -73,13 +73,14 @@ def _panel(panel_seconds: list[float]) -> httpx.MockTransport:
 
 async def _cycle(path: Path) -> dict[str, float]:
     from bot.app import build_application
+    from bot.http import AcyclicAsyncClient
     from bot.panel.client import PanelClient
     from tests.harness import RecordingRequest, make_settings
 
     panel_seconds: list[float] = []
     settings = make_settings(path.parent, database_path=path)
     panel = PanelClient(
-        "http://panel.test", "k", http=httpx.AsyncClient(transport=_panel(panel_seconds))
+        "http://panel.test", "k", http=AcyclicAsyncClient(transport=_panel(panel_seconds))
     )
     app = build_application(settings, panel=panel, request=RecordingRequest())
     await app.initialize()

@@ -21,7 +21,7 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.catalog import Catalog
 from bot.config import Settings
@@ -38,6 +38,7 @@ from bot.handlers import (
     start,
 )
 from bot.handlers.start import bot_commands
+from bot.http import AcyclicAsyncClient
 from bot.i18n import I18n
 from bot.jobs.tracker import Tracker
 from bot.panel.client import PanelClient
@@ -49,8 +50,14 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 512
 BOT_API_CONNECTIONS = 32
-GC_YOUNG_THRESHOLD = 10_000
-"""Allocations between two collections of the youngest generation (Python's default: 700)."""
+
+
+class BotApiRequest(HTTPXRequest):
+    """PTB's HTTPX request on a client whose responses leave no garbage cycles (bot.http)."""
+
+    def _build_client(self) -> httpx.AsyncClient:
+        return AcyclicAsyncClient(**self._client_kwargs)
+
 
 BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState, Any]
 
@@ -90,7 +97,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 def sandbox_panel_client(sandbox: SandboxPanel | None = None) -> PanelClient:
     """A client talking to an in-process sandbox panel (PANEL_URL=sandbox)."""
     sandbox = sandbox or SandboxPanel()
-    http = httpx.AsyncClient(transport=sandbox.transport())
+    http = AcyclicAsyncClient(transport=sandbox.transport())
     return PanelClient("http://sandbox/api/v2", SANDBOX_KEY, http=http)
 
 
@@ -138,7 +145,9 @@ def build_application(
     else:
         # httpcore scans every pooled connection on each request: a few dozen connections
         # carry hundreds of requests a second, 256 (PTB's default) only cost CPU.
-        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(10.0)
+        builder = builder.request(
+            BotApiRequest(connection_pool_size=BOT_API_CONNECTIONS, pool_timeout=10.0)
+        ).get_updates_request(BotApiRequest(connection_pool_size=1))
     application: BotApplication = builder.build()
     state = application.bot_data
     state.clock = clock
@@ -173,11 +182,8 @@ async def _post_init(application: BotApplication) -> None:
     for code in i18n.languages:
         await application.bot.set_my_commands(bot_commands(i18n.get(code)), language_code=code)
     # What exists now (modules, schemas, the catalog) lives as long as the bot: keeping it out
-    # of the collector's scans makes every later collection cheaper. A large tracker cycle
-    # allocates hundreds of thousands of objects that live a few seconds; a larger youngest
-    # generation lets most of them die before a scan, and makes full scans rare.
+    # of the collector's scans makes every later collection cheaper.
     gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD)
     panel = "sandbox" if state.settings.uses_sandbox else state.panel.url
     log.info("bot started; panel %s", panel)
 

@@ -14,12 +14,13 @@ import re
 import time
 import unicodedata
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
+from bot.gcpause import gc_paused
 from bot.panel.client import PanelClient
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service
@@ -61,11 +62,11 @@ class _WordIndex:
     """word -> positions of the services holding it, with prefix lookup over a sorted vocabulary."""
 
     def __init__(self, texts: Iterable[str]) -> None:
-        postings: dict[str, list[int]] = {}
+        postings: defaultdict[str, list[int]] = defaultdict(list)
         for position, text in enumerate(texts):
             for word in set(words(text)):
-                postings.setdefault(word, []).append(position)
-        self._postings = postings
+                postings[word].append(position)
+        self._postings = dict(postings)
         self._vocabulary = sorted(postings)
 
     def exact(self, word: str) -> list[int]:
@@ -86,9 +87,9 @@ class CatalogIndex:
         self.services = services
         self.fetched_at = fetched_at
         self.by_id = {s.id: s for s in services}
-        grouped: dict[str, list[int]] = {}
+        grouped: defaultdict[str, list[int]] = defaultdict(list)
         for position, service in enumerate(services):
-            grouped.setdefault(service.category, []).append(position)
+            grouped[service.category].append(position)
         self.categories: list[Category] = []
         self._members: list[list[int]] = []
         self._by_key: dict[str, Category] = {}
@@ -97,12 +98,12 @@ class CatalogIndex:
             key = f"{zlib.crc32(name.encode()):08x}"
             while key in self._by_key:
                 key = f"{(int(key, 16) + 1) % 2**32:08x}"
-            category = Category(key, name, tuple(services[p] for p in positions))
+            members = tuple(services[p] for p in positions)
+            category = Category(key, name, members)
             self.categories.append(category)
             self._members.append(positions)
             self._by_key[key] = category
-            for rank, position in enumerate(positions):
-                self._places[services[position].id] = (category, rank)
+            self._places.update((s.id, (category, rank)) for rank, s in enumerate(members))
         self._names = _WordIndex(s.name for s in services)
         self._category_words = _WordIndex(c.name for c in self.categories)
         self._terms: dict[str, tuple[frozenset[int], frozenset[int], list[int]]] = {}
@@ -159,6 +160,12 @@ class CatalogIndex:
         return [self.services[position] for _, position in best], len(candidates)
 
 
+def index_from_json(text: str, fetched_at: float) -> CatalogIndex:
+    """The index of a service list stored as JSON text (the cache the bot starts from)."""
+    with gc_paused():
+        return CatalogIndex(_SERVICES.validate_json(text), fetched_at)
+
+
 class Catalog:
     """The cached service list of one panel."""
 
@@ -182,8 +189,7 @@ class Catalog:
         """Load the list kept in the database, if any (fast start, works with the panel down)."""
         cached = await self._cache.load()
         if cached is not None:
-            fetched_at, payload = cached
-            self._index = CatalogIndex(_SERVICES.validate_python(payload), fetched_at)
+            self._index = index_from_json(cached[1], fetched_at=cached[0])
 
     async def get(self) -> CatalogIndex:
         """The current index; raises `PanelFailure` only when there is none at all."""
@@ -208,7 +214,8 @@ class Catalog:
     async def refresh(self) -> None:
         services = await self._panel.services()
         now = self._clock()
-        self._index = CatalogIndex(services, now)
+        with gc_paused():
+            self._index = CatalogIndex(services, now)
         await self._cache.save(now, services)
         log.info("service list refreshed: %d services", len(services))
 

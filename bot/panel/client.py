@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
+from bot.http import AcyclicAsyncClient
 from bot.panel.errors import (
     NotFound,
     OrderOutcomeUnknown,
@@ -73,7 +74,7 @@ class PanelClient:
         self.url = url
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
         self._own_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._http = http or AcyclicAsyncClient(timeout=timeout)
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._max_backoff = max_backoff

@@ -21,6 +21,8 @@ from pydantic import (
     ValidationError,
 )
 
+from bot.gcpause import gc_paused
+
 
 @lru_cache(maxsize=1024)
 def _normalize_name(value: str) -> str:
@@ -305,14 +307,15 @@ _SERVICE_LIST = TypeAdapter(list[Service])
 
 def parse_services(items: list[Any]) -> tuple[list[Service], int]:
     """The services of a `services` answer, and how many malformed ones were skipped."""
-    try:
-        return _SERVICE_LIST.validate_python(items), 0
-    except ValidationError:
-        pass
-    services: list[Service] = []
-    for item in items:
+    with gc_paused():
         try:
-            services.append(Service.parse(item))
-        except (ValidationError, ValueError, TypeError):
-            continue
+            return _SERVICE_LIST.validate_python(items), 0
+        except ValidationError:
+            pass
+        services: list[Service] = []
+        for item in items:
+            try:
+                services.append(Service.parse(item))
+            except (ValidationError, ValueError, TypeError):
+                continue
     return services, len(items) - len(services)

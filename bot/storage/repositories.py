@@ -512,11 +512,12 @@ class ServiceCacheRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def load(self) -> tuple[float, list[dict[str, Any]]] | None:
+    async def load(self) -> tuple[float, str] | None:
+        """When the list was fetched, and the list as JSON text."""
         row = await self._db.fetchone("SELECT fetched_at, payload FROM service_cache WHERE id = 1")
         if row is None:
             return None
-        return row["fetched_at"], json.loads(row["payload"])
+        return row["fetched_at"], row["payload"]
 
     async def save(self, fetched_at: float, services: list[Service]) -> None:
         payload = json.dumps(
