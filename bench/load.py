@@ -233,7 +233,7 @@ def run(users_count: int = USERS) -> list[tuple[str, str, str, bool]]:
         rows.append(
             (
                 f"slow user: others' p99 change, {name} steps",
-                "within 20 %",
+                "<= +20 %",
                 f"{change * 100:+.0f} %",
                 change <= 0.2,
             )
