@@ -189,7 +189,8 @@ class Catalog:
         """Load the list kept in the database, if any (fast start, works with the panel down)."""
         cached = await self._cache.load()
         if cached is not None:
-            self._index = index_from_json(cached[1], fetched_at=cached[0])
+            fetched_at, text = cached
+            self._index = index_from_json(text, fetched_at)
 
     async def get(self) -> CatalogIndex:
         """The current index; raises `PanelFailure` only when there is none at all."""
@@ -214,8 +215,7 @@ class Catalog:
     async def refresh(self) -> None:
         services = await self._panel.services()
         now = self._clock()
-        with gc_paused():
-            self._index = CatalogIndex(services, now)
+        self._index = CatalogIndex(services, now)
         await self._cache.save(now, services)
         log.info("service list refreshed: %d services", len(services))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 
 IN_CHUNK = 500
 """Ids per `IN (...)` list: well below SQLite's limit on parameters."""
+
+
+def _in_lists(ids: list[int]) -> Iterator[tuple[list[int], str]]:
+    """The ids `IN_CHUNK` at a time, each part with its `?,?,...` placeholders."""
+    for start in range(0, len(ids), IN_CHUNK):
+        part = ids[start : start + IN_CHUNK]
+        yield part, ",".join("?" * len(part))
+
 
 Clock = Callable[[], float]
 
@@ -203,9 +211,7 @@ class UserRepo:
     async def get_many(self, user_ids: Iterable[int]) -> dict[int, UserRow]:
         ids = list(set(user_ids))
         result: dict[int, UserRow] = {}
-        for start in range(0, len(ids), IN_CHUNK):
-            part = ids[start : start + IN_CHUNK]
-            marks = ",".join("?" * len(part))
+        for part, marks in _in_lists(ids):
             rows = await self._db.fetchall(f"SELECT * FROM users WHERE user_id IN ({marks})", part)
             result.update((row["user_id"], _user(row)) for row in rows)
         return result
@@ -333,9 +339,7 @@ class OrderRepo:
     async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, OrderRow]:
         ids = list(set(panel_ids))
         result: dict[int, OrderRow] = {}
-        for start in range(0, len(ids), IN_CHUNK):
-            part = ids[start : start + IN_CHUNK]
-            marks = ",".join("?" * len(part))
+        for part, marks in _in_lists(ids):
             rows = await self._db.fetchall(
                 f"SELECT * FROM orders WHERE panel_order_id IN ({marks})", part
             )
@@ -406,12 +410,10 @@ class OrderRepo:
             )
             # Unchanged orders share their new schedule: one statement per few hundred.
             for next_check_at, ids in unchanged.items():
-                for start in range(0, len(ids), IN_CHUNK):
-                    chunk = ids[start : start + IN_CHUNK]
+                for part, marks in _in_lists(ids):
                     await conn.execute(
-                        "UPDATE orders SET next_check_at = ?"
-                        f" WHERE id IN ({', '.join('?' * len(chunk))})",
-                        (next_check_at, *chunk),
+                        f"UPDATE orders SET next_check_at = ? WHERE id IN ({marks})",
+                        (next_check_at, *part),
                     )
             await _add_notices(conn, notices, now)
 
@@ -442,14 +444,13 @@ class RefillRepo:
         )
 
     async def get_many(self, refill_ids: Iterable[int]) -> dict[int, RefillRow]:
-        ids = list(set(refill_ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = await self._db.fetchall(
-            f"SELECT * FROM refills WHERE panel_refill_id IN ({marks})", ids
-        )
-        return {row["panel_refill_id"]: _refill(row) for row in rows}
+        result: dict[int, RefillRow] = {}
+        for part, marks in _in_lists(list(set(refill_ids))):
+            rows = await self._db.fetchall(
+                f"SELECT * FROM refills WHERE panel_refill_id IN ({marks})", part
+            )
+            result.update((row["panel_refill_id"], _refill(row)) for row in rows)
+        return result
 
     async def active(self) -> list[RefillRow]:
         rows = await self._db.fetchall("SELECT * FROM refills WHERE final = 0")
