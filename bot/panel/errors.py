@@ -2,14 +2,20 @@
 
 Three families, kept apart on purpose:
 
-- `PanelError`: the panel answered and said no (`{"error": "..."}`). Nothing happened.
+- `PanelError`: the panel answered and said no, at HTTP 200 or 4xx, in any of the dialects
+  of `refusal_message`. Nothing happened. `message` is the panel's own words.
 - `PanelUnavailable`: no usable answer (timeout, 5xx, an HTML page, invalid JSON) for a call
-  that is safe to repeat, or a call that provably never left this machine.
+  that is safe to repeat, or a call that provably never left this machine. `PanelBusy` is the
+  panel's rate limit (429, or a Retry-After window the bot is still inside): nothing was done.
 - `OutcomeUnknown`: a call that changes something (`add`, `refill`, `cancel`) was sent but
   its answer was lost. It may or may not have happened; it must not be repeated blindly.
 """
 
 from __future__ import annotations
+
+import math
+import re
+from typing import Any
 
 
 class PanelFailure(Exception):
@@ -52,12 +58,29 @@ class NotFound(PanelError):
     """The order or refill id is unknown to the panel."""
 
 
+class NotSupported(PanelError):
+    """The panel does not offer this action through its API (answered `null` or nothing)."""
+
+
+class Unreadable(PanelError):
+    """One item of a bulk answer could not be read; the others could."""
+
+
 class PanelUnavailable(PanelFailure):
     """No usable answer; `reason` is short and never contains the API key."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class PanelBusy(PanelUnavailable):
+    """The panel limits the rate of requests: nothing was sent or done; `retry_after` is how
+    many seconds until the panel accepts requests again."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(0.0, retry_after)
+        super().__init__(f"rate limited for {math.ceil(self.retry_after)} s")
 
 
 class OutcomeUnknown(PanelFailure):
@@ -73,21 +96,129 @@ class OrderOutcomeUnknown(OutcomeUnknown):
 
 
 _ERROR_KINDS: tuple[tuple[tuple[str, ...], type[PanelError]], ...] = (
-    (("api key", "invalid key", "incorrect key"), BadKey),
-    (("not enough funds", "insufficient", "low balance", "balance is low"), InsufficientFunds),
-    (("service id", "incorrect service", "invalid service", "service not found"), UnknownService),
-    (("active order",), DuplicateActiveOrder),
-    (("incorrect link", "invalid link", "bad link", "link is"), BadLink),
+    (
+        ("api key", "invalid key", "incorrect key", "wrong key", "unauthenticated", "apikey"),
+        BadKey,
+    ),
+    (
+        ("not enough funds", "insufficient", "low balance", "balance is low", "saldo tidak"),
+        InsufficientFunds,
+    ),
+    (
+        ("service id", "incorrect service", "invalid service", "service not found", "layanan"),
+        UnknownService,
+    ),
+    (("active order", "duplicate"), DuplicateActiveOrder),
+    (("incorrect link", "invalid link", "bad link", "link is", "link must"), BadLink),
     (("quantity",), BadQuantity),
-    (("order id", "not found", "incorrect order", "invalid order", "incorrect refill"), NotFound),
+    (
+        ("order id", "not found", "incorrect order", "invalid order", "incorrect refill"),
+        NotFound,
+    ),
 )
+_KEY_SEPARATORS = re.compile(r"[._]+")
 
 
-def error_from_message(message: object) -> PanelError:
-    """Map a panel's error text to the most specific `PanelError` subclass."""
+def error_from_message(message: object, *, http_status: int | None = None) -> PanelError:
+    """Map a panel's error text to the most specific `PanelError` subclass. Translation keys
+    (`neworder.error.link_duplicate`) read as words; a 401 is a bad key whatever it says."""
     text = str(message).strip() or "Unknown error"
-    lowered = text.casefold()
+    lowered = _KEY_SEPARATORS.sub(" ", text.casefold())
+    if http_status == 401:
+        return BadKey(text)
     for needles, kind in _ERROR_KINDS:
         if any(needle in lowered for needle in needles):
             return kind(text)
     return PanelError(text)
+
+
+# -- the refusal dialects ------------------------------------------------------------------------
+
+_FAILED_STATUSES = {"error", "fail", "failed", "false", "failure"}
+_MESSAGE_FIELDS = ("error", "message", "msg", "description", "detail", "error_message")
+
+
+def _words(value: Any) -> str | None:
+    """The text of an error value: a string, a number code, a list of them, or a dict that
+    holds one under a message field."""
+    if value is None or value is False or value == "":
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return str(value) if value else None
+    if isinstance(value, list):
+        parts = [w for w in (_words(item) for item in value) if w]
+        return "; ".join(parts) or None
+    if isinstance(value, dict):
+        for name in _MESSAGE_FIELDS:
+            found = _words(value.get(name))
+            if found:
+                return found
+        for item in value.values():  # {"errors": {"link": ["The link is invalid."]}}
+            found = _words(item) if isinstance(item, list | str) else None
+            if found:
+                return found
+    return None
+
+
+def refusal_message(payload: Any) -> str | None:
+    """The panel's words if this answer is a refusal, else None. The dialects of real panels:
+    `{"error": "..."}`, `{"error": {"message": "..."}}`, `{"errors": [...]}`,
+    `{"status": false|"error", "message"|"msg": "..."}`, `{"success": false, ...}` and
+    `{"status": false, "data": {"msg": "..."}}`. A status answer's `"status": "Completed"` is
+    not one: only a false or failed status counts."""
+    if not isinstance(payload, dict):
+        return None
+    for name in ("error", "errors"):
+        if name in payload:
+            words = _words(payload[name])
+            if words:
+                return words
+    status = payload.get("status", payload.get("success"))
+    failed = (
+        payload.get("error") is True
+        or status is False
+        or (isinstance(status, str) and status.strip().casefold() in _FAILED_STATUSES)
+    )
+    if not failed:
+        return None
+    for name in ("message", "msg", "description", "data"):
+        words = _words(payload.get(name))
+        if words:
+            return words
+    return "Unknown error"
+
+
+def refusal(payload: Any, http_status: int | None = None) -> PanelError | None:
+    """The typed refusal this answer carries, if any."""
+    words = refusal_message(payload)
+    return None if words is None else error_from_message(words, http_status=http_status)
+
+
+# -- a failure kept as text (the order table's `error` column) -----------------------------------
+
+_UNAVAILABLE = "unavailable: "
+_BUSY = "busy: "
+
+
+def failure_to_text(failure: PanelFailure) -> str:
+    """What is stored of a failed submission: the panel's words, or a tagged reason."""
+    if isinstance(failure, PanelBusy):
+        return f"{_BUSY}{math.ceil(failure.retry_after)}"
+    if isinstance(failure, PanelUnavailable):
+        return _UNAVAILABLE + failure.reason
+    if isinstance(failure, PanelError):
+        return failure.message
+    return str(failure)
+
+
+def failure_from_text(text: str) -> PanelFailure:
+    """The failure `failure_to_text` stored, typed again for display."""
+    if text.startswith(_BUSY) and text[len(_BUSY) :].isdigit():
+        return PanelBusy(float(text[len(_BUSY) :]))
+    if text.startswith(_UNAVAILABLE):
+        return PanelUnavailable(text[len(_UNAVAILABLE) :])
+    return error_from_message(text)

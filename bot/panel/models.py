@@ -14,11 +14,13 @@ from functools import lru_cache
 from typing import Any, ClassVar, Self
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from bot.gcpause import gc_paused
@@ -30,6 +32,22 @@ def _normalize_name(value: str) -> str:
     return re.sub(r"[\s_\-]+", " ", value).strip().casefold()
 
 
+_GROUPED_BY_COMMAS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d*)?")
+_GROUPED_BY_DOTS = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d*)?")
+
+
+def _plain_number(text: str) -> str:
+    """`1,650.00000` and `1.650,5` (thousands grouped, either convention) as `1650.00000` and
+    `1650.5`; a lone comma is a decimal comma (`0,90`). A lone dot stays a decimal point."""
+    text = text.strip().replace(" ", "").replace("\u00a0", "")
+    if _GROUPED_BY_COMMAS.fullmatch(text):
+        return text.replace(",", "")
+    grouped_by_dots = _GROUPED_BY_DOTS.fullmatch(text) and ("," in text or text.count(".") > 1)
+    if grouped_by_dots or ("," in text and "." not in text):
+        return text.replace(".", "").replace(",", ".")
+    return text
+
+
 def to_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
@@ -38,7 +56,7 @@ def to_decimal(value: Any) -> Decimal:
     if isinstance(value, float):
         return Decimal(repr(value))
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
+        number = Decimal(_plain_number(str(value)))
     except InvalidOperation as exc:
         raise ValueError("not a number") from exc
     if not number.is_finite():
@@ -83,6 +101,21 @@ def to_bool(value: Any) -> bool:
     if text in _FALSE:
         return False
     raise ValueError(f"not a boolean: {value!r}")
+
+
+_CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
+_NOT_IN_A_SYMBOL = re.compile(r"[\s<>&\"'`;=/\\]")
+
+
+def to_currency(value: Any) -> str:
+    """A currency as a panel names it, kept only when it is a 3-letter code (`IDR`) or a short
+    symbol (`Rp`, `$`); anything else (markup, sentences) reads as no currency."""
+    text = "" if value is None else str(value).strip()
+    if _CURRENCY_CODE.fullmatch(text):
+        return text.upper()
+    if 0 < len(text) <= 3 and not _NOT_IN_A_SYMBOL.search(text):
+        return text
+    return ""
 
 
 def _text(value: Any) -> str:
@@ -166,6 +199,10 @@ _ORDER_STATES.update(
     {
         "cancelled": OrderState.CANCELED,
         "inprogress": OrderState.IN_PROGRESS,
+        "in process": OrderState.IN_PROGRESS,
+        "active": OrderState.IN_PROGRESS,  # subscriptions
+        "success": OrderState.COMPLETED,  # Indonesian panels
+        "complete": OrderState.COMPLETED,
         "failed": OrderState.FAIL,
         "refund": OrderState.REFUNDED,
     }
@@ -244,6 +281,7 @@ class Service(_PanelModel):
         "cancel": "flag",
         "dripfeed": "optional_flag",
         "desc": "optional_text",
+        "description": "optional_text",
     }
 
     id: int = Field(alias="service")
@@ -256,7 +294,7 @@ class Service(_PanelModel):
     refill: bool = False
     cancel: bool = False
     dripfeed: bool | None = None
-    desc: str | None = None
+    desc: str | None = Field(default=None, validation_alias=AliasChoices("desc", "description"))
 
     @property
     def type(self) -> ServiceType:
@@ -278,7 +316,13 @@ class OrderStatus(_PanelModel):
     charge: Decimal | None = None
     start_count: int | None = None
     remains: int | None = None
+    """Negative when the panel delivered more than ordered."""
     currency: str | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str | None) -> str | None:
+        return to_currency(value) or None if value else None
 
     @property
     def state(self) -> OrderState:
@@ -300,6 +344,18 @@ class Balance(_PanelModel):
 
     amount: Decimal = Field(alias="balance")
     currency: str = ""
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return to_currency(value)
+
+    @classmethod
+    def parse(cls, data: Any) -> Balance:
+        """Also `{"status": true, "data": {"balance": ...}}`."""
+        if isinstance(data, dict) and "balance" not in data and isinstance(data.get("data"), dict):
+            data = data["data"]
+        return super().parse(data)
 
 
 _SERVICE_LIST = TypeAdapter(list[Service])
