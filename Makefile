@@ -34,7 +34,7 @@ bench: $(VENV)/.installed-dev
 # Re-extract the messages of bot/ and merge them into every catalog under locales/.
 messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract --no-location -F babel.cfg -k _ -k n_:1,2 -k N_ -o locales/bot.pot bot
-	$(BIN)/pybabel update --no-location -N -i locales/bot.pot -d locales -D bot
+	$(BIN)/pybabel update --ignore-obsolete -N -i locales/bot.pot -d locales -D bot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

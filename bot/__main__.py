@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import secrets
 import sqlite3
 import sys
@@ -16,7 +17,7 @@ from telegram.error import TelegramError
 from bot.app import build_application, panel_client
 from bot.config import Settings, load_settings
 from bot.logs import setup_logging
-from bot.panel.errors import PanelFailure
+from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.storage.backup import backup
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -69,10 +70,21 @@ async def check(settings: Settings) -> bool:
         print(f"panel: OK (balance {balance.amount} {balance.currency})")
     except PanelFailure as exc:
         ok = False
-        print(f"panel: FAILED ({type(exc).__name__}: {exc})")
+        print(f"panel: FAILED ({panel_problem(exc)})")
     finally:
         await panel.aclose()
     return ok
+
+
+def panel_problem(failure: PanelFailure) -> str:
+    """A failed panel call in the operator's words (English, one line)."""
+    if isinstance(failure, BadKey):
+        return f"the panel refuses the API key (PANEL_KEY): “{failure.message}”"
+    if isinstance(failure, PanelBusy):
+        return f"the panel limits requests; try again in {math.ceil(failure.retry_after)} s"
+    if isinstance(failure, PanelError):
+        return f"the panel refused: “{failure.message}”"
+    return f"the panel cannot be reached ({failure})"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from bot.panel.client import OrderRequest, PanelClient
-from bot.panel.errors import OutcomeUnknown, PanelError, PanelUnavailable
+from bot.panel.errors import OutcomeUnknown, PanelError, PanelUnavailable, failure_to_text
 from bot.panel.models import Service
 from bot.panel.ordertypes import (
     Issue,
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 DRIP_FEED_STEP = "dripfeed"
 """The yes/no question before the optional drip-feed fields."""
-
-UNAVAILABLE_PREFIX = "unavailable: "
 
 
 def new_key() -> str:
@@ -78,6 +76,17 @@ class OrderDraft(BaseModel):
             self.drip_feed = None
         else:
             self.values.pop(last, None)
+        return True
+
+    def edit(self, name: str, order_type: OrderType) -> bool:
+        """Forget one answer (and the answers only asked because of it) so it is asked again;
+        False when the draft has no such answer."""
+        if name not in self.values:
+            return False
+        dependent = {s.name for s in order_type.fields if s.ask_if and s.ask_if[0] == name}
+        for field in (name, *dependent):
+            self.values.pop(field, None)
+        self.answered = [a for a in self.answered if a != name and a not in dependent]
         return True
 
     def renew_key(self) -> None:
@@ -139,10 +148,10 @@ async def submit(
     except OutcomeUnknown as exc:
         log.warning("order intent %s: outcome unknown (%s)", draft.key, exc.reason)
         return await store.orders.mark_failed(row.id, Outcome.UNKNOWN, exc.reason), True
-    except PanelUnavailable as exc:
-        error = UNAVAILABLE_PREFIX + exc.reason
+    except (PanelUnavailable, PanelError) as exc:
+        # Refused, rate limited or never sent: nothing was ordered.
+        log.info("order intent %s not placed: %s", draft.key, exc)
+        error = failure_to_text(exc)
         return await store.orders.mark_failed(row.id, Outcome.REJECTED, error), True
-    except PanelError as exc:
-        return await store.orders.mark_failed(row.id, Outcome.REJECTED, exc.message), True
     log.info("order %d placed for user %d (service %d)", order_id, user_id, service.id)
     return await store.orders.mark_placed(row.id, order_id), True

@@ -256,7 +256,7 @@ class Harness:
         self.request = request or RecordingRequest()
         self.app: BotApplication = build_application(
             self.settings,
-            panel=panel or sandbox_client(self.sandbox),
+            panel=panel or sandbox_client(self.sandbox, clock=self.clock),
             request=self.request,
             clock=self.clock,
         )

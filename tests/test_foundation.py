@@ -172,8 +172,8 @@ async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) 
     async def handler(request: httpx.Request) -> httpx.Response:
         if b"action=balance" in request.content:
             await asyncio.sleep(1.0)
-        status, body, kind = sandbox.respond(dict(parse_qsl(request.content.decode())))
-        return httpx.Response(status, content=body, headers={"content-type": kind})
+        status, body, headers = sandbox.respond(dict(parse_qsl(request.content.decode())))
+        return httpx.Response(status, content=body, headers=headers)
 
     panel = PanelClient(
         "http://panel.test",

@@ -42,7 +42,7 @@ def telegram() -> Iterator[FakeTelegram]:
 
 @pytest.fixture
 def panel_server() -> Iterator[SandboxServer]:
-    server = SandboxServer(SandboxPanel()).start()
+    server = SandboxServer(SandboxPanel(refusal_status=True)).start()
     yield server
     server.stop()
 
@@ -85,7 +85,9 @@ def test_check_with_a_good_and_a_bad_key(
         TELEGRAM_API_URL=telegram.api_url,
     )
     assert bad.returncode == 1
-    assert "panel: FAILED (BadKey: Incorrect API key)" in bad.stdout
+    assert "panel: FAILED (the panel refuses the API key (PANEL_KEY): “Incorrect API key”)" in (
+        bad.stdout
+    )
     assert "wrong-key-123" not in bad.stdout + bad.stderr
     no_telegram = smm_bot(
         tmp_path, "check", PANEL_URL="sandbox", TELEGRAM_API_URL="http://127.0.0.1:9/bot"

@@ -160,7 +160,8 @@ async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
         not_refillable = await place(bot, USER, service_id=2)
         reply = await bot.say(USER, f"/refill {refillable} {not_refillable} 77")
         assert f"<b>#{refillable}</b>: refill requested (refill id 501)" in reply.text
-        assert f"<b>#{not_refillable}</b>: The panel refused: Refill is disabled" in reply.text
+        refusal = "The panel refused. The panel says: “Refill is disabled for this service”"
+        assert f"<b>#{not_refillable}</b>: {refusal}" in reply.text
         assert "<b>#77</b>: not found" in reply.text
         refills = await bot.state.store.refills.get_many([501])
         assert refills[501].user_id == USER
@@ -178,7 +179,8 @@ async def test_cancel_by_command_with_per_item_errors(tmp_path: Path) -> None:
         not_cancellable = await place(bot, USER, service_id=4)
         reply = await bot.say(USER, f"/cancel {cancellable},{not_cancellable}")
         assert f"<b>#{cancellable}</b>: cancellation requested" in reply.text
-        assert f"<b>#{not_cancellable}</b>: The panel refused: Cancel is disabled" in reply.text
+        refusal = "The panel refused. The panel says: “Cancel is disabled for this service”"
+        assert f"<b>#{not_cancellable}</b>: {refusal}" in reply.text
         assert bot.sandbox.calls["cancel"] == 1  # one bulk call
 
 

@@ -25,6 +25,7 @@ CORPUS = Path(__file__).resolve().parent / "panel_answers"
 NOW = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC).timestamp()
 """The test clock: Retry-After dates in the corpus are relative to it."""
 
+KEY = "0123456789abcdef0123456789abcdef"
 CALLS: dict[str, Callable[[PanelClient, list[int]], Awaitable[Any]]] = {
     "add": lambda c, _: c.add(OrderRequest(1, {"link": "https://t.test/p", "quantity": "100"})),
     "status": lambda c, ids: c.status(ids[0]),
@@ -109,7 +110,7 @@ async def test_a_literal_answer(name: str) -> None:
         return httpx.Response(case["http_status"], content=body, headers=headers)
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(panel))
-    client = PanelClient("https://panel.test/api/v2", "k", http=http, backoff=0, clock=lambda: NOW)
+    client = PanelClient("https://panel.test/api/v2", KEY, http=http, backoff=0, clock=lambda: NOW)
     expect = case["expect"]
     call = CALLS[case["call"]](client, case.get("ids", []))
     if "raises" in expect:

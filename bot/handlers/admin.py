@@ -9,8 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.ui.format import escape
-from bot.ui.text import order_state_text
+from bot.ui.text import escape, order_state_text
 
 
 async def stats(update: Update, context: BotContext) -> None:

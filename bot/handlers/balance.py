@@ -7,22 +7,21 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.handlers.common import show
-from bot.panel.errors import PanelError, PanelUnavailable
+from bot.panel.errors import PanelFailure, PanelUnavailable
 from bot.ui import callback as cb
 from bot.ui.keyboards import Button, markup, menu_button
-from bot.ui.text import panel_error_text, unavailable_text
+from bot.ui.text import failure_text
 
 
 async def balance(update: Update, context: BotContext) -> None:
     t = context.t
     try:
         result = await context.state.panel.balance()
-    except PanelUnavailable:
-        retry = Button(t._("🔄 Retry"), callback_data=cb.BALANCE())
-        await show(update, context, unavailable_text(t), markup([[retry, menu_button(t)]]))
-        return
-    except PanelError as exc:
-        await show(update, context, panel_error_text(t, exc), markup([[menu_button(t)]]))
+    except PanelFailure as exc:
+        rows = [[menu_button(t)]]
+        if isinstance(exc, PanelUnavailable):
+            rows = [[Button(t._("🔄 Retry"), callback_data=cb.BALANCE()), menu_button(t)]]
+        await show(update, context, failure_text(t, exc), markup(rows))
         return
     await context.state.note_balance(result)
     text = t._("Balance: <b>{amount}</b>").format(amount=t.money(result.amount, result.currency))

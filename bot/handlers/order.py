@@ -26,13 +26,13 @@ from bot.catalog import CatalogIndex
 from bot.context import BotContext
 from bot.handlers.common import answer_query, expired, show
 from bot.handlers.start import welcome
-from bot.ordering import DRIP_FEED_STEP, UNAVAILABLE_PREFIX, OrderDraft, quote, submit
-from bot.panel.errors import PanelFailure, error_from_message
+from bot.ordering import DRIP_FEED_STEP, OrderDraft, quote, submit
+from bot.panel.errors import OutcomeUnknown, PanelFailure, failure_from_text
 from bot.panel.models import Service
 from bot.panel.ordertypes import FieldKind, InvalidField, check_field, order_type_of
 from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
-from bot.ui.format import category_name, escape, order_card, service_button, service_card, shorten
+from bot.ui.format import category_name, order_card, service_button, service_card
 from bot.ui.format import summary as summary_text
 from bot.ui.keyboards import (
     PAGE_SIZE,
@@ -46,27 +46,28 @@ from bot.ui.keyboards import (
 )
 from bot.ui.text import (
     choice_label,
+    escape,
+    failure_text,
     field_label,
     field_prompt,
     issue_text,
-    outcome_unknown_text,
-    panel_error_text,
-    unavailable_text,
+    shorten,
 )
 
 BROWSE, ASK, CONFIRM = "browse", "ask", "confirm"
 END = ConversationHandler.END
 MAX_QUERY = 100
+EDITS_PER_ROW = 2
 SEARCH_LIMIT = 200
 
 
 async def _catalog(update: Update, context: BotContext) -> CatalogIndex | None:
     try:
         return await context.state.catalog.get()
-    except PanelFailure:
+    except PanelFailure as exc:
         t = context.t
         retry = Button(t._("🔄 Retry"), callback_data=cb.CATEGORIES(0))
-        await show(update, context, unavailable_text(t), markup([[retry, menu_button(t)]]))
+        await show(update, context, failure_text(t, exc), markup([[retry, menu_button(t)]]))
         return None
 
 
@@ -386,6 +387,19 @@ async def back(update: Update, context: BotContext) -> str | int:
     return await _next(update, context, service)
 
 
+async def edit(update: Update, context: BotContext) -> str | int:
+    """An answer changed from the summary: asked again, then back to the summary."""
+    found = await _draft_service(update, context)
+    if found is None:
+        return END
+    draft, service = found
+    args = _args(cb.EDIT, update)
+    if args is None or not draft.edit(str(args[0]), order_type_of(service)):
+        await expired(update, context)
+        return CONFIRM
+    return await _next(update, context, service)
+
+
 async def abort(update: Update, context: BotContext) -> int:
     context.data.draft = None
     t = context.t
@@ -446,8 +460,12 @@ async def _summary(
     text = summary_text(t, offer, context.state.currency, balance)
     if notice:
         text = notice + "\n\n" + text
+    edits = [
+        Button("✏️ " + field_label(t, name), callback_data=cb.EDIT(name)) for name in draft.values
+    ]
     rows = [
         [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key))],
+        *(edits[i : i + EDITS_PER_ROW] for i in range(0, len(edits), EDITS_PER_ROW)),
         [
             Button(t._("◀️ Back"), callback_data=cb.BACK()),
             Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),
@@ -472,17 +490,15 @@ def outcome_text(context: BotContext, row: OrderRow) -> str:
     if row.outcome is Outcome.PLACED:
         return t._("✅ Order placed.") + "\n\n" + order_card(t, row)
     if row.outcome is Outcome.UNKNOWN:
-        return "⚠️ " + outcome_unknown_text(t) + "\n\n" + order_card(t, row)
+        failure = OutcomeUnknown(row.error or "")
+        return "⚠️ " + failure_text(t, failure) + "\n\n" + order_card(t, row)
     if row.outcome is Outcome.SUBMITTING:
         return t._("⏳ This order is being placed. Look at My orders in a moment.")
     return "❌ " + rejection_text(context, row.error or "")
 
 
 def rejection_text(context: BotContext, error: str) -> str:
-    t = context.t
-    if error.startswith(UNAVAILABLE_PREFIX):
-        return unavailable_text(t)
-    return escape(panel_error_text(t, error_from_message(error)))
+    return failure_text(context.t, failure_from_text(error))
 
 
 async def confirm(update: Update, context: BotContext) -> str | int:
@@ -563,6 +579,7 @@ def _conversation(text: filters.BaseFilter, timeout: float) -> ConversationHandl
             ],
             CONFIRM: [
                 CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
+                CallbackQueryHandler(edit, pattern=cb.EDIT.matches),
                 CallbackQueryHandler(back, pattern=cb.BACK.matches),
             ],
             ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],

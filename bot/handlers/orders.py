@@ -18,18 +18,18 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.handlers.common import answer_query, expired, show
 from bot.i18n import N_
-from bot.panel.errors import NotFound, OutcomeUnknown, PanelError, PanelFailure, PanelUnavailable
+from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
-from bot.ui.format import escape, order_card, progress_bar, shorten
+from bot.ui.format import order_card, progress_bar
 from bot.ui.keyboards import Button, clamp_page, markup, menu_button, order_keyboard, pager
 from bot.ui.text import (
+    escape,
+    failure_text,
     order_state_text,
-    outcome_unknown_text,
-    panel_error_text,
     refill_state_text,
-    unavailable_text,
+    shorten,
 )
 
 USAGE = {
@@ -134,16 +134,14 @@ async def _ids_or_usage(
 async def _panel_down(
     update: Update, context: BotContext, exc: PanelFailure, command: str | None = None
 ) -> None:
-    """The panel gave no usable answer. For a command, a Retry button runs it again."""
+    """The panel refused the whole call or gave no usable answer. A command the panel could
+    not answer gets a Retry button that runs it again."""
     t = context.t
-    if isinstance(exc, OutcomeUnknown):
-        await show(update, context, "⚠️ " + outcome_unknown_text(t), new_message=True)
-        return
     rows = [[menu_button(t)]]
-    if command is not None:
+    if command is not None and isinstance(exc, PanelUnavailable):
         context.data.retry = command
         rows = [[Button(t._("🔄 Retry"), callback_data=cb.RETRY()), menu_button(t)]]
-    await show(update, context, unavailable_text(t), markup(rows), new_message=True)
+    await show(update, context, "⚠️ " + failure_text(t, exc), markup(rows), new_message=True)
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -156,9 +154,7 @@ def status_line(
     if isinstance(status, NotFound) or (isinstance(status, PanelError) and order is None):
         return t._("<b>#{id}</b>: not found").format(id=order_id)
     if isinstance(status, PanelError):
-        return t._("<b>#{id}</b>: {error}").format(
-            id=order_id, error=escape(panel_error_text(t, status))
-        )
+        return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, status))
     parts = [f"<b>#{order_id}</b>: {escape(order_state_text(t, status.status_raw))}"]
     if status.charge is not None:
         parts.append(
@@ -198,7 +194,7 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
     tracker = context.state.tracker
     lines = []
     for order_id in ids:
-        status = statuses.get(order_id, NotFound("not yours"))
+        status = statuses.get(order_id, NotFound("not yours", from_panel=False))
         order = owned.get(order_id)
         if order is not None and isinstance(status, OrderStatus):
             await tracker.record(order, status)
@@ -283,12 +279,12 @@ async def refresh(update: Update, context: BotContext) -> None:
     if order.panel_order_id is not None:
         try:
             status = await context.state.panel.status(order.panel_order_id)
-        except PanelUnavailable:
+        except PanelUnavailable as exc:
             retry = Button(t._("🔄 Retry"), callback_data=cb.REFRESH(order.id))
-            await show(update, context, unavailable_text(t), markup([[retry, menu_button(t)]]))
+            await show(update, context, failure_text(t, exc), markup([[retry, menu_button(t)]]))
             return
         except PanelError as exc:
-            await show(update, context, escape(panel_error_text(t, exc)), order_keyboard(t, order))
+            await show(update, context, failure_text(t, exc), order_keyboard(t, order))
             return
         order = await context.state.tracker.record(order, status)
     await show(update, context, order_card(t, order), order_keyboard(t, order))
@@ -302,9 +298,7 @@ def _refill_line(context: BotContext, order_id: int, result: int | PanelError) -
     if isinstance(result, NotFound):
         return t._("<b>#{id}</b>: not found").format(id=order_id)
     if isinstance(result, PanelError):
-        return t._("<b>#{id}</b>: {error}").format(
-            id=order_id, error=escape(panel_error_text(t, result))
-        )
+        return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, result))
     return t._("<b>#{id}</b>: refill requested (refill id {refill})").format(
         id=order_id, refill=result
     )
@@ -314,7 +308,7 @@ async def _refill(
     context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
 ) -> dict[int, int | PanelError]:
     allowed = _allowed(context, user_id, ids, owned)
-    results: dict[int, int | PanelError] = {i: NotFound("not yours") for i in ids}
+    results: dict[int, int | PanelError] = {i: NotFound("not yours", from_panel=False) for i in ids}
     if allowed:
         results.update(await context.state.panel.refills(allowed))
     for order_id, result in results.items():
@@ -345,7 +339,9 @@ async def refill_status_command(
         return
     lines = []
     for refill_id in ids:
-        result: RefillStatus | PanelError = results.get(refill_id, NotFound("not yours"))
+        result: RefillStatus | PanelError = results.get(
+            refill_id, NotFound("not yours", from_panel=False)
+        )
         if isinstance(result, RefillStatus):
             if refill_id in known:
                 await context.state.store.refills.save_status(refill_id, result.status_raw)
@@ -359,7 +355,7 @@ async def refill_status_command(
         else:
             lines.append(
                 t._("Refill <b>{id}</b>: {error}").format(
-                    id=refill_id, error=escape(panel_error_text(t, result))
+                    id=refill_id, error=failure_text(t, result)
                 )
             )
     await _send_lines(update, context, lines)
@@ -374,16 +370,16 @@ def _cancel_line(context: BotContext, order_id: int, result: PanelError | None) 
         return t._("<b>#{id}</b>: cancellation requested").format(id=order_id)
     if isinstance(result, NotFound):
         return t._("<b>#{id}</b>: not found").format(id=order_id)
-    return t._("<b>#{id}</b>: {error}").format(
-        id=order_id, error=escape(panel_error_text(t, result))
-    )
+    return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, result))
 
 
 async def _cancel(
     context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
 ) -> dict[int, PanelError | None]:
     allowed = _allowed(context, user_id, ids, owned)
-    results: dict[int, PanelError | None] = {i: NotFound("not yours") for i in ids}
+    results: dict[int, PanelError | None] = {
+        i: NotFound("not yours", from_panel=False) for i in ids
+    }
     if allowed:
         results.update(await context.state.panel.cancel(allowed))
     return results

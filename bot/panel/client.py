@@ -59,6 +59,7 @@ MAX_RATE_LIMIT_WAIT = 900.0
 """A Retry-After longer than this is cut to it: the bot tries again rather than go silent."""
 RECOVER_AFTER = 10
 """Bulk calls answered in a row before one more may be in flight again after a 429."""
+MIN_REDACTED_KEY = 8
 T = TypeVar("T")
 
 
@@ -152,6 +153,9 @@ class PanelClient:
     ) -> None:
         self.url = url
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
+        # A key short enough to be a common word would redact words, not a secret.
+        key_bytes = self._key.get_secret_value().encode()
+        self._key_bytes = key_bytes if len(key_bytes) >= MIN_REDACTED_KEY else b""
         self._own_http = http is None
         self._http = http or AcyclicAsyncClient(timeout=timeout)
         self._attempts = max(1, attempts)
@@ -209,7 +213,11 @@ class PanelClient:
             wait = self._keep_quiet(response)
             if status == 429:
                 raise PanelBusy(wait)
+        # Users read the panel's words and logs keep them: a panel that echoes the key back
+        # must not show it to either.
         content = response.content.strip()
+        if self._key_bytes:
+            content = content.replace(self._key_bytes, b"**********")
         payload: Any = None
         readable = False
         if content[:1] not in (b"<", b""):
@@ -223,12 +231,12 @@ class PanelClient:
         if accept is not None and accept(payload):
             return payload
         error = refusal(payload, status)
-        if error is not None:
-            raise error
-        if status >= 400:
+        if error is None and status >= 400:
             # A 4xx with JSON of an unforeseen shape: still a refusal, in whatever words it has.
             words = refusal_message({"status": False, "message": payload}) or f"HTTP {status}"
-            raise error_from_message(words, http_status=status)
+            error = error_from_message(words, http_status=status)
+        if error is not None:
+            raise error
         return payload
 
     def _record(self, ok: bool) -> None:
@@ -510,7 +518,7 @@ def _keyed(payload: Any, id_fields: tuple[str, ...], chunk: list[int], value_fie
 
 
 def _missing() -> NotFound:
-    return NotFound("missing from the panel's answer")
+    return NotFound("missing from the panel's answer", from_panel=False)
 
 
 def _item_refusal(item: Any) -> PanelError | None:
@@ -603,4 +611,4 @@ def _cancel_item(item: Any) -> PanelError | None:
         accepted = to_bool(value)
     except ValueError:
         return error_from_message(value)
-    return None if accepted else PanelError("cancel refused")
+    return None if accepted else PanelError("cancel refused", from_panel=False)

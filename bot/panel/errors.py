@@ -23,11 +23,16 @@ class PanelFailure(Exception):
 
 
 class PanelError(PanelFailure):
-    """The panel refused the request with an error message."""
+    """The panel refused the request with an error message. `from_panel` is False where the
+    bot itself put the words (an id missing from a bulk answer, an order not the user's)."""
 
-    def __init__(self, message: str) -> None:
+    from_panel = True
+
+    def __init__(self, message: str, *, from_panel: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if from_panel is not None:
+            self.from_panel = from_panel
 
 
 class BadKey(PanelError):
@@ -61,9 +66,13 @@ class NotFound(PanelError):
 class NotSupported(PanelError):
     """The panel does not offer this action through its API (answered `null` or nothing)."""
 
+    from_panel = False
+
 
 class Unreadable(PanelError):
     """One item of a bulk answer could not be read; the others could."""
+
+    from_panel = False
 
 
 class PanelUnavailable(PanelFailure):

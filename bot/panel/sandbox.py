@@ -244,6 +244,8 @@ class SandboxRefill:
 class _Fault:
     kind: str
     action: str | None
+    status: int = 400
+    message: str = ""
 
 
 @dataclass
@@ -258,10 +260,17 @@ class SandboxPanel:
     clock: Callable[[], float] = time.monotonic
     reject_duplicate_links: bool = False
     latency: float = 0.0
+    refusal_status: bool = False
+    """Answer refusals with a 4xx status (400, 402, 403, 404), as many real panels do."""
+    rate_limit_seconds: int = 60
+    """The Retry-After of a `429` fault."""
     orders: dict[int, SandboxOrder] = field(default_factory=dict)
     refills: dict[int, SandboxRefill] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     requests: list[dict[str, str]] = field(default_factory=list)
+    """Every call the panel processed (faults injected before processing are not here)."""
+    received: list[tuple[float, str]] = field(default_factory=list)
+    """(time, action) of every HTTP request that arrived, faults included."""
     _faults: list[_Fault] = field(default_factory=list)
     _next_order: int = 1000
     _next_refill: int = 500
@@ -279,11 +288,20 @@ class SandboxPanel:
 
     # -- test controls ------------------------------------------------------------------------
 
-    def fail_next(self, kind: str, *, action: str | None = None, times: int = 1) -> None:
+    def fail_next(
+        self,
+        kind: str,
+        *,
+        action: str | None = None,
+        times: int = 1,
+        status: int = 400,
+        message: str = "",
+    ) -> None:
         """Inject a fault into the next matching request(s). Kinds: `timeout`, `500`, `502`,
-        `403`, `html`, `badjson`, `drop` (the request is processed, then the connection drops).
+        `503`, `403`, `html`, `badjson`, `drop` (the request is processed, then the connection
+        drops), `429` (with Retry-After), `refuse` (`{"error": message}` at HTTP `status`).
         """
-        self._faults.extend(_Fault(kind, action) for _ in range(times))
+        self._faults.extend(_Fault(kind, action, status, message) for _ in range(times))
 
     def set_status(self, order_id: int, status: str, remains: int | None = None) -> None:
         with self._lock:
@@ -297,11 +315,11 @@ class SandboxPanel:
         """How long this request takes to answer (override for per-request latency)."""
         return self.latency
 
-    def _take_fault(self, action: str) -> str | None:
+    def _take_fault(self, action: str) -> _Fault | None:
         for index, fault in enumerate(self._faults):
             if fault.action in (None, action):
                 del self._faults[index]
-                return fault.kind
+                return fault
         return None
 
     # -- protocol -----------------------------------------------------------------------------
@@ -494,26 +512,35 @@ class SandboxPanel:
 
     # -- transports ---------------------------------------------------------------------------
 
-    def respond(self, form: dict[str, str]) -> tuple[int, bytes, str]:
-        """Status, body and content type for one request, faults included.
+    def respond(self, form: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+        """Status, body and headers for one request, faults included.
         Raises `httpx.ReadTimeout` for `timeout` and `httpx.RemoteProtocolError` for `drop`."""
+        self.received.append((self.clock(), form.get("action", "")))
         fault = self._take_fault(form.get("action", ""))
-        if fault == "timeout":
+        kind = fault.kind if fault else None
+        json_type = {"content-type": "application/json"}
+        if kind == "timeout":
             raise httpx.ReadTimeout("sandbox: simulated timeout")
-        if fault in ("500", "502", "503", "403"):
-            return int(fault), b"Server error", "text/plain"
-        if fault == "html":
-            return (
-                200,
-                b"<!DOCTYPE html><html><body>Checking your browser</body></html>",
-                ("text/html"),
-            )
-        if fault == "badjson":
-            return 200, b'{"order": 12', "application/json"
-        body = json.dumps(self.handle(form), ensure_ascii=False).encode()
-        if fault == "drop":
+        if kind in ("500", "502", "503", "403"):
+            return int(kind), b"Server error", {"content-type": "text/plain"}
+        if kind == "429":
+            body = b'{"error": "Too many requests"}'
+            return 429, body, {**json_type, "retry-after": str(self.rate_limit_seconds)}
+        if fault is not None and kind == "refuse":
+            return fault.status, json.dumps({"error": fault.message}).encode(), json_type
+        if kind == "html":
+            page = b"<!DOCTYPE html><html><body>Checking your browser</body></html>"
+            return 200, page, {"content-type": "text/html"}
+        if kind == "badjson":
+            return 200, b'{"order": 12', json_type
+        answer = self.handle(form)
+        body = json.dumps(answer, ensure_ascii=False).encode()
+        if kind == "drop":
             raise httpx.RemoteProtocolError("sandbox: connection dropped after processing")
-        return 200, body, "application/json"
+        status = 200
+        if self.refusal_status and isinstance(answer, dict) and "error" in answer:
+            status = _refusal_status(str(answer["error"]))
+        return status, body, json_type
 
     def transport(self) -> httpx.MockTransport:
         """An httpx transport answering as this panel (for `httpx.AsyncClient(transport=...)`)."""
@@ -523,10 +550,22 @@ class SandboxPanel:
             delay = self.latency_of(form)
             if delay:
                 await asyncio.sleep(delay)
-            status, body, content_type = self.respond(form)
-            return httpx.Response(status, content=body, headers={"content-type": content_type})
+            status, body, headers = self.respond(form)
+            return httpx.Response(status, content=body, headers=headers)
 
         return httpx.MockTransport(handler)
+
+
+def _refusal_status(message: str) -> int:
+    """The HTTP status a PHP panel sends with a refusal."""
+    lowered = message.casefold()
+    if "api key" in lowered:
+        return 403
+    if "funds" in lowered:
+        return 402
+    if "order id" in lowered or "not found" in lowered:
+        return 404
+    return 400
 
 
 def _ids(text: str) -> list[int]:
@@ -574,7 +613,7 @@ class SandboxServer:
                 if delay:
                     time.sleep(delay)
                 try:
-                    status, body, content_type = sandbox.respond(form)
+                    status, body, headers = sandbox.respond(form)
                 except httpx.ReadTimeout:
                     time.sleep(60)
                     return
@@ -583,7 +622,8 @@ class SandboxServer:
                     self.connection.close()
                     return
                 self.send_response(status)
-                self.send_header("content-type", content_type)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("content-length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

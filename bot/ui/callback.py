@@ -73,6 +73,7 @@ SKIP = Button("K")
 BACK = Button("B")
 ABORT = Button("x")
 CONFIRM = Button("y", (str,))
+EDIT = Button("e", (str,))
 
 # Orders
 ORDERS = Button("O", (int, int))

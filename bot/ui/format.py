@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,20 +14,18 @@ from bot.panel.models import OrderState, Service
 from bot.panel.ordertypes import order_type_of
 from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
-from bot.ui.text import choice_label, field_label, order_state_text, refill_state_text
+from bot.ui.text import (
+    choice_label,
+    escape,
+    field_label,
+    order_state_text,
+    refill_state_text,
+    shorten,
+)
 
 BUTTON_TEXT = 60
 SHOWN_LINES = 5
 SHOWN_CHARS = 300
-
-
-def escape(text: object) -> str:
-    return html.escape(str(text), quote=False)
-
-
-def shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def category_name(t: Translator, name: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import math
+
 from bot.i18n import N_, Translator
 from bot.panel import errors
 from bot.panel.models import OrderState, RefillState, Service
@@ -164,8 +167,11 @@ def issue_text(t: Translator, issue: Issue) -> str:
     return t._("That answer is not valid.")
 
 
-def panel_error_text(t: Translator, error: errors.PanelError) -> str:
-    """A panel's refusal in the user's language (the raw text only for the unforeseen)."""
+REFUSAL_WORDS = 300
+"""The panel's own words are shown up to this length."""
+
+
+def _refusal_lead(t: Translator, error: errors.PanelError) -> str:
     match error:
         case errors.InsufficientFunds():
             return t._("Not enough funds on the panel balance.")
@@ -181,18 +187,48 @@ def panel_error_text(t: Translator, error: errors.PanelError) -> str:
             return t._("The panel rejected the bot's API key. Please tell the bot's operator.")
         case errors.NotFound():
             return t._("Not found.")
-    return t._("The panel refused: {message}").format(message=error.message)
+        case errors.NotSupported():
+            return t._("The panel does not offer this through its API.")
+        case errors.Unreadable():
+            return t._("The panel's answer could not be read.")
+    return t._("The panel refused.")
 
 
-def unavailable_text(t: Translator) -> str:
-    return t._("The panel cannot be reached right now. Nothing was changed. Try again shortly.")
+def failure_text(t: Translator, failure: errors.PanelFailure) -> str:
+    """A failed panel call as the user reads it, in HTML: what happened, what was done (nothing,
+    or not known), and for a refusal the panel's own words, escaped."""
+    match failure:
+        case errors.PanelBusy():
+            return t._(
+                "The panel is busy (too many requests). Nothing was done. Try again in {seconds} s."
+            ).format(seconds=t.number(max(1, math.ceil(failure.retry_after))))
+        case errors.PanelUnavailable():
+            return t._(
+                "The panel cannot be reached right now. Nothing was changed. Try again shortly."
+            )
+        case errors.OutcomeUnknown():
+            return t._(
+                "The panel did not answer in time, so it is not known whether this went "
+                "through. Check My orders (or the panel's website) before trying again."
+            )
+        case errors.PanelError():
+            lead = _refusal_lead(t, failure)
+            if not failure.from_panel:
+                return lead
+            words = escape(shorten(failure.message, REFUSAL_WORDS))
+            return lead + " " + t._("The panel says: “{words}”").format(words=words)
+    return escape(str(failure))
 
 
-def outcome_unknown_text(t: Translator) -> str:
-    return t._(
-        "The panel did not answer in time, so it is not known whether this went through. "
-        "Check My orders (or the panel's website) before trying again."
-    )
+def escape(text: object) -> str:
+    """Safe in HTML parse mode."""
+    return html.escape(str(text), quote=False)
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def order_state_text(t: Translator, raw: str | None) -> str:
