@@ -3,6 +3,7 @@ panel's own) and the process's memory. Run in a fresh process so the RSS is its 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import resource
 import sqlite3
@@ -16,6 +17,11 @@ from urllib.parse import parse_qsl
 import httpx
 
 ORDERS = 100_000
+PANEL_LATENCY = 0.3
+LIMITED_CALL = 200
+"""The bulk call answered 429 in the wall-time run."""
+WINDOW = 5
+"""Its Retry-After, in seconds."""
 CHANGED = 0.1
 """The share of orders whose status changed since the last cycle."""
 
@@ -46,10 +52,21 @@ def _fill(path: Path, count: int) -> None:
     conn.close()
 
 
-def _panel(panel_seconds: list[float]) -> httpx.MockTransport:
-    """A panel answering bulk status calls at once; the time it takes is recorded."""
+def _panel(
+    panel_seconds: list[float],
+    arrivals: list[float],
+    latency: float = 0.0,
+    limit_at: int | None = None,
+) -> httpx.MockTransport:
+    """A panel answering bulk status calls after `latency` seconds; the CPU it takes is
+    recorded. The call numbered `limit_at` is answered 429 with Retry-After `WINDOW`."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        arrivals.append(time.perf_counter())
+        if len(arrivals) == limit_at:
+            return httpx.Response(429, headers={"retry-after": str(WINDOW)}, json={})
+        if latency:
+            await asyncio.sleep(latency)
         started = time.process_time()
         form = dict(parse_qsl(request.content.decode()))
         answer = {}
@@ -71,16 +88,21 @@ def _panel(panel_seconds: list[float]) -> httpx.MockTransport:
     return httpx.MockTransport(handler)
 
 
-async def _cycle(path: Path) -> dict[str, float]:
+async def _cycle(path: Path, latency: float = 0.0, limit_at: int | None = None) -> dict[str, float]:
     from bot.app import build_application
     from bot.http import AcyclicAsyncClient
     from bot.panel.client import PanelClient
     from tests.harness import RecordingRequest, make_settings
 
     panel_seconds: list[float] = []
+    arrivals: list[float] = []
     settings = make_settings(path.parent, database_path=path)
+    transport = _panel(panel_seconds, arrivals, latency, limit_at)
     panel = PanelClient(
-        "http://panel.test", "k", http=AcyclicAsyncClient(transport=_panel(panel_seconds))
+        "http://panel.test",
+        "k",
+        http=AcyclicAsyncClient(transport=transport),
+        concurrency=settings.panel_concurrency,
     )
     app = build_application(settings, panel=panel, request=RecordingRequest())
     await app.initialize()
@@ -99,11 +121,15 @@ async def _cycle(path: Path) -> dict[str, float]:
         await app.shutdown()
         await app.post_shutdown(app)  # type: ignore[misc]
     rss = _peak_rss_kb()
+    limited = arrivals[limit_at - 1] if limit_at and len(arrivals) >= limit_at else None
+    inside = [a for a in arrivals if limited is not None and limited < a < limited + WINDOW]
     return {
+        "inside_window": len(inside),
         "orders": report.orders,
         "changes": report.changes,
         "waiting": waiting,
         "calls": len(panel_seconds),
+        "requests": len(arrivals),
         "cpu": cpu,
         "main_thread_cpu": main_thread,
         "panel_cpu": sum(panel_seconds),
@@ -118,7 +144,9 @@ def _peak_rss_kb() -> int:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
 
 
-def measure(count: int = ORDERS) -> dict[str, float]:
+def measure(
+    count: int = ORDERS, latency: float = 0.0, limit_at: int | None = None
+) -> dict[str, float]:
     """Fill a database, then run one cycle in a fresh process."""
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "bot.db"
@@ -129,7 +157,8 @@ def measure(count: int = ORDERS) -> dict[str, float]:
                 "-c",
                 "import asyncio, json; from pathlib import Path;"
                 " from bench.tracker import _cycle;"
-                f" print(json.dumps(asyncio.run(_cycle(Path({str(path)!r})))))",
+                f" print(json.dumps(asyncio.run(_cycle(Path({str(path)!r}),"
+                f" {latency!r}, {limit_at!r}))))",
             ],
             capture_output=True,
             text=True,
@@ -142,6 +171,9 @@ def run() -> list[tuple[str, str, str, bool]]:
     figures = measure()
     assert figures["orders"] == ORDERS and figures["calls"] == ORDERS // 100
     assert figures["changes"] == figures["waiting"] == ORDERS * CHANGED
+    slow = measure(latency=PANEL_LATENCY, limit_at=LIMITED_CALL)
+    assert slow["orders"] == ORDERS and slow["calls"] == ORDERS // 100
+    assert slow["requests"] == ORDERS // 100 + 1  # the one answered 429, then all
     return [
         (
             "tracker: one poll cycle, 100,000 orders, bot CPU (panel excluded)",
@@ -154,6 +186,18 @@ def run() -> list[tuple[str, str, str, bool]]:
             "< 200 MB",
             f"{figures['rss_mb']:.0f} MB",
             figures["rss_mb"] < 200,
+        ),
+        (
+            "tracker: that cycle against a panel answering in 300 ms, wall time",
+            "< 60 s",
+            f"{slow['wall']:.1f} s",
+            slow["wall"] < 60,
+        ),
+        (
+            "tracker: requests inside a 429's Retry-After window (5 s)",
+            "0",
+            f"{slow['inside_window']:.0f}",
+            slow["inside_window"] == 0,
         ),
     ]
 

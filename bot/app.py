@@ -106,7 +106,12 @@ def panel_client(settings: Settings) -> PanelClient:
     if settings.uses_sandbox:
         return sandbox_panel_client()
     assert settings.panel_key is not None
-    return PanelClient(settings.panel_url, settings.panel_key, timeout=settings.panel_timeout)
+    return PanelClient(
+        settings.panel_url,
+        settings.panel_key,
+        timeout=settings.panel_timeout,
+        concurrency=settings.panel_concurrency,
+    )
 
 
 def build_application(

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     conversation_timeout: float = Field(default=900.0, gt=0)
     catalog_ttl: float = Field(default=1800.0, gt=0)
     panel_timeout: float = Field(default=30.0, gt=0)
+    panel_concurrency: int = Field(default=8, ge=1, le=64)
     low_balance: Decimal | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -128,6 +129,7 @@ EXPECTED = {
     "conversation_timeout": "a number of seconds greater than 0, like 900",
     "catalog_ttl": "a number of seconds greater than 0, like 1800",
     "panel_timeout": "a number of seconds greater than 0, like 30",
+    "panel_concurrency": "a whole number from 1 to 64, like 8",
     "low_balance": "an amount in the panel's currency, like 50000",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text or json",

@@ -234,6 +234,11 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
+    async def sleep(self, seconds: float) -> None:
+        """A wait on this clock: time jumps ahead, other tasks get their turn."""
+        self.advance(seconds)
+        await asyncio.sleep(0)
+
 
 class Harness:
     """The application with simulated users. Use as `async with Harness(...) as bot:`."""
@@ -256,7 +261,7 @@ class Harness:
         self.request = request or RecordingRequest()
         self.app: BotApplication = build_application(
             self.settings,
-            panel=panel or sandbox_client(self.sandbox, clock=self.clock),
+            panel=panel or sandbox_client(self.sandbox, clock=self.clock, sleep=self.clock.sleep),
             request=self.request,
             clock=self.clock,
         )

@@ -26,6 +26,7 @@ from bot.panel import (
     OrderRequest,
     OrderState,
     OutcomeUnknown,
+    PanelBusy,
     PanelClient,
     PanelError,
     PanelUnavailable,
@@ -444,3 +445,85 @@ def test_the_bot_api_and_the_panel_use_the_acyclic_client(tmp_path: Path) -> Non
         assert isinstance(request._client, AcyclicAsyncClient)  # type: ignore[attr-defined]
     settings = make_settings(tmp_path, panel_url="https://panel.test/api/v2", panel_key="k")
     assert isinstance(panel_client(settings)._http, AcyclicAsyncClient)
+
+
+class SlowPanel:
+    """Answers bulk status after `latency` seconds; counts the calls in flight; answers the
+    request numbered `limit_at` with 429 Retry-After `window`."""
+
+    def __init__(self, latency: float, limit_at: int | None = None, window: int = 1) -> None:
+        self.latency = latency
+        self.limit_at = limit_at
+        self.window = window
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.arrivals: list[float] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        import asyncio
+        import time
+        from urllib.parse import parse_qsl
+
+        self.arrivals.append(time.monotonic())
+        if len(self.arrivals) == self.limit_at:
+            return httpx.Response(429, headers={"retry-after": str(self.window)}, json={})
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.latency)
+        finally:
+            self.in_flight -= 1
+        form = dict(parse_qsl(request.content.decode()))
+        ids = form["orders"].split(",")
+        return httpx.Response(200, json={i: {"status": "Pending"} for i in ids})
+
+
+async def test_bulk_status_keeps_a_bounded_number_of_calls_in_flight() -> None:
+    import time
+
+    panel = SlowPanel(latency=0.05)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(panel))
+    client = PanelClient("https://panel.test", KEY, http=http, concurrency=4, clock=time.monotonic)
+    result = await client.statuses(range(1, 2001))
+    assert len(result) == 2000 and len(panel.arrivals) == 20
+    assert panel.most_in_flight == 4
+
+
+async def test_a_429_halves_the_calls_in_flight_and_no_request_enters_the_window() -> None:
+    import time
+
+    panel = SlowPanel(latency=0.02, limit_at=3, window=1)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(panel))
+    client = PanelClient("https://panel.test", KEY, http=http, concurrency=8, clock=time.monotonic)
+    with pytest.raises(PanelBusy) as busy:
+        await client.statuses(range(1, 2001))  # an interactive caller: told at once
+    assert busy.value.retry_after == pytest.approx(1, abs=0.1)
+    with pytest.raises(PanelBusy):
+        await client.balance()  # the window holds for every call
+    with pytest.raises(PanelBusy):
+        await client.add(OrderRequest(1, {"link": "https://t.test/p", "quantity": "100"}))
+    limited_at = panel.arrivals[2]
+    sent_before = len(panel.arrivals)
+    result = await client.statuses(range(1, 2001), patient=True)  # the tracker waits it out
+    assert len(result) == 2000
+    assert client.bulk_limit.limit < 8
+    later = panel.arrivals[sent_before:]
+    assert all(at >= limited_at + 1 for at in later), "a request inside the Retry-After window"
+
+
+def test_retry_after_as_seconds_or_an_http_date() -> None:
+    from bot.panel.client import retry_after_seconds
+
+    now = 1_800_000_000.0
+    assert retry_after_seconds("60", now) == 60
+    assert retry_after_seconds("Fri, 15 Jan 2027 08:01:00 GMT", 1_800_000_000.0) == 60
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
+
+
+def test_panel_concurrency_comes_from_the_settings(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, panel_url="https://panel.test/api/v2", panel_key=KEY, panel_concurrency=3
+    )
+    assert panel_client(settings).bulk_limit.maximum == 3
+    assert make_settings(tmp_path).panel_concurrency == 8

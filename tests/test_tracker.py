@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from bot.jobs.tracker import DAY, PANEL_DOWN_ALERT, is_news, poll_delay
+from bot.jobs.tracker import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from bot.panel.models import OrderStatus
-from bot.panel.sandbox import SandboxPanel
+from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.storage.repositories import TrackedOrder
 from tests.harness import ADMIN, USER, Clock, Harness
 from tests.test_orders import place
@@ -259,3 +259,33 @@ def test_what_counts_as_news() -> None:
     assert is_news(order, OrderStatus.model_validate({"status": "In progress", "remains": 700}))
     assert is_news(order, OrderStatus.model_validate({"status": "Completed", "remains": 0}))
     assert is_news(order, OrderStatus.model_validate({"status": "Awaiting"}))
+
+
+async def test_a_refused_key_alerts_the_admins_once_and_not_as_an_outage(tmp_path: Path) -> None:
+    sandbox = SandboxPanel(step_seconds=10**9, refusal_status=True)
+    async with Harness(tmp_path, sandbox) as bot:
+        await place(bot, USER)
+        sandbox.key = "revoked"
+        for _ in range(5):
+            bot.clock.advance(PANEL_DOWN_ALERT)
+            await cycle(bot)
+        alerts = notices(bot, ADMIN)
+        assert len(alerts) == 1 and "refuses the bot's API key" in alerts[0]
+        assert "“Incorrect API key”" in alerts[0] and "unreachable" not in alerts[0]
+        sandbox.key = SANDBOX_KEY
+        bot.clock.advance(MAX_BACKOFF)
+        await cycle(bot)
+        assert "reachable again" in notices(bot, ADMIN)[-1]
+
+
+async def test_a_rate_limited_cycle_waits_out_the_window_and_finishes(tmp_path: Path) -> None:
+    async with Harness(tmp_path, frozen()) as bot:
+        bot.sandbox.clock = bot.clock  # arrival times on the bot's timeline
+        order_id = await place(bot, USER)
+        bot.sandbox.set_status(order_id, "Completed", remains=0)
+        bot.sandbox.fail_next("429", action="status")
+        await cycle(bot)
+        assert "<b>Completed</b>" in bot.last(USER).text
+        assert notices(bot, ADMIN) == []
+        polls = [at for at, action in bot.sandbox.received if action == "status"]
+        assert len(polls) == 2 and polls[1] - polls[0] >= 60  # nothing inside the window

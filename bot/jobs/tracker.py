@@ -26,7 +26,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.panel.errors import PanelFailure
+from bot.panel.errors import BadKey, PanelBusy, PanelFailure
 from bot.panel.models import OrderState, OrderStatus, RefillStatus
 from bot.storage.repositories import Check, Notice, OrderRow, OutboxItem, TrackedOrder
 from bot.ui.format import notice_keyboard, notice_text
@@ -46,7 +46,7 @@ NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
 DAY = 86_400.0
-ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance"})
+ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance", "bad_key"})
 
 
 def poll_delay(age: float, interval: float) -> float | None:
@@ -169,6 +169,13 @@ class Tracker:
             await self._poll_orders(now, report)
             await self._poll_refills(report)
             await self._check_balance()
+        except PanelBusy as exc:
+            # The panel is up and asks for quiet: the next cycle after its window.
+            self._next_attempt = now + exc.retry_after
+            log.info("tracker: the panel limits requests; next cycle in %.0f s", exc.retry_after)
+        except BadKey as exc:
+            report.panel_ok = False
+            await self._key_refused(now, exc)
         except PanelFailure as exc:
             report.panel_ok = False
             await self._panel_failed(now, exc)
@@ -184,7 +191,9 @@ class Tracker:
         interval = self._state.settings.poll_interval
         for start in range(0, len(due), POLL_SLICE):
             part = due[start : start + POLL_SLICE]
-            statuses = await self._state.panel.statuses(o.panel_order_id for o in part)
+            statuses = await self._state.panel.statuses(
+                (o.panel_order_id for o in part), patient=True
+            )
             checks: list[Check] = []
             notices: list[Notice] = []
             for order in part:
@@ -253,11 +262,24 @@ class Tracker:
         elif balance.amount >= threshold and alerted:
             await kv.delete("low_balance_alerted")
 
-    async def _panel_failed(self, now: float, exc: PanelFailure) -> None:
+    def _back_off(self, now: float) -> float:
         self._failures += 1
         interval = self._state.settings.poll_interval
         delay = min(MAX_BACKOFF, interval * 2 ** (self._failures - 1))
         self._next_attempt = now + delay
+        return delay
+
+    async def _key_refused(self, now: float, exc: BadKey) -> None:
+        """The panel is up but refuses the key: one alert saying so, not the outage alert."""
+        delay = self._back_off(now)
+        log.error("tracker: the panel refuses the API key (%s); next try in %.0f s", exc, delay)
+        kv = self._state.store.kv
+        if not await kv.get("bad_key_alerted"):
+            await self._alert_admins("bad_key", {"message": exc.message})
+            await kv.set("bad_key_alerted", "1")
+
+    async def _panel_failed(self, now: float, exc: PanelFailure) -> None:
+        delay = self._back_off(now)
         log.warning("tracker: panel unavailable (%s); next try in %.0f s", exc, delay)
         kv = self._state.store.kv
         since = await kv.get("panel_down_since")
@@ -271,6 +293,9 @@ class Tracker:
         self._failures = 0
         self._next_attempt = 0.0
         kv = self._state.store.kv
+        if await kv.get("bad_key_alerted"):
+            await self._alert_admins("panel_up", {})
+            await kv.delete("bad_key_alerted")
         if await kv.get("panel_down_since") is None:
             return
         if await kv.get("panel_down_alerted"):

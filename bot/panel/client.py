@@ -16,7 +16,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -150,6 +150,7 @@ class PanelClient:
         max_backoff: float = 8.0,
         concurrency: int = 8,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.url = url
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
@@ -162,6 +163,8 @@ class PanelClient:
         self._backoff = backoff
         self._max_backoff = max_backoff
         self._clock = clock
+        self._sleep = sleep
+        """Waits on the same timeline as `clock` (tests pass a simulated pair)."""
         self.bulk_limit = AdaptiveLimit(concurrency)
         self.quiet_until = 0.0
         """No request is sent before this moment (the panel's Retry-After)."""
@@ -253,7 +256,7 @@ class PanelClient:
         for attempt in range(self._attempts):
             if attempt:
                 delay = min(self._max_backoff, self._backoff * 2 ** (attempt - 1))
-                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+                await self._sleep(delay * random.uniform(0.5, 1.0))
             try:
                 payload = self._answer(await self._send(action, params))
             except httpx.TimeoutException:
@@ -358,7 +361,7 @@ class PanelClient:
                     if not patient:
                         raise
                     self.bulk_limit.slow_down()
-                    await asyncio.sleep(max(exc.retry_after, self.busy_for()))
+                    await self._sleep(max(exc.retry_after, self.busy_for()))
                     continue
                 self.bulk_limit.answered()
                 result.update(_statuses_of(payload, chunk))

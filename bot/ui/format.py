@@ -184,6 +184,11 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
             "⚠️ The panel has been unreachable since {since}. Order tracking is paused "
             "and resumes by itself."
         ).format(since=t.datetime(datetime.fromtimestamp(payload["since"], tz=UTC)))
+    if kind == "bad_key":
+        return t._(
+            "⚠️ The panel refuses the bot's API key: “{message}”. Order tracking is paused "
+            "until PANEL_KEY is right."
+        ).format(message=escape(shorten(str(payload.get("message", "")), 200)))
     if kind == "panel_up":
         return t._("✅ The panel is reachable again. Order tracking has resumed.")
     if kind == "low_balance":
