@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import math
 import secrets
 import sqlite3
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 from telegram import Bot
 from telegram.error import TelegramError
@@ -18,9 +18,10 @@ from bot.app import build_application, panel_client
 from bot.config import Settings, load_settings
 from bot.logs import setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
+from bot.runner import EXIT_AT_ONCE, StartupError, serve
 from bot.storage.backup import backup
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+log = logging.getLogger("bot")
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -38,19 +39,21 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def run(settings: Settings) -> None:
-    """Polling by default; webhooks when WEBHOOK_URL is set."""
+    """Polling by default; webhooks when WEBHOOK_URL is set. Ends with one line, never a
+    traceback, whatever stops it."""
     application = build_application(settings)
-    if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=webhook_secret(settings),
-            allowed_updates=ALLOWED_UPDATES,
-        )
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    secret = webhook_secret(settings) if settings.webhook_url else None
+    try:
+        asyncio.run(serve(application, settings, webhook_secret=secret))
+    except StartupError as exc:
+        log.error("%s", exc)
+        sys.exit(exc.status)
+    except KeyboardInterrupt:  # before the signal handlers were installed
+        sys.exit(EXIT_AT_ONCE)
+    except Exception as exc:
+        log.debug("the bot stopped on an unexpected error", exc_info=True)
+        log.error("The bot stopped on an unexpected error: %s: %s", type(exc).__name__, exc)
+        sys.exit(1)
 
 
 async def check(settings: Settings) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -182,10 +183,14 @@ async def _post_init(application: BotApplication) -> None:
     await state.store.open()
     await state.catalog.load_cached()
     await state.load_currency()
+    state.currency_task = asyncio.create_task(state.learn_currency())
     i18n = state.i18n
-    await application.bot.set_my_commands(bot_commands(i18n.get(i18n.default_language)))
-    for code in i18n.languages:
-        await application.bot.set_my_commands(bot_commands(i18n.get(code)), language_code=code)
+    try:
+        await application.bot.set_my_commands(bot_commands(i18n.get(i18n.default_language)))
+        for code in i18n.languages:
+            await application.bot.set_my_commands(bot_commands(i18n.get(code)), language_code=code)
+    except TelegramError as exc:
+        log.warning("the command menu was not set (%s); it is set again at the next start", exc)
     # What exists now (modules, schemas, the catalog) lives as long as the bot: keeping it out
     # of the collector's scans makes every later collection cheaper.
     gc.freeze()
@@ -195,7 +200,8 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     state = application.bot_data
+    if state.currency_task is not None:
+        state.currency_task.cancel()
     await state.catalog.aclose()
     await state.panel.aclose()
     await state.store.close()
-    log.info("bot stopped")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +14,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import DEFAULT_PANEL_URL, Settings
 from bot.i18n import I18n, Translator
 from bot.ordering import OrderDraft
+from bot.panel.errors import PanelFailure
 from bot.panel.models import Balance
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.catalog import Catalog
@@ -64,6 +69,7 @@ class AppState:
     clock: Callable[[], float] = time.time
     currency: str = ""
     """The panel's currency, learned from its balance answers."""
+    currency_task: asyncio.Task[None] | None = None
 
     async def load_currency(self) -> None:
         stored = await self.store.kv.get("currency")
@@ -73,6 +79,16 @@ class AppState:
             else ""
         )
         self.currency = stored or default
+
+    async def learn_currency(self) -> None:
+        """Ask the panel for its currency once, in the background: prices show it from the
+        start, and a panel that is down delays nothing."""
+        try:
+            balance = await self.panel.balance()
+        except PanelFailure as exc:
+            log.info("the panel's currency is not known yet (%s)", exc)
+            return
+        await self.note_balance(balance)
 
     async def note_balance(self, balance: Balance) -> None:
         if balance.currency and balance.currency != self.currency:

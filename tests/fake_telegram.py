@@ -32,7 +32,12 @@ BOT_ME = {
 
 class FakeTelegram:
     def __init__(
-        self, token: str, *, max_per_second: float | None = None, latency: float = 0.0
+        self,
+        token: str,
+        *,
+        max_per_second: float | None = None,
+        latency: float = 0.0,
+        port: int = 0,
     ) -> None:
         self.token = token
         self.max_per_second = max_per_second
@@ -70,7 +75,7 @@ class FakeTelegram:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = LoopbackServer(("127.0.0.1", 0), Handler)
+        self._server = LoopbackServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

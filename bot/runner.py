@@ -1,0 +1,190 @@
+"""The bot as a long-running process: start when everything it needs is there, stop on a signal.
+
+PTB's `run_polling` and `run_webhook` are replaced by the sequence PTB documents for running an
+application by hand (initialize, post_init, the updater, start; then the reverse) because a
+process run by an operator must:
+
+- check local things first: a database that cannot be read is one line naming the file,
+  before Telegram or the panel is asked anything;
+- say in one line, and exit with status 2, when Telegram refuses the token;
+- wait for the network when it is not there yet (a service started before it), with one log
+  line per attempt and backoff up to `MAX_CONNECT_DELAY`, never a traceback;
+- stop on SIGINT or SIGTERM however often they come: the first starts the shutdown, a second
+  cannot interrupt it, a third exits at once (SQLite's journal keeps the database whole).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+FIRST_CONNECT_DELAY = 2.0
+MAX_CONNECT_DELAY = 300.0
+EXIT_AT_ONCE = 130
+"""Exit status after the third signal."""
+
+
+class StartupError(Exception):
+    """Why the bot cannot start, in one line for the operator; `status` is the exit status."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class StopSignals:
+    """SIGINT and SIGTERM, counted: 1 stops, 2 is told to wait, 3 exits at once."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+        self.received = 0
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self.received += 1
+        if self.received == 1:
+            log.info("%s received: stopping (a third signal exits at once)", sig.name)
+            self._stop.set()
+        elif self.received == 2:
+            log.warning("%s received: still stopping, finishing what is under way", sig.name)
+        else:
+            log.error("%s received a third time: exiting at once", sig.name)
+            logging.shutdown()
+            sys.stderr.flush()
+            os._exit(EXIT_AT_ONCE)
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait `seconds`, or less if a stop signal comes; True if it came."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def until_reachable(
+    step: Callable[[], Awaitable[Any]], what: str, stop: asyncio.Event
+) -> bool:
+    """Run a step that needs Telegram until it succeeds; False if stopped while waiting.
+    A refused token is a `StartupError`; anything the network may cure is tried again."""
+    delay = FIRST_CONNECT_DELAY
+    while True:
+        try:
+            await step()
+            return True
+        except InvalidToken:
+            raise StartupError(
+                "Telegram refuses BOT_TOKEN: copy the token @BotFather gave you into BOT_TOKEN.",
+                status=2,
+            ) from None
+        except (TelegramError, OSError) as exc:
+            reason = str(exc) or type(exc).__name__
+            log.warning("%s failed (%s); next attempt in %.0f s", what, reason, delay)
+        if await _stopped_within(stop, delay):
+            return False
+        delay = min(MAX_CONNECT_DELAY, delay * 2)
+
+
+async def _open_database(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    store = application.bot_data.store
+    try:
+        await store.open()
+    except (sqlite3.Error, OSError) as exc:
+        raise StartupError(
+            f"The database {store.db.path} cannot be used ({exc}). Restore a backup over it "
+            "(README: Backups), or move it away to start with an empty one."
+        ) from None
+
+
+async def _start_updater(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    settings: Settings,
+    webhook_secret: str | None,
+) -> None:
+    updater = application.updater
+    assert updater is not None
+    if settings.webhook_url:
+        await updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        await updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed)
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """Called by PTB when a getUpdates call fails; it tries again by itself."""
+    log.warning("getting updates from Telegram failed (%s); trying again", error)
+
+
+async def serve(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    settings: Settings,
+    *,
+    webhook_secret: str | None = None,
+) -> None:
+    """Run until a stop signal. Raises `StartupError` when the bot cannot start."""
+    stop = asyncio.Event()
+    StopSignals(stop).install(asyncio.get_running_loop())
+    started = False
+    try:
+        await _open_database(application)
+        if not await until_reachable(application.bot.initialize, "connecting to Telegram", stop):
+            return
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        if not await until_reachable(
+            lambda: _start_updater(application, settings, webhook_secret),
+            "starting to receive updates",
+            stop,
+        ):
+            return
+        await application.start()
+        started = True
+        await stop.wait()
+    finally:
+        await _shut_down(application)
+        if started:
+            log.info("bot stopped")
+
+
+async def _shut_down(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Every step that was started is stopped, in reverse; a failing step does not keep the
+    others from running."""
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if application.updater is not None and application.updater.running:
+        steps.append(("updater", application.updater.stop))
+    if application.running:
+        steps.append(("application", application.stop))
+    steps.append(("application shutdown", application.shutdown))
+    if application.post_shutdown is not None:
+        steps.append(("resources", lambda: application.post_shutdown(application)))  # type: ignore[misc]
+    for name, step in steps:
+        try:
+            await step()
+        except Exception as exc:
+            log.warning("stopping the %s failed: %s", name, exc)

@@ -1,0 +1,242 @@
+"""Starting and stopping `python -m bot` (and `make run`) as an operator does: a refused token,
+no network, an unreadable database, Ctrl-C twice. One clear line, never a traceback or a hang."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.panel.sandbox import SandboxPanel, SandboxServer
+from tests.fake_telegram import FakeTelegram
+from tests.harness import TOKEN
+from tests.test_e2e import ROOT, start_bot, wait_for
+
+WRONG_TOKEN = "987654:this-token-was-revoked-long-ago"
+
+
+@pytest.fixture
+def telegram() -> Iterator[FakeTelegram]:
+    fake = FakeTelegram(TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Output:
+    """The bot's output, in a file read while it runs."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "bot.log"
+        self.file = self.path.open("w")
+
+    def text(self) -> str:
+        return self.path.read_text()
+
+    def lines(self, containing: str) -> list[str]:
+        return [line for line in self.text().splitlines() if containing in line]
+
+
+def assert_clean(output: str) -> None:
+    assert "Traceback" not in output, output
+    assert TOKEN not in output and WRONG_TOKEN not in output, output
+
+
+def database_intact(path: Path) -> bool:
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        connection.close()
+
+
+def test_a_refused_token_is_one_line_and_exit_2(tmp_path: Path, telegram: FakeTelegram) -> None:
+    bot = start_bot(tmp_path, telegram, BOT_TOKEN=WRONG_TOKEN)
+    output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 2, output
+    assert_clean(output)
+    refusals = [line for line in output.splitlines() if "BOT_TOKEN" in line]
+    assert len(refusals) == 1 and "Telegram refuses BOT_TOKEN" in refusals[0]
+
+
+def test_a_refused_token_in_json_logs(tmp_path: Path, telegram: FakeTelegram) -> None:
+    bot = start_bot(tmp_path, telegram, BOT_TOKEN=WRONG_TOKEN, LOG_FORMAT="json")
+    output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 2, output
+    entries = [json.loads(line) for line in output.splitlines()]
+    assert any("Telegram refuses BOT_TOKEN" in e["message"] for e in entries)
+    assert_clean(output)
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
+def test_telegram_unreachable_at_start_is_waited_for(tmp_path: Path, webhook: bool) -> None:
+    """A service started before the network: one line per attempt, then it comes up alone."""
+    port = free_port()  # nothing listens there yet
+    env = {"TELEGRAM_API_URL": f"http://127.0.0.1:{port}/bot"}
+    if webhook:
+        env.update(
+            WEBHOOK_URL="https://bot.example.test/hook",
+            WEBHOOK_LISTEN="127.0.0.1",
+            WEBHOOK_PORT=str(free_port()),
+        )
+    output = Output(tmp_path)
+    bot = start_bot(tmp_path, FakeTelegram(TOKEN), output=output.file, **env)
+    try:
+        wait_for(lambda: len(output.lines("connecting to Telegram failed")) >= 2, 20)
+        attempt = output.lines("connecting to Telegram failed")[0]
+        assert "next attempt in 2 s" in attempt
+        assert "next attempt in 4 s" in output.lines("connecting to Telegram failed")[1]
+        telegram = FakeTelegram(TOKEN, port=port).start()  # the network is there now
+        try:
+            expected = "setWebhook" if webhook else "deleteWebhook"  # polling starts
+            wait_for(lambda: expected in telegram.methods(), 30)
+            if not webhook:
+                telegram.push_text(1, "/start")
+                wait_for(lambda: telegram.sent(1), 20)
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            bot.wait(timeout=20)
+            telegram.stop()
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+    assert bot.returncode == 0, output.text()
+    assert_clean(output.text())
+
+
+def test_stopped_while_waiting_for_telegram(tmp_path: Path) -> None:
+    output = Output(tmp_path)
+    unreachable = {"TELEGRAM_API_URL": f"http://127.0.0.1:{free_port()}/bot"}
+    bot = start_bot(tmp_path, FakeTelegram(TOKEN), output=output.file, **unreachable)
+    wait_for(lambda: output.lines("connecting to Telegram failed"), 20)
+    bot.send_signal(signal.SIGINT)
+    assert bot.wait(timeout=10) == 0
+    assert_clean(output.text())
+
+
+def test_an_unreadable_database_is_one_line_before_telegram_is_asked(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    (tmp_path / "bot.db").write_bytes(b"this is not a database, it is a text file " * 100)
+    for log_format in ("text", "json"):
+        bot = start_bot(tmp_path, telegram, LOG_FORMAT=log_format)
+        output, _ = bot.communicate(timeout=30)
+        assert bot.returncode == 1, output
+        assert_clean(output)
+        lines = output.strip().splitlines()
+        assert len(lines) == 1, output
+        message = json.loads(lines[0])["message"] if log_format == "json" else lines[0]
+        assert f"The database {tmp_path / 'bot.db'} cannot be used" in message
+        assert "Restore a backup" in message
+    assert telegram.methods() == []
+
+
+def _running(tmp_path: Path, telegram: FakeTelegram, **env: str) -> subprocess.Popen[str]:
+    bot = start_bot(tmp_path, telegram, **env)
+    wait_for(lambda: "deleteWebhook" in telegram.methods(), 30)  # polling starts
+    return bot
+
+
+def test_two_signals_10_ms_apart_stop_the_bot_cleanly(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        telegram.calls.clear()
+        bot = _running(tmp_path, telegram)
+        telegram.push_text(1, "/start")
+        wait_for(lambda: telegram.sent(1), 20)
+        bot.send_signal(sig)
+        time.sleep(0.01)
+        bot.send_signal(sig)
+        output, _ = bot.communicate(timeout=10)
+        assert bot.returncode == 0, output
+        assert_clean(output)
+        assert "bot stopped" in output
+        assert database_intact(tmp_path / "bot.db")
+
+
+def test_a_third_signal_exits_at_once_with_the_database_intact(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    server = SandboxServer(SandboxPanel(latency=20)).start()  # a handler waits on the panel
+    try:
+        bot = _running(tmp_path, telegram, PANEL_URL=server.url, PANEL_KEY="sandbox")
+        telegram.push_text(1, "/balance")
+        wait_for(lambda: server.panel.requests or len(server.panel.received) >= 2, 20)
+        started = time.monotonic()
+        for _ in range(3):
+            bot.send_signal(signal.SIGINT)
+            time.sleep(0.01)
+        output, _ = bot.communicate(timeout=10)
+    finally:
+        server.stop()
+    assert bot.returncode == 130, output
+    assert time.monotonic() - started < 5
+    assert "exiting at once" in output
+    assert_clean(output)
+    assert database_intact(tmp_path / "bot.db")
+
+
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "smm-bot").exists() or shutil.which("make") is None,
+    reason="make run needs the project's .venv (made by make test)",
+)
+def test_make_run_stops_on_two_signals_to_its_process_group(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    """A service manager (or Ctrl-C in a terminal) signals the whole process group."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(
+        BOT_TOKEN=TOKEN,
+        PANEL_URL="sandbox",
+        TELEGRAM_API_URL=telegram.api_url,
+        DATABASE_PATH=str(tmp_path / "bot.db"),
+        ADMIN_IDS="1",
+        POLL_INTERVAL="3600",
+    )
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: "deleteWebhook" in telegram.methods(), 60)
+        started = time.monotonic()
+        os.killpg(make.pid, signal.SIGINT)
+        time.sleep(0.01)
+        os.killpg(make.pid, signal.SIGINT)
+        output, _ = make.communicate(timeout=10)
+        assert time.monotonic() - started < 10
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+
+    def group_gone() -> bool:
+        try:
+            os.killpg(make.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(group_gone, 5)
+    assert "bot stopped" in output, output
+    assert_clean(output)
+    assert database_intact(tmp_path / "bot.db")
