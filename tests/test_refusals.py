@@ -115,3 +115,26 @@ async def test_a_refused_refill_is_a_refusal_not_an_unknown_outcome(tmp_path: Pa
         reply = await bot.say(USER, f"/refill {order_id}")
         assert "The panel says: “Order not eligible for refill.”" in reply.text
         assert "not known" not in reply.text
+
+
+async def test_over_delivery_is_shown_as_such(tmp_path: Path) -> None:
+    async with Harness(tmp_path, SandboxPanel(step_seconds=10**9)) as bot:
+        order_id = await place(bot, USER)
+        bot.sandbox.set_status(order_id, "Completed", remains=-25)
+        line = await bot.say(USER, f"/status {order_id}")
+        assert "over-delivered by 25" in line.text and "remains" not in line.text
+        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        card = await bot.tap(USER, cb.ORDER(row.id))
+        assert "Over-delivered: 25 more than ordered" in card.text
+        assert "▓▓▓▓▓▓▓▓▓▓ 100%" in card.text
+
+
+async def test_prices_carry_the_panel_currency_from_the_start(tmp_path: Path) -> None:
+    """A panel other than the default: its currency is asked for at start, not at /balance."""
+    sandbox = SandboxPanel(currency="USD")
+    async with Harness(
+        tmp_path, sandbox, panel_url="https://panel.test/api/v2", panel_key="k" * 32
+    ) as bot:
+        page = await bot.tap(USER, cb.NEW_ORDER())
+        services = await bot.tap(USER, page.buttons[0][1])
+        assert "$" in services.buttons[0][0]

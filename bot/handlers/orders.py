@@ -164,7 +164,9 @@ def status_line(
         )
     if status.start_count is not None:
         parts.append(t._("start {n}").format(n=t.number(status.start_count)))
-    if status.remains is not None:
+    if status.remains is not None and status.remains < 0:
+        parts.append(t._("over-delivered by {n}").format(n=t.number(-status.remains)))
+    elif status.remains is not None:
         parts.append(t._("remains {n}").format(n=t.number(status.remains)))
     line = " · ".join(parts)
     bar = progress_bar(order.quantity if order else None, status.remains)

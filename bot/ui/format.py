@@ -107,6 +107,13 @@ def summary(t: Translator, offer: Quote, currency: str, balance: Decimal | None)
     return "\n".join(lines)
 
 
+def remains_text(t: Translator, remains: int) -> str:
+    """What is left to deliver; a negative remainder is the panel's over-delivery."""
+    if remains < 0:
+        return t._("Over-delivered: {n} more than ordered").format(n=t.number(-remains))
+    return t._("Remains: {n}").format(n=t.number(remains))
+
+
 def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> str | None:
     if not quantity or remains is None:
         return None
@@ -137,7 +144,7 @@ def order_card(t: Translator, order: OrderRow) -> str:
         if order.start_count is not None:
             lines.append(t._("Start count: {n}").format(n=t.number(order.start_count)))
         if order.remains is not None:
-            lines.append(t._("Remains: {n}").format(n=t.number(order.remains)))
+            lines.append(remains_text(t, order.remains))
         bar = progress_bar(order.quantity, order.remains)
         if bar:
             lines.append(bar)
