@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application, panel_client
 from bot.config import Settings, load_settings
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, StartupError, serve
 from bot.storage.backup import backup
@@ -56,24 +56,31 @@ def run(settings: Settings) -> None:
         sys.exit(1)
 
 
-async def check(settings: Settings) -> bool:
-    """One line per check, OK or the reason. True when all pass."""
-    print(f"config: OK (panel {settings.panel_url}, database {settings.database_path})")
+async def check(settings: Settings, secrets: list[str]) -> bool:
+    """One line per check, OK or the reason. True when all pass. No secret is printed."""
+
+    def say(line: str) -> None:
+        print(redact(line, secrets))
+
+    say(f"config: OK (panel {settings.panel_url}, database {settings.database_path})")
     ok = True
     bot = Bot(settings.bot_token.get_secret_value(), base_url=settings.telegram_api_url)
     try:
         async with bot:
-            print(f"telegram: OK (@{bot.username})")
+            say(f"telegram: OK (@{bot.username})")
+    except InvalidToken:
+        ok = False
+        say("telegram: FAILED (Telegram refuses BOT_TOKEN)")
     except TelegramError as exc:
         ok = False
-        print(f"telegram: FAILED ({exc.message})")
+        say(f"telegram: FAILED ({exc.message})")
     panel = panel_client(settings)
     try:
         balance = await panel.balance()
-        print(f"panel: OK (balance {balance.amount} {balance.currency})")
+        say(f"panel: OK (balance {balance.amount} {balance.currency})")
     except PanelFailure as exc:
         ok = False
-        print(f"panel: FAILED ({panel_problem(exc)})")
+        say(f"panel: FAILED ({panel_problem(exc)})")
     finally:
         await panel.aclose()
     return ok
@@ -112,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(settings.log_level, settings.log_format == "json", secret_values)
 
     if args.command == "check":
-        sys.exit(0 if asyncio.run(check(settings)) else 1)
+        sys.exit(0 if asyncio.run(check(settings, secret_values)) else 1)
     if args.command == "backup":
         try:
             orders = backup(settings.database_path, args.path)

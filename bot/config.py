@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     webhook_url: str | None = None
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, gt=0, lt=65536)
     webhook_secret: SecretStr | None = None
 
@@ -134,7 +134,7 @@ EXPECTED = {
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text or json",
     "webhook_url": "the public https URL Telegram should post updates to",
-    "webhook_listen": "the local address to listen on, like 0.0.0.0",
+    "webhook_listen": "the local address to listen on, like 127.0.0.1",
     "webhook_port": "the local port to listen on, like 8443",
     "webhook_secret": "1 to 256 characters: letters, digits, _ and -",
 }

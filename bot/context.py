@@ -15,7 +15,7 @@ from bot.config import DEFAULT_PANEL_URL, Settings
 from bot.i18n import I18n, Translator
 from bot.ordering import OrderDraft
 from bot.panel.errors import PanelFailure
-from bot.panel.models import Balance
+from bot.panel.models import Balance, to_currency
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class AppState:
             if self.settings.uses_sandbox or (self.settings.panel_url == DEFAULT_PANEL_URL)
             else ""
         )
-        self.currency = stored or default
+        self.currency = to_currency(stored) or default  # a value stored by an older version
 
     async def learn_currency(self) -> None:
         """Ask the panel for its currency once, in the background: prices show it from the

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
 from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 current_update: ContextVar[tuple[int | None, int | None]] = ContextVar(
     "current_update", default=(None, None)
@@ -50,14 +53,31 @@ class RedactingFormatter(logging.Formatter):
         else:
             record.tags = f" [user {user_id} update {update_id}]" if user_id is not None else ""
             text = super().format(record)
-        for secret in self._secrets:
+        return redact(text, self._secrets)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
             text = text.replace(secret, REDACTED)
-        return text
+    return text
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+    """Exceptions nobody caught go through the logging (and its redaction), not to stderr."""
+    logging.getLogger("bot").critical("uncaught %s", kind.__name__, exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
 
 
 def setup_logging(level: str, json_lines: bool, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter(secrets, json_lines))
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
     handler.addFilter(_UpdateTags())
     root = logging.getLogger()
     root.handlers[:] = [handler]

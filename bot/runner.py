@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
+from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
 
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 FIRST_CONNECT_DELAY = 2.0
 MAX_CONNECT_DELAY = 300.0
+WEBHOOK_MAX_BODY = 1024 * 1024
+"""An update is a few kilobytes; nothing larger is read."""
+WEBHOOK_BODY_TIMEOUT = 10.0
 EXIT_AT_ONCE = 130
 """Exit status after the third signal."""
 
@@ -123,6 +127,11 @@ async def _start_updater(
     updater = application.updater
     assert updater is not None
     if settings.webhook_url:
+        # The webhook server is built by PTB; tornado's documented defaults reach it. A body
+        # above the limit is refused from its Content-Length, before it is read.
+        HTTPServer.configure(
+            None, max_body_size=WEBHOOK_MAX_BODY, body_timeout=WEBHOOK_BODY_TIMEOUT
+        )
         await updater.start_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,

@@ -49,9 +49,8 @@ def panel_server() -> Iterator[SandboxServer]:
 
 def smm_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    base.update(
-        PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "bot.db"), **env
-    )
+    base.update(PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "bot.db"))
+    base.update(env)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,

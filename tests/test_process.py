@@ -240,3 +240,127 @@ def test_make_run_stops_on_two_signals_to_its_process_group(
     assert "bot stopped" in output, output
     assert_clean(output)
     assert database_intact(tmp_path / "bot.db")
+
+
+class EchoingPanel(SandboxPanel):
+    """A panel that repeats the key it was sent in its refusal."""
+
+    def handle(self, form: dict[str, str]) -> object:
+        return {"error": f"Invalid API key {form.get('key')} for this account"}
+
+
+ECHOED_KEY = "operator-secret-key-0123456789abcdef"
+
+
+def test_no_secret_in_any_output_of_check_or_the_bot(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    from tests.test_ops import smm_bot
+
+    refused = smm_bot(
+        tmp_path,
+        "check",
+        PANEL_URL="sandbox",
+        TELEGRAM_API_URL=telegram.api_url,
+        BOT_TOKEN=WRONG_TOKEN,
+    )
+    assert "telegram: FAILED (Telegram refuses BOT_TOKEN)" in refused.stdout
+    assert_clean(refused.stdout + refused.stderr)
+    server = SandboxServer(EchoingPanel(refusal_status=True)).start()
+    try:
+        echoed = smm_bot(
+            tmp_path,
+            "check",
+            PANEL_URL=server.url,
+            PANEL_KEY=ECHOED_KEY,
+            TELEGRAM_API_URL=telegram.api_url,
+        )
+        assert "panel: FAILED (the panel refuses the API key (PANEL_KEY)" in echoed.stdout
+        assert ECHOED_KEY not in echoed.stdout + echoed.stderr
+        bot = _running(
+            tmp_path, telegram, PANEL_URL=server.url, PANEL_KEY=ECHOED_KEY, LOG_LEVEL="DEBUG"
+        )
+        telegram.push_text(1, "/balance")
+        wait_for(lambda: any("API key" in m["text"] for m in telegram.sent(1)), 20)
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=20)
+    finally:
+        server.stop()
+    assert ECHOED_KEY not in output
+    assert all(ECHOED_KEY not in m["text"] for m in telegram.sent(1))
+    assert "**********" in " ".join(m["text"] for m in telegram.sent(1))
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+def _huge_post(port: int, declared: int, sent_limit: int) -> None:
+    """A POST declaring `declared` bytes without the secret; sends until the server hangs up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {declared}\r\n\r\n".encode()
+        )
+        chunk = b"x" * 65536
+        sent = 0
+        try:
+            while sent < sent_limit:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            return  # refused before the body was read
+
+
+def test_huge_webhook_bodies_are_refused_unread(tmp_path: Path, telegram: FakeTelegram) -> None:
+    import threading
+
+    from tests.test_ops import _post
+
+    port = free_port()
+    bot = start_bot(
+        tmp_path,
+        telegram,
+        WEBHOOK_URL="https://bot.example.test/hook",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET="the-secret",
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/hook"
+        wait_for(lambda: "setWebhook" in telegram.methods(), 30)
+        wait_for(lambda: _post(url, {}, "x") == 403, 10)
+        before = _rss_mb(bot.pid)
+        posts = [
+            threading.Thread(target=_huge_post, args=(port, 95_000_000, 40_000_000))
+            for _ in range(4)
+        ]
+        for post in posts:
+            post.start()
+        for post in posts:
+            post.join(timeout=60)
+        assert _rss_mb(bot.pid) - before < 20
+        update = {
+            "update_id": 7,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "text": "/start",
+                "chat": {"id": 1, "type": "private"},
+                "from": {"id": 1, "is_bot": False, "first_name": "A"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        assert _post(url, update, "the-secret") == 200  # still serving
+        wait_for(lambda: telegram.sent(1), 20)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=20)
+    assert bot.returncode == 0, output
+    assert_clean(output)
+
+
+def test_the_webhook_listens_on_loopback_by_default(tmp_path: Path) -> None:
+    from tests.harness import make_settings
+
+    assert make_settings(tmp_path).webhook_listen == "127.0.0.1"

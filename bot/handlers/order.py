@@ -512,7 +512,7 @@ async def confirm(update: Update, context: BotContext) -> str | int:
     draft = context.data.draft
     if draft is None or draft.key != key:
         # An old Confirm button: never a new order; show what became of that one, if anything.
-        row = await store.orders.by_intent(key)
+        row = await store.orders.by_intent(key, user.id)
         if row is None:
             await expired(update, context)
             return END

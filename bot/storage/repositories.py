@@ -294,12 +294,16 @@ class OrderRepo:
             ),
         )
         created = cursor.rowcount == 1
-        row = await self.by_intent(intent_key)
-        assert row is not None
+        row = await self.by_intent(intent_key, user_id)
+        if row is None:
+            raise PermissionError("this intent key belongs to another user")
         return row, created
 
-    async def by_intent(self, intent_key: str) -> OrderRow | None:
-        row = await self._db.fetchone("SELECT * FROM orders WHERE intent_key = ?", (intent_key,))
+    async def by_intent(self, intent_key: str, user_id: int) -> OrderRow | None:
+        """The order placed from this intent, only for the user who placed it."""
+        row = await self._db.fetchone(
+            "SELECT * FROM orders WHERE intent_key = ? AND user_id = ?", (intent_key, user_id)
+        )
         return OrderRow.from_row(row) if row else None
 
     async def get(self, row_id: int) -> OrderRow | None:
