@@ -50,6 +50,9 @@ from bot.storage.repositories import Store
 log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 512
+UNLIMITED = 2**31 - 1
+MAX_QUEUED_PER_USER = 10
+"""A user's updates waiting behind their running one; more are dropped with one notice."""
 BOT_API_CONNECTIONS = 32
 
 
@@ -65,28 +68,52 @@ BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Updates of one user run in order; different users run in parallel, so a slow panel
-    answer for one user never stalls the others."""
+    answer for one user never stalls the others.
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+    A user's update waits for that user's earlier ones before it takes one of the shared
+    slots. PTB's (final) `process_update` takes its slot before `do_process_update` runs, so
+    one user's queue could hold them all: its limit is set out of reach and the real one,
+    `slots`, is taken after the user's lock. Beyond `max_queued` waiting updates, a user's
+    further updates are dropped and they are told once (`on_overflow`)."""
+
+    def __init__(
+        self,
+        on_overflow: Callable[[Update], Awaitable[None]],
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+        max_queued: int = MAX_QUEUED_PER_USER,
+    ) -> None:
+        super().__init__(UNLIMITED)
+        self._on_overflow = on_overflow
+        self._max_queued = max_queued
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._pending: Counter[int] = Counter()
+        self._told: set[int] = set()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         user = update.effective_user if isinstance(update, Update) else None
         if user is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
+            return
+        if self._pending[user.id] > self._max_queued:
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()
+            if user.id not in self._told:
+                self._told.add(user.id)
+                await self._on_overflow(update)  # type: ignore[arg-type]
             return
         lock = self._locks.setdefault(user.id, asyncio.Lock())
         self._pending[user.id] += 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._pending[user.id] -= 1
             if not self._pending[user.id]:
                 del self._pending[user.id]
                 del self._locks[user.id]
+                self._told.discard(user.id)
 
     async def initialize(self) -> None:
         return None
@@ -125,6 +152,10 @@ def build_application(
     """Build the bot. Nothing is opened here: resources open in post_init, close in
     post_shutdown. Tests pass their own panel client and Bot API request."""
     store = Store(str(settings.database_path), clock)
+
+    async def tell_too_busy(update: Update) -> None:
+        await access.too_busy(update, application)  # called only once the bot runs
+
     base_url = settings.telegram_api_url.rstrip("/")
     builder = (
         ApplicationBuilder()
@@ -139,7 +170,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=BotContext, user_data=UserData, bot_data=AppState))
         .persistence(SqlitePersistence(store))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(PerUserUpdateProcessor(tell_too_busy))
         # Group limits, and 429 answers waited out and retried. No overall limit on replies:
         # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))

@@ -145,7 +145,12 @@ async def test_a_confirm_button_on_screen_survives_a_crash(tmp_path: Path) -> No
 
 
 async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> None:
-    processor = PerUserUpdateProcessor()
+    told: list[Update] = []
+
+    async def tell(update: Update) -> None:
+        told.append(update)
+
+    processor = PerUserUpdateProcessor(tell, max_queued=1)
     order: list[str] = []
 
     def update_from(user_id: int) -> Update:
@@ -162,9 +167,13 @@ async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> N
         processor.process_update(update_from(1), work("a1", 0.2)),
         processor.process_update(update_from(1), work("a2", 0.0)),
         processor.process_update(update_from(2), work("b", 0.0)),
+        processor.process_update(update_from(1), work("a3", 0.0)),  # beyond the queue
+        processor.process_update(update_from(1), work("a4", 0.0)),
     )
     assert order.index("a1 end") < order.index("a2 start")  # one user: in order
     assert order.index("b end") < order.index("a1 end")  # another user: not kept waiting
+    assert "a3 start" not in order and "a4 start" not in order  # dropped
+    assert len(told) == 1  # and told once
 
 
 async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) -> None:

@@ -53,3 +53,56 @@ async def test_another_users_confirm_button_shows_nothing_of_their_order(
         reply = await bot.tap(OTHER, confirm)
         assert "expired" in reply.text and "private-link" not in reply.text
         assert bot.sandbox.calls["add"] == 1
+
+
+async def test_one_user_flooding_behind_a_slow_call_leaves_others_served(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import time
+    from urllib.parse import parse_qsl
+
+    import httpx
+
+    from bot.panel import PanelClient
+    from bot.panel.sandbox import SANDBOX_KEY
+    from tests.harness import OTHER, eventually
+
+    sandbox = SandboxPanel()
+    adds: list[float] = []
+
+    async def slow_add(request: httpx.Request) -> httpx.Response:
+        if b"action=add" in request.content:
+            adds.append(time.monotonic())
+            await asyncio.sleep(5.0)  # the user's add takes long
+        status, body, headers = sandbox.respond(dict(parse_qsl(request.content.decode())))
+        return httpx.Response(status, content=body, headers=headers)
+
+    panel = PanelClient(
+        "http://panel.test",
+        SANDBOX_KEY,
+        http=httpx.AsyncClient(transport=httpx.MockTransport(slow_add)),
+    )
+    async with Harness(tmp_path, sandbox, panel=panel) as bot:
+        await bot.tap(USER, cb.START_ORDER(4))
+        confirm = (await bot.say(USER, "https://youtube.com/watch?v=z")).button("✅")
+        await bot.app.start()  # updates now go through the update processor
+        try:
+            await bot.app.update_queue.put(bot.callback_update(USER, confirm))
+            await eventually(lambda: adds)
+            for _ in range(600):
+                await bot.app.update_queue.put(bot.message_update(USER, "/help"))
+            await asyncio.sleep(0.2)
+            started = time.monotonic()
+            await bot.app.update_queue.put(bot.message_update(OTHER, "/start"))
+            await eventually(lambda: bot.request.sent(OTHER), within=10)
+            assert time.monotonic() - started < 1.0
+            told = [c for c in bot.request.sent(USER) if "Please wait" in c.text]
+            assert len(told) == 1
+            placed = lambda: any("Order placed" in c.text for c in bot.request.sent(USER))  # noqa: E731
+            await eventually(placed, within=20)
+            await asyncio.sleep(0.5)
+            helps = [c for c in bot.request.sent(USER) if "How to use this bot" in c.text]
+            assert 1 <= len(helps) <= 10  # the queued ones, not the 600
+        finally:
+            await bot.app.stop()

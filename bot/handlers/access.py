@@ -6,12 +6,17 @@ Admins (`ADMIN_IDS`) have full access, `ALLOWED_IDS` may use the operator's key;
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.context import BotContext
 from bot.handlers.common import answer_query, expired
 from bot.logs import current_update
+
+log = logging.getLogger(__name__)
 
 GROUP = -100
 
@@ -40,6 +45,28 @@ async def gate(update: Update, context: BotContext) -> None:
         # PTB lets a query without data match every patterned handler: stop it here.
         await expired(update, context)
         raise ApplicationHandlerStop
+
+
+async def too_busy(update: Update, application: Application) -> None:  # type: ignore[type-arg]
+    """A user whose queue of updates is full: told once that the rest waits (strangers are
+    not answered here; the gate answers them)."""
+    state = application.bot_data
+    user = update.effective_user
+    if user is None or not state.settings.is_allowed(user.id):
+        return
+    row = await state.store.users.get(user.id)
+    t = state.i18n.get(state.i18n.resolve(row.language if row else None, user.language_code))
+    text = t._(
+        "Please wait: your earlier requests are still being handled. "
+        "What you sent meanwhile was skipped."
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=False)
+        elif update.effective_chat is not None:
+            await application.bot.send_message(update.effective_chat.id, text)
+    except TelegramError as exc:
+        log.info("could not tell user %d to wait: %s", user.id, exc)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -315,6 +315,11 @@ class SandboxPanel:
         """How long this request takes to answer (override for per-request latency)."""
         return self.latency
 
+    def arrive(self, form: dict[str, str]) -> float:
+        """Note a request as it arrives; returns how long to wait before `respond`."""
+        self.received.append((self.clock(), form.get("action", "")))
+        return self.latency_of(form)
+
     def _take_fault(self, action: str) -> _Fault | None:
         for index, fault in enumerate(self._faults):
             if fault.action in (None, action):
@@ -515,7 +520,6 @@ class SandboxPanel:
     def respond(self, form: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
         """Status, body and headers for one request, faults included.
         Raises `httpx.ReadTimeout` for `timeout` and `httpx.RemoteProtocolError` for `drop`."""
-        self.received.append((self.clock(), form.get("action", "")))
         fault = self._take_fault(form.get("action", ""))
         kind = fault.kind if fault else None
         json_type = {"content-type": "application/json"}
@@ -547,7 +551,7 @@ class SandboxPanel:
 
         async def handler(request: httpx.Request) -> httpx.Response:
             form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
-            delay = self.latency_of(form)
+            delay = self.arrive(form)
             if delay:
                 await asyncio.sleep(delay)
             status, body, headers = self.respond(form)
@@ -609,7 +613,7 @@ class SandboxServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
-                delay = sandbox.latency_of(form)
+                delay = sandbox.arrive(form)
                 if delay:
                     time.sleep(delay)
                 try:
