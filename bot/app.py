@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.balance import PanelBalance
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.context import AppState, BotContext, UserData
@@ -42,6 +43,8 @@ from bot.handlers.start import bot_commands
 from bot.http import AcyclicAsyncClient
 from bot.i18n import I18n
 from bot.jobs.tracker import Tracker
+from bot.limits import UserRateLimit
+from bot.order_actions import OrderActions
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.storage.persistence import SqlitePersistence
@@ -194,6 +197,9 @@ def build_application(
     state.panel = panel or panel_client(settings)
     state.catalog = Catalog(state.panel, store.services, ttl=settings.catalog_ttl, clock=clock)
     state.tracker = Tracker(state)
+    state.actions = OrderActions(store, state.panel)
+    state.balance = PanelBalance(state.panel, state.note_balance, clock=clock)
+    state.user_limit = UserRateLimit(clock=clock)
 
     access.register(application)
     start.register(application)

@@ -20,8 +20,11 @@ from bot.panel.models import Balance, to_currency
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from bot.balance import PanelBalance
     from bot.catalog import Catalog
     from bot.jobs.tracker import Tracker
+    from bot.limits import UserRateLimit
+    from bot.order_actions import OrderActions
     from bot.panel.client import PanelClient
     from bot.storage.repositories import Store
 
@@ -66,6 +69,9 @@ class AppState:
     panel: PanelClient = field(init=False)
     catalog: Catalog = field(init=False)
     tracker: Tracker = field(init=False)
+    actions: OrderActions = field(init=False)
+    balance: PanelBalance = field(init=False)
+    user_limit: UserRateLimit = field(init=False)
     clock: Callable[[], float] = time.time
     currency: str = ""
     """The panel's currency, learned from its balance answers."""
@@ -84,11 +90,9 @@ class AppState:
         """Ask the panel for its currency once, in the background: prices show it from the
         start, and a panel that is down delays nothing."""
         try:
-            balance = await self.panel.balance()
+            await self.balance.get()
         except PanelFailure as exc:
             log.info("the panel's currency is not known yet (%s)", exc)
-            return
-        await self.note_balance(balance)
 
     async def note_balance(self, balance: Balance) -> None:
         if balance.currency and balance.currency != self.currency:

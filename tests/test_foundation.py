@@ -13,6 +13,7 @@ from telegram import Chat, Message, Update, User
 from telegram.ext import CommandHandler
 
 from bot.app import PerUserUpdateProcessor
+from bot.balance import BALANCE_TTL
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.storage.backup import backup
@@ -191,6 +192,7 @@ async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) 
         http=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
     )
     async with Harness(tmp_path, sandbox, panel=panel) as bot:
+        bot.clock.advance(BALANCE_TTL)  # the balance learned at start is too old now
         await bot.app.start()  # updates now go through the update processor
         try:
             started = time.monotonic()

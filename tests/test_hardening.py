@@ -106,3 +106,51 @@ async def test_one_user_flooding_behind_a_slow_call_leaves_others_served(
             assert 1 <= len(helps) <= 10  # the queued ones, not the 600
         finally:
             await bot.app.stop()
+
+
+async def test_repeated_and_forged_cancels_reach_the_panel_once(tmp_path: Path) -> None:
+    from tests.test_orders import place
+
+    async with Harness(tmp_path, SandboxPanel(step_seconds=10**9)) as bot:
+        order_id = await place(bot, USER, service_id=1)
+        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        replies = []
+        for _ in range(20):
+            bot.clock.advance(3)  # slow enough for the user limit: the cancel checks answer
+            replies.append(await bot.tap(USER, cb.CANCEL(row.id)))
+        assert "cancellation requested" in replies[0].text
+        assert all("cancellation already requested" in r.text for r in replies[1:])
+        card = await bot.tap(USER, cb.ORDER(row.id))
+        assert not any(data == cb.CANCEL_ASK(row.id) for _, data in card.buttons)
+        finished = await place(bot, USER, service_id=1)
+        bot.sandbox.set_status(finished, "Completed", remains=0)
+        await bot.say(USER, f"/status {finished}")
+        done = (await bot.state.store.orders.by_panel_ids([finished]))[finished]
+        forged = await bot.tap(USER, cb.CANCEL(done.id))
+        assert "already finished" in forged.text
+        not_cancellable = await place(bot, USER, service_id=4)
+        other = (await bot.state.store.orders.by_panel_ids([not_cancellable]))[not_cancellable]
+        assert "does not allow cancelling" in (await bot.tap(USER, cb.CANCEL_ASK(other.id))).text
+        assert "does not allow cancelling" in (await bot.tap(USER, cb.CANCEL(other.id))).text
+        assert bot.sandbox.calls["cancel"] == 1
+
+
+async def test_a_balance_storm_costs_one_panel_call_and_users_are_limited(
+    tmp_path: Path,
+) -> None:
+    from bot.balance import BALANCE_TTL
+
+    async with Harness(tmp_path) as bot:
+        bot.clock.advance(BALANCE_TTL)
+        calls = bot.sandbox.calls["balance"]
+        replies = [await bot.say(USER, "/balance") for _ in range(100)]
+        assert bot.sandbox.calls["balance"] == calls + 1
+        assert "Balance" in replies[0].text
+        assert "You are going too fast. Try again in 2 s." in replies[-1].text
+        statuses = bot.sandbox.calls["status"]
+        assert "too fast" in (await bot.say(USER, "/status 1")).text
+        assert bot.sandbox.calls["status"] == statuses
+        bot.clock.advance(60)
+        assert "too fast" not in (await bot.say(USER, "/status 1")).text
+        admin = [await bot.say(ADMIN, "/balance") for _ in range(30)]
+        assert all("Balance" in r.text for r in admin)  # the operator's team is not limited

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.balance import BALANCE_TTL
 from bot.handlers.orders import parse_ids
 from bot.ordering import OrderDraft, submit
 from bot.panel.client import OrderRequest
@@ -46,6 +47,7 @@ async def test_balance_in_the_users_locale(tmp_path: Path) -> None:
 
 async def test_balance_with_the_panel_down_offers_retry(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
+        bot.clock.advance(BALANCE_TTL)  # the balance learned at start is too old now
         bot.sandbox.fail_next("502", times=3)
         reply = await bot.say(USER, "/balance")
         assert "cannot be reached" in reply.text
@@ -160,9 +162,13 @@ async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
         not_refillable = await place(bot, USER, service_id=2)
         reply = await bot.say(USER, f"/refill {refillable} {not_refillable} 77")
         assert f"<b>#{refillable}</b>: refill requested (refill id 501)" in reply.text
-        refusal = "The panel refused. The panel says: “Refill is disabled for this service”"
-        assert f"<b>#{not_refillable}</b>: {refusal}" in reply.text
+        assert f"<b>#{not_refillable}</b>: this service does not allow refills" in reply.text
         assert "<b>#77</b>: not found" in reply.text
+        sent = [r["orders"] for r in bot.sandbox.requests if r["action"] == "refill"]
+        assert sent == [str(refillable)]  # the bot's own checks answered for the others
+        again = await bot.say(USER, f"/refill {refillable}")
+        assert "a refill of this order is already under way" in again.text
+        assert bot.sandbox.calls["refill"] == 1
         refills = await bot.state.store.refills.get_many([501])
         assert refills[501].user_id == USER
         bot.sandbox.set_refill_status(501, "Completed")
@@ -176,12 +182,17 @@ async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
 async def test_cancel_by_command_with_per_item_errors(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         cancellable = await place(bot, USER, service_id=1)
+        other = await place(bot, USER, service_id=1)
         not_cancellable = await place(bot, USER, service_id=4)
-        reply = await bot.say(USER, f"/cancel {cancellable},{not_cancellable}")
+        del bot.sandbox.orders[other]  # the panel will not know it
+        reply = await bot.say(USER, f"/cancel {cancellable},{other},{not_cancellable}")
         assert f"<b>#{cancellable}</b>: cancellation requested" in reply.text
-        refusal = "The panel refused. The panel says: “Cancel is disabled for this service”"
-        assert f"<b>#{not_cancellable}</b>: {refusal}" in reply.text
-        assert bot.sandbox.calls["cancel"] == 1  # one bulk call
+        assert f"<b>#{other}</b>: not found" in reply.text  # the panel's per-item error
+        assert f"<b>#{not_cancellable}</b>: this service does not allow cancelling" in reply.text
+        assert bot.sandbox.calls["cancel"] == 1  # one bulk call, for the two it may cancel
+        again = await bot.say(USER, f"/cancel {cancellable}")
+        assert "cancellation already requested" in again.text
+        assert bot.sandbox.calls["cancel"] == 1
 
 
 async def test_refill_and_cancel_buttons_ask_first(tmp_path: Path) -> None:

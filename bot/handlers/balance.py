@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.common import show
+from bot.handlers.common import show, too_fast
 from bot.panel.errors import PanelFailure, PanelUnavailable
 from bot.ui import callback as cb
 from bot.ui.keyboards import Button, markup, menu_button
@@ -15,15 +15,16 @@ from bot.ui.text import failure_text
 
 async def balance(update: Update, context: BotContext) -> None:
     t = context.t
+    if await too_fast(update, context):
+        return
     try:
-        result = await context.state.panel.balance()
+        result = await context.state.balance.get()
     except PanelFailure as exc:
         rows = [[menu_button(t)]]
         if isinstance(exc, PanelUnavailable):
             rows = [[Button(t._("🔄 Retry"), callback_data=cb.BALANCE()), menu_button(t)]]
         await show(update, context, failure_text(t, exc), markup(rows))
         return
-    await context.state.note_balance(result)
     text = t._("Balance: <b>{amount}</b>").format(amount=t.money(result.amount, result.currency))
     refresh = Button(t._("🔄 Refresh"), callback_data=cb.BALANCE())
     await show(update, context, text, markup([[refresh, menu_button(t)]]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
@@ -69,3 +70,20 @@ async def expired(update: Update, context: BotContext) -> None:
             t._("This menu has expired. Here is a fresh one."),
             reply_markup=main_menu(t),
         )
+
+
+async def too_fast(update: Update, context: BotContext) -> bool:
+    """True (and the user told when to try again) if this user's panel actions are over their
+    limit; admins are never limited."""
+    user = update.effective_user
+    if user is None or context.state.settings.is_admin(user.id):
+        return False
+    wait = context.state.user_limit.wait(user.id)
+    if wait <= 0:
+        return False
+    t = context.t
+    text = t._("You are going too fast. Try again in {seconds} s.").format(
+        seconds=t.number(max(1, math.ceil(wait)))
+    )
+    await show(update, context, text, new_message=True)
+    return True

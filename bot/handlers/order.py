@@ -6,6 +6,7 @@ placing it goes through `bot.ordering.submit`, which makes a second order imposs
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from decimal import Decimal
 from typing import Any
@@ -450,13 +451,8 @@ async def _summary(
         await show(update, context, "❌ " + issue_text(t, issue), new_message=new_message)
         return await _next(update, context, service, new_message=True)
     balance: Decimal | None = None
-    try:
-        result = await context.state.panel.balance()
-    except PanelFailure:
-        pass
-    else:
-        await context.state.note_balance(result)
-        balance = result.amount
+    with contextlib.suppress(PanelFailure):
+        balance = (await context.state.balance.get()).amount
     text = summary_text(t, offer, context.state.currency, balance)
     if notice:
         text = notice + "\n\n" + text

@@ -10,14 +10,14 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.handlers.common import answer_query, expired, show
+from bot.handlers.common import answer_query, expired, show, too_fast
 from bot.i18n import N_
+from bot.order_actions import Refusal
 from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.storage.repositories import OrderRow, Outcome
@@ -184,7 +184,7 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
         arguments,
         _usage(context, "status"),
     )
-    if ids is None:
+    if ids is None or await too_fast(update, context):
         return
     owned = await _owned(context, user.id, ids)
     allowed = _allowed(context, user.id, ids, owned)
@@ -275,7 +275,7 @@ async def order_card_button(update: Update, context: BotContext) -> None:
 
 async def refresh(update: Update, context: BotContext) -> None:
     order = await _card_order(update, context, cb.REFRESH)
-    if order is None:
+    if order is None or await too_fast(update, context):
         return
     t = context.t
     if order.panel_order_id is not None:
@@ -295,29 +295,37 @@ async def refresh(update: Update, context: BotContext) -> None:
 # -- refill -------------------------------------------------------------------------------------
 
 
-def _refill_line(context: BotContext, order_id: int, result: int | PanelError) -> str:
+def _refusal_text(context: BotContext, action: str, refusal: Refusal) -> str:
     t = context.t
+    match refusal:
+        case Refusal.NOT_ALLOWED if action == "refill":
+            return t._("this service does not allow refills")
+        case Refusal.NOT_ALLOWED:
+            return t._("this service does not allow cancelling")
+        case Refusal.FINISHED:
+            return t._("already finished; it can no longer be canceled")
+        case Refusal.REQUESTED if action == "refill":
+            return t._("a refill of this order is already under way")
+        case Refusal.REQUESTED:
+            return t._("cancellation already requested")
+    return t._("it was not delivered (canceled or failed), so there is nothing to refill")
+
+
+def _outcome_line(context: BotContext, action: str, order_id: int, result: object) -> str:
+    """One order's outcome of a refill or cancel, as a line."""
+    t = context.t
+    if isinstance(result, Refusal):
+        text = _refusal_text(context, action, result)
+        return t._("<b>#{id}</b>: {error}").format(id=order_id, error=text)
     if isinstance(result, NotFound):
         return t._("<b>#{id}</b>: not found").format(id=order_id)
     if isinstance(result, PanelError):
         return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, result))
-    return t._("<b>#{id}</b>: refill requested (refill id {refill})").format(
-        id=order_id, refill=result
-    )
-
-
-async def _refill(
-    context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
-) -> dict[int, int | PanelError]:
-    allowed = _allowed(context, user_id, ids, owned)
-    results: dict[int, int | PanelError] = {i: NotFound("not yours", from_panel=False) for i in ids}
-    if allowed:
-        results.update(await context.state.panel.refills(allowed))
-    for order_id, result in results.items():
-        if isinstance(result, int):
-            owner = owned[order_id].user_id if order_id in owned else user_id
-            await context.state.store.refills.add(result, order_id, owner)
-    return results
+    if action == "refill":
+        return t._("<b>#{id}</b>: refill requested (refill id {refill})").format(
+            id=order_id, refill=result
+        )
+    return t._("<b>#{id}</b>: cancellation requested").format(id=order_id)
 
 
 async def refill_status_command(
@@ -329,7 +337,7 @@ async def refill_status_command(
         return
     t = context.t
     ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill_status"))
-    if ids is None:
+    if ids is None or await too_fast(update, context):
         return
     known = await context.state.store.refills.get_many(ids)
     is_admin = context.state.settings.is_admin(user.id)
@@ -363,69 +371,45 @@ async def refill_status_command(
     await _send_lines(update, context, lines)
 
 
-# -- cancel -------------------------------------------------------------------------------------
-
-
-def _cancel_line(context: BotContext, order_id: int, result: PanelError | None) -> str:
-    t = context.t
-    if result is None:
-        return t._("<b>#{id}</b>: cancellation requested").format(id=order_id)
-    if isinstance(result, NotFound):
-        return t._("<b>#{id}</b>: not found").format(id=order_id)
-    return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, result))
-
-
-async def _cancel(
-    context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
-) -> dict[int, PanelError | None]:
-    allowed = _allowed(context, user_id, ids, owned)
-    results: dict[int, PanelError | None] = {
-        i: NotFound("not yours", from_panel=False) for i in ids
-    }
-    if allowed:
-        results.update(await context.state.panel.cancel(allowed))
-    return results
-
-
-async def _refill_under_way(context: BotContext, order: OrderRow) -> str | None:
-    """A second tap on Yes must not ask for a second refill."""
-    for refill in await context.state.store.refills.active():
-        if refill.panel_order_id == order.panel_order_id:
-            return context.t._(
-                "A refill of this order is already under way (refill id {refill})."
-            ).format(refill=refill.panel_refill_id)
-    return None
+# -- refill and cancel -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class OrderAction:
-    """Refill or cancel: a bulk panel call on orders, by command or by a card's button (which
-    asks first), with one line of outcome per order."""
+    """Refill or cancel: by command or by a card's button (which asks first), with one line of
+    outcome per order. Both go through `OrderActions`, which holds the checks."""
 
     command: str
-    call: Callable[[BotContext, int, list[int], dict[int, OrderRow]], Awaitable[dict[int, Any]]]
-    line: Callable[[BotContext, int, Any], str]
     ask: cb.Button
     confirm: cb.Button
     question: str
     yes: str
-    refusal: Callable[[BotContext, OrderRow], Awaitable[str | None]] | None = None
+
+    async def call(
+        self, context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
+    ) -> dict[int, object]:
+        allowed = set(_allowed(context, user_id, ids, owned))
+        actions = context.state.actions
+        if self.command == "refill":
+            return dict(await actions.refill(ids, owned, allowed, user_id))
+        return dict(await actions.cancel(ids, owned, allowed))
+
+    async def refusal(self, context: BotContext, order: OrderRow) -> Refusal | None:
+        actions = context.state.actions
+        if self.command == "refill":
+            return await actions.refill_refusal(order)
+        return actions.cancel_refusal(order)
 
 
 REFILL = OrderAction(
     "refill",
-    _refill,
-    _refill_line,
     cb.REFILL_ASK,
     cb.REFILL,
     N_("Ask the panel to refill order {id}?"),
     N_("Yes, refill"),
-    _refill_under_way,
 )
 CANCEL = OrderAction(
     "cancel",
-    _cancel,
-    _cancel_line,
     cb.CANCEL_ASK,
     cb.CANCEL,
     N_("Cancel order {id}? The panel refunds what was not delivered."),
@@ -441,7 +425,7 @@ async def _action_command(
     if user is None:
         return
     ids = await _ids_or_usage(update, context, arguments, _usage(context, action.command))
-    if ids is None:
+    if ids is None or await too_fast(update, context):
         return
     owned = await _owned(context, user.id, ids)
     try:
@@ -449,7 +433,8 @@ async def _action_command(
     except PanelFailure as exc:
         await _panel_down(update, context, exc, f"{action.command} {arguments}")
         return
-    await _send_lines(update, context, [action.line(context, i, r) for i, r in results.items()])
+    lines = [_outcome_line(context, action.command, i, r) for i, r in results.items()]
+    await _send_lines(update, context, lines)
 
 
 async def refill_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
@@ -460,9 +445,21 @@ async def cancel_command(update: Update, context: BotContext, arguments: str | N
     await _action_command(update, context, arguments, CANCEL)
 
 
+def _back_to(context: BotContext, order: OrderRow) -> InlineKeyboardMarkup:
+    t = context.t
+    return markup(
+        [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]
+    )
+
+
 async def _ask(update: Update, context: BotContext, action: OrderAction) -> None:
     order = await _card_order(update, context, action.ask)
     if order is None or order.panel_order_id is None:
+        return
+    refusal = await action.refusal(context, order)
+    if refusal is not None:  # an old or forged button: the same checks as the command
+        line = _outcome_line(context, action.command, order.panel_order_id, refusal)
+        await show(update, context, line, _back_to(context, order))
         return
     t = context.t
     rows = [
@@ -479,13 +476,7 @@ async def _confirmed(update: Update, context: BotContext, action: OrderAction) -
     user = update.effective_user
     if order is None or order.panel_order_id is None or user is None:
         return
-    t = context.t
-    back = markup(
-        [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]
-    )
-    refusal = await action.refusal(context, order) if action.refusal else None
-    if refusal is not None:
-        await show(update, context, refusal, back)
+    if await too_fast(update, context):
         return
     panel_id = order.panel_order_id
     try:
@@ -493,7 +484,8 @@ async def _confirmed(update: Update, context: BotContext, action: OrderAction) -
     except PanelFailure as exc:
         await _panel_down(update, context, exc)
         return
-    await show(update, context, action.line(context, panel_id, results[panel_id]), back)
+    line = _outcome_line(context, action.command, panel_id, results[panel_id])
+    await show(update, context, line, _back_to(context, order))
 
 
 RETRYABLE: dict[str, Callable[[Update, BotContext, str], Awaitable[None]]] = {

@@ -245,8 +245,7 @@ class Tracker:
         threshold = self._state.settings.low_balance
         if threshold is None:
             return
-        balance = await self._state.panel.balance()
-        await self._state.note_balance(balance)
+        balance = await self._state.balance.get()
         kv = self._state.store.kv
         alerted = await kv.get("low_balance_alerted")
         if balance.amount < threshold and not alerted:

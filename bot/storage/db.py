@@ -97,6 +97,11 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL
     );
     """,
+    # 3: a cancellation the panel accepted is remembered, so it is not sent again.
+    """
+    ALTER TABLE orders ADD COLUMN cancel_requested_at REAL;
+    CREATE INDEX refills_order ON refills (panel_order_id);
+    """,
 )
 
 

@@ -77,6 +77,7 @@ class OrderRow:
     final: bool
     created_at: float
     updated_at: float
+    cancel_requested_at: float | None
 
     @property
     def state(self) -> OrderState | None:
@@ -109,6 +110,7 @@ class OrderRow:
             final=bool(row["final"]),
             created_at=row["created_at"],
             updated_at=row["updated_at"],
+            cancel_requested_at=row["cancel_requested_at"],
         )
 
 
@@ -326,6 +328,14 @@ class OrderRepo:
         )
         return await self._must_get(row_id)
 
+    async def mark_cancel_requested(self, row_ids: list[int]) -> None:
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE orders SET cancel_requested_at = ?, updated_at = ? WHERE id = ?",
+                [(now, now, row_id) for row_id in row_ids],
+            )
+
     async def resolve_interrupted(self) -> int:
         """After a restart: a submission that was under way has an unknown outcome."""
         cursor = await self._db.execute(
@@ -455,6 +465,14 @@ class RefillRepo:
             )
             result.update((row["panel_refill_id"], _refill(row)) for row in rows)
         return result
+
+    async def under_way(self, panel_order_id: int) -> bool:
+        """Whether a refill of this order is still unfinished."""
+        row = await self._db.fetchone(
+            "SELECT 1 FROM refills WHERE panel_order_id = ? AND final = 0 LIMIT 1",
+            (panel_order_id,),
+        )
+        return row is not None
 
     async def active(self) -> list[RefillRow]:
         rows = await self._db.fetchall("SELECT * FROM refills WHERE final = 0")

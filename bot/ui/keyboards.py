@@ -70,7 +70,7 @@ def order_keyboard(t: Translator, order: OrderRow) -> InlineKeyboardMarkup:
     first = [Button(t._("🔄 Refresh"), callback_data=cb.REFRESH(order.id))]
     if order.can_refill:
         first.append(Button(t._("♻️ Refill"), callback_data=cb.REFILL_ASK(order.id)))
-    if order.can_cancel and not order.final:
+    if order.can_cancel and not order.final and order.cancel_requested_at is None:
         first.append(Button(t._("✖️ Cancel order"), callback_data=cb.CANCEL_ASK(order.id)))
     return markup(
         [first, [Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, 0)), menu_button(t)]]

@@ -1,0 +1,124 @@
+"""Refill and cancel orders, without Telegram: the checks a button and a command share, and at
+most one request per order in flight. Neither call is ever retried (the panel has no
+idempotency key); a cancellation the panel accepted is remembered, so it is not sent again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from enum import StrEnum
+
+from bot.panel.client import PanelClient
+from bot.panel.errors import NotFound, PanelError
+from bot.panel.models import OrderState
+from bot.storage.repositories import OrderRow, Store
+
+NOT_DELIVERED = frozenset({OrderState.CANCELED, OrderState.REFUNDED, OrderState.ERROR})
+
+
+class Refusal(StrEnum):
+    """Why the bot itself did not send a refill or cancel for an order."""
+
+    NOT_ALLOWED = "not_allowed"
+    """The service does not allow it."""
+    FINISHED = "finished"
+    """Cancel: the order is already in a final state."""
+    REQUESTED = "requested"
+    """Cancel: already requested; refill: one is under way."""
+    NOT_DELIVERED = "not_delivered"
+    """Refill: the order was canceled, refunded or failed."""
+
+
+NOT_YOURS = NotFound("not yours", from_panel=False)
+
+CancelResult = PanelError | Refusal | None
+"""None: the panel accepted the cancellation."""
+RefillResult = int | PanelError | Refusal
+"""An int: the refill's id."""
+
+
+class OrderActions:
+    def __init__(self, store: Store, panel: PanelClient) -> None:
+        self._store = store
+        self._panel = panel
+        self._in_flight: set[tuple[str, int]] = set()
+
+    def cancel_refusal(self, order: OrderRow) -> Refusal | None:
+        if not order.can_cancel:
+            return Refusal.NOT_ALLOWED
+        if order.final:
+            return Refusal.FINISHED
+        if order.cancel_requested_at is not None or ("cancel", order.id) in self._in_flight:
+            return Refusal.REQUESTED
+        return None
+
+    async def refill_refusal(self, order: OrderRow) -> Refusal | None:
+        if not order.can_refill:
+            return Refusal.NOT_ALLOWED
+        if order.state in NOT_DELIVERED or order.state is OrderState.FAIL:
+            return Refusal.NOT_DELIVERED
+        if ("refill", order.id) in self._in_flight or await self._store.refills.under_way(
+            order.panel_order_id or 0
+        ):
+            return Refusal.REQUESTED
+        return None
+
+    @contextmanager
+    def _sending(self, kind: str, orders: list[OrderRow]) -> Iterator[None]:
+        keys = {(kind, order.id) for order in orders}
+        self._in_flight |= keys
+        try:
+            yield
+        finally:
+            self._in_flight -= keys
+
+    async def cancel(
+        self, ids: list[int], stored: Mapping[int, OrderRow], allowed: set[int]
+    ) -> dict[int, CancelResult]:
+        """Cancel the orders `ids` (panel ids). `stored` holds the bot's rows among them,
+        `allowed` the ids this user may act on (an admin: any). Checks first, then one bulk
+        call for the rest; accepted cancellations are remembered."""
+        results: dict[int, CancelResult] = {}
+        sendable: list[int] = []
+        for panel_id in ids:
+            row = stored.get(panel_id)
+            refusal = self.cancel_refusal(row) if row is not None else None
+            if panel_id not in allowed:
+                results[panel_id] = NOT_YOURS
+            elif refusal is not None:
+                results[panel_id] = refusal
+            else:
+                sendable.append(panel_id)
+        rows = [stored[i] for i in sendable if i in stored]
+        if sendable:
+            with self._sending("cancel", rows):
+                results.update(await self._panel.cancel(sendable))
+                accepted = [row.id for row in rows if results.get(row.panel_order_id or 0) is None]
+                await self._store.orders.mark_cancel_requested(accepted)
+        return {i: results[i] for i in ids}
+
+    async def refill(
+        self, ids: list[int], stored: Mapping[int, OrderRow], allowed: set[int], user_id: int
+    ) -> dict[int, RefillResult]:
+        """Ask refills for `ids` (panel ids), like `cancel`; each refill granted is followed
+        (stored for its owner, or for `user_id` where the bot has no row)."""
+        results: dict[int, RefillResult] = {}
+        sendable: list[int] = []
+        for panel_id in ids:
+            row = stored.get(panel_id)
+            refusal = await self.refill_refusal(row) if row is not None else None
+            if panel_id not in allowed:
+                results[panel_id] = NOT_YOURS
+            elif refusal is not None:
+                results[panel_id] = refusal
+            else:
+                sendable.append(panel_id)
+        if sendable:
+            with self._sending("refill", [stored[i] for i in sendable if i in stored]):
+                results.update(await self._panel.refills(sendable))
+            for panel_id in sendable:
+                refill_id = results[panel_id]
+                if isinstance(refill_id, int):
+                    owner = stored[panel_id].user_id if panel_id in stored else user_id
+                    await self._store.refills.add(refill_id, panel_id, owner)
+        return {i: results[i] for i in ids}
