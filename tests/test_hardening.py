@@ -154,3 +154,21 @@ async def test_a_balance_storm_costs_one_panel_call_and_users_are_limited(
         assert "too fast" not in (await bot.say(USER, "/status 1")).text
         admin = [await bot.say(ADMIN, "/balance") for _ in range(30)]
         assert all("Balance" in r.text for r in admin)  # the operator's team is not limited
+
+
+async def test_a_database_pulled_away_stops_orders_and_alerts_the_admins_once(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, cb.START_ORDER(4))
+        summary = await bot.say(USER, "https://youtube.com/watch?v=z")
+        for name in ("bot.db", "bot.db-wal", "bot.db-shm"):
+            (tmp_path / name).unlink(missing_ok=True)
+        refused = await bot.tap(USER, summary.button("✅"))
+        assert "cannot take orders right now" in refused.text
+        assert bot.sandbox.calls["add"] == 0
+        for _ in range(2):
+            bot.clock.advance(60)
+            await bot.state.tracker.run_cycle(bot.app.bot)
+        alerts = [c.text for c in bot.request.sent(ADMIN) if "was removed or replaced" in c.text]
+        assert len(alerts) == 1 and str(tmp_path / "bot.db") in alerts[0]

@@ -31,6 +31,7 @@ from bot.ordering import DRIP_FEED_STEP, OrderDraft, quote, submit
 from bot.panel.errors import OutcomeUnknown, PanelFailure, failure_from_text
 from bot.panel.models import Service
 from bot.panel.ordertypes import FieldKind, InvalidField, check_field, order_type_of
+from bot.storage.db import StorageLost
 from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
 from bot.ui.format import category_name, order_card, service_button, service_card
@@ -520,14 +521,23 @@ async def confirm(update: Update, context: BotContext) -> str | int:
     _, service = found
     if update.callback_query is not None:
         await answer_query(update.callback_query, context.t._("Placing the order…"))
-    row, _sent = await submit(
-        store,
-        context.state.panel,
-        user_id=user.id,
-        draft=draft,
-        service=service,
-        currency=context.state.currency,
-    )
+    try:
+        row, _sent = await submit(
+            store,
+            context.state.panel,
+            user_id=user.id,
+            draft=draft,
+            service=service,
+            currency=context.state.currency,
+        )
+    except StorageLost:
+        t = context.t
+        text = t._(
+            "The bot cannot take orders right now: its storage is unavailable. Nothing was "
+            "ordered, and the operator is told."
+        )
+        await show(update, context, "⚠️ " + text, main_menu(t))
+        return CONFIRM
     if row.outcome is Outcome.REJECTED:
         draft.renew_key()
         return await _summary(

@@ -28,6 +28,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.panel.errors import BadKey, PanelBusy, PanelFailure
 from bot.panel.models import OrderState, OrderStatus, RefillStatus
+from bot.storage.db import StorageLost
 from bot.storage.repositories import Check, Notice, OrderRow, OutboxItem, TrackedOrder
 from bot.ui.format import notice_keyboard, notice_text
 
@@ -46,7 +47,7 @@ NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
 DAY = 86_400.0
-ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance", "bad_key"})
+ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance", "bad_key", "storage_lost"})
 
 
 def poll_delay(age: float, interval: float) -> float | None:
@@ -118,6 +119,7 @@ class Tracker:
         self._send_rate = AsyncLimiter(1, 1 / NOTIFICATIONS_PER_SECOND)
         self._failures = 0
         self._next_attempt = 0.0
+        self._storage_alerted = False
         self.last_cycle: CycleReport | None = None
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -153,6 +155,7 @@ class Tracker:
             log.info("tracker cycle still running; this one is skipped")
             return None
         async with self._lock:
+            await self._check_storage()
             report = await self.poll()
             report.sent = await self.deliver(bot)
             report.duration = self._state.clock() - report.started
@@ -301,6 +304,17 @@ class Tracker:
             await self._alert_admins("panel_up", {})
         await kv.delete("panel_down_since")
         await kv.delete("panel_down_alerted")
+
+    async def _check_storage(self) -> None:
+        """The database file pulled away under the running bot: admins are told once (the
+        orders themselves are refused by the store)."""
+        try:
+            self._state.store.db.check_file()
+        except StorageLost as exc:
+            log.error("%s: new orders are refused until the bot is restarted", exc)
+            if not self._storage_alerted:
+                self._storage_alerted = True
+                await self._alert_admins("storage_lost", {"path": str(self._state.store.db.path)})
 
     async def _alert_admins(self, kind: str, payload: dict[str, Any]) -> None:
         admins = sorted(self._state.settings.admin_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -105,6 +106,11 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+class StorageLost(RuntimeError):
+    """The database file the bot opened is gone or was replaced: what is written now would be
+    lost at the next start."""
+
+
 class Database:
     """Owns the connection. Repositories borrow it; all queries are parameterized."""
 
@@ -112,6 +118,20 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._identity: tuple[int, int] | None = None
+        """(device, inode) of the file at open."""
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return found.st_dev, found.st_ino
+
+    def check_file(self) -> None:
+        """Raise `StorageLost` if the file opened is no longer at its path."""
+        if self._identity is not None and self._file_identity() != self._identity:
+            raise StorageLost(f"the database file {self.path} was removed or replaced")
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +152,8 @@ class Database:
         await self._conn.execute("PRAGMA synchronous=NORMAL")
         await self._conn.execute("PRAGMA busy_timeout=5000")
         await self.migrate()
+        if str(self.path) != ":memory:":
+            self._identity = self._file_identity()
 
     async def close(self) -> None:
         if self._conn is not None:

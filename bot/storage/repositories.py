@@ -268,7 +268,10 @@ class OrderRepo:
 
         Returns the row and whether it is new. An existing row means this intent was already
         submitted (a double tap, a repeated callback, a restart): it must not be sent again.
+        Raises `StorageLost` when the database file is gone: an order it cannot keep is not
+        placed.
         """
+        self._db.check_file()
         now = self._clock()
         cursor = await self._db.execute(
             "INSERT INTO orders (intent_key, user_id, service_id, service_name, service_type,"

@@ -191,6 +191,11 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
             "⚠️ The panel has been unreachable since {since}. Order tracking is paused "
             "and resumes by itself."
         ).format(since=t.datetime(datetime.fromtimestamp(payload["since"], tz=UTC)))
+    if kind == "storage_lost":
+        return t._(
+            "⚠️ The database file {path} was removed or replaced while the bot runs. New "
+            "orders are refused. Restart the bot (restore a backup over it first if needed)."
+        ).format(path=escape(payload.get("path", "")))
     if kind == "bad_key":
         return t._(
             "⚠️ The panel refuses the bot's API key: “{message}”. Order tracking is paused "
