@@ -7,8 +7,10 @@ nothing: double taps, repeated callbacks and restarts cannot place a second orde
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,6 +33,8 @@ from bot.storage.repositories import OrderRow, Outcome, Store
 log = logging.getLogger(__name__)
 
 DRIP_FEED_STEP = "dripfeed"
+STORE_RETRY_PAUSES = (0.2, 1.0, 0.0)
+"""Pauses after each failed write of a placed order's id (the last try: no pause)."""
 """The yes/no question before the optional drip-feed fields."""
 
 
@@ -154,4 +158,39 @@ async def submit(
         error = failure_to_text(exc)
         return await store.orders.mark_failed(row.id, Outcome.REJECTED, error), True
     log.info("order %d placed for user %d (service %d)", order_id, user_id, service.id)
-    return await store.orders.mark_placed(row.id, order_id), True
+    return await _keep(store, row, order_id), True
+
+
+class OrderNotStored(Exception):
+    """The panel placed the order, and the database would not store it (after retries)."""
+
+    def __init__(self, order_id: int, row: OrderRow) -> None:
+        super().__init__(f"order {order_id} placed but not stored")
+        self.order_id = order_id
+        self.row = row
+
+
+async def _keep(store: Store, row: OrderRow, order_id: int) -> OrderRow:
+    """Store a placed order's id. The id is never dropped: the write is tried again, and if
+    storage keeps failing the id stays in the log (to reconcile from), new orders are
+    refused, and the caller is told (`OrderNotStored`)."""
+    for attempt, pause in enumerate(STORE_RETRY_PAUSES):
+        try:
+            return await store.orders.mark_placed(row.id, order_id)
+        except (sqlite3.Error, OSError) as exc:
+            log.critical(
+                "order %d was placed on the panel for user %d (intent %s, service %d) but "
+                "could not be stored, attempt %d/%d: %s",
+                order_id,
+                row.user_id,
+                row.intent_key,
+                row.service_id,
+                attempt + 1,
+                len(STORE_RETRY_PAUSES),
+                exc,
+            )
+            reason = str(exc)
+            if pause:
+                await asyncio.sleep(pause)
+    store.db.give_up(reason)
+    raise OrderNotStored(order_id, row)

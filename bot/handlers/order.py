@@ -7,11 +7,13 @@ placing it goes through `bot.ordering.submit`, which makes a second order imposs
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
 from decimal import Decimal
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -27,7 +29,7 @@ from bot.catalog import CatalogIndex
 from bot.context import BotContext
 from bot.handlers.common import answer_query, expired, show
 from bot.handlers.start import welcome
-from bot.ordering import DRIP_FEED_STEP, OrderDraft, quote, submit
+from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, quote, submit
 from bot.panel.errors import OutcomeUnknown, PanelFailure, failure_from_text
 from bot.panel.models import Service
 from bot.panel.ordertypes import FieldKind, InvalidField, check_field, order_type_of
@@ -55,6 +57,8 @@ from bot.ui.text import (
     issue_text,
     shorten,
 )
+
+log = logging.getLogger(__name__)
 
 BROWSE, ASK, CONFIRM = "browse", "ask", "confirm"
 END = ConversationHandler.END
@@ -530,6 +534,10 @@ async def confirm(update: Update, context: BotContext) -> str | int:
             service=service,
             currency=context.state.currency,
         )
+    except OrderNotStored as lost:
+        await _tell_not_stored(update, context, lost)
+        context.data.draft = None
+        return END
     except StorageLost:
         t = context.t
         text = t._(
@@ -546,6 +554,29 @@ async def confirm(update: Update, context: BotContext) -> str | int:
     context.data.draft = None
     await show(update, context, outcome_text(context, row), order_keyboard(context.t, row))
     return END
+
+
+async def _tell_not_stored(update: Update, context: BotContext, lost: OrderNotStored) -> None:
+    """The order exists on the panel but not in the bot: the user gets its id, every admin a
+    message of their own (not through the database, which is failing)."""
+    t = context.t
+    text = t._(
+        "✅ The panel accepted your order <b>#{id}</b>, but the bot could not save it, so it "
+        "is not followed here. Keep this number; the operator is told."
+    ).format(id=lost.order_id)
+    await show(update, context, text, main_menu(t))
+    i18n = context.state.i18n
+    admin_t = i18n.get(i18n.default_language)
+    alert = admin_t._(
+        "⚠️ Order #{id} (user {user}, service {service}) was placed on the panel but could "
+        "not be stored: the database keeps failing. New orders are refused until the bot is "
+        "restarted. The id is also in the log."
+    ).format(id=lost.order_id, user=lost.row.user_id, service=lost.row.service_id)
+    for admin in sorted(context.state.settings.admin_ids):
+        try:
+            await context.bot.send_message(admin, alert)
+        except TelegramError as exc:
+            log.error("admin %d not told of unstored order %d: %s", admin, lost.order_id, exc)
 
 
 def _browse_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]

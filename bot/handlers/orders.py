@@ -224,11 +224,12 @@ async def orders_list(update: Update, context: BotContext) -> None:
     buttons = []
     for order in rows:
         label = f"#{order.panel_order_id}" if order.panel_order_id else "—"
-        status = (
-            order_state_text(t, order.status)
-            if order.outcome is Outcome.PLACED
-            else (t._("unknown") if order.outcome is Outcome.UNKNOWN else t._("not placed"))
-        )
+        status = {
+            Outcome.PLACED: order_state_text(t, order.status),
+            Outcome.UNKNOWN: t._("unknown"),
+            Outcome.SUBMITTING: t._("being placed"),
+            Outcome.REJECTED: t._("not placed"),
+        }[order.outcome]
         buttons.append(
             [
                 Button(
@@ -488,6 +489,63 @@ async def _confirmed(update: Update, context: BotContext, action: OrderAction) -
     await show(update, context, line, _back_to(context, order))
 
 
+# -- an order of unknown outcome, found on the panel ---------------------------------------------
+
+
+async def found_command(update: Update, context: BotContext) -> None:
+    """/found <number in the bot> <order id on the panel>: the user (or an admin) found an
+    order of unknown outcome on the panel; from then on it is followed like any other."""
+    user = update.effective_user
+    if user is None:
+        return
+    t = context.t
+    parts = _command_arguments(update).replace("#", " ").replace(",", " ").split()
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 12 for p in parts):
+        usage = t._(
+            "Usage: /found &lt;number of the order in the bot&gt; &lt;its order id on the panel&gt;"
+        )
+        await _send_lines(update, context, [usage])
+        return
+    number, panel_id = int(parts[0]), int(parts[1])
+    store = context.state.store
+    order = await store.orders.get(number)
+    if order is None or not (order.user_id == user.id or context.state.settings.is_admin(user.id)):
+        await _send_lines(
+            update, context, [t._("You have no order {n} in the bot.").format(n=number)]
+        )
+        return
+    if order.outcome is not Outcome.UNKNOWN:
+        text = t._("Order {n} is not waiting for a panel order id.").format(n=number)
+        await show(update, context, text, order_keyboard(t, order))
+        return
+    if await store.orders.by_panel_ids([panel_id]):
+        text = t._("Order #{id} is already one of the bot's orders.").format(id=panel_id)
+        await _send_lines(update, context, [text])
+        return
+    if await too_fast(update, context):
+        return
+    try:
+        status = await context.state.panel.status(panel_id)
+    except NotFound:
+        text = t._("The panel does not know order #{id}. Check the number.").format(id=panel_id)
+        await _send_lines(update, context, [text])
+        return
+    except PanelFailure as exc:
+        await _panel_down(update, context, exc)
+        return
+    if not await store.orders.attach(order.id, panel_id):
+        text = t._("Order {n} is not waiting for a panel order id.").format(n=number)
+        await _send_lines(update, context, [text])
+        return
+    attached = await store.orders.get(order.id)
+    assert attached is not None
+    attached = await context.state.tracker.record(attached, status)
+    head = t._("✅ Order #{id} is attached; it is followed from now on.").format(id=panel_id)
+    await show(
+        update, context, head + "\n\n" + order_card(t, attached), order_keyboard(t, attached)
+    )
+
+
 RETRYABLE: dict[str, Callable[[Update, BotContext, str], Awaitable[None]]] = {
     "status": status_command,
     "refill": refill_command,
@@ -513,6 +571,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("orders", orders_list))
     application.add_handler(CommandHandler("refill", refill_command))
     application.add_handler(CommandHandler("refill_status", refill_status_command))
+    application.add_handler(CommandHandler("found", found_command))
     application.add_handler(CommandHandler("cancel", cancel_command, has_args=True))
     application.add_handler(CommandHandler("cancel", cancel_usage, has_args=False))
     for button, handler in (

@@ -120,6 +120,7 @@ class Database:
         self._write_lock = asyncio.Lock()
         self._identity: tuple[int, int] | None = None
         """(device, inode) of the file at open."""
+        self._failing: str | None = None
 
     def _file_identity(self) -> tuple[int, int] | None:
         try:
@@ -129,9 +130,16 @@ class Database:
         return found.st_dev, found.st_ino
 
     def check_file(self) -> None:
-        """Raise `StorageLost` if the file opened is no longer at its path."""
+        """Raise `StorageLost` if the file opened is no longer at its path, or writing to it
+        kept failing (`give_up`)."""
+        if self._failing is not None:
+            raise StorageLost(self._failing)
         if self._identity is not None and self._file_identity() != self._identity:
             raise StorageLost(f"the database file {self.path} was removed or replaced")
+
+    def give_up(self, reason: str) -> None:
+        """Writes keep failing: from now on `check_file` refuses (no new orders)."""
+        self._failing = f"writing to the database {self.path} fails ({reason})"
 
     @property
     def is_open(self) -> bool:

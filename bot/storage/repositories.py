@@ -340,13 +340,43 @@ class OrderRepo:
             )
 
     async def resolve_interrupted(self) -> int:
-        """After a restart: a submission that was under way has an unknown outcome."""
+        """After a restart: a submission that was under way has an unknown outcome, and its
+        owner is told so (in the same transaction)."""
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT id, user_id, service_name, fields FROM orders WHERE outcome = ?",
+                (Outcome.SUBMITTING.value,),
+            )
+            await conn.execute(
+                "UPDATE orders SET outcome = ?, error = 'interrupted by a restart',"
+                " updated_at = ? WHERE outcome = ?",
+                (Outcome.UNKNOWN.value, now, Outcome.SUBMITTING.value),
+            )
+            notices = [
+                Notice(
+                    row["user_id"],
+                    "interrupted",
+                    {
+                        "order": row["id"],
+                        "service": row["service_name"],
+                        "link": json.loads(row["fields"]).get("link", ""),
+                    },
+                )
+                for row in rows
+            ]
+            await _add_notices(conn, notices, now)
+        return len(notices)
+
+    async def attach(self, row_id: int, panel_order_id: int) -> bool:
+        """An order of unknown outcome found on the panel: it is placed, with this id. False
+        if the row is not (or no longer) of unknown outcome."""
         cursor = await self._db.execute(
-            "UPDATE orders SET outcome = ?, error = 'interrupted by a restart', updated_at = ?"
-            " WHERE outcome = ?",
-            (Outcome.UNKNOWN.value, self._clock(), Outcome.SUBMITTING.value),
+            "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending', error = NULL,"
+            " updated_at = ? WHERE id = ? AND outcome = ?",
+            (Outcome.PLACED.value, panel_order_id, self._clock(), row_id, Outcome.UNKNOWN.value),
         )
-        return cursor.rowcount
+        return cursor.rowcount == 1
 
     async def _must_get(self, row_id: int) -> OrderRow:
         row = await self.get(row_id)

@@ -125,6 +125,10 @@ def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> 
 def order_card(t: Translator, order: OrderRow) -> str:
     if order.panel_order_id is not None:
         title = t._("<b>Order {id}</b>").format(id=order.panel_order_id)
+    elif order.outcome is Outcome.UNKNOWN:
+        title = t._("<b>Order (outcome unknown)</b>")
+    elif order.outcome is Outcome.SUBMITTING:
+        title = t._("<b>Order (being placed)</b>")
     else:
         title = t._("<b>Order (not placed)</b>")
     lines = [
@@ -150,11 +154,19 @@ def order_card(t: Translator, order: OrderRow) -> str:
             lines.append(bar)
     elif order.outcome is Outcome.UNKNOWN:
         lines.append(t._("Status: outcome unknown — check the panel before ordering again"))
+        lines.append(found_hint(t, order.id))
     elif order.outcome is Outcome.SUBMITTING:
         lines.append(t._("Status: being placed…"))
     else:
         lines.append(t._("Status: not placed"))
     return "\n".join(lines)
+
+
+def found_hint(t: Translator, number: int) -> str:
+    return t._(
+        "Found it on the panel? Send /found {n} followed by its order id, and it is followed "
+        "from then on."
+    ).format(n=number)
 
 
 def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
@@ -179,6 +191,19 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
                 )
             )
         return "\n".join(lines)
+    if kind == "interrupted":
+        return (
+            t._(
+                "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: "
+                "it may or may not have been placed on the panel. Check the panel before "
+                "ordering again."
+            ).format(
+                service=escape(shorten(payload["service"], 120)),
+                link=escape(shorten(payload.get("link") or "—", 80)),
+            )
+            + "\n"
+            + found_hint(t, payload["order"])
+        )
     if kind == "refill":
         return t._("♻️ Refill {refill} of order {id}: {old} → <b>{new}</b>").format(
             refill=payload["refill"],
@@ -214,7 +239,7 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
 def notice_keyboard(
     t: Translator, kind: str, payload: dict[str, Any]
 ) -> InlineKeyboardMarkup | None:
-    if kind == "order":
+    if kind in ("order", "interrupted"):
         return InlineKeyboardMarkup(
             [
                 [
