@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from bot.app import build_application
+from bot.domain import Notice
 from bot.panel.sandbox import SandboxPanel
-from bot.storage.repositories import Notice
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, make_settings, sandbox_client
 

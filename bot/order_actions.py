@@ -8,10 +8,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 
+from bot.domain import Order
 from bot.panel.client import PanelClient
 from bot.panel.errors import NotFound, PanelError
 from bot.panel.models import OrderState
-from bot.storage.repositories import OrderRow, Store
+from bot.storage.repositories import Store
 
 NOT_DELIVERED = frozenset({OrderState.CANCELED, OrderState.REFUNDED, OrderState.ERROR})
 
@@ -43,7 +44,7 @@ class OrderActions:
         self._panel = panel
         self._in_flight: set[tuple[str, int]] = set()
 
-    def cancel_refusal(self, order: OrderRow) -> Refusal | None:
+    def cancel_refusal(self, order: Order) -> Refusal | None:
         if not order.can_cancel:
             return Refusal.NOT_ALLOWED
         if order.final:
@@ -52,7 +53,7 @@ class OrderActions:
             return Refusal.REQUESTED
         return None
 
-    async def refill_refusal(self, order: OrderRow) -> Refusal | None:
+    async def refill_refusal(self, order: Order) -> Refusal | None:
         if not order.can_refill:
             return Refusal.NOT_ALLOWED
         if order.state in NOT_DELIVERED or order.state is OrderState.FAIL:
@@ -64,7 +65,7 @@ class OrderActions:
         return None
 
     @contextmanager
-    def _sending(self, kind: str, orders: list[OrderRow]) -> Iterator[None]:
+    def _sending(self, kind: str, orders: list[Order]) -> Iterator[None]:
         keys = {(kind, order.id) for order in orders}
         self._in_flight |= keys
         try:
@@ -73,7 +74,7 @@ class OrderActions:
             self._in_flight -= keys
 
     async def cancel(
-        self, ids: list[int], stored: Mapping[int, OrderRow], allowed: set[int]
+        self, ids: list[int], stored: Mapping[int, Order], allowed: set[int]
     ) -> dict[int, CancelResult]:
         """Cancel the orders `ids` (panel ids). `stored` holds the bot's rows among them,
         `allowed` the ids this user may act on (an admin: any). Checks first, then one bulk
@@ -98,7 +99,7 @@ class OrderActions:
         return {i: results[i] for i in ids}
 
     async def refill(
-        self, ids: list[int], stored: Mapping[int, OrderRow], allowed: set[int], user_id: int
+        self, ids: list[int], stored: Mapping[int, Order], allowed: set[int], user_id: int
     ) -> dict[int, RefillResult]:
         """Ask refills for `ids` (panel ids), like `cancel`; each refill granted is followed
         (stored for its owner, or for `user_id` where the bot has no row)."""

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from bot.domain import Order, Outcome
 from bot.panel.client import OrderRequest, PanelClient
 from bot.panel.errors import OutcomeUnknown, PanelError, PanelUnavailable, failure_to_text
 from bot.panel.models import Service
@@ -28,7 +29,7 @@ from bot.panel.ordertypes import (
     price,
     quantity,
 )
-from bot.storage.repositories import OrderRow, Outcome, Store
+from bot.storage.repositories import Store
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ async def submit(
     draft: OrderDraft,
     service: Service,
     currency: str,
-) -> tuple[OrderRow, bool]:
+) -> tuple[Order, bool]:
     """Place the draft's order once. Returns the stored row and whether this call sent it."""
     offer = quote(draft, service)
     row, created = await store.orders.record_intent(
@@ -164,13 +165,13 @@ async def submit(
 class OrderNotStored(Exception):
     """The panel placed the order, and the database would not store it (after retries)."""
 
-    def __init__(self, order_id: int, row: OrderRow) -> None:
+    def __init__(self, order_id: int, row: Order) -> None:
         super().__init__(f"order {order_id} placed but not stored")
         self.order_id = order_id
         self.row = row
 
 
-async def _keep(store: Store, row: OrderRow, order_id: int) -> OrderRow:
+async def _keep(store: Store, row: Order, order_id: int) -> Order:
     """Store a placed order's id. The id is never dropped: the write is tried again, and if
     storage keeps failing the id stays in the log (to reconcile from), new orders are
     refused, and the caller is told (`OrderNotStored`)."""

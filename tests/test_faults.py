@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from telegram.error import TimedOut
 
-from bot.storage.repositories import Outcome
+from bot.domain import Outcome
 from bot.ui import callback as cb
 from tests.harness import USER, Harness
 from tests.test_orders import place

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot import ordering
+from bot.domain import Outcome
 from bot.ordering import OrderDraft
 from bot.panel.sandbox import SandboxPanel
-from bot.storage.repositories import Outcome
 from bot.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
 

@@ -6,9 +6,9 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
+from bot.domain import Outcome
 from bot.panel.models import Service
 from bot.panel.sandbox import DEFAULT_CATALOG, SandboxPanel
-from bot.storage.repositories import Outcome
 from bot.ui import callback as cb
 from tests.harness import USER, Call, Harness
 

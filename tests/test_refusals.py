@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bot.domain import Outcome
 from bot.panel.sandbox import SandboxPanel
-from bot.storage.repositories import Outcome
 from bot.ui import callback as cb
 from tests.harness import ADMIN, USER, Harness
 from tests.test_orders import place

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from bot.domain import TrackedOrder
 from bot.jobs.tracker import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from bot.panel.models import OrderStatus
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
-from bot.storage.repositories import TrackedOrder
 from tests.harness import ADMIN, USER, Clock, Harness
 from tests.test_orders import place
 

@@ -27,6 +27,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.catalog import CatalogIndex
 from bot.context import BotContext
+from bot.domain import Order, Outcome
 from bot.handlers.common import answer_query, expired, show
 from bot.handlers.start import welcome
 from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, quote, submit
@@ -34,7 +35,6 @@ from bot.panel.errors import OutcomeUnknown, PanelFailure, failure_from_text
 from bot.panel.models import Service
 from bot.panel.ordertypes import FieldKind, InvalidField, check_field, order_type_of
 from bot.storage.db import StorageLost
-from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
 from bot.ui.format import category_name, order_card, service_button, service_card
 from bot.ui.format import summary as summary_text
@@ -486,7 +486,7 @@ async def _save_draft(update: Update, context: BotContext) -> None:
         await persistence.update_user_data(user.id, context.data)
 
 
-def outcome_text(context: BotContext, row: OrderRow) -> str:
+def outcome_text(context: BotContext, row: Order) -> str:
     t = context.t
     if row.outcome is Outcome.PLACED:
         return t._("✅ Order placed.") + "\n\n" + order_card(t, row)

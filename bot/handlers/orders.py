@@ -15,12 +15,12 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
+from bot.domain import Order, Outcome
 from bot.handlers.common import answer_query, expired, show, too_fast
 from bot.i18n import N_
 from bot.order_actions import Refusal
 from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
-from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
 from bot.ui.format import order_card, progress_bar
 from bot.ui.keyboards import Button, clamp_page, markup, menu_button, order_keyboard, pager
@@ -94,7 +94,7 @@ async def _send_lines(update: Update, context: BotContext, lines: list[str]) -> 
         await context.bot.send_message(chat.id, "\n".join(chunk))
 
 
-async def _owned(context: BotContext, user_id: int, ids: list[int]) -> dict[int, OrderRow]:
+async def _owned(context: BotContext, user_id: int, ids: list[int]) -> dict[int, Order]:
     """The stored orders among `ids` this user may see (all stored ones for an admin)."""
     rows = await context.state.store.orders.by_panel_ids(ids)
     if context.state.settings.is_admin(user_id):
@@ -103,7 +103,7 @@ async def _owned(context: BotContext, user_id: int, ids: list[int]) -> dict[int,
 
 
 def _allowed(
-    context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
+    context: BotContext, user_id: int, ids: list[int], owned: dict[int, Order]
 ) -> list[int]:
     if context.state.settings.is_admin(user_id):
         return ids
@@ -148,7 +148,7 @@ async def _panel_down(
 
 
 def status_line(
-    context: BotContext, order_id: int, status: OrderStatus | PanelError, order: OrderRow | None
+    context: BotContext, order_id: int, status: OrderStatus | PanelError, order: Order | None
 ) -> str:
     t = context.t
     if isinstance(status, NotFound) or (isinstance(status, PanelError) and order is None):
@@ -253,7 +253,7 @@ async def orders_list(update: Update, context: BotContext) -> None:
     await show(update, context, text, markup(buttons))
 
 
-async def _card_order(update: Update, context: BotContext, button: cb.Button) -> OrderRow | None:
+async def _card_order(update: Update, context: BotContext, button: cb.Button) -> Order | None:
     """The order a card button names, if it still exists and belongs to this user."""
     args = button.parse(update.callback_query.data if update.callback_query else None)
     user = update.effective_user
@@ -387,7 +387,7 @@ class OrderAction:
     yes: str
 
     async def call(
-        self, context: BotContext, user_id: int, ids: list[int], owned: dict[int, OrderRow]
+        self, context: BotContext, user_id: int, ids: list[int], owned: dict[int, Order]
     ) -> dict[int, object]:
         allowed = set(_allowed(context, user_id, ids, owned))
         actions = context.state.actions
@@ -395,7 +395,7 @@ class OrderAction:
             return dict(await actions.refill(ids, owned, allowed, user_id))
         return dict(await actions.cancel(ids, owned, allowed))
 
-    async def refusal(self, context: BotContext, order: OrderRow) -> Refusal | None:
+    async def refusal(self, context: BotContext, order: Order) -> Refusal | None:
         actions = context.state.actions
         if self.command == "refill":
             return await actions.refill_refusal(order)
@@ -446,7 +446,7 @@ async def cancel_command(update: Update, context: BotContext, arguments: str | N
     await _action_command(update, context, arguments, CANCEL)
 
 
-def _back_to(context: BotContext, order: OrderRow) -> InlineKeyboardMarkup:
+def _back_to(context: BotContext, order: Order) -> InlineKeyboardMarkup:
     t = context.t
     return markup(
         [[Button(t._("◀️ Back to the order"), callback_data=cb.ORDER(order.id)), menu_button(t)]]

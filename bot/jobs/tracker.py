@@ -26,10 +26,10 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.domain import Check, Notice, Order, OutboxItem, TrackedOrder
 from bot.panel.errors import BadKey, PanelBusy, PanelFailure
 from bot.panel.models import OrderState, OrderStatus, RefillStatus
 from bot.storage.db import StorageLost
-from bot.storage.repositories import Check, Notice, OrderRow, OutboxItem, TrackedOrder
 from bot.ui.format import notice_keyboard, notice_text
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class Tracker:
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run_cycle(context.bot)
 
-    async def record(self, order: OrderRow, status: OrderStatus) -> OrderRow:
+    async def record(self, order: Order, status: OrderStatus) -> Order:
         """Store a status a user just looked at (no notification: they have seen it)."""
         store = self._state.store
         if order.panel_order_id is None:

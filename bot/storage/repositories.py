@@ -6,14 +6,21 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, NamedTuple
 
 import aiosqlite
 
-from bot.panel.models import OrderState, OrderStatus, RefillState, Service
+from bot.domain import (
+    Check,
+    Notice,
+    Order,
+    OutboxItem,
+    Outcome,
+    Refill,
+    TrackedOrder,
+    UserRecord,
+)
+from bot.panel.models import OrderStatus, RefillState, Service
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -32,128 +39,6 @@ def _in_lists(ids: list[int]) -> Iterator[tuple[list[int], str]]:
 Clock = Callable[[], float]
 
 
-class Outcome(StrEnum):
-    """What became of an order submission."""
-
-    SUBMITTING = "submitting"
-    """The intent is stored and the `add` call may be under way."""
-    PLACED = "placed"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"
-    """The answer was lost (or the bot stopped mid-call): the order may exist."""
-
-
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    user_id: int
-    language: str | None
-    notifications: bool
-    blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRow:
-    id: int
-    intent_key: str
-    user_id: int
-    panel_order_id: int | None
-    service_id: int
-    service_name: str
-    service_type: str
-    category: str
-    rate: Decimal
-    can_refill: bool
-    can_cancel: bool
-    fields: dict[str, str]
-    quantity: int | None
-    price: Decimal
-    charge: Decimal | None
-    currency: str
-    outcome: Outcome
-    error: str | None
-    status: str | None
-    remains: int | None
-    start_count: int | None
-    final: bool
-    created_at: float
-    updated_at: float
-    cancel_requested_at: float | None
-
-    @property
-    def state(self) -> OrderState | None:
-        return OrderState.parse(self.status) if self.status else None
-
-    @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> OrderRow:
-        return cls(
-            id=row["id"],
-            intent_key=row["intent_key"],
-            user_id=row["user_id"],
-            panel_order_id=row["panel_order_id"],
-            service_id=row["service_id"],
-            service_name=row["service_name"],
-            service_type=row["service_type"],
-            category=row["category"],
-            rate=Decimal(row["rate"]),
-            can_refill=bool(row["can_refill"]),
-            can_cancel=bool(row["can_cancel"]),
-            fields=json.loads(row["fields"]),
-            quantity=row["quantity"],
-            price=Decimal(row["price"]),
-            charge=Decimal(row["charge"]) if row["charge"] is not None else None,
-            currency=row["currency"],
-            outcome=Outcome(row["outcome"]),
-            error=row["error"],
-            status=row["status"],
-            remains=row["remains"],
-            start_count=row["start_count"],
-            final=bool(row["final"]),
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            cancel_requested_at=row["cancel_requested_at"],
-        )
-
-
-class TrackedOrder(NamedTuple):
-    """What the tracker needs of an order, read cheaply for many orders at once."""
-
-    id: int
-    panel_order_id: int
-    user_id: int
-    status: str | None
-    remains: int | None
-    quantity: int | None
-    created_at: float
-    service_name: str
-
-
-class Check(NamedTuple):
-    """The result of polling one order: its new status (None: unchanged or unreadable), and
-    when to poll it next (None: every cycle)."""
-
-    order_id: int
-    """The order's row id (not the panel's id: a row id is the table's own key)."""
-    status: OrderStatus | None
-    next_check_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A message to send: who to, what kind, and what it says (rendered when sent)."""
-
-    user_id: int
-    kind: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    id: int
-    user_id: int
-    kind: str
-    payload: dict[str, Any]
-
-
 async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
     await conn.executemany(
         "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
@@ -161,13 +46,34 @@ async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: f
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RefillRow:
-    panel_refill_id: int
-    panel_order_id: int
-    user_id: int
-    status: str | None
-    final: bool
+def _order(row: aiosqlite.Row) -> Order:
+    return Order(
+        id=row["id"],
+        intent_key=row["intent_key"],
+        user_id=row["user_id"],
+        panel_order_id=row["panel_order_id"],
+        service_id=row["service_id"],
+        service_name=row["service_name"],
+        service_type=row["service_type"],
+        category=row["category"],
+        rate=Decimal(row["rate"]),
+        can_refill=bool(row["can_refill"]),
+        can_cancel=bool(row["can_cancel"]),
+        fields=json.loads(row["fields"]),
+        quantity=row["quantity"],
+        price=Decimal(row["price"]),
+        charge=Decimal(row["charge"]) if row["charge"] is not None else None,
+        currency=row["currency"],
+        outcome=Outcome(row["outcome"]),
+        error=row["error"],
+        status=row["status"],
+        remains=row["remains"],
+        start_count=row["start_count"],
+        final=bool(row["final"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        cancel_requested_at=row["cancel_requested_at"],
+    )
 
 
 class UserRepo:
@@ -179,9 +85,9 @@ class UserRepo:
     def __init__(self, db: Database, clock: Clock = time.time) -> None:
         self._db = db
         self._clock = clock
-        self._rows: dict[int, tuple[UserRow, float]] = {}
+        self._rows: dict[int, tuple[UserRecord, float]] = {}
 
-    async def touch(self, user_id: int) -> UserRow:
+    async def touch(self, user_id: int) -> UserRecord:
         """Record that the user wrote to the bot (which also means they no longer block it)."""
         now = self._clock()
         cached = self._rows.get(user_id)
@@ -197,11 +103,11 @@ class UserRepo:
         self._rows[user_id] = (row, now)
         return row
 
-    async def get(self, user_id: int) -> UserRow | None:
+    async def get(self, user_id: int) -> UserRecord | None:
         cached = self._rows.get(user_id)
         return cached[0] if cached is not None else await self._load(user_id)
 
-    async def _load(self, user_id: int) -> UserRow | None:
+    async def _load(self, user_id: int) -> UserRecord | None:
         row = await self._db.fetchone("SELECT * FROM users WHERE user_id = ?", (user_id,))
         return _user(row) if row else None
 
@@ -210,9 +116,9 @@ class UserRepo:
         if row is not None and user_id in self._rows:
             self._rows[user_id] = (row, self._rows[user_id][1])
 
-    async def get_many(self, user_ids: Iterable[int]) -> dict[int, UserRow]:
+    async def get_many(self, user_ids: Iterable[int]) -> dict[int, UserRecord]:
         ids = list(set(user_ids))
-        result: dict[int, UserRow] = {}
+        result: dict[int, UserRecord] = {}
         for part, marks in _in_lists(ids):
             rows = await self._db.fetchall(f"SELECT * FROM users WHERE user_id IN ({marks})", part)
             result.update((row["user_id"], _user(row)) for row in rows)
@@ -239,8 +145,8 @@ class UserRepo:
         return int(row["n"]) if row else 0
 
 
-def _user(row: aiosqlite.Row) -> UserRow:
-    return UserRow(
+def _user(row: aiosqlite.Row) -> UserRecord:
+    return UserRecord(
         user_id=row["user_id"],
         language=row["language"],
         notifications=bool(row["notifications"]),
@@ -263,7 +169,7 @@ class OrderRepo:
         quantity: int | None,
         price: Decimal,
         currency: str,
-    ) -> tuple[OrderRow, bool]:
+    ) -> tuple[Order, bool]:
         """Store the intent to order before the panel is called.
 
         Returns the row and whether it is new. An existing row means this intent was already
@@ -304,18 +210,18 @@ class OrderRepo:
             raise PermissionError("this intent key belongs to another user")
         return row, created
 
-    async def by_intent(self, intent_key: str, user_id: int) -> OrderRow | None:
+    async def by_intent(self, intent_key: str, user_id: int) -> Order | None:
         """The order placed from this intent, only for the user who placed it."""
         row = await self._db.fetchone(
             "SELECT * FROM orders WHERE intent_key = ? AND user_id = ?", (intent_key, user_id)
         )
-        return OrderRow.from_row(row) if row else None
+        return _order(row) if row else None
 
-    async def get(self, row_id: int) -> OrderRow | None:
+    async def get(self, row_id: int) -> Order | None:
         row = await self._db.fetchone("SELECT * FROM orders WHERE id = ?", (row_id,))
-        return OrderRow.from_row(row) if row else None
+        return _order(row) if row else None
 
-    async def mark_placed(self, row_id: int, panel_order_id: int) -> OrderRow:
+    async def mark_placed(self, row_id: int, panel_order_id: int) -> Order:
         now = self._clock()
         await self._db.execute(
             "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending',"
@@ -324,7 +230,7 @@ class OrderRepo:
         )
         return await self._must_get(row_id)
 
-    async def mark_failed(self, row_id: int, outcome: Outcome, error: str) -> OrderRow:
+    async def mark_failed(self, row_id: int, outcome: Outcome, error: str) -> Order:
         await self._db.execute(
             "UPDATE orders SET outcome = ?, error = ?, updated_at = ? WHERE id = ?",
             (outcome.value, error, self._clock(), row_id),
@@ -378,27 +284,27 @@ class OrderRepo:
         )
         return cursor.rowcount == 1
 
-    async def _must_get(self, row_id: int) -> OrderRow:
+    async def _must_get(self, row_id: int) -> Order:
         row = await self.get(row_id)
         assert row is not None
         return row
 
-    async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, OrderRow]:
+    async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, Order]:
         ids = list(set(panel_ids))
-        result: dict[int, OrderRow] = {}
+        result: dict[int, Order] = {}
         for part, marks in _in_lists(ids):
             rows = await self._db.fetchall(
                 f"SELECT * FROM orders WHERE panel_order_id IN ({marks})", part
             )
             for row in rows:
-                order = OrderRow.from_row(row)
+                order = _order(row)
                 assert order.panel_order_id is not None
                 result[order.panel_order_id] = order
         return result
 
     async def for_user(
         self, user_id: int, *, active_only: bool, offset: int, limit: int
-    ) -> tuple[list[OrderRow], int]:
+    ) -> tuple[list[Order], int]:
         """A page of the user's orders, newest first, and how many there are in all."""
         where = "user_id = ?" + (" AND final = 0 AND outcome != 'rejected'" if active_only else "")
         rows = await self._db.fetchall(
@@ -408,7 +314,7 @@ class OrderRepo:
         total = await self._db.fetchone(
             f"SELECT COUNT(*) AS n FROM orders WHERE {where}", (user_id,)
         )
-        return [OrderRow.from_row(r) for r in rows], int(total["n"]) if total else 0
+        return [_order(r) for r in rows], int(total["n"]) if total else 0
 
     async def save_status(
         self, row_id: int, status: OrderStatus, next_check_at: float | None
@@ -490,8 +396,8 @@ class RefillRepo:
             (panel_refill_id, panel_order_id, user_id, now, now),
         )
 
-    async def get_many(self, refill_ids: Iterable[int]) -> dict[int, RefillRow]:
-        result: dict[int, RefillRow] = {}
+    async def get_many(self, refill_ids: Iterable[int]) -> dict[int, Refill]:
+        result: dict[int, Refill] = {}
         for part, marks in _in_lists(list(set(refill_ids))):
             rows = await self._db.fetchall(
                 f"SELECT * FROM refills WHERE panel_refill_id IN ({marks})", part
@@ -507,7 +413,7 @@ class RefillRepo:
         )
         return row is not None
 
-    async def active(self) -> list[RefillRow]:
+    async def active(self) -> list[Refill]:
         rows = await self._db.fetchall("SELECT * FROM refills WHERE final = 0")
         return [_refill(row) for row in rows]
 
@@ -528,8 +434,8 @@ class RefillRepo:
             await _add_notices(conn, notices, now)
 
 
-def _refill(row: aiosqlite.Row) -> RefillRow:
-    return RefillRow(
+def _refill(row: aiosqlite.Row) -> Refill:
+    return Refill(
         panel_refill_id=row["panel_refill_id"],
         panel_order_id=row["panel_order_id"],
         user_id=row["user_id"],

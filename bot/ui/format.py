@@ -8,11 +8,11 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain import Order, Outcome
 from bot.i18n import Translator
 from bot.ordering import Quote
 from bot.panel.models import OrderState, Service
 from bot.panel.ordertypes import order_type_of
-from bot.storage.repositories import OrderRow, Outcome
 from bot.ui import callback as cb
 from bot.ui.text import (
     choice_label,
@@ -122,7 +122,7 @@ def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> 
     return "▓" * filled + "░" * (width - filled) + f" {100 * done // quantity}%"
 
 
-def order_card(t: Translator, order: OrderRow) -> str:
+def order_card(t: Translator, order: Order) -> str:
     if order.panel_order_id is not None:
         title = t._("<b>Order {id}</b>").format(id=order.panel_order_id)
     elif order.outcome is Outcome.UNKNOWN:

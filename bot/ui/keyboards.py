@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain import Order
 from bot.i18n import Translator
-from bot.storage.repositories import OrderRow
 from bot.ui import callback as cb
 
 PAGE_SIZE = 8
@@ -61,7 +61,7 @@ def markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([list(row) for row in rows if row])
 
 
-def order_keyboard(t: Translator, order: OrderRow) -> InlineKeyboardMarkup:
+def order_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup:
     """Refresh, and Refill and Cancel where the service allows them, on an order card."""
     if order.panel_order_id is None:
         return markup(
