@@ -110,11 +110,11 @@ async def _cycle(path: Path, latency: float = 0.0, limit_at: int | None = None) 
     await app.initialize()
     await app.post_init(app)  # type: ignore[misc]
     try:
-        tracker = app.bot_data.tracker
+        tracking = app.bot_data.tracking
         started = time.process_time()
         main_thread = time.thread_time()
         wall = time.perf_counter()
-        report = await tracker.poll()
+        report = await tracking.poll()
         cpu = time.process_time() - started - sum(panel_seconds)
         main_thread = time.thread_time() - main_thread - sum(panel_seconds)
         wall = time.perf_counter() - wall

@@ -8,7 +8,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from telegram import LinkPreviewOptions, Update
@@ -24,9 +24,9 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.balance import PanelBalance
+from bot.balance import PanelBalance, PanelCurrency
 from bot.catalog import Catalog
-from bot.config import Settings
+from bot.config import DEFAULT_PANEL_URL, Settings
 from bot.context import AppState, BotContext, UserData
 from bot.handlers import (
     access,
@@ -42,13 +42,14 @@ from bot.handlers import (
 from bot.handlers.start import bot_commands
 from bot.http import AcyclicAsyncClient
 from bot.i18n import I18n
-from bot.jobs.tracker import Tracker
+from bot.jobs.tracker import TrackerJob
 from bot.limits import UserRateLimit
 from bot.order_actions import OrderActions
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
-from bot.storage.persistence import SqlitePersistence
+from bot.persistence import SqlitePersistence
 from bot.storage.repositories import Store
+from bot.tracking import OrderTracking
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,42 @@ def panel_client(settings: Settings) -> PanelClient:
     )
 
 
+def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], float]) -> AppState:
+    """Every service, each given what it uses."""
+    store = Store(str(settings.database_path), clock)
+    i18n = I18n(settings.default_language)
+    currency = PanelCurrency(store.kv, default_currency(settings))
+    balance = PanelBalance(panel, currency, clock=clock)
+    tracking = OrderTracking(
+        store,
+        panel,
+        balance,
+        poll_interval=settings.poll_interval,
+        low_balance=settings.low_balance,
+        admin_ids=settings.admin_ids,
+        clock=clock,
+    )
+    return AppState(
+        settings=settings,
+        i18n=i18n,
+        store=store,
+        panel=panel,
+        catalog=Catalog(panel, store.services, ttl=settings.catalog_ttl, clock=clock),
+        currency=currency,
+        balance=balance,
+        actions=OrderActions(store, panel),
+        tracking=tracking,
+        tracker=TrackerJob(tracking, store, i18n, interval=settings.poll_interval, clock=clock),
+        user_limit=UserRateLimit(clock=clock),
+        clock=clock,
+    )
+
+
+def default_currency(settings: Settings) -> str:
+    """IDR for the default panel and the sandbox until the panel names one; else none."""
+    return "IDR" if settings.uses_sandbox or settings.panel_url == DEFAULT_PANEL_URL else ""
+
+
 def build_application(
     settings: Settings,
     *,
@@ -154,7 +191,7 @@ def build_application(
 ) -> BotApplication:
     """Build the bot. Nothing is opened here: resources open in post_init, close in
     post_shutdown. Tests pass their own panel client and Bot API request."""
-    store = Store(str(settings.database_path), clock)
+    state = build_state(settings, panel or panel_client(settings), clock)
 
     async def tell_too_busy(update: Update) -> None:
         await access.too_busy(update, application)  # called only once the bot runs
@@ -171,8 +208,16 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .context_types(ContextTypes(context=BotContext, user_data=UserData, bot_data=AppState))
-        .persistence(SqlitePersistence(store))
+        # PTB makes bot_data by calling this with no arguments: it hands over the state built
+        # above (the persistence does not store bot_data).
+        .context_types(
+            ContextTypes(
+                context=BotContext,
+                user_data=UserData,
+                bot_data=cast(type[AppState], lambda: state),
+            )
+        )
+        .persistence(SqlitePersistence(state.store))
         .concurrent_updates(PerUserUpdateProcessor(tell_too_busy))
         # Group limits, and 429 answers waited out and retried. No overall limit on replies:
         # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
@@ -189,17 +234,6 @@ def build_application(
             BotApiRequest(connection_pool_size=BOT_API_CONNECTIONS, pool_timeout=10.0)
         ).get_updates_request(BotApiRequest(connection_pool_size=1))
     application: BotApplication = builder.build()
-    state = application.bot_data
-    state.clock = clock
-    state.settings = settings
-    state.i18n = I18n(settings.default_language)
-    state.store = store
-    state.panel = panel or panel_client(settings)
-    state.catalog = Catalog(state.panel, store.services, ttl=settings.catalog_ttl, clock=clock)
-    state.tracker = Tracker(state)
-    state.actions = OrderActions(store, state.panel)
-    state.balance = PanelBalance(state.panel, state.note_balance, clock=clock)
-    state.user_limit = UserRateLimit(clock=clock)
 
     access.register(application)
     start.register(application)
@@ -219,8 +253,8 @@ async def _post_init(application: BotApplication) -> None:
     state = application.bot_data
     await state.store.open()
     await state.catalog.load_cached()
-    await state.load_currency()
-    state.currency_task = asyncio.create_task(state.learn_currency())
+    await state.currency.load()
+    state.balance.learn()
     i18n = state.i18n
     try:
         await application.bot.set_my_commands(bot_commands(i18n.get(i18n.default_language)))
@@ -237,8 +271,7 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     state = application.bot_data
-    if state.currency_task is not None:
-        state.currency_task.cancel()
+    state.balance.close()
     await state.catalog.aclose()
     await state.panel.aclose()
     await state.store.close()

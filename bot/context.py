@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.config import DEFAULT_PANEL_URL, Settings
+from bot.config import Settings
 from bot.i18n import I18n, Translator
 from bot.ordering import OrderDraft
-from bot.panel.errors import PanelFailure
-from bot.panel.models import Balance, to_currency
-
-log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from bot.balance import PanelBalance
+    from bot.balance import PanelBalance, PanelCurrency
     from bot.catalog import Catalog
-    from bot.jobs.tracker import Tracker
+    from bot.jobs.tracker import TrackerJob
     from bot.limits import UserRateLimit
     from bot.order_actions import OrderActions
     from bot.panel.client import PanelClient
     from bot.storage.repositories import Store
+    from bot.tracking import OrderTracking
 
 
 class UserData:
@@ -59,45 +53,23 @@ class UserData:
         return user_data
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class AppState:
-    """Everything shared by the handlers and jobs, set up by `build_application`."""
+    """What the handlers and jobs share, each built with its collaborators and the whole
+    assembled at once in `build_application`."""
 
-    settings: Settings = field(init=False)
-    i18n: I18n = field(init=False)
-    store: Store = field(init=False)
-    panel: PanelClient = field(init=False)
-    catalog: Catalog = field(init=False)
-    tracker: Tracker = field(init=False)
-    actions: OrderActions = field(init=False)
-    balance: PanelBalance = field(init=False)
-    user_limit: UserRateLimit = field(init=False)
-    clock: Callable[[], float] = time.time
-    currency: str = ""
-    """The panel's currency, learned from its balance answers."""
-    currency_task: asyncio.Task[None] | None = None
-
-    async def load_currency(self) -> None:
-        stored = await self.store.kv.get("currency")
-        default = (
-            "IDR"
-            if self.settings.uses_sandbox or (self.settings.panel_url == DEFAULT_PANEL_URL)
-            else ""
-        )
-        self.currency = to_currency(stored) or default  # a value stored by an older version
-
-    async def learn_currency(self) -> None:
-        """Ask the panel for its currency once, in the background: prices show it from the
-        start, and a panel that is down delays nothing."""
-        try:
-            await self.balance.get()
-        except PanelFailure as exc:
-            log.info("the panel's currency is not known yet (%s)", exc)
-
-    async def note_balance(self, balance: Balance) -> None:
-        if balance.currency and balance.currency != self.currency:
-            self.currency = balance.currency
-            await self.store.kv.set("currency", balance.currency)
+    settings: Settings
+    i18n: I18n
+    store: Store
+    panel: PanelClient
+    catalog: Catalog
+    currency: PanelCurrency
+    balance: PanelBalance
+    actions: OrderActions
+    tracking: OrderTracking
+    tracker: TrackerJob
+    user_limit: UserRateLimit
+    clock: Callable[[], float]
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppState]):

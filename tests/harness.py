@@ -271,8 +271,8 @@ class Harness:
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)
-        if self.state.currency_task is not None:
-            await self.state.currency_task  # done before a test injects its faults
+        if self.state.balance.learning is not None:
+            await self.state.balance.learning  # done before a test injects its faults
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -36,8 +36,8 @@ async def test_markup_in_the_currency_is_never_shown_or_stored(tmp_path: Path) -
 async def test_a_stored_currency_with_markup_is_dropped_at_start(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await bot.state.store.kv.set("currency", EVIL_CURRENCY)
-        await bot.state.load_currency()
-        assert bot.state.currency == "IDR"  # the sandbox's default, not the stored markup
+        await bot.state.currency.load()
+        assert bot.state.currency.code == "IDR"  # the sandbox's default, not the stored markup
 
 
 async def test_another_users_confirm_button_shows_nothing_of_their_order(

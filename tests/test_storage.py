@@ -10,8 +10,8 @@ from typing import Any
 from bot.context import UserData
 from bot.domain import Outcome
 from bot.panel import Service
+from bot.persistence import SqlitePersistence
 from bot.storage.db import MIGRATIONS, Database
-from bot.storage.persistence import SqlitePersistence
 from bot.storage.repositories import Store
 
 SERVICE = Service.model_validate(

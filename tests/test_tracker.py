@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.domain import TrackedOrder
-from bot.jobs.tracker import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from bot.panel.models import OrderStatus
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+from bot.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from tests.harness import ADMIN, USER, Clock, Harness
 from tests.test_orders import place
 

@@ -137,7 +137,7 @@ async def category_page(update: Update, context: BotContext) -> str | None:
     t = context.t
     page = clamp_page(int(args[1]), len(category.services))
     shown = category.services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    currency = context.state.currency
+    currency = context.state.currency.code
     rows = [[Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))] for s in shown]
     rows.append(pager(t, page, len(category.services), lambda p: cb.CATEGORY(category.key, p)))
     rows.append([Button(t._("◀️ Categories"), callback_data=cb.CATEGORIES(0)), menu_button(t)])
@@ -179,7 +179,7 @@ async def _search_results(update: Update, context: BotContext, page: int) -> str
         await show(update, context, text, markup([back]))
         return BROWSE
     page = clamp_page(page, len(found))
-    currency = context.state.currency
+    currency = context.state.currency.code
     rows = [
         [Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))]
         for s in found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -228,7 +228,7 @@ async def _service(update: Update, context: BotContext, service_id: int) -> str 
             menu_button(t),
         ],
     ]
-    text = service_card(t, service, context.state.currency, service.category)
+    text = service_card(t, service, context.state.currency.code, service.category)
     await show(update, context, text, markup(rows))
     return BROWSE
 
@@ -458,7 +458,7 @@ async def _summary(
     balance: Decimal | None = None
     with contextlib.suppress(PanelFailure):
         balance = (await context.state.balance.get()).amount
-    text = summary_text(t, offer, context.state.currency, balance)
+    text = summary_text(t, offer, context.state.currency.code, balance)
     if notice:
         text = notice + "\n\n" + text
     edits = [
@@ -532,7 +532,7 @@ async def confirm(update: Update, context: BotContext) -> str | int:
             user_id=user.id,
             draft=draft,
             service=service,
-            currency=context.state.currency,
+            currency=context.state.currency.code,
         )
     except OrderNotStored as lost:
         await _tell_not_stored(update, context, lost)

@@ -193,13 +193,13 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
     except PanelFailure as exc:
         await _panel_down(update, context, exc, f"status {arguments}")
         return
-    tracker = context.state.tracker
+    tracking = context.state.tracking
     lines = []
     for order_id in ids:
         status = statuses.get(order_id, NotFound("not yours", from_panel=False))
         order = owned.get(order_id)
         if order is not None and isinstance(status, OrderStatus):
-            await tracker.record(order, status)
+            await tracking.record(order, status)
         lines.append(status_line(context, order_id, status, order))
     await _send_lines(update, context, lines)
 
@@ -289,7 +289,7 @@ async def refresh(update: Update, context: BotContext) -> None:
         except PanelError as exc:
             await show(update, context, failure_text(t, exc), order_keyboard(t, order))
             return
-        order = await context.state.tracker.record(order, status)
+        order = await context.state.tracking.record(order, status)
     await show(update, context, order_card(t, order), order_keyboard(t, order))
 
 
@@ -539,7 +539,7 @@ async def found_command(update: Update, context: BotContext) -> None:
         return
     attached = await store.orders.get(order.id)
     assert attached is not None
-    attached = await context.state.tracker.record(attached, status)
+    attached = await context.state.tracking.record(attached, status)
     head = t._("✅ Order #{id} is attached; it is followed from now on.").format(id=panel_id)
     await show(
         update, context, head + "\n\n" + order_card(t, attached), order_keyboard(t, attached)

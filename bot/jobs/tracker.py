@@ -1,134 +1,57 @@
-"""The order tracker: polls unfinished orders and refills, and tells their owners what changed.
-
-Each cycle (every POLL_INTERVAL seconds, never two at once):
-1. poll the due orders with bulk status calls (ceil(N / 100) calls for N orders) and the
-   unfinished refills with bulk refill_status calls;
-2. store every new state together with the notification it causes, in one transaction
-   (the outbox), so a restart can neither lose nor repeat an announcement;
-3. send the outbox, within Telegram's limits (the application's AIORateLimiter).
-
-A notification is sent on every change of status, and while an order runs, each time its
-delivered share passes another 25 % (`PROGRESS_STEP`). Orders unfinished for long are polled
-less often (`poll_delay`). While the panel is unreachable the tracker backs off (capped
-exponential) and tells the admins once when the outage passes `PANEL_DOWN_ALERT` seconds,
-and once when the panel is back.
-"""
+"""The tracker job: every POLL_INTERVAL seconds (never two at once) a tracking poll, then the
+outbox sent within Telegram's limits, each notice in its recipient's language."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.domain import Check, Notice, Order, OutboxItem, TrackedOrder
-from bot.panel.errors import BadKey, PanelBusy, PanelFailure
-from bot.panel.models import OrderState, OrderStatus, RefillStatus
-from bot.storage.db import StorageLost
+from bot.domain import OutboxItem, UserRecord
+from bot.i18n import I18n
+from bot.storage.repositories import Store
+from bot.tracking import CycleReport, OrderTracking
 from bot.ui.format import notice_keyboard, notice_text
-
-if TYPE_CHECKING:
-    from bot.context import AppState
 
 log = logging.getLogger(__name__)
 
-PROGRESS_STEP = 25
-MAX_BACKOFF = 1800.0
-PANEL_DOWN_ALERT = 300.0
 SEND_BATCH = 100
-POLL_SLICE = 5000
-"""Orders polled and stored together: bounds the memory of a cycle over many orders."""
 NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
-DAY = 86_400.0
 ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance", "bad_key", "storage_lost"})
 
 
-def poll_delay(age: float, interval: float) -> float | None:
-    """How long until an order of this age is polled again: every cycle (None) for its first
-    day, every 5 cycles until day 3, every 30 until day 7, then every 60 (at most 6 hours)."""
-    if age < DAY:
-        return None
-    if age < 3 * DAY:
-        factor = 5
-    elif age < 7 * DAY:
-        factor = 30
-    else:
-        factor = 60
-    return min(interval * factor, 6 * 3600.0)
-
-
-def progress_step(quantity: int | None, remains: int | None) -> int:
-    if not quantity or remains is None:
-        return 0
-    done = max(0, quantity - remains)
-    return min(100, 100 * done // quantity) // PROGRESS_STEP
-
-
-def is_news(order: TrackedOrder, status: OrderStatus) -> bool:
-    """A change worth telling: a new status, or progress past another step."""
-    old = order.status or ""
-    if status.state is not OrderState.parse(old) or (
-        status.state is OrderState.UNKNOWN and status.status_raw != old
-    ):
-        return True
-    return progress_step(order.quantity, status.remains) > progress_step(
-        order.quantity, order.remains
-    )
-
-
-def order_notice(order: TrackedOrder, status: OrderStatus) -> Notice:
-    return Notice(
-        order.user_id,
-        "order",
-        {
-            "order": order.id,
-            "panel_id": order.panel_order_id,
-            "service": order.service_name,
-            "old": order.status,
-            "new": status.status_raw,
-            "quantity": order.quantity,
-            "remains": status.remains,
-            "charge": str(status.charge) if status.charge is not None else None,
-            "currency": status.currency or "",
-        },
-    )
-
-
-@dataclass(slots=True)
-class CycleReport:
-    started: float
-    duration: float = 0.0
-    orders: int = 0
-    refills: int = 0
-    changes: int = 0
-    sent: int = 0
-    panel_ok: bool = True
-
-
-class Tracker:
-    def __init__(self, state: AppState) -> None:
-        self._state = state
+class TrackerJob:
+    def __init__(
+        self,
+        tracking: OrderTracking,
+        store: Store,
+        i18n: I18n,
+        *,
+        interval: float,
+        clock: Any,
+    ) -> None:
+        self._tracking = tracking
+        self._store = store
+        self._i18n = i18n
+        self._interval = interval
+        self._clock = clock
         self._lock = asyncio.Lock()
         self._send_rate = AsyncLimiter(1, 1 / NOTIFICATIONS_PER_SECOND)
-        self._failures = 0
-        self._next_attempt = 0.0
-        self._storage_alerted = False
         self.last_cycle: CycleReport | None = None
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        interval = self._state.settings.poll_interval
         assert application.job_queue is not None
         application.job_queue.run_repeating(
             self._job,
-            interval=interval,
-            first=min(5.0, interval),
+            interval=self._interval,
+            first=min(5.0, self._interval),
             name="tracker",
             job_kwargs={"max_instances": 1, "coalesce": True},
         )
@@ -136,195 +59,23 @@ class Tracker:
     async def _job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.run_cycle(context.bot)
 
-    async def record(self, order: Order, status: OrderStatus) -> Order:
-        """Store a status a user just looked at (no notification: they have seen it)."""
-        store = self._state.store
-        if order.panel_order_id is None:
-            return order
-        delay = poll_delay(
-            self._state.clock() - order.created_at, self._state.settings.poll_interval
-        )
-        next_check = None if delay is None else self._state.clock() + delay
-        await store.orders.save_status(order.id, status, next_check)
-        updated = await store.orders.get(order.id)
-        return updated or order
-
     async def run_cycle(self, bot: Bot) -> CycleReport | None:
         """One cycle; None if one is already running."""
         if self._lock.locked():
             log.info("tracker cycle still running; this one is skipped")
             return None
         async with self._lock:
-            await self._check_storage()
-            report = await self.poll()
+            report = await self._tracking.poll()
             report.sent = await self.deliver(bot)
-            report.duration = self._state.clock() - report.started
+            report.duration = self._clock() - report.started
             self.last_cycle = report
             return report
-
-    async def poll(self) -> CycleReport:
-        """Poll the panel and store what changed, with its notifications (not sent here)."""
-        now = self._state.clock()
-        report = CycleReport(started=now)
-        if now < self._next_attempt:
-            return report
-        try:
-            await self._poll_orders(now, report)
-            await self._poll_refills(report)
-            await self._check_balance()
-        except PanelBusy as exc:
-            # The panel is up and asks for quiet: the next cycle after its window.
-            self._next_attempt = now + exc.retry_after
-            log.info("tracker: the panel limits requests; next cycle in %.0f s", exc.retry_after)
-        except BadKey as exc:
-            report.panel_ok = False
-            await self._key_refused(now, exc)
-        except PanelFailure as exc:
-            report.panel_ok = False
-            await self._panel_failed(now, exc)
-        else:
-            await self._panel_ok()
-        return report
-
-    async def _poll_orders(self, now: float, report: CycleReport) -> None:
-        """Poll the due orders a slice at a time, each slice stored with its notifications."""
-        store = self._state.store
-        due = await store.orders.due_for_check(now)
-        report.orders = len(due)
-        interval = self._state.settings.poll_interval
-        for start in range(0, len(due), POLL_SLICE):
-            part = due[start : start + POLL_SLICE]
-            statuses = await self._state.panel.statuses(
-                (o.panel_order_id for o in part), patient=True
-            )
-            checks: list[Check] = []
-            notices: list[Notice] = []
-            for order in part:
-                status = statuses.get(order.panel_order_id)
-                delay = poll_delay(now - order.created_at, interval)
-                next_check = None if delay is None else now + delay
-                if isinstance(status, OrderStatus) and (
-                    status.status_raw != order.status or status.remains != order.remains
-                ):
-                    checks.append(Check(order.id, status, next_check))
-                    if is_news(order, status):
-                        notices.append(order_notice(order, status))
-                elif next_check is not None:
-                    checks.append(Check(order.id, None, next_check))
-                # An unchanged order polled every cycle keeps its schedule: nothing to store.
-            await store.orders.apply_checks(checks, notices)
-            report.changes += len(notices)
-
-    async def _poll_refills(self, report: CycleReport) -> None:
-        store = self._state.store
-        active = {r.panel_refill_id: r for r in await store.refills.active()}
-        report.refills = len(active)
-        if not active:
-            return
-        results = await self._state.panel.refill_statuses(active)
-        changed: dict[int, str] = {}
-        notices = []
-        for refill_id, result in results.items():
-            refill = active[refill_id]
-            if isinstance(result, RefillStatus) and result.status_raw != refill.status:
-                changed[refill_id] = result.status_raw
-                notices.append(
-                    Notice(
-                        refill.user_id,
-                        "refill",
-                        {
-                            "refill": refill_id,
-                            "panel_id": refill.panel_order_id,
-                            "old": refill.status,
-                            "new": result.status_raw,
-                        },
-                    )
-                )
-        if changed:
-            await store.refills.apply_checks(changed, notices)
-            report.changes += len(notices)
-
-    async def _check_balance(self) -> None:
-        threshold = self._state.settings.low_balance
-        if threshold is None:
-            return
-        balance = await self._state.balance.get()
-        kv = self._state.store.kv
-        alerted = await kv.get("low_balance_alerted")
-        if balance.amount < threshold and not alerted:
-            await self._alert_admins(
-                "low_balance",
-                {
-                    "balance": str(balance.amount),
-                    "currency": balance.currency,
-                    "threshold": str(threshold),
-                },
-            )
-            await kv.set("low_balance_alerted", "1")
-        elif balance.amount >= threshold and alerted:
-            await kv.delete("low_balance_alerted")
-
-    def _back_off(self, now: float) -> float:
-        self._failures += 1
-        interval = self._state.settings.poll_interval
-        delay = min(MAX_BACKOFF, interval * 2 ** (self._failures - 1))
-        self._next_attempt = now + delay
-        return delay
-
-    async def _key_refused(self, now: float, exc: BadKey) -> None:
-        """The panel is up but refuses the key: one alert saying so, not the outage alert."""
-        delay = self._back_off(now)
-        log.error("tracker: the panel refuses the API key (%s); next try in %.0f s", exc, delay)
-        kv = self._state.store.kv
-        if not await kv.get("bad_key_alerted"):
-            await self._alert_admins("bad_key", {"message": exc.message})
-            await kv.set("bad_key_alerted", "1")
-
-    async def _panel_failed(self, now: float, exc: PanelFailure) -> None:
-        delay = self._back_off(now)
-        log.warning("tracker: panel unavailable (%s); next try in %.0f s", exc, delay)
-        kv = self._state.store.kv
-        since = await kv.get("panel_down_since")
-        if since is None:
-            await kv.set("panel_down_since", repr(now))
-        elif now - float(since) >= PANEL_DOWN_ALERT and not await kv.get("panel_down_alerted"):
-            await self._alert_admins("panel_down", {"since": float(since), "reason": str(exc)})
-            await kv.set("panel_down_alerted", "1")
-
-    async def _panel_ok(self) -> None:
-        self._failures = 0
-        self._next_attempt = 0.0
-        kv = self._state.store.kv
-        if await kv.get("bad_key_alerted"):
-            await self._alert_admins("panel_up", {})
-            await kv.delete("bad_key_alerted")
-        if await kv.get("panel_down_since") is None:
-            return
-        if await kv.get("panel_down_alerted"):
-            await self._alert_admins("panel_up", {})
-        await kv.delete("panel_down_since")
-        await kv.delete("panel_down_alerted")
-
-    async def _check_storage(self) -> None:
-        """The database file pulled away under the running bot: admins are told once (the
-        orders themselves are refused by the store)."""
-        try:
-            self._state.store.db.check_file()
-        except StorageLost as exc:
-            log.error("%s: new orders are refused until the bot is restarted", exc)
-            if not self._storage_alerted:
-                self._storage_alerted = True
-                await self._alert_admins("storage_lost", {"path": str(self._state.store.db.path)})
-
-    async def _alert_admins(self, kind: str, payload: dict[str, Any]) -> None:
-        admins = sorted(self._state.settings.admin_ids)
-        await self._state.store.outbox.add([Notice(a, kind, payload) for a in admins])
 
     # -- delivery -------------------------------------------------------------------------------
 
     async def deliver(self, bot: Bot) -> int:
         """Send the outbox. Returns how many messages were sent."""
-        store = self._state.store
+        store = self._store
         sent = 0
         while True:
             items = await store.outbox.pending(SEND_BATCH)
@@ -342,14 +93,13 @@ class Tracker:
             if len(done) < len(items):
                 return sent  # Telegram is failing: the rest waits for the next cycle
 
-    async def _send(self, bot: Bot, item: OutboxItem, user: Any) -> str:
+    async def _send(self, bot: Bot, item: OutboxItem, user: UserRecord | None) -> str:
         """'sent', 'dropped' (blocked, or notifications off) or 'retry'."""
         if user is not None and user.blocked:
             return "dropped"
         if item.kind not in ADMIN_KINDS and user is not None and not user.notifications:
             return "dropped"
-        i18n = self._state.i18n
-        t = i18n.get(i18n.resolve(user.language if user else None, None))
+        t = self._i18n.get(self._i18n.resolve(user.language if user else None, None))
         await self._send_rate.acquire()
         try:
             await bot.send_message(
@@ -358,7 +108,7 @@ class Tracker:
                 reply_markup=notice_keyboard(t, item.kind, item.payload),
             )
         except Forbidden:
-            await self._state.store.users.mark_blocked(item.user_id)
+            await self._store.users.mark_blocked(item.user_id)
             log.info("user %d blocked the bot; not messaged until they write again", item.user_id)
             return "dropped"
         except BadRequest as exc:
