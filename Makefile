@@ -1,4 +1,4 @@
-# `make run` starts the bot, `make test` runs ruff and the test suite.
+# `make run` starts the bot, `make test` runs ruff, the import contracts and the test suite.
 # Both create .venv on first use; only Python 3.11+ and make are needed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -23,6 +23,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 typecheck: $(VENV)/.installed-dev
