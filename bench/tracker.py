@@ -92,8 +92,8 @@ def _panel(
 
 async def _cycle(path: Path, latency: float = 0.0, limit_at: int | None = None) -> dict[str, float]:
     from bot.app import build_application
-    from bot.http import AcyclicAsyncClient
     from bot.panel.client import PanelClient
+    from bot.runtime import AcyclicAsyncClient
     from tests.harness import RecordingRequest, make_settings
 
     panel_seconds: list[float] = []

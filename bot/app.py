@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
-import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -22,8 +20,9 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
+from bot import runtime
 from bot.balance import PanelBalance, PanelCurrency
 from bot.catalog import Catalog
 from bot.config import DEFAULT_PANEL_URL, Settings
@@ -40,7 +39,6 @@ from bot.handlers import (
     start,
 )
 from bot.handlers.start import bot_commands
-from bot.http import AcyclicAsyncClient
 from bot.i18n import I18n
 from bot.jobs.tracker import TrackerJob
 from bot.limits import UserRateLimit
@@ -57,15 +55,6 @@ MAX_CONCURRENT_UPDATES = 512
 UNLIMITED = 2**31 - 1
 MAX_QUEUED_PER_USER = 10
 """A user's updates waiting behind their running one; more are dropped with one notice."""
-BOT_API_CONNECTIONS = 32
-
-
-class BotApiRequest(HTTPXRequest):
-    """PTB's HTTPX request on a client whose responses leave no garbage cycles (bot.http)."""
-
-    def _build_client(self) -> httpx.AsyncClient:
-        return AcyclicAsyncClient(**self._client_kwargs)
-
 
 BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState, Any]
 
@@ -129,8 +118,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 def sandbox_panel_client(sandbox: SandboxPanel | None = None) -> PanelClient:
     """A client talking to an in-process sandbox panel (PANEL_URL=sandbox)."""
     sandbox = sandbox or SandboxPanel()
-    http = AcyclicAsyncClient(transport=sandbox.transport())
-    return PanelClient("http://sandbox/api/v2", SANDBOX_KEY, http=http)
+    http = runtime.AcyclicAsyncClient(transport=sandbox.transport())
+    return PanelClient("http://sandbox/api/v2", SANDBOX_KEY, http=http, pause=runtime.gc_paused)
 
 
 def panel_client(settings: Settings) -> PanelClient:
@@ -141,8 +130,9 @@ def panel_client(settings: Settings) -> PanelClient:
     return PanelClient(
         settings.panel_url,
         settings.panel_key,
-        timeout=settings.panel_timeout,
+        http=runtime.AcyclicAsyncClient(timeout=settings.panel_timeout),
         concurrency=settings.panel_concurrency,
+        pause=runtime.gc_paused,
     )
 
 
@@ -166,7 +156,9 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         i18n=i18n,
         store=store,
         panel=panel,
-        catalog=Catalog(panel, store.services, ttl=settings.catalog_ttl, clock=clock),
+        catalog=Catalog(
+            panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
+        ),
         currency=currency,
         balance=balance,
         actions=OrderActions(store, panel),
@@ -228,11 +220,8 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        # httpcore scans every pooled connection on each request: a few dozen connections
-        # carry hundreds of requests a second, 256 (PTB's default) only cost CPU.
-        builder = builder.request(
-            BotApiRequest(connection_pool_size=BOT_API_CONNECTIONS, pool_timeout=10.0)
-        ).get_updates_request(BotApiRequest(connection_pool_size=1))
+        calls, updates = runtime.bot_api_requests()
+        builder = builder.request(calls).get_updates_request(updates)
     application: BotApplication = builder.build()
 
     access.register(application)
@@ -262,9 +251,7 @@ async def _post_init(application: BotApplication) -> None:
             await application.bot.set_my_commands(bot_commands(i18n.get(code)), language_code=code)
     except TelegramError as exc:
         log.warning("the command menu was not set (%s); it is set again at the next start", exc)
-    # What exists now (modules, schemas, the catalog) lives as long as the bot: keeping it out
-    # of the collector's scans makes every later collection cheaper.
-    gc.freeze()
+    runtime.freeze_startup_objects()
     panel = "sandbox" if state.settings.uses_sandbox else state.panel.url
     log.info("bot started; panel %s", panel)
 

@@ -16,11 +16,11 @@ import unicodedata
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
-from bot.gcpause import gc_paused
 from bot.panel.client import PanelClient
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service
@@ -160,9 +160,14 @@ class CatalogIndex:
         return [self.services[position] for _, position in best], len(candidates)
 
 
-def index_from_json(text: str, fetched_at: float) -> CatalogIndex:
-    """The index of a service list stored as JSON text (the cache the bot starts from)."""
-    with gc_paused():
+def index_from_json(
+    text: str,
+    fetched_at: float,
+    pause: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> CatalogIndex:
+    """The index of a service list stored as JSON text (the cache the bot starts from);
+    `pause` wraps the parse (the runtime pauses the collector)."""
+    with pause():
         return CatalogIndex(_SERVICES.validate_json(text), fetched_at)
 
 
@@ -176,8 +181,10 @@ class Catalog:
         *,
         ttl: float,
         clock: Callable[[], float] = time.time,
+        pause: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self._panel = panel
+        self._pause = pause
         self._cache = cache
         self._ttl = ttl
         self._clock = clock
@@ -190,7 +197,7 @@ class Catalog:
         cached = await self._cache.load()
         if cached is not None:
             fetched_at, text = cached
-            self._index = index_from_json(text, fetched_at)
+            self._index = index_from_json(text, fetched_at, self._pause)
 
     async def get(self) -> CatalogIndex:
         """The current index; raises `PanelFailure` only when there is none at all."""

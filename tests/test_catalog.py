@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from pathlib import Path
 
 import pytest
 
 from bot.catalog import Catalog, CatalogIndex
-from bot.gcpause import gc_paused
 from bot.panel import PanelUnavailable, Service
 from bot.panel.sandbox import SandboxPanel
 from bot.storage.repositories import Store
@@ -107,18 +105,3 @@ def test_real_catalogs_index_and_search(catalogs: list[Path]) -> None:
         found, total = index.search("youtube views")
         assert found and total >= len(found)
         assert all("youtube" in (s.name + s.category).lower() for s in found)
-
-
-def test_the_collector_pause_restores_the_collector_as_it_was() -> None:
-    assert gc.isenabled()
-    with pytest.raises(ValueError), gc_paused():
-        assert not gc.isenabled()
-        raise ValueError
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with gc_paused():
-            pass
-        assert not gc.isenabled()  # not switched on by the pause
-    finally:
-        gc.enable()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 from decimal import Decimal
@@ -13,8 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_application, panel_client
-from bot.http import AcyclicAsyncClient
+from bot.app import panel_client
 from bot.panel import (
     BadKey,
     BadLink,
@@ -409,42 +407,6 @@ async def test_both_real_catalogs_load_and_every_service_maps_to_a_type(catalogs
         for service in services:
             assert service.type is not ServiceType.UNKNOWN, service.type_raw
             assert order_type_of(service).type is service.type
-
-
-async def test_answers_leave_nothing_for_the_cycle_collector() -> None:
-    """httpx links a response and its body stream both ways; the bot's client unlinks them,
-    so answers are freed at once instead of piling up for the collector's pauses."""
-    transport = httpx.MockTransport(
-        lambda request: httpx.Response(200, json={"balance": "1", "currency": "IDR"})
-    )
-
-    def ours(thing: object) -> bool:
-        request = getattr(thing, "_request", None) if isinstance(thing, httpx.Response) else None
-        return request is not None and request.url.host == "cycles.test"
-
-    async def answers_left(http: httpx.AsyncClient) -> int:
-        gc.collect()
-        gc.disable()
-        try:
-            async with http:
-                panel = PanelClient("http://cycles.test/api/v2", KEY, http=http)
-                for _ in range(20):
-                    assert (await panel.balance()).amount == 1
-            return sum(map(ours, gc.get_objects()))
-        finally:
-            gc.enable()
-
-    assert await answers_left(httpx.AsyncClient(transport=transport)) == 20  # in cycles
-    assert await answers_left(AcyclicAsyncClient(transport=transport)) == 0
-
-
-def test_the_bot_api_and_the_panel_use_the_acyclic_client(tmp_path: Path) -> None:
-    app = build_application(make_settings(tmp_path))
-    get_updates, other_calls = app.bot._request  # the two requests PTB keeps
-    for request in (get_updates, other_calls):
-        assert isinstance(request._client, AcyclicAsyncClient)  # type: ignore[attr-defined]
-    settings = make_settings(tmp_path, panel_url="https://panel.test/api/v2", panel_key="k")
-    assert isinstance(panel_client(settings)._http, AcyclicAsyncClient)
 
 
 class SlowPanel:

@@ -17,6 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -24,7 +25,6 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
-from bot.http import AcyclicAsyncClient
 from bot.panel.errors import (
     NotFound,
     NotSupported,
@@ -151,6 +151,7 @@ class PanelClient:
         concurrency: int = 8,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pause: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.url = url
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
@@ -158,7 +159,9 @@ class PanelClient:
         key_bytes = self._key.get_secret_value().encode()
         self._key_bytes = key_bytes if len(key_bytes) >= MIN_REDACTED_KEY else b""
         self._own_http = http is None
-        self._http = http or AcyclicAsyncClient(timeout=timeout)
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._pause = pause
+        """Wraps the parse of a whole service list (the runtime pauses the collector)."""
         self._attempts = max(1, attempts)
         self._backoff = backoff
         self._max_backoff = max_backoff
@@ -317,7 +320,8 @@ class PanelClient:
         items = _service_items(payload)
         if items is None:
             raise PanelUnavailable("services answer is not a list")
-        services, skipped = parse_services(items)
+        with self._pause():
+            services, skipped = parse_services(items)
         if skipped:
             log.warning("skipped %d malformed service(s) of %d", skipped, len(items))
         return services

@@ -23,8 +23,6 @@ from pydantic import (
     field_validator,
 )
 
-from bot.gcpause import gc_paused
-
 
 @lru_cache(maxsize=1024)
 def _normalize_name(value: str) -> str:
@@ -363,15 +361,14 @@ _SERVICE_LIST = TypeAdapter(list[Service])
 
 def parse_services(items: list[Any]) -> tuple[list[Service], int]:
     """The services of a `services` answer, and how many malformed ones were skipped."""
-    with gc_paused():
+    try:
+        return _SERVICE_LIST.validate_python(items), 0
+    except ValidationError:
+        pass
+    services: list[Service] = []
+    for item in items:
         try:
-            return _SERVICE_LIST.validate_python(items), 0
-        except ValidationError:
-            pass
-        services: list[Service] = []
-        for item in items:
-            try:
-                services.append(Service.parse(item))
-            except (ValidationError, ValueError, TypeError):
-                continue
+            services.append(Service.parse(item))
+        except (ValidationError, ValueError, TypeError):
+            continue
     return services, len(items) - len(services)

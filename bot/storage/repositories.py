@@ -329,7 +329,7 @@ class OrderRepo:
             " AND (next_check_at IS NULL OR next_check_at <= ?)",
             (now,),
         ) as cursor:
-            cursor._cursor.row_factory = None  # plain tuples: much cheaper for many rows
+            cursor.row_factory = None  # plain tuples: much cheaper for many rows
             rows = await cursor.fetchall()
         return list(map(TrackedOrder._make, rows))
 
