@@ -12,11 +12,18 @@ from bench import catalog, load, menu, notify, tracker
 BENCHMARKS = (catalog, menu, tracker, notify, load)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench` runs every benchmark; `python -m bench tracker load` a selection."""
     warnings.simplefilter("ignore")
+    names = sys.argv[1:] if argv is None else argv
+    known = {module.__name__.removeprefix("bench."): module for module in BENCHMARKS}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    selected = [known[name] for name in names] or list(BENCHMARKS)
     started = time.time()
     rows = []
-    for module in BENCHMARKS:
+    for module in selected:
         print(f"running {module.__name__} …", file=sys.stderr, flush=True)
         rows += module.run()
     width = max(len(row[0]) for row in rows)
