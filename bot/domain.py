@@ -8,7 +8,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from bot.panel.errors import NotFound
 from bot.panel.models import OrderState, OrderStatus
+
+NOT_YOURS = NotFound("not yours", from_panel=False)
+"""What a user reads of an order or refill that is not theirs: the same as of one the panel
+does not know."""
 
 
 class Outcome(StrEnum):

@@ -8,10 +8,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 
-from bot.domain import Order
+from bot.domain import NOT_YOURS, Order
 from bot.panel.client import PanelClient
-from bot.panel.errors import NotFound, PanelError
-from bot.panel.models import OrderState
+from bot.panel.errors import PanelError
+from bot.panel.models import OrderState, RefillStatus
 from bot.storage.repositories import Store
 
 NOT_DELIVERED = frozenset({OrderState.CANCELED, OrderState.REFUNDED, OrderState.ERROR})
@@ -29,8 +29,6 @@ class Refusal(StrEnum):
     NOT_DELIVERED = "not_delivered"
     """Refill: the order was canceled, refunded or failed."""
 
-
-NOT_YOURS = NotFound("not yours", from_panel=False)
 
 CancelResult = PanelError | Refusal | None
 """None: the panel accepted the cancellation."""
@@ -97,6 +95,22 @@ class OrderActions:
                 accepted = [row.id for row in rows if results.get(row.panel_order_id or 0) is None]
                 await self._store.orders.mark_cancel_requested(accepted)
         return {i: results[i] for i in ids}
+
+    async def refill_statuses(
+        self, ids: list[int], allowed: set[int]
+    ) -> dict[int, RefillStatus | PanelError]:
+        """The state of refills (`allowed`: those the user may see); the followed ones among
+        them are stored. Raises `PanelFailure` for the whole call."""
+        asked = [i for i in ids if i in allowed]
+        answers = await self._panel.refill_statuses(asked) if asked else {}
+        followed = await self._store.refills.get_many(asked)
+        results: dict[int, RefillStatus | PanelError] = {}
+        for refill_id in ids:
+            result = answers.get(refill_id, NOT_YOURS) if refill_id in allowed else NOT_YOURS
+            if refill_id in followed and isinstance(result, RefillStatus):
+                await self._store.refills.save_status(refill_id, result.status_raw)
+            results[refill_id] = result
+        return results
 
     async def refill(
         self, ids: list[int], stored: Mapping[int, Order], allowed: set[int], user_id: int

@@ -17,20 +17,21 @@ and once when the panel is back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from bot.balance import PanelBalance
-from bot.domain import Check, Notice, Order, TrackedOrder
+from bot.domain import NOT_YOURS, Check, Notice, Order, TrackedOrder
 from bot.panel.client import PanelClient
-from bot.panel.errors import BadKey, PanelBusy, PanelFailure
+from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.panel.models import OrderState, OrderStatus, RefillStatus
 from bot.storage.db import StorageLost
 from bot.storage.repositories import Store
 
 log = logging.getLogger(__name__)
+
 
 PROGRESS_STEP = 25
 MAX_BACKOFF = 1800.0
@@ -135,6 +136,27 @@ class OrderTracking:
         await store.orders.save_status(order.id, status, next_check)
         updated = await store.orders.get(order.id)
         return updated or order
+
+    async def look_up(
+        self, ids: list[int], stored: Mapping[int, Order], allowed: set[int]
+    ) -> dict[int, OrderStatus | PanelError]:
+        """The panel's status of orders a user asked for (`allowed`: those they may see); the
+        bot's own among them are stored as seen. Raises `PanelFailure` for the whole call."""
+        asked = [i for i in ids if i in allowed]
+        statuses = await self._panel.statuses(asked) if asked else {}
+        results: dict[int, OrderStatus | PanelError] = {}
+        for panel_id in ids:
+            status = statuses.get(panel_id, NOT_YOURS) if panel_id in allowed else NOT_YOURS
+            if panel_id in stored and isinstance(status, OrderStatus):
+                await self.record(stored[panel_id], status)
+            results[panel_id] = status
+        return results
+
+    async def refresh(self, order: Order) -> Order:
+        """One order's status asked again and stored. Raises `PanelFailure`."""
+        if order.panel_order_id is None:
+            return order
+        return await self.record(order, await self._panel.status(order.panel_order_id))
 
     async def poll(self) -> CycleReport:
         """Poll the panel and store what changed, with its notifications (not sent here)."""

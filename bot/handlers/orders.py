@@ -187,20 +187,13 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
     if ids is None or await too_fast(update, context):
         return
     owned = await _owned(context, user.id, ids)
-    allowed = _allowed(context, user.id, ids, owned)
+    allowed = set(_allowed(context, user.id, ids, owned))
     try:
-        statuses = await context.state.panel.statuses(allowed) if allowed else {}
+        statuses = await context.state.tracking.look_up(ids, owned, allowed)
     except PanelFailure as exc:
         await _panel_down(update, context, exc, f"status {arguments}")
         return
-    tracking = context.state.tracking
-    lines = []
-    for order_id in ids:
-        status = statuses.get(order_id, NotFound("not yours", from_panel=False))
-        order = owned.get(order_id)
-        if order is not None and isinstance(status, OrderStatus):
-            await tracking.record(order, status)
-        lines.append(status_line(context, order_id, status, order))
+    lines = [status_line(context, i, status, owned.get(i)) for i, status in statuses.items()]
     await _send_lines(update, context, lines)
 
 
@@ -281,7 +274,7 @@ async def refresh(update: Update, context: BotContext) -> None:
     t = context.t
     if order.panel_order_id is not None:
         try:
-            status = await context.state.panel.status(order.panel_order_id)
+            order = await context.state.tracking.refresh(order)
         except PanelUnavailable as exc:
             retry = Button(t._("🔄 Retry"), callback_data=cb.REFRESH(order.id))
             await show(update, context, failure_text(t, exc), markup([[retry, menu_button(t)]]))
@@ -289,7 +282,6 @@ async def refresh(update: Update, context: BotContext) -> None:
         except PanelError as exc:
             await show(update, context, failure_text(t, exc), order_keyboard(t, order))
             return
-        order = await context.state.tracking.record(order, status)
     await show(update, context, order_card(t, order), order_keyboard(t, order))
 
 
@@ -342,20 +334,15 @@ async def refill_status_command(
         return
     known = await context.state.store.refills.get_many(ids)
     is_admin = context.state.settings.is_admin(user.id)
-    allowed = [i for i in ids if is_admin or (i in known and known[i].user_id == user.id)]
+    allowed = {i for i in ids if is_admin or (i in known and known[i].user_id == user.id)}
     try:
-        results = await context.state.panel.refill_statuses(allowed) if allowed else {}
+        results = await context.state.actions.refill_statuses(ids, allowed)
     except PanelFailure as exc:
         await _panel_down(update, context, exc, f"refill_status {arguments}")
         return
     lines = []
-    for refill_id in ids:
-        result: RefillStatus | PanelError = results.get(
-            refill_id, NotFound("not yours", from_panel=False)
-        )
+    for refill_id, result in results.items():
         if isinstance(result, RefillStatus):
-            if refill_id in known:
-                await context.state.store.refills.save_status(refill_id, result.status_raw)
             lines.append(
                 t._("Refill <b>{id}</b>: {status}").format(
                     id=refill_id, status=escape(refill_state_text(t, result.status_raw))

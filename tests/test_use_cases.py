@@ -1,0 +1,82 @@
+"""The use cases without Telegram: a store, a panel client, a clock; no bot, no update."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.balance import PanelBalance, PanelCurrency
+from bot.domain import NOT_YOURS, Outcome
+from bot.order_actions import OrderActions, Refusal
+from bot.ordering import OrderDraft, submit
+from bot.panel.errors import NotFound
+from bot.panel.models import OrderStatus, RefillStatus
+from bot.panel.sandbox import SandboxPanel
+from bot.storage.repositories import Store
+from bot.tracking import OrderTracking
+from tests.harness import Clock, sandbox_client
+
+LINK = "https://youtube.com/watch?v=usecase"
+
+
+async def placed(store: Store, sandbox: SandboxPanel, user_id: int, service_id: int) -> int:
+    service = next(s for s in sandbox.services if s.id == service_id)
+    draft = OrderDraft(service_id=service_id, values={"link": LINK, "quantity": "100"})
+    row, _ = await submit(
+        store, sandbox_client(sandbox), user_id=user_id, draft=draft, service=service, currency=""
+    )
+    assert row.outcome is Outcome.PLACED and row.panel_order_id is not None
+    return row.panel_order_id
+
+
+async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: Clock) -> None:
+    sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
+    actions = OrderActions(store, sandbox_client(sandbox))
+    ok, disallowed = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 7, 4)
+    rows = await store.orders.by_panel_ids([ok, disallowed])
+    result = await actions.cancel([ok, disallowed, 99], rows, {ok, disallowed})
+    assert result == {ok: None, disallowed: Refusal.NOT_ALLOWED, 99: NOT_YOURS}
+    rows = await store.orders.by_panel_ids([ok])
+    assert rows[ok].cancel_requested_at is not None
+    assert await actions.cancel([ok], rows, {ok}) == {ok: Refusal.REQUESTED}
+    assert sandbox.calls["cancel"] == 1
+    refilled = await actions.refill([ok], rows, {ok}, user_id=7)
+    assert isinstance(refilled[ok], int)
+    assert await actions.refill([ok], rows, {ok}, user_id=7) == {ok: Refusal.REQUESTED}
+    states = await actions.refill_statuses([refilled[ok], 12345], {refilled[ok]})
+    assert isinstance(states[refilled[ok]], RefillStatus) and states[12345] is NOT_YOURS
+
+
+async def test_looking_up_and_refreshing_store_what_was_seen(store: Store, clock: Clock) -> None:
+    sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
+    panel = sandbox_client(sandbox)
+    balance = PanelBalance(panel, PanelCurrency(store.kv, ""), clock=clock)
+    tracking = OrderTracking(
+        store, panel, balance, poll_interval=60, low_balance=None, admin_ids=[1], clock=clock
+    )
+    mine, theirs = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 8, 1)
+    sandbox.set_status(mine, "In progress", remains=40)
+    rows = await store.orders.by_panel_ids([mine])
+    seen = await tracking.look_up([mine, theirs, 5], rows, {mine, 5})
+    assert isinstance(seen[mine], OrderStatus) and seen[mine].remains == 40
+    assert seen[theirs] is NOT_YOURS and isinstance(seen[5], NotFound)
+    stored = (await store.orders.by_panel_ids([mine]))[mine]
+    assert stored.status == "In progress" and stored.remains == 40
+    sandbox.set_status(mine, "Completed", remains=0)
+    refreshed = await tracking.refresh(stored)
+    assert refreshed.status == "Completed" and refreshed.final
+    assert await store.outbox.count() == 0  # what a user looked at is not announced
+
+
+async def test_the_balance_is_shared_and_teaches_the_currency(store: Store, clock: Clock) -> None:
+    sandbox = SandboxPanel(clock=clock, currency="USD", balance=Decimal("12.5"))
+    currency = PanelCurrency(store.kv, "")
+    balance = PanelBalance(sandbox_client(sandbox), currency, ttl=10, clock=clock)
+    for _ in range(5):
+        assert (await balance.get()).amount == Decimal("12.5")
+    assert sandbox.calls["balance"] == 1 and currency.code == "USD"
+    clock.advance(10)
+    await balance.get()
+    assert sandbox.calls["balance"] == 2
+    again = PanelCurrency(store.kv, "")
+    await again.load()
+    assert again.code == "USD"  # kept for the next start
