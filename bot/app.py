@@ -31,10 +31,10 @@ from bot.handlers import (
     access,
     admin,
     balance,
+    checkout,
     errors,
     language,
     notifications,
-    order,
     orders,
     start,
 )
@@ -228,7 +228,7 @@ def build_application(
     start.register(application)
     language.register(application)
     balance.register(application)
-    order.register(application)
+    checkout.register(application)
     orders.register(application)
     notifications.register(application)
     admin.register(application)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.ui import callback as cb
 from bot.ui.keyboards import main_menu
 
 log = logging.getLogger(__name__)
@@ -87,3 +89,9 @@ async def too_fast(update: Update, context: BotContext) -> bool:
     )
     await show(update, context, text, new_message=True)
     return True
+
+
+def button_args(button: cb.Button, update: Update) -> tuple[Any, ...] | None:
+    """The arguments of the tapped button, if it is one of this kind (else None)."""
+    query = update.callback_query
+    return button.parse(query.data if query else None)

@@ -1,0 +1,193 @@
+"""Browsing the catalog: categories, a category's services, search, a service's card.
+
+The first state of the order conversation (`bot.handlers.checkout`): typing words searches."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot.catalog import CatalogIndex
+from bot.context import BotContext
+from bot.handlers.common import button_args, expired, show
+from bot.panel.errors import PanelFailure
+from bot.ui import callback as cb
+from bot.ui.format import category_name, service_button, service_card
+from bot.ui.keyboards import PAGE_SIZE, Button, clamp_page, markup, menu_button, pager
+from bot.ui.text import escape, failure_text, shorten
+
+BROWSE = "browse"
+MAX_QUERY = 100
+SEARCH_LIMIT = 200
+
+
+async def catalog_index(update: Update, context: BotContext) -> CatalogIndex | None:
+    """The catalog, or None after telling the user the panel could not give it."""
+    try:
+        return await context.state.catalog.get()
+    except PanelFailure as exc:
+        t = context.t
+        retry = Button(t._("🔄 Retry"), callback_data=cb.CATEGORIES(0))
+        await show(update, context, failure_text(t, exc), markup([[retry, menu_button(t)]]))
+        return None
+
+
+async def categories(update: Update, context: BotContext, page: int = 0) -> str | int:
+    index = await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    t = context.t
+    page = clamp_page(page, len(index.categories))
+    shown = index.categories[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    rows = [
+        [
+            Button(
+                f"{shorten(category_name(t, c.name), 50)} ({len(c.services)})",
+                callback_data=cb.CATEGORY(c.key, 0),
+            )
+        ]
+        for c in shown
+    ]
+    rows.append(pager(t, page, len(index.categories), cb.CATEGORIES))
+    rows.append([menu_button(t)])
+    text = t._("<b>New order</b>\nChoose a category, or type words to search the services.")
+    await show(update, context, text, markup(rows))
+    return BROWSE
+
+
+async def start_order(update: Update, context: BotContext) -> str | int:
+    """/order, /order <service id>, and the New order button."""
+    context.data.draft = None
+    if context.args:
+        token = context.args[0].lstrip("#")
+        if not token.isdigit():
+            await show(update, context, context.t._("Usage: /order or /order &lt;service id&gt;"))
+            return await categories(update, context)
+        return await show_service(update, context, int(token))
+    return await categories(update, context)
+
+
+async def categories_page(update: Update, context: BotContext) -> str | int:
+    args = button_args(cb.CATEGORIES, update)
+    return await categories(update, context, int(args[0]) if args else 0)
+
+
+async def category_page(update: Update, context: BotContext) -> str | None:
+    args = button_args(cb.CATEGORY, update)
+    index = await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    category = index.category(str(args[0])) if args else None
+    if args is None or category is None:
+        await expired(update, context)
+        return BROWSE
+    t = context.t
+    page = clamp_page(int(args[1]), len(category.services))
+    shown = category.services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    currency = context.state.currency.code
+    rows = [[Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))] for s in shown]
+    rows.append(pager(t, page, len(category.services), lambda p: cb.CATEGORY(category.key, p)))
+    rows.append([Button(t._("◀️ Categories"), callback_data=cb.CATEGORIES(0)), menu_button(t)])
+    text = t._("<b>{category}</b>\nChoose a service:").format(
+        category=escape(category_name(t, category.name))
+    )
+    await show(update, context, text, markup(rows))
+    return BROWSE
+
+
+async def search(update: Update, context: BotContext) -> str | int:
+    message = update.effective_message
+    if message is None or not message.text:
+        return BROWSE
+    context.data.search = message.text.strip()[:MAX_QUERY]
+    return await _search_results(update, context, 0)
+
+
+async def search_page(update: Update, context: BotContext) -> str | int:
+    args = button_args(cb.SEARCH_PAGE, update)
+    if args is None or not context.data.search:
+        await expired(update, context)
+        return BROWSE
+    return await _search_results(update, context, int(args[0]))
+
+
+async def _search_results(update: Update, context: BotContext, page: int) -> str | int:
+    index = await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    t = context.t
+    query = context.data.search or ""
+    found, total = index.search(query, limit=SEARCH_LIMIT)
+    back = [Button(t._("◀️ Categories"), callback_data=cb.CATEGORIES(0)), menu_button(t)]
+    if not found:
+        text = t._("Nothing matches “{query}”. Try other words, or choose a category.").format(
+            query=escape(query)
+        )
+        await show(update, context, text, markup([back]))
+        return BROWSE
+    page = clamp_page(page, len(found))
+    currency = context.state.currency.code
+    rows = [
+        [Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))]
+        for s in found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    ]
+    rows.append(pager(t, page, len(found), cb.SEARCH_PAGE))
+    rows.append(back)
+    text = t.n_(
+        "{count} service matches “{query}”:", "{count} services match “{query}”:", total
+    ).format(count=t.number(total), query=escape(query))
+    if total > len(found):
+        text += "\n" + t._("Showing the best {n}; add words to narrow it down.").format(
+            n=t.number(len(found))
+        )
+    await show(update, context, text, markup(rows))
+    return BROWSE
+
+
+async def service_page(update: Update, context: BotContext) -> str | int:
+    args = button_args(cb.SERVICE, update)
+    index = await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    if args is None or int(args[0]) not in index.by_id:
+        await expired(update, context)
+        return BROWSE
+    return await show_service(update, context, int(args[0]), index)
+
+
+async def show_service(
+    update: Update, context: BotContext, service_id: int, index: CatalogIndex | None = None
+) -> str | int:
+    """A service's card, with Order and Back."""
+    index = index or await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    t = context.t
+    service = index.by_id.get(service_id)
+    if service is None:
+        text = t._("There is no service with id {id}. Choose one from the list.").format(
+            id=service_id
+        )
+        await show(update, context, text)
+        return await categories(update, context)
+    category, position = index.place(service.id)
+    rows = [
+        [Button(t._("🛒 Order this service"), callback_data=cb.START_ORDER(service.id))],
+        [
+            Button(t._("◀️ Back"), callback_data=cb.CATEGORY(category.key, position // PAGE_SIZE)),
+            menu_button(t),
+        ],
+    ]
+    text = service_card(t, service, context.state.currency.code, service.category)
+    await show(update, context, text, markup(rows))
+    return BROWSE
+
+
+def handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
+    """The buttons of browsing, valid in every state of the conversation."""
+    return [
+        CallbackQueryHandler(categories_page, pattern=cb.CATEGORIES.matches),
+        CallbackQueryHandler(category_page, pattern=cb.CATEGORY.matches),
+        CallbackQueryHandler(search_page, pattern=cb.SEARCH_PAGE.matches),
+        CallbackQueryHandler(service_page, pattern=cb.SERVICE.matches),
+    ]

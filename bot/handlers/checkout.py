@@ -1,0 +1,398 @@
+"""Checkout: the questions of the service's order type, the summary, and confirming.
+
+A persistent, named ConversationHandler (browsing is its first state, `bot.handlers.browse`).
+The partly filled order lives in `UserData.draft`; placing it goes through
+`bot.ordering.submit`, which makes a second order impossible. The draft's service and order
+type are looked up once per update (`Checkout`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from decimal import Decimal
+from typing import NamedTuple
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.context import BotContext
+from bot.domain import Outcome
+from bot.handlers import browse
+from bot.handlers.browse import BROWSE, catalog_index, show_service
+from bot.handlers.common import answer_query, button_args, expired, show
+from bot.handlers.start import welcome
+from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, quote, submit
+from bot.panel.errors import PanelFailure
+from bot.panel.models import Service
+from bot.panel.ordertypes import FieldKind, InvalidField, OrderType, check_field, order_type_of
+from bot.storage.db import StorageLost
+from bot.ui import callback as cb
+from bot.ui.checkout import (
+    outcome_text,
+    question_keyboard,
+    question_text,
+    rejection_text,
+    summary_keyboard,
+)
+from bot.ui.format import summary as summary_text
+from bot.ui.keyboards import main_menu, order_keyboard
+from bot.ui.text import field_prompt, issue_text
+
+log = logging.getLogger(__name__)
+
+ASK, CONFIRM = "ask", "confirm"
+END = ConversationHandler.END
+
+
+class Checkout(NamedTuple):
+    """The order being filled in, its service and the service's order type."""
+
+    draft: OrderDraft
+    service: Service
+    order_type: OrderType
+
+
+async def begin(update: Update, context: BotContext) -> str | int:
+    args = button_args(cb.START_ORDER, update)
+    index = await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    service = index.by_id.get(int(args[0])) if args else None
+    if service is None:
+        await expired(update, context)
+        return BROWSE
+    context.data.draft = OrderDraft(service_id=service.id)
+    return await _next(
+        update, context, Checkout(context.data.draft, service, order_type_of(service))
+    )
+
+
+async def _checkout(update: Update, context: BotContext) -> Checkout | None:
+    """The draft, its service and order type, or None after telling the user why not."""
+    draft = context.data.draft
+    if draft is None:
+        await expired(update, context)
+        return None
+    index = await catalog_index(update, context)
+    if index is None:
+        return None
+    service = index.by_id.get(draft.service_id)
+    if service is None:
+        context.data.draft = None
+        await show(
+            update,
+            context,
+            context.t._("This service is no longer offered by the panel."),
+            main_menu(context.t),
+        )
+        return None
+    return Checkout(draft, service, order_type_of(service))
+
+
+async def _next(
+    update: Update, context: BotContext, checkout: Checkout, *, new_message: bool = False
+) -> str | int:
+    """Ask the next question, or show the summary when every answer is in."""
+    step = checkout.draft.next_step(checkout.order_type)
+    if step is None:
+        return await _summary(update, context, checkout, new_message=new_message)
+    t = context.t
+    await show(
+        update,
+        context,
+        question_text(t, step, checkout.service, checkout.order_type),
+        question_keyboard(t, step, checkout.order_type),
+        new_message=new_message,
+    )
+    return ASK
+
+
+async def answer_text(update: Update, context: BotContext) -> str | int:
+    checkout = await _checkout(update, context)
+    message = update.effective_message
+    if checkout is None or message is None:
+        return END
+    draft, service, order_type = checkout
+    t = context.t
+    step = draft.next_step(order_type)
+    if step is None:
+        return await _summary(update, context, checkout, new_message=True)
+    if step == DRIP_FEED_STEP:
+        await message.reply_text(
+            t._("Please answer with the buttons."),
+            reply_markup=question_keyboard(t, step, order_type),
+        )
+        return ASK
+    spec = order_type.field(step)
+    try:
+        value = check_field(spec, message.text or "", service)
+    except InvalidField as exc:
+        await message.reply_text(
+            "❌ " + issue_text(t, exc.issue) + "\n\n" + field_prompt(t, spec, service),
+            reply_markup=question_keyboard(t, step, order_type),
+        )
+        return ASK
+    draft.answer(step, value)
+    return await _next(update, context, checkout, new_message=True)
+
+
+async def answer_button(update: Update, context: BotContext) -> str | int:
+    """A choice, the drip-feed yes/no, or Skip."""
+    checkout = await _checkout(update, context)
+    if checkout is None:
+        return END
+    draft, _, order_type = checkout
+    step = draft.next_step(order_type)
+    data = update.callback_query.data if update.callback_query else None
+    drip, choice = cb.DRIP_FEED.parse(data), cb.CHOICE.parse(data)
+    if step == DRIP_FEED_STEP and drip is not None:
+        draft.choose_drip_feed(bool(drip[0]))
+    elif step is not None and step != DRIP_FEED_STEP:
+        spec = order_type.field(step)
+        if choice is not None and spec.kind is FieldKind.CHOICE and choice[0] in spec.choices:
+            draft.answer(step, str(choice[0]))
+        elif cb.SKIP.matches(data) and spec.optional:
+            draft.answer(step, "")
+        else:
+            await expired(update, context)
+            return ASK
+    else:
+        await expired(update, context)
+        return ASK
+    return await _next(update, context, checkout)
+
+
+async def back(update: Update, context: BotContext) -> str | int:
+    checkout = await _checkout(update, context)
+    if checkout is None:
+        return END
+    if not checkout.draft.step_back():
+        context.data.draft = None
+        return await show_service(update, context, checkout.service.id)
+    return await _next(update, context, checkout)
+
+
+async def edit(update: Update, context: BotContext) -> str | int:
+    """An answer changed from the summary: asked again, then back to the summary."""
+    checkout = await _checkout(update, context)
+    if checkout is None:
+        return END
+    args = button_args(cb.EDIT, update)
+    if args is None or not checkout.draft.edit(str(args[0]), checkout.order_type):
+        await expired(update, context)
+        return CONFIRM
+    return await _next(update, context, checkout)
+
+
+async def abort(update: Update, context: BotContext) -> int:
+    context.data.draft = None
+    t = context.t
+    await show(update, context, t._("Order cancelled. Nothing was ordered."), main_menu(t))
+    return END
+
+
+async def to_menu(update: Update, context: BotContext) -> int:
+    context.data.draft = None
+    await show(update, context, welcome(context.t), main_menu(context.t))
+    return END
+
+
+async def timed_out(update: Update, context: BotContext) -> None:
+    context.data.draft = None
+    chat = update.effective_chat
+    if chat is not None:
+        t = context.t
+        await context.bot.send_message(
+            chat.id,
+            t._(
+                "The order you were filling in expired after a while without an answer. "
+                "Nothing was ordered."
+            ),
+            reply_markup=main_menu(t),
+        )
+
+
+# -- summary and confirmation ---
+
+
+async def _summary(
+    update: Update,
+    context: BotContext,
+    checkout: Checkout,
+    *,
+    new_message: bool = False,
+    notice: str = "",
+) -> str | int:
+    draft = checkout.draft
+    t = context.t
+    offer = quote(draft, checkout.service)
+    if offer.issues:
+        issue = offer.issues[0]
+        while issue.field in draft.values and draft.step_back():
+            pass
+        await show(update, context, "❌ " + issue_text(t, issue), new_message=new_message)
+        return await _next(update, context, checkout, new_message=True)
+    balance: Decimal | None = None
+    with contextlib.suppress(PanelFailure):
+        balance = (await context.state.balance.get()).amount
+    text = summary_text(t, offer, context.state.currency.code, balance)
+    if notice:
+        text = notice + "\n\n" + text
+    await _save_draft(update, context)
+    await show(update, context, text, summary_keyboard(t, draft), new_message=new_message)
+    return CONFIRM
+
+
+async def _save_draft(update: Update, context: BotContext) -> None:
+    """Store the finished draft now, not at the next periodic save: a Confirm button the
+    user sees works even after a crash."""
+    persistence = context.application.persistence
+    user = update.effective_user
+    if persistence is not None and user is not None:
+        await persistence.update_user_data(user.id, context.data)
+
+
+async def confirm(update: Update, context: BotContext) -> str | int:
+    args = button_args(cb.CONFIRM, update)
+    user = update.effective_user
+    if args is None or user is None:
+        await expired(update, context)
+        return END
+    key = str(args[0])
+    store = context.state.store
+    draft = context.data.draft
+    if draft is None or draft.key != key:
+        # An old Confirm button: never a new order; show what became of that one, if anything.
+        row = await store.orders.by_intent(key, user.id)
+        if row is None:
+            await expired(update, context)
+            return END
+        await show(update, context, outcome_text(context.t, row), order_keyboard(context.t, row))
+        return END
+    checkout = await _checkout(update, context)
+    if checkout is None:
+        return END
+    service = checkout.service
+    if update.callback_query is not None:
+        await answer_query(update.callback_query, context.t._("Placing the order…"))
+    try:
+        row, _sent = await submit(
+            store,
+            context.state.panel,
+            user_id=user.id,
+            draft=draft,
+            service=service,
+            currency=context.state.currency.code,
+        )
+    except OrderNotStored as lost:
+        await _tell_not_stored(update, context, lost)
+        context.data.draft = None
+        return END
+    except StorageLost:
+        t = context.t
+        text = t._(
+            "The bot cannot take orders right now: its storage is unavailable. Nothing was "
+            "ordered, and the operator is told."
+        )
+        await show(update, context, "⚠️ " + text, main_menu(t))
+        return CONFIRM
+    if row.outcome is Outcome.REJECTED:
+        draft.renew_key()
+        return await _summary(
+            update, context, checkout, notice=rejection_text(context.t, row.error or "")
+        )
+    context.data.draft = None
+    await show(update, context, outcome_text(context.t, row), order_keyboard(context.t, row))
+    return END
+
+
+async def _tell_not_stored(update: Update, context: BotContext, lost: OrderNotStored) -> None:
+    """The order exists on the panel but not in the bot: the user gets its id, every admin a
+    message of their own (not through the database, which is failing)."""
+    t = context.t
+    text = t._(
+        "✅ The panel accepted your order <b>#{id}</b>, but the bot could not save it, so it "
+        "is not followed here. Keep this number; the operator is told."
+    ).format(id=lost.order_id)
+    await show(update, context, text, main_menu(t))
+    i18n = context.state.i18n
+    admin_t = i18n.get(i18n.default_language)
+    alert = admin_t._(
+        "⚠️ Order #{id} (user {user}, service {service}) was placed on the panel but could "
+        "not be stored: the database keeps failing. New orders are refused until the bot is "
+        "restarted. The id is also in the log."
+    ).format(id=lost.order_id, user=lost.row.user_id, service=lost.row.service_id)
+    for admin in sorted(context.state.settings.admin_ids):
+        try:
+            await context.bot.send_message(admin, alert)
+        except TelegramError as exc:
+            log.error("admin %d not told of unstored order %d: %s", admin, lost.order_id, exc)
+
+
+def _browse_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
+    return [*browse.handlers(), CallbackQueryHandler(begin, pattern=cb.START_ORDER.matches)]
+
+
+def conversation(timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
+    text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    with warnings.catch_warnings():
+        # PTB warns that with per_message=False a button press is tracked per user, not per
+        # message: that is intended (one order in progress per user).
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        return _conversation(text, timeout)
+
+
+def _conversation(text: filters.BaseFilter, timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler("order", browse.start_order),
+            CallbackQueryHandler(browse.start_order, pattern=cb.NEW_ORDER.matches),
+            *_browse_handlers(),
+        ],
+        states={
+            BROWSE: [MessageHandler(text, browse.search)],
+            ASK: [
+                MessageHandler(text, answer_text),
+                CallbackQueryHandler(answer_button, pattern=cb.DRIP_FEED.matches),
+                CallbackQueryHandler(answer_button, pattern=cb.CHOICE.matches),
+                CallbackQueryHandler(answer_button, pattern=cb.SKIP.matches),
+                CallbackQueryHandler(back, pattern=cb.BACK.matches),
+            ],
+            CONFIRM: [
+                CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
+                CallbackQueryHandler(edit, pattern=cb.EDIT.matches),
+                CallbackQueryHandler(back, pattern=cb.BACK.matches),
+            ],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+        },
+        fallbacks=[
+            CallbackQueryHandler(abort, pattern=cb.ABORT.matches),
+            CommandHandler("cancel", abort, has_args=False),
+            CommandHandler("start", to_menu),
+            CallbackQueryHandler(to_menu, pattern=cb.MENU.matches),
+            CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
+            *_browse_handlers(),
+        ],
+        name="order",
+        persistent=True,
+        allow_reentry=True,
+        conversation_timeout=timeout,
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(conversation(application.bot_data.settings.conversation_timeout))
+    # Outside a conversation, an old Confirm button must still answer (never re-order).
+    application.add_handler(CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches))

@@ -1,0 +1,89 @@
+"""The screens of checkout: a question of the order's type, the summary's buttons, and what
+became of a submission."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup
+
+from bot.domain import Order, Outcome
+from bot.i18n import Translator
+from bot.ordering import DRIP_FEED_STEP, OrderDraft
+from bot.panel.errors import OutcomeUnknown, failure_from_text
+from bot.panel.models import Service
+from bot.panel.ordertypes import FieldKind, OrderType
+from bot.ui import callback as cb
+from bot.ui.format import order_card
+from bot.ui.keyboards import Button, markup
+from bot.ui.text import choice_label, escape, failure_text, field_label, field_prompt, shorten
+
+EDITS_PER_ROW = 2
+
+
+def question_text(t: Translator, step: str, service: Service, order_type: OrderType) -> str:
+    head = f"<b>{escape(shorten(service.name, 120))}</b>\n\n"
+    if step == DRIP_FEED_STEP:
+        return head + t._("Deliver in several runs (drip-feed)?")
+    spec = order_type.field(step)
+    return head + f"<b>{field_label(t, step)}</b>\n" + field_prompt(t, spec, service)
+
+
+def question_keyboard(t: Translator, step: str, order_type: OrderType) -> InlineKeyboardMarkup:
+    """The choices of a question (if any), Skip for an optional one, Back and Cancel."""
+    rows: list[list[Button]] = []
+    if step == DRIP_FEED_STEP:
+        rows.append(
+            [
+                Button(t._("Yes, drip-feed"), callback_data=cb.DRIP_FEED(1)),
+                Button(t._("No, all at once"), callback_data=cb.DRIP_FEED(0)),
+            ]
+        )
+    else:
+        spec = order_type.field(step)
+        if spec.kind is FieldKind.CHOICE:
+            rows += [
+                [Button(choice_label(t, spec.name, value), callback_data=cb.CHOICE(value))]
+                for value in spec.choices
+            ]
+        if spec.optional and not spec.drip_feed:
+            rows.append([Button(t._("Skip ⏭"), callback_data=cb.SKIP())])
+    rows.append(
+        [
+            Button(t._("◀️ Back"), callback_data=cb.BACK()),
+            Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),
+        ]
+    )
+    return markup(rows)
+
+
+def summary_keyboard(t: Translator, draft: OrderDraft) -> InlineKeyboardMarkup:
+    """Confirm, an ✏️ button per answer, Back and Cancel."""
+    edits = [
+        Button("✏️ " + field_label(t, name), callback_data=cb.EDIT(name)) for name in draft.values
+    ]
+    return markup(
+        [
+            [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key))],
+            *(edits[i : i + EDITS_PER_ROW] for i in range(0, len(edits), EDITS_PER_ROW)),
+            [
+                Button(t._("◀️ Back"), callback_data=cb.BACK()),
+                Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),
+            ],
+        ]
+    )
+
+
+def rejection_text(t: Translator, error: str) -> str:
+    """Why a submission was not placed, from what was stored of it."""
+    return failure_text(t, failure_from_text(error))
+
+
+def outcome_text(t: Translator, row: Order) -> str:
+    """What became of a submission."""
+    if row.outcome is Outcome.PLACED:
+        return t._("✅ Order placed.") + "\n\n" + order_card(t, row)
+    if row.outcome is Outcome.UNKNOWN:
+        failure = OutcomeUnknown(row.error or "")
+        return "⚠️ " + failure_text(t, failure) + "\n\n" + order_card(t, row)
+    if row.outcome is Outcome.SUBMITTING:
+        return t._("⏳ This order is being placed. Look at My orders in a moment.")
+    return "❌ " + rejection_text(t, row.error or "")
