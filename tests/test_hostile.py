@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.panel.sandbox import DEFAULT_CATALOG
+from bot.panel.sandbox import default_catalog
 from bot.ui import callback as cb
 from tests.harness import USER, Harness
 
@@ -88,7 +88,7 @@ def answered(bot: Harness, before: int, answers_before: int | None = None) -> No
 
 @HOSTILE
 @given(
-    service=st.sampled_from([s["service"] for s in DEFAULT_CATALOG]),
+    service=st.sampled_from([s["service"] for s in default_catalog()]),
     answers=st.lists(texts, min_size=1, max_size=6),
 )
 def test_random_texts_in_every_step_of_every_order_type(

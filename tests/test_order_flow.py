@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.domain import Outcome
 from bot.panel.models import Service
-from bot.panel.sandbox import DEFAULT_CATALOG, SandboxPanel
+from bot.panel.sandbox import SandboxPanel, default_catalog
 from bot.ui import callback as cb
 from tests.harness import USER, Call, Harness
 
@@ -402,7 +402,7 @@ async def test_search_by_typing_words(tmp_path: Path) -> None:
 
 async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -> None:
     weird = dict(
-        DEFAULT_CATALOG[0],
+        default_catalog()[0],
         service=99,
         category="<b>Bold</b> & <i>co</i> 🔥",
         name="<script>alert(1)</script> & 💥 " + "Followers " * 40,

@@ -129,3 +129,34 @@ async def test_served_over_http_on_loopback() -> None:
 def test_loads_a_real_catalog(catalogs: list) -> None:  # type: ignore[type-arg]
     sandbox = SandboxPanel.from_catalog_file(catalogs[0])
     assert len(sandbox.services) > 500
+
+
+@pytest.mark.parametrize(
+    ("service", "fields", "answer"),
+    [
+        (1, {"link": "https://x.test/p", "quantity": "100"}, "order"),
+        (1, {"link": "x.test/p", "quantity": "100"}, "Incorrect link"),
+        (1, {"quantity": "100"}, "Incorrect link"),
+        (1, {"link": "https://x.test/p", "quantity": "10"}, "Incorrect quantity"),
+        (1, {"link": "https://x.test/p", "quantity": "1e3"}, "Incorrect quantity"),
+        (1, {"link": "https://x.test/p", "quantity": "100", "runs": "5"}, "Incorrect request"),
+        (4, {"link": "https://x.test/p"}, "order"),
+    ],
+)
+def test_the_sandbox_checks_orders_by_the_reference(
+    service: int, fields: dict[str, str], answer: str
+) -> None:
+    """Its own rules (the reference's table), not the bot's validators."""
+    sandbox = SandboxPanel()
+    result = sandbox.handle(
+        {"key": sandbox.key, "action": "add", "service": str(service), **fields}
+    )
+    assert (answer in result) if answer == "order" else (result == {"error": answer})
+
+
+def test_the_sandbox_catalog_is_data_with_every_order_type() -> None:
+    from bot.panel.models import Service, ServiceType
+    from bot.panel.sandbox import default_catalog
+
+    types = {Service.model_validate(s).type for s in default_catalog()}
+    assert types == set(ServiceType) - {ServiceType.UNKNOWN}

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,196 +28,111 @@ from urllib.parse import parse_qsl
 import httpx
 
 from bot.panel.models import OrderState, Service
-from bot.panel.ordertypes import (
-    FieldKind,
-    InvalidField,
-    check_field,
-    fields_to_ask,
-    order_type_of,
-    price,
-)
 
 SANDBOX_KEY = "sandbox"
 
-DEFAULT_CATALOG: list[dict[str, Any]] = [
-    {
-        "service": 1,
-        "name": "Instagram Followers <Real> & Active 🔥",
-        "type": "Default",
-        "category": "Instagram Followers",
-        "rate": "15000",
-        "min": "50",
-        "max": "100000",
-        "refill": True,
-        "cancel": True,
-        "dripfeed": True,
-    },
-    {
-        "service": 2,
-        "name": "Instagram Likes [Instant]",
-        "type": "Default",
-        "category": "Instagram Likes",
-        "rate": "2500.50",
-        "min": 10,
-        "max": 50000,
-        "refill": "0",
-        "cancel": "1",
-    },
-    {
-        "service": 3,
-        "name": "Instagram Custom Comments",
-        "type": "Custom Comments",
-        "category": "Instagram Comments",
-        "rate": "90000",
-        "min": "1",
-        "max": "500",
-        "refill": False,
-        "cancel": True,
-    },
-    {
-        "service": 4,
-        "name": "YouTube Starter Package (1000 views + 100 likes)",
-        "type": "Package",
-        "category": "YouTube Packages",
-        "rate": "45000",
-        "min": "1",
-        "max": "1",
-        "refill": False,
-        "cancel": False,
-    },
-    {
-        "service": 5,
-        "name": "Instagram Auto Likes – Subscriptions",
-        "type": "Subscriptions",
-        "category": "Instagram Auto Likes",
-        "rate": "3000",
-        "min": "100",
-        "max": "10000",
-        "refill": False,
-        "cancel": False,
-    },
-    {
-        "service": 6,
-        "name": "Instagram Mentions with Hashtags",
-        "type": "mentions with hashtags",
-        "category": "Instagram Mentions",
-        "rate": "20000",
-        "min": "100",
-        "max": "10000",
-    },
-    {
-        "service": 7,
-        "name": "Twitter Poll Votes",
-        "type": "Poll",
-        "category": "Twitter Polls",
-        "rate": "12000",
-        "min": "100",
-        "max": "20000",
-        "refill": 0,
-        "cancel": 1,
-    },
-    {
-        "service": 8,
-        "name": "Instagram Custom Comments Package (10 comments)",
-        "type": "Custom Comments Package",
-        "category": "Instagram Comments",
-        "rate": "8000",
-        "min": "1",
-        "max": "1",
-    },
-    {
-        "service": 9,
-        "name": "Instagram Mentions",
-        "type": "Mentions",
-        "category": "Instagram Mentions",
-        "rate": "18000",
-        "min": "100",
-        "max": "10000",
-    },
-    {
-        "service": 10,
-        "name": "Instagram Mentions Custom List",
-        "type": "Mentions Custom List",
-        "category": "Instagram Mentions",
-        "rate": "25000",
-        "min": "1",
-        "max": "1000",
-    },
-    {
-        "service": 11,
-        "name": "Instagram Mentions Hashtag",
-        "type": "Mentions Hashtag",
-        "category": "Instagram Mentions",
-        "rate": "17000",
-        "min": "100",
-        "max": "10000",
-    },
-    {
-        "service": 12,
-        "name": "Instagram Mentions User Followers",
-        "type": "Mentions User Followers",
-        "category": "Instagram Mentions",
-        "rate": "16000",
-        "min": "100",
-        "max": "10000",
-    },
-    {
-        "service": 13,
-        "name": "Instagram Mentions Media Likers",
-        "type": "Mentions Media Likers",
-        "category": "Instagram Mentions",
-        "rate": "16000",
-        "min": "100",
-        "max": "10000",
-    },
-    {
-        "service": 14,
-        "name": "Instagram Comment Likes",
-        "type": "Comment Likes",
-        "category": "Instagram Likes",
-        "rate": "9000",
-        "min": "20",
-        "max": "5000",
-    },
-    {
-        "service": 15,
-        "name": "Instagram Comment Replies",
-        "type": "Comment Replies",
-        "category": "Instagram Comments",
-        "rate": "95000",
-        "min": "1",
-        "max": "200",
-    },
-    {
-        "service": 16,
-        "name": "Telegram Group Invites",
-        "type": "Invites from Groups",
-        "category": "Telegram Members",
-        "rate": "30000",
-        "min": "100",
-        "max": "5000",
-    },
-    {
-        "service": 17,
-        "name": "Website Traffic [Worldwide]",
-        "type": "Web Traffic",
-        "category": "Website Traffic",
-        "rate": "1500",
-        "min": "500",
-        "max": "1000000",
-        "refill": False,
-        "cancel": True,
-    },
-    {
-        "service": 18,
-        "name": "SEO Keyword Traffic",
-        "type": "SEO",
-        "category": "Website Traffic",
-        "rate": "5000",
-        "min": "100",
-        "max": "100000",
-    },
-]
+CATALOG_FILE = Path(__file__).with_name("sandbox_catalog.json")
+
+
+def default_catalog() -> list[dict[str, Any]]:
+    """The sandbox's services as a `services` answer: one of every order type of the
+    reference, names with markup-like characters."""
+    return list(json.loads(CATALOG_FILE.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class _TypeRule:
+    """One row of the reference's table "Order fields by service type"."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    counted: str | None = "quantity"
+    """The field whose number (or, for `lines:NAME`, whose number of lines) is the quantity;
+    None for a package (one package, its rate is the price)."""
+
+
+# Written from the API reference, not from the bot's validators: where the two disagree, a
+# flow test shows it.
+_TYPE_RULES = {
+    "default": _TypeRule(("link", "quantity"), ("runs", "interval")),
+    "package": _TypeRule(("link",), counted=None),
+    "custom comments": _TypeRule(("link", "comments"), counted="lines:comments"),
+    "custom comments package": _TypeRule(("link", "comments"), counted=None),
+    "mentions": _TypeRule(("link", "quantity", "usernames")),
+    "mentions with hashtags": _TypeRule(("link", "quantity", "usernames", "hashtags")),
+    "mentions custom list": _TypeRule(("link", "usernames"), counted="lines:usernames"),
+    "mentions hashtag": _TypeRule(("link", "quantity", "hashtag")),
+    "mentions user followers": _TypeRule(("link", "quantity", "username")),
+    "mentions media likers": _TypeRule(("link", "quantity", "media")),
+    "comment likes": _TypeRule(("link", "quantity", "username")),
+    "poll": _TypeRule(("link", "quantity", "answer_number")),
+    "comment replies": _TypeRule(("link", "username", "comments"), counted="lines:comments"),
+    "invites from groups": _TypeRule(("link", "quantity", "groups")),
+    "subscriptions": _TypeRule(
+        ("username", "min", "max", "delay"), ("posts", "old_posts", "expiry"), counted="max"
+    ),
+    "web traffic": _TypeRule(
+        ("link", "quantity", "country", "device", "type_of_traffic"),
+        ("runs", "interval", "google_keyword", "referring_url"),
+    ),
+    "seo": _TypeRule(("link", "quantity", "keywords")),
+}
+_URL_FIELDS = ("link", "media", "referring_url")
+_NUMBER_FIELDS = ("quantity", "min", "max", "runs", "interval", "posts", "old_posts")
+_DELAYS = {"0", "5", "10", "15", "30", "60", "90"}
+
+
+class _Refused(Exception):
+    """An add the sandbox refuses, with the words a panel uses."""
+
+
+def _rule_of(service: Service) -> _TypeRule:
+    name = " ".join(service.type_raw.replace("_", " ").split()).casefold()
+    return _TYPE_RULES.get(name, _TYPE_RULES["default"])
+
+
+def _checked_order(service: Service, form: dict[str, str]) -> tuple[dict[str, str], int, Decimal]:
+    """The fields of an `add` as a panel checks them: present, links that are links, numbers
+    that are numbers, the quantity within the service's bounds. Returns the fields, the
+    quantity and the charge; raises `_Refused`."""
+    rule = _rule_of(service)
+    values = {
+        name: form[name].strip()
+        for name in (*rule.required, *rule.optional)
+        if form.get(name, "").strip()
+    }
+    for name in rule.required:
+        if name not in values:
+            raise _Refused("Incorrect link" if name == "link" else "Incorrect request")
+    for name in _URL_FIELDS:
+        if name in values and not values[name].startswith(("http://", "https://")):
+            raise _Refused("Incorrect link")
+    for name in _NUMBER_FIELDS:
+        if name in values and not (values[name].isascii() and values[name].isdigit()):
+            raise _Refused(
+                "Incorrect quantity" if name in ("quantity", "min", "max") else "Incorrect request"
+            )
+    if "delay" in values and values["delay"] not in _DELAYS:
+        raise _Refused("Incorrect request")
+    if "expiry" in values:
+        try:
+            datetime.strptime(values["expiry"], "%d/%m/%Y")
+        except ValueError:
+            raise _Refused("Incorrect request") from None
+    if ("runs" in values) != ("interval" in values):
+        raise _Refused("Incorrect request")
+    if rule.counted is None:
+        return values, 1, service.rate
+    if rule.counted.startswith("lines:"):
+        count = len([line for line in values[rule.counted[6:]].splitlines() if line.strip()])
+    else:
+        count = int(values[rule.counted])
+    if not service.min <= count <= service.max:
+        raise _Refused("Incorrect quantity")
+    if "min" in values and int(values["min"]) > count:
+        raise _Refused("Incorrect quantity")
+    units = count * int(values.get("runs") or values.get("posts") or 1)
+    return values, count, service.rate * units / Decimal(1000)
 
 
 @dataclass
@@ -278,7 +194,7 @@ class SandboxPanel:
 
     def __post_init__(self) -> None:
         if not self.services:
-            self.services = [Service.model_validate(s) for s in DEFAULT_CATALOG]
+            self.services = [Service.model_validate(s) for s in default_catalog()]
         self._by_id = {s.id: s for s in self.services}
 
     @classmethod
@@ -367,26 +283,10 @@ class SandboxPanel:
             service = self._by_id[int(form.get("service", ""))]
         except (KeyError, ValueError):
             return {"error": "Incorrect service ID"}
-        order_type = order_type_of(service)
-        values: dict[str, str] = {}
-        for spec in order_type.fields:
-            if spec.name not in form:
-                continue
-            try:
-                values[spec.name] = check_field(spec, form[spec.name], service)
-            except InvalidField:
-                if spec.kind is FieldKind.URL:
-                    return {"error": "Incorrect link"}
-                if spec.name in ("quantity", "comments", "usernames", "min", "max"):
-                    return {"error": "Incorrect quantity"}
-                return {"error": "Incorrect request"}
-        missing = [
-            name
-            for name in fields_to_ask(order_type, values, drip_feed="runs" in values)
-            if not order_type.field(name).optional
-        ]
-        if missing:
-            return {"error": "Incorrect link" if "link" in missing else "Incorrect request"}
+        try:
+            values, quantity, charge = _checked_order(service, form)
+        except _Refused as refusal:
+            return {"error": str(refusal)}
         if (
             self.reject_duplicate_links
             and "link" in values
@@ -398,13 +298,11 @@ class SandboxPanel:
             )
         ):
             return {"error": "Active order with this link exists"}
-        charge = price(service, values)
         if charge > self.balance:
             return {"error": "Not enough funds on balance"}
         self.balance -= charge
         self._next_order += 1
         order_id = self._next_order
-        quantity = _quantity_of(values)
         self.orders[order_id] = SandboxOrder(
             id=order_id,
             service=service,
@@ -574,16 +472,6 @@ def _refusal_status(message: str) -> int:
 
 def _ids(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip().isdigit()]
-
-
-def _quantity_of(values: dict[str, str]) -> int:
-    for name in ("quantity", "max"):
-        if name in values:
-            return int(values[name])
-    for name in ("comments", "usernames"):
-        if name in values:
-            return len(values[name].splitlines())
-    return 1
 
 
 class LoopbackServer(ThreadingHTTPServer):
