@@ -72,8 +72,18 @@ async def test_language_from_telegram_then_from_the_users_choice(tmp_path: Path)
 async def test_command_menus_are_set_per_language(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         calls = [c for c in bot.request.calls if c.method == "setMyCommands"]
-        codes = {c.params.get("language_code") for c in calls}
-        assert codes == {None, "en", "id"}
+        menus = {
+            c.params.get("language_code"): {
+                command["command"]: command["description"] for command in c.params["commands"]
+            }
+            for c in calls
+        }
+        assert set(menus) == {None, "en", "id"}
+        names = ["order", "orders", "status", "refill", "refill_status", "cancel", "balance"]
+        assert all(list(menu)[: len(names)] == names for menu in menus.values())
+        assert menus["en"]["order"] == menus[None]["order"] == "Place a new order"
+        assert menus["id"]["order"] == "Buat pesanan baru"
+        assert menus["id"]["balance"] != menus["en"]["balance"]
 
 
 async def test_stray_text_and_unknown_commands_get_a_hint(tmp_path: Path) -> None:

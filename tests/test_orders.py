@@ -153,7 +153,8 @@ async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
         reply = await bot.tap(USER, cb.REFRESH(row.id))
         assert "Status: Partial" in reply.text and "Remains: 100" in reply.text
         assert "90%" in reply.text
-        assert "✖️ Cancel order" not in [t for t, _ in reply.buttons]  # final: no cancel
+        labels = [t for t, _ in reply.buttons]
+        assert labels == ["🔄 Refresh", "♻️ Refill", "📦 My orders", "🏠 Menu"]  # final: no cancel
 
 
 async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
@@ -221,8 +222,19 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
         order_id = await place(bot, USER, service_id=4)
         row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
-        labels = [t for t, _ in card.buttons]
-        assert "♻️ Refill" not in labels and "✖️ Cancel order" not in labels
+        assert [t for t, _ in card.buttons] == ["🔄 Refresh", "📦 My orders", "🏠 Menu"]
+        full = await place(bot, USER, service_id=1)
+        full_row = (await bot.state.store.orders.by_panel_ids([full]))[full]
+        card = await bot.tap(USER, cb.ORDER(full_row.id))
+        assert [t for t, _ in card.buttons] == [
+            "🔄 Refresh",
+            "♻️ Refill",
+            "✖️ Cancel order",
+            "📦 My orders",
+            "🏠 Menu",
+        ]
+        assert card.button("♻️") == cb.REFILL_ASK(full_row.id)
+        assert card.button("✖️") == cb.CANCEL_ASK(full_row.id)
 
 
 async def test_panel_down_keeps_everything_and_retry_works(tmp_path: Path) -> None:
