@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Any
 
 from bot.domain import NOT_YOURS, Order
 from bot.panel.client import PanelClient
@@ -62,6 +63,33 @@ class OrderActions:
             return Refusal.REQUESTED
         return None
 
+    async def _checked(
+        self,
+        kind: str,
+        ids: list[int],
+        stored: Mapping[int, Order],
+        allowed: set[int],
+        results: dict[int, Any],
+    ) -> list[int]:
+        """The ids to send: the others (not the user's, or refused by the checks) get their
+        answer in `results` now."""
+        sendable: list[int] = []
+        for panel_id in ids:
+            row = stored.get(panel_id)
+            if panel_id not in allowed:
+                results[panel_id] = NOT_YOURS
+                continue
+            refusal = None
+            if row is not None:
+                refusal = (
+                    self.cancel_refusal(row) if kind == "cancel" else await self.refill_refusal(row)
+                )
+            if refusal is None:
+                sendable.append(panel_id)
+            else:
+                results[panel_id] = refusal
+        return sendable
+
     @contextmanager
     def _sending(self, kind: str, orders: list[Order]) -> Iterator[None]:
         keys = {(kind, order.id) for order in orders}
@@ -78,16 +106,7 @@ class OrderActions:
         `allowed` the ids this user may act on (an admin: any). Checks first, then one bulk
         call for the rest; accepted cancellations are remembered."""
         results: dict[int, CancelResult] = {}
-        sendable: list[int] = []
-        for panel_id in ids:
-            row = stored.get(panel_id)
-            refusal = self.cancel_refusal(row) if row is not None else None
-            if panel_id not in allowed:
-                results[panel_id] = NOT_YOURS
-            elif refusal is not None:
-                results[panel_id] = refusal
-            else:
-                sendable.append(panel_id)
+        sendable = await self._checked("cancel", ids, stored, allowed, results)
         rows = [stored[i] for i in sendable if i in stored]
         if sendable:
             with self._sending("cancel", rows):
@@ -118,16 +137,7 @@ class OrderActions:
         """Ask refills for `ids` (panel ids), like `cancel`; each refill granted is followed
         (stored for its owner, or for `user_id` where the bot has no row)."""
         results: dict[int, RefillResult] = {}
-        sendable: list[int] = []
-        for panel_id in ids:
-            row = stored.get(panel_id)
-            refusal = await self.refill_refusal(row) if row is not None else None
-            if panel_id not in allowed:
-                results[panel_id] = NOT_YOURS
-            elif refusal is not None:
-                results[panel_id] = refusal
-            else:
-                sendable.append(panel_id)
+        sendable = await self._checked("refill", ids, stored, allowed, results)
         if sendable:
             with self._sending("refill", [stored[i] for i in sendable if i in stored]):
                 results.update(await self._panel.refills(sendable))
