@@ -205,7 +205,22 @@ def _post(url: str, body: dict[str, object], secret: str | None) -> int:
         return error.code
 
 
-def _free_port() -> int:
+def start_update(update_id: int) -> dict[str, object]:
+    """A /start from user 1, as Telegram posts it to a webhook."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": int(time.time()),
+            "text": "/start",
+            "chat": {"id": 1, "type": "private"},
+            "from": {"id": 1, "is_bot": False, "first_name": "A"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+def free_port() -> int:
     import socket
 
     with socket.socket() as sock:
@@ -214,7 +229,7 @@ def _free_port() -> int:
 
 
 def test_webhook_mode_end_to_end(tmp_path: Path, telegram: FakeTelegram) -> None:
-    port = _free_port()
+    port = free_port()
     bot = start_bot(
         tmp_path,
         telegram,
@@ -228,17 +243,7 @@ def test_webhook_mode_end_to_end(tmp_path: Path, telegram: FakeTelegram) -> None
         secret = str(params["secret_token"])
         assert params["url"] == "https://bot.example.test/hook" and len(secret) >= 32
         assert (tmp_path / "webhook.secret").read_text() == secret
-        update = {
-            "update_id": 1,
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "text": "/start",
-                "chat": {"id": 1, "type": "private"},
-                "from": {"id": 1, "is_bot": False, "first_name": "A"},
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
+        update = start_update(1)
         url = f"http://127.0.0.1:{port}/hook"
         wait_for(lambda: _post(url, {}, "x") == 403)
         assert _post(url, update, None) == 403

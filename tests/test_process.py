@@ -20,6 +20,7 @@ from bot.panel.sandbox import SandboxPanel, SandboxServer
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.test_e2e import ROOT, start_bot, wait_for
+from tests.test_ops import free_port
 
 WRONG_TOKEN = "987654:this-token-was-revoked-long-ago"
 
@@ -29,12 +30,6 @@ def telegram() -> Iterator[FakeTelegram]:
     fake = FakeTelegram(TOKEN).start()
     yield fake
     fake.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Output:
@@ -317,7 +312,7 @@ def _huge_post(port: int, declared: int, sent_limit: int) -> None:
 def test_huge_webhook_bodies_are_refused_unread(tmp_path: Path, telegram: FakeTelegram) -> None:
     import threading
 
-    from tests.test_ops import _post
+    from tests.test_ops import _post, start_update
 
     port = free_port()
     bot = start_bot(
@@ -341,17 +336,7 @@ def test_huge_webhook_bodies_are_refused_unread(tmp_path: Path, telegram: FakeTe
         for post in posts:
             post.join(timeout=60)
         assert _rss_mb(bot.pid) - before < 20
-        update = {
-            "update_id": 7,
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "text": "/start",
-                "chat": {"id": 1, "type": "private"},
-                "from": {"id": 1, "is_bot": False, "first_name": "A"},
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
+        update = start_update(7)
         assert _post(url, update, "the-secret") == 200  # still serving
         wait_for(lambda: telegram.sent(1), 20)
     finally:

@@ -460,25 +460,24 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _order_id(payload: Any) -> int | None:
-    """`{"order": 23501}`, `{"order": "23501"}`, `{"order_id": 23501}`, or inside `data`."""
+def _id_in(payload: Any, names: tuple[str, ...]) -> int | None:
+    """An id under one of `names`, as a number or a string, at the top or inside `data`:
+    `{"order": 23501}`, `{"order": "23501"}`, `{"order_id": 23501}`, `{"data": {...}}`."""
     for source in (payload, _data(payload)):
         if isinstance(source, dict):
-            for name in ("order", "order_id"):
+            for name in names:
                 found = _int_or_none(source.get(name))
                 if found is not None and found > 0:
                     return found
     return None
+
+
+def _order_id(payload: Any) -> int | None:
+    return _id_in(payload, ("order", "order_id"))
 
 
 def _refill_id_in(payload: Any) -> int | None:
-    for source in (payload, _data(payload)):
-        if isinstance(source, dict):
-            for name in ("refill", "refill_id"):
-                found = _int_or_none(source.get(name))
-                if found is not None and found > 0:
-                    return found
-    return None
+    return _id_in(payload, ("refill", "refill_id"))
 
 
 def _service_items(payload: Any) -> list[Any] | None:
