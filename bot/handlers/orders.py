@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.domain import Order, Outcome
+from bot.domain import NOT_YOURS, Order, Outcome
 from bot.handlers.common import answer_query, expired, show, too_fast
 from bot.i18n import N_
 from bot.order_actions import Refusal
@@ -147,14 +147,20 @@ async def _panel_down(
 # -- status -------------------------------------------------------------------------------------
 
 
+def _problem(context: BotContext, error: PanelError) -> str:
+    """What a line of a list says of an id answered with an error of its own."""
+    t = context.t
+    return t._("not found") if isinstance(error, NotFound) else failure_text(t, error)
+
+
 def status_line(
     context: BotContext, order_id: int, status: OrderStatus | PanelError, order: Order | None
 ) -> str:
     t = context.t
-    if isinstance(status, NotFound) or (isinstance(status, PanelError) and order is None):
-        return t._("<b>#{id}</b>: not found").format(id=order_id)
     if isinstance(status, PanelError):
-        return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, status))
+        # An id the bot does not know reads as not found, whatever the panel said of it.
+        problem = _problem(context, status if order is not None else NOT_YOURS)
+        return t._("<b>#{id}</b>: {error}").format(id=order_id, error=problem)
     parts = [f"<b>#{order_id}</b>: {escape(order_state_text(t, status.status_raw))}"]
     if status.charge is not None:
         parts.append(
@@ -307,13 +313,13 @@ def _refusal_text(context: BotContext, action: str, refusal: Refusal) -> str:
 def _outcome_line(context: BotContext, action: str, order_id: int, result: object) -> str:
     """One order's outcome of a refill or cancel, as a line."""
     t = context.t
-    if isinstance(result, Refusal):
-        text = _refusal_text(context, action, result)
+    if isinstance(result, Refusal | PanelError):
+        text = (
+            _refusal_text(context, action, result)
+            if isinstance(result, Refusal)
+            else _problem(context, result)
+        )
         return t._("<b>#{id}</b>: {error}").format(id=order_id, error=text)
-    if isinstance(result, NotFound):
-        return t._("<b>#{id}</b>: not found").format(id=order_id)
-    if isinstance(result, PanelError):
-        return t._("<b>#{id}</b>: {error}").format(id=order_id, error=failure_text(t, result))
     if action == "refill":
         return t._("<b>#{id}</b>: refill requested (refill id {refill})").format(
             id=order_id, refill=result
@@ -342,20 +348,12 @@ async def refill_status_command(
         return
     lines = []
     for refill_id, result in results.items():
-        if isinstance(result, RefillStatus):
-            lines.append(
-                t._("Refill <b>{id}</b>: {status}").format(
-                    id=refill_id, status=escape(refill_state_text(t, result.status_raw))
-                )
-            )
-        elif isinstance(result, NotFound):
-            lines.append(t._("Refill <b>{id}</b>: not found").format(id=refill_id))
-        else:
-            lines.append(
-                t._("Refill <b>{id}</b>: {error}").format(
-                    id=refill_id, error=failure_text(t, result)
-                )
-            )
+        text = (
+            escape(refill_state_text(t, result.status_raw))
+            if isinstance(result, RefillStatus)
+            else _problem(context, result)
+        )
+        lines.append(t._("Refill <b>{id}</b>: {status}").format(id=refill_id, status=text))
     await _send_lines(update, context, lines)
 
 
