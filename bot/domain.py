@@ -31,6 +31,9 @@ class Outcome(StrEnum):
 class UserRecord:
     user_id: int
     language: str | None
+    """Chosen with /language."""
+    telegram_language: str | None
+    """The language of their Telegram, as last seen."""
     notifications: bool
     blocked: bool
 

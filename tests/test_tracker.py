@@ -9,7 +9,7 @@ from bot.domain import TrackedOrder
 from bot.panel.models import OrderStatus
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
-from tests.harness import ADMIN, USER, Clock, Harness
+from tests.harness import ADMIN, OTHER, USER, Clock, Harness
 from tests.test_orders import place
 
 BLOCKED = (
@@ -75,6 +75,24 @@ async def test_notifications_speak_the_users_language(tmp_path: Path) -> None:
         await cycle(bot)
         assert "Menunggu → <b>Selesai</b>" in bot.last(USER).text
         assert "Rp" in bot.last(USER).text
+
+
+async def test_notifications_follow_the_telegram_language_like_every_screen(
+    tmp_path: Path,
+) -> None:
+    """No /language choice: the language of the user's Telegram, as on every other screen."""
+    async with Harness(tmp_path, frozen()) as bot:
+        assert "Selamat datang" in (await bot.say(OTHER, "/start", language="id")).text
+        order_id = await place(bot, OTHER, quantity=1500)
+        bot.sandbox.set_status(order_id, "Completed", remains=0)
+        await cycle(bot)
+        notice = bot.last(OTHER).text
+        assert "Menunggu → <b>Selesai</b>" in notice and "Rp" in notice
+        await bot.say(OTHER, "/start", language="en")  # they switched Telegram to English
+        second = await place(bot, OTHER)
+        bot.sandbox.set_status(second, "Completed", remains=0)
+        await cycle(bot)
+        assert "Pending → <b>Completed</b>" in bot.last(OTHER).text
 
 
 async def test_250_active_orders_make_3_status_calls_per_cycle(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ async def gate(update: Update, context: BotContext) -> None:
         if update.effective_chat is not None and update.effective_chat.type == "private":
             await context.bot.send_message(update.effective_chat.id, text)
         raise ApplicationHandlerStop
-    row = await state.store.users.touch(user.id)
+    row = await state.store.users.touch(user.id, user.language_code)
     context.use_language(state.i18n.resolve(row.language, user.language_code))
     if update.callback_query is not None and not update.callback_query.data:
         # PTB lets a query without data match every patterned handler: stop it here.

@@ -99,7 +99,11 @@ class TrackerJob:
             return "dropped"
         if item.kind not in ADMIN_KINDS and user is not None and not user.notifications:
             return "dropped"
-        t = self._i18n.get(self._i18n.resolve(user.language if user else None, None))
+        # The same choice as every other screen: theirs, else their Telegram's language.
+        language = self._i18n.resolve(
+            user.language if user else None, user.telegram_language if user else None
+        )
+        t = self._i18n.get(language)
         await self._send_rate.acquire()
         try:
             await bot.send_message(

@@ -103,6 +103,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE orders ADD COLUMN cancel_requested_at REAL;
     CREATE INDEX refills_order ON refills (panel_order_id);
     """,
+    # 4: the language of the user's Telegram, for messages sent when they did not write.
+    """
+    ALTER TABLE users ADD COLUMN telegram_language TEXT;
+    """,
 )
 
 

@@ -87,16 +87,24 @@ class UserRepo:
         self._clock = clock
         self._rows: dict[int, tuple[UserRecord, float]] = {}
 
-    async def touch(self, user_id: int) -> UserRecord:
-        """Record that the user wrote to the bot (which also means they no longer block it)."""
+    async def touch(self, user_id: int, telegram_language: str | None = None) -> UserRecord:
+        """Record that the user wrote to the bot (which also means they no longer block it),
+        and the language of their Telegram."""
         now = self._clock()
         cached = self._rows.get(user_id)
-        if cached is not None and not cached[0].blocked and now - cached[1] < self.TOUCH_EVERY:
+        if (
+            cached is not None
+            and not cached[0].blocked
+            and cached[0].telegram_language == telegram_language
+            and now - cached[1] < self.TOUCH_EVERY
+        ):
             return cached[0]
         await self._db.execute(
-            "INSERT INTO users (user_id, first_seen, last_seen) VALUES (?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET last_seen = excluded.last_seen, blocked = 0",
-            (user_id, now, now),
+            "INSERT INTO users (user_id, first_seen, last_seen, telegram_language)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            " last_seen = excluded.last_seen, blocked = 0,"
+            " telegram_language = excluded.telegram_language",
+            (user_id, now, now, telegram_language),
         )
         row = await self._load(user_id)
         assert row is not None
@@ -149,6 +157,7 @@ def _user(row: aiosqlite.Row) -> UserRecord:
     return UserRecord(
         user_id=row["user_id"],
         language=row["language"],
+        telegram_language=row["telegram_language"],
         notifications=bool(row["notifications"]),
         blocked=bool(row["blocked"]),
     )
