@@ -31,13 +31,23 @@ async def summary(bot: Harness) -> str:
     return (await bot.say(USER, LINK)).button("✅")
 
 
-@pytest.mark.parametrize("fault", ["timeout", "500", "html", "badjson", "drop"])
+WHAT_HAPPENED = {
+    "timeout": "The panel did not answer in time.",
+    "500": "The panel answered with an error page instead of a result.",
+    "html": "The panel answered with an error page instead of a result.",
+    "badjson": "The panel answered with an error page instead of a result.",
+    "drop": "The connection to the panel broke before its answer arrived.",
+}
+
+
+@pytest.mark.parametrize("fault", list(WHAT_HAPPENED))
 async def test_panel_faults_on_add(tmp_path: Path, fault: str) -> None:
     async with Harness(tmp_path) as bot:
         tracked = await place(bot, USER)
         confirm = await summary(bot)
         bot.sandbox.fail_next(fault, action="add")
         reply = await bot.tap(USER, confirm)
+        assert WHAT_HAPPENED[fault] in reply.text  # what happened, not always "in time"
         assert "not known whether this went through" in reply.text
         again = await bot.tap(USER, confirm)
         assert "not known" in again.text

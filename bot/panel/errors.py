@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from enum import StrEnum
 from typing import Any
 
 
@@ -92,12 +93,39 @@ class PanelBusy(PanelUnavailable):
         super().__init__(f"rate limited for {math.ceil(self.retry_after)} s")
 
 
+class LostAnswer(StrEnum):
+    """How the answer to a state-changing call was lost."""
+
+    TIMEOUT = "timeout"
+    ERROR_PAGE = "error_page"
+    """A 5xx, an HTML page or a body that is not JSON."""
+    CONNECTION = "connection"
+    NO_ID = "no_id"
+    """An answer that says neither which order (or refill) nor why not."""
+    RESTART = "restart"
+    """The bot stopped while the call was under way."""
+
+
 class OutcomeUnknown(PanelFailure):
     """A state-changing call was sent and its answer was lost."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+    @property
+    def lost(self) -> LostAnswer:
+        """What happened, read from the reason (also as stored with an order)."""
+        reason = self.reason.casefold()
+        if "timeout" in reason:
+            return LostAnswer.TIMEOUT
+        if reason.startswith(("http ", "html page", "an answer that is not json")):
+            return LostAnswer.ERROR_PAGE
+        if "without a" in reason:
+            return LostAnswer.NO_ID
+        if "restart" in reason:
+            return LostAnswer.RESTART
+        return LostAnswer.CONNECTION
 
 
 class OrderOutcomeUnknown(OutcomeUnknown):

@@ -194,6 +194,19 @@ def _refusal_lead(t: Translator, error: errors.PanelError) -> str:
     return t._("The panel refused.")
 
 
+def _lost_answer_text(t: Translator, lost: errors.LostAnswer) -> str:
+    match lost:
+        case errors.LostAnswer.TIMEOUT:
+            return t._("The panel did not answer in time.")
+        case errors.LostAnswer.ERROR_PAGE:
+            return t._("The panel answered with an error page instead of a result.")
+        case errors.LostAnswer.NO_ID:
+            return t._("The panel's answer did not say which order it placed.")
+        case errors.LostAnswer.RESTART:
+            return t._("The bot was restarted while this was being sent.")
+    return t._("The connection to the panel broke before its answer arrived.")
+
+
 def failure_text(t: Translator, failure: errors.PanelFailure) -> str:
     """A failed panel call as the user reads it, in HTML: what happened, what was done (nothing,
     or not known), and for a refusal the panel's own words, escaped."""
@@ -207,9 +220,13 @@ def failure_text(t: Translator, failure: errors.PanelFailure) -> str:
                 "The panel cannot be reached right now. Nothing was changed. Try again shortly."
             )
         case errors.OutcomeUnknown():
-            return t._(
-                "The panel did not answer in time, so it is not known whether this went "
-                "through. Check My orders (or the panel's website) before trying again."
+            return (
+                _lost_answer_text(t, failure.lost)
+                + " "
+                + t._(
+                    "It is not known whether this went through. Check My orders (or the "
+                    "panel's website) before trying again."
+                )
             )
         case errors.PanelError():
             lead = _refusal_lead(t, failure)
