@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 class UserData:
     """What the bot keeps for one user between updates (persisted as JSON)."""
 
-    __slots__ = ("draft", "retry", "search")
+    __slots__ = ("cancel", "draft", "retry", "search")
 
     def __init__(self) -> None:
         self.draft: OrderDraft | None = None
@@ -35,12 +35,15 @@ class UserData:
         """The last search, for paging through its results."""
         self.retry: str | None = None
         """A command the panel could not answer, for the Retry button."""
+        self.cancel: list[int] | None = None
+        """The order ids a /cancel asked about, until the user answers."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "draft": self.draft.model_dump(mode="json") if self.draft else None,
             "search": self.search,
             "retry": self.retry,
+            "cancel": self.cancel,
         }
 
     @classmethod
@@ -50,6 +53,7 @@ class UserData:
             user_data.draft = OrderDraft.model_validate(data["draft"])
         user_data.search = data.get("search")
         user_data.retry = data.get("retry")
+        user_data.cancel = data.get("cancel")
         return user_data
 
 

@@ -9,7 +9,7 @@ from bot.handlers.orders import parse_ids
 from bot.ordering import OrderDraft, submit
 from bot.panel.client import OrderRequest
 from bot.ui import callback as cb
-from tests.harness import ADMIN, OTHER, USER, Harness
+from tests.harness import ADMIN, OTHER, USER, Call, Harness
 
 LINK = "https://instagram.com/p/abc"
 
@@ -67,6 +67,30 @@ async def test_status_cards_with_progress_and_not_found(tmp_path: Path) -> None:
         assert stored.status == "In progress" and stored.remains == 250
 
 
+async def cancel(bot: Harness, user_id: int, ids: str) -> Call:
+    """/cancel, and Yes to its question."""
+    question = await bot.say(user_id, f"/cancel {ids}")
+    return await bot.tap(user_id, question.button("Yes"))
+
+
+async def test_cancel_by_command_asks_first(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        first, second = await place(bot, USER), await place(bot, USER)
+        question = await bot.say(USER, f"/cancel {first}")
+        assert f"Cancel order #{first}?" in question.text
+        assert bot.sandbox.calls["cancel"] == 0
+        kept = await bot.tap(USER, question.button("No"))
+        assert "Nothing was canceled." in kept.text
+        assert "expired" in (await bot.tap(USER, question.button("Yes"))).text  # answered
+        assert bot.sandbox.calls["cancel"] == 0
+        both = await bot.say(USER, f"/cancel {first} {second}", language="id")
+        assert f"Batalkan 2 pesanan ini: #{first}, #{second}?" in both.text
+        done = await bot.tap(USER, both.button("Ya"), language="id")
+        assert done.text.count("pembatalan diminta") == 2
+        assert bot.sandbox.calls["cancel"] == 1
+        assert "expired" in (await bot.tap(USER, both.button("Ya"))).text  # a double tap
+
+
 async def test_another_users_order_answers_exactly_like_a_missing_one(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         mine = await place(bot, USER)
@@ -76,8 +100,7 @@ async def test_another_users_order_answers_exactly_like_a_missing_one(tmp_path: 
         assert reply.text.replace(str(theirs), "N") == missing.text.replace("999999", "N")
         calls = bot.sandbox.calls["status"]
         await bot.say(USER, f"/refill {theirs}")
-        await bot.say(USER, f"/cancel {theirs}")
-        assert "not found" in bot.last(USER).text
+        assert "not found" in (await cancel(bot, USER, str(theirs))).text
         assert bot.sandbox.calls["status"] == calls  # the panel is not even asked
         assert bot.sandbox.calls["cancel"] == 0 and bot.sandbox.calls["refill"] == 0
         row = (await bot.state.store.orders.by_panel_ids([theirs]))[theirs]
@@ -93,7 +116,7 @@ async def test_admins_act_on_any_order_id(tmp_path: Path) -> None:
         reply = await bot.say(ADMIN, f"/status {theirs} {outside}")
         assert f"<b>#{theirs}</b>: Pending" in reply.text
         assert f"<b>#{outside}</b>: Pending" in reply.text  # placed on the panel's website
-        reply = await bot.say(ADMIN, f"/cancel {outside}")
+        reply = await cancel(bot, ADMIN, str(outside))
         assert "cancellation requested" in reply.text
 
 
@@ -186,12 +209,12 @@ async def test_cancel_by_command_with_per_item_errors(tmp_path: Path) -> None:
         other = await place(bot, USER, service_id=1)
         not_cancellable = await place(bot, USER, service_id=4)
         del bot.sandbox.orders[other]  # the panel will not know it
-        reply = await bot.say(USER, f"/cancel {cancellable},{other},{not_cancellable}")
+        reply = await cancel(bot, USER, f"{cancellable},{other},{not_cancellable}")
         assert f"<b>#{cancellable}</b>: cancellation requested" in reply.text
         assert f"<b>#{other}</b>: not found" in reply.text  # the panel's per-item error
         assert f"<b>#{not_cancellable}</b>: this service does not allow cancelling" in reply.text
         assert bot.sandbox.calls["cancel"] == 1  # one bulk call, for the two it may cancel
-        again = await bot.say(USER, f"/cancel {cancellable}")
+        again = await cancel(bot, USER, str(cancellable))
         assert "cancellation already requested" in again.text
         assert bot.sandbox.calls["cancel"] == 1
 
@@ -246,6 +269,6 @@ async def test_panel_down_keeps_everything_and_retry_works(tmp_path: Path) -> No
         reply = await bot.tap(USER, reply.button("🔄"))
         assert f"<b>#{order_id}</b>: Pending" in reply.text
         bot.sandbox.fail_next("timeout", action="cancel")
-        reply = await bot.say(USER, f"/cancel {order_id}")
+        reply = await cancel(bot, USER, str(order_id))
         assert "not known whether this went through" in reply.text
         assert "🔄 Retry" not in [t for t, _ in reply.buttons]  # never repeat blindly

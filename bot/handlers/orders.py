@@ -51,6 +51,8 @@ def _usage(context: BotContext, command: str) -> str:
 MAX_IDS = 1000
 MESSAGE_LIMIT = 4000
 ORDERS_PAGE = 8
+MAX_LISTED = 20
+"""Ids shown in the question of /cancel; the rest are counted."""
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -405,30 +407,74 @@ CANCEL = OrderAction(
 
 async def _action_command(
     update: Update, context: BotContext, arguments: str | None, action: OrderAction
-) -> None:
+) -> list[int] | None:
+    """The ids of a refill or cancel command (None after telling what was wrong)."""
     arguments = _command_arguments(update) if arguments is None else arguments
+    if update.effective_user is None:
+        return None
+    return await _ids_or_usage(update, context, arguments, _usage(context, action.command))
+
+
+async def _act(update: Update, context: BotContext, action: OrderAction, ids: list[int]) -> None:
+    """Refill or cancel these ids now, one line of outcome each."""
     user = update.effective_user
-    if user is None:
-        return
-    ids = await _ids_or_usage(update, context, arguments, _usage(context, action.command))
-    if ids is None or await too_fast(update, context):
+    if user is None or await too_fast(update, context):
         return
     owned = await _owned(context, user.id, ids)
     try:
         results = await action.call(context, user.id, ids, owned)
     except PanelFailure as exc:
-        await _panel_down(update, context, exc, f"{action.command} {arguments}")
+        await _panel_down(update, context, exc, f"{action.command} {' '.join(map(str, ids))}")
         return
     lines = [_outcome_line(context, action.command, i, r) for i, r in results.items()]
     await _send_lines(update, context, lines)
 
 
 async def refill_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
-    await _action_command(update, context, arguments, REFILL)
+    ids = await _action_command(update, context, arguments, REFILL)
+    if ids is not None:
+        await _act(update, context, REFILL, ids)
 
 
 async def cancel_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
-    await _action_command(update, context, arguments, CANCEL)
+    """/cancel <ids> asks first, as the card's button does: a typo must not cancel an order."""
+    ids = await _action_command(update, context, arguments, CANCEL)
+    if ids is None:
+        return
+    context.data.cancel = ids
+    t = context.t
+    listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED])
+    if len(ids) > MAX_LISTED:
+        listed += " " + t._("and {n} more").format(n=t.number(len(ids) - MAX_LISTED))
+    text = t.n_(
+        "Cancel order {ids}? The panel refunds what was not delivered.",
+        "Cancel these {n} orders: {ids}? The panel refunds what was not delivered.",
+        len(ids),
+    ).format(ids=listed, n=t.number(len(ids)))
+    rows = [
+        [
+            Button(t._("Yes, cancel"), callback_data=cb.CANCEL_LISTED()),
+            Button(t._("No"), callback_data=cb.KEEP_LISTED()),
+        ]
+    ]
+    await show(update, context, text, markup(rows), new_message=True)
+
+
+async def cancel_listed(update: Update, context: BotContext) -> None:
+    """Yes to the question of /cancel: the ids it asked about, once."""
+    ids, context.data.cancel = context.data.cancel, None
+    if not ids:
+        await expired(update, context)
+        return
+    if update.callback_query is not None:
+        await answer_query(update.callback_query)
+    await _act(update, context, CANCEL, ids)
+
+
+async def keep_listed(update: Update, context: BotContext) -> None:
+    context.data.cancel = None
+    t = context.t
+    await show(update, context, t._("Nothing was canceled."), markup([[menu_button(t)]]))
 
 
 def _back_to(context: BotContext, order: Order) -> InlineKeyboardMarkup:
@@ -564,6 +610,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         (cb.ORDER, order_card_button),
         (cb.REFRESH, refresh),
         (cb.RETRY, retry),
+        (cb.CANCEL_LISTED, cancel_listed),
+        (cb.KEEP_LISTED, keep_listed),
     ):
         application.add_handler(CallbackQueryHandler(handler, pattern=button.matches))
     for action in (REFILL, CANCEL):
