@@ -341,12 +341,7 @@ class PanelClient:
 
     async def status(self, order_id: int) -> OrderStatus:
         payload = await self._read("status", order=str(order_id))
-        result = _status_item(payload)
-        if isinstance(result, Unreadable):
-            raise PanelUnavailable("unreadable status answer")
-        if isinstance(result, PanelError):
-            raise result
-        return result
+        return _single(_status_item(payload), "status")
 
     async def statuses(
         self, ids: Iterable[int], *, patient: bool = False
@@ -401,12 +396,7 @@ class PanelClient:
 
     async def refill_status(self, refill_id: int) -> RefillStatus:
         payload = await self._read("refill_status", refill=str(refill_id))
-        result = _refill_status_item(payload)
-        if isinstance(result, Unreadable):
-            raise PanelUnavailable("unreadable refill status answer")
-        if isinstance(result, PanelError):
-            raise result
-        return result
+        return _single(_refill_status_item(payload), "refill status")
 
     async def refill_statuses(self, ids: Iterable[int]) -> dict[int, RefillStatus | PanelError]:
         result: dict[int, RefillStatus | PanelError] = {}
@@ -521,6 +511,16 @@ def _keyed(payload: Any, id_fields: tuple[str, ...], chunk: list[int], value_fie
                     items[found] = entry
                     break
     return items
+
+
+def _single(result: T | PanelError, what: str) -> T:
+    """The answer of a single-id read: its value, or its error raised (an unreadable one is
+    no usable answer)."""
+    if isinstance(result, Unreadable):
+        raise PanelUnavailable(f"unreadable {what} answer")
+    if isinstance(result, PanelError):
+        raise result
+    return result
 
 
 def _missing() -> NotFound:
