@@ -59,8 +59,8 @@ async def test_language_from_telegram_then_from_the_users_choice(tmp_path: Path)
         assert "Selamat datang" in (await bot.say(USER, "/start", language="id")).text
         assert "Welcome" in (await bot.say(OTHER, "/start", language="fr")).text  # default
         reply = await bot.say(OTHER, "/language", language="fr")
-        assert [t for t, _ in reply.buttons] == ["✅ English", "Indonesia"]
-        reply = await bot.tap(OTHER, reply.button("Indonesia"), language="fr")
+        assert [t for t, _ in reply.buttons] == ["✅ English", "Bahasa Indonesia", "🏠 Menu"]
+        reply = await bot.tap(OTHER, reply.button("Bahasa Indonesia"), language="fr")
         assert "Bahasa diubah" in reply.text
         assert "Selamat datang" in (await bot.say(OTHER, "/start", language="en")).text
         scoped = [

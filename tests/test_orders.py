@@ -178,6 +178,10 @@ async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
         assert "90%" in reply.text
         labels = [t for t, _ in reply.buttons]
         assert labels == ["🔄 Refresh", "♻️ Refill", "📦 My orders", "🏠 Menu"]  # final: no cancel
+        assert "No change" not in reply.text
+        again = await bot.tap(USER, cb.REFRESH(row.id))
+        assert again.text.startswith("No change since the last look.")
+        assert "Status: Partial" in again.text
 
 
 async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:

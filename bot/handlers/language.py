@@ -10,10 +10,15 @@ from bot.context import BotContext
 from bot.handlers.common import expired, show
 from bot.handlers.start import set_chat_commands, welcome
 from bot.ui import callback as cb
-from bot.ui.keyboards import Button, main_menu, markup
+from bot.ui.keyboards import Button, main_menu, markup, menu_button
+
+NAMES = {"en": "English", "id": "Bahasa Indonesia"}
+"""As their speakers name them (Babel says "Indonesia" for the language)."""
 
 
 def language_name(code: str) -> str:
+    if code in NAMES:
+        return NAMES[code]
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 
@@ -29,6 +34,7 @@ async def choose(update: Update, context: BotContext) -> None:
         ]
         for code in context.state.i18n.languages
     ]
+    buttons.append([menu_button(t)])
     await show(update, context, t._("Choose your language:"), markup(buttons))
 
 

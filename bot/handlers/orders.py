@@ -280,6 +280,7 @@ async def refresh(update: Update, context: BotContext) -> None:
     if order is None or await too_fast(update, context):
         return
     t = context.t
+    before = order
     if order.panel_order_id is not None:
         try:
             order = await context.state.tracking.refresh(order)
@@ -290,7 +291,11 @@ async def refresh(update: Update, context: BotContext) -> None:
         except PanelError as exc:
             await show(update, context, failure_text(t, exc), order_keyboard(t, order))
             return
-    await show(update, context, order_card(t, order), order_keyboard(t, order))
+    text = order_card(t, order)
+    seen = (order.status, order.remains, order.start_count, order.charge)
+    if seen == (before.status, before.remains, before.start_count, before.charge):
+        text = t._("No change since the last look.") + "\n\n" + text
+    await show(update, context, text, order_keyboard(t, order))
 
 
 # -- refill -------------------------------------------------------------------------------------
