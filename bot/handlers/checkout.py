@@ -199,7 +199,7 @@ async def edit(update: Update, context: BotContext) -> str | int:
 async def abort(update: Update, context: BotContext) -> int:
     context.data.draft = None
     t = context.t
-    await show(update, context, t._("Order cancelled. Nothing was ordered."), main_menu(t))
+    await show(update, context, t._("Order canceled. Nothing was ordered."), main_menu(t))
     return END
 
 
