@@ -65,9 +65,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     A user's update waits for that user's earlier ones before it takes one of the shared
     slots. PTB's (final) `process_update` takes its slot before `do_process_update` runs, so
-    one user's queue could hold them all: its limit is set out of reach and the real one,
-    `slots`, is taken after the user's lock. Beyond `max_queued` waiting updates, a user's
-    further updates are dropped and they are told once (`on_overflow`)."""
+    one user's queue could hold them all: its limit is set out of reach and the real one
+    (`max_concurrent_updates`) is taken after the user's lock. Beyond `max_queued` waiting
+    updates, a user's further updates are dropped and they are told once (`on_overflow`)."""
 
     def __init__(
         self,

@@ -60,7 +60,7 @@ class UserData:
 @dataclass(frozen=True, slots=True)
 class AppState:
     """What the handlers and jobs share, each built with its collaborators and the whole
-    assembled at once in `build_application`."""
+    assembled at once in `bot.app.build_state`."""
 
     settings: Settings
     i18n: I18n

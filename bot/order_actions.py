@@ -63,6 +63,12 @@ class OrderActions:
             return Refusal.REQUESTED
         return None
 
+    async def refusal(self, kind: str, order: Order) -> Refusal | None:
+        """Why a `kind` ("refill" or "cancel") of this order is not sent, if it is not."""
+        if kind == "cancel":
+            return self.cancel_refusal(order)
+        return await self.refill_refusal(order)
+
     async def _checked(
         self,
         kind: str,
@@ -79,11 +85,7 @@ class OrderActions:
             if panel_id not in allowed:
                 results[panel_id] = NOT_YOURS
                 continue
-            refusal = None
-            if row is not None:
-                refusal = (
-                    self.cancel_refusal(row) if kind == "cancel" else await self.refill_refusal(row)
-                )
+            refusal = None if row is None else await self.refusal(kind, row)
             if refusal is None:
                 sendable.append(panel_id)
             else:

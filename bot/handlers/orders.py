@@ -106,10 +106,11 @@ async def _owned(context: BotContext, user_id: int, ids: list[int]) -> dict[int,
 
 def _allowed(
     context: BotContext, user_id: int, ids: list[int], owned: dict[int, Order]
-) -> list[int]:
+) -> set[int]:
+    """The ids this user may act on: their own (an admin: any)."""
     if context.state.settings.is_admin(user_id):
-        return ids
-    return [i for i in ids if i in owned]
+        return set(ids)
+    return {i for i in ids if i in owned}
 
 
 async def _ids_or_usage(
@@ -195,7 +196,7 @@ async def status_command(update: Update, context: BotContext, arguments: str | N
     if ids is None or await too_fast(update, context):
         return
     owned = await _owned(context, user.id, ids)
-    allowed = set(_allowed(context, user.id, ids, owned))
+    allowed = _allowed(context, user.id, ids, owned)
     try:
         statuses = await context.state.tracking.look_up(ids, owned, allowed)
     except PanelFailure as exc:
@@ -381,17 +382,14 @@ class OrderAction:
     async def call(
         self, context: BotContext, user_id: int, ids: list[int], owned: dict[int, Order]
     ) -> dict[int, object]:
-        allowed = set(_allowed(context, user_id, ids, owned))
+        allowed = _allowed(context, user_id, ids, owned)
         actions = context.state.actions
         if self.command == "refill":
             return dict(await actions.refill(ids, owned, allowed, user_id))
         return dict(await actions.cancel(ids, owned, allowed))
 
     async def refusal(self, context: BotContext, order: Order) -> Refusal | None:
-        actions = context.state.actions
-        if self.command == "refill":
-            return await actions.refill_refusal(order)
-        return actions.cancel_refusal(order)
+        return await context.state.actions.refusal(self.command, order)
 
 
 REFILL = OrderAction(

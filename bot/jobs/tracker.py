@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -35,7 +36,7 @@ class TrackerJob:
         i18n: I18n,
         *,
         interval: float,
-        clock: Any,
+        clock: Callable[[], float],
     ) -> None:
         self._tracking = tracking
         self._store = store
