@@ -23,6 +23,27 @@ if TYPE_CHECKING:
     from bot.tracking import OrderTracking
 
 
+@dataclass(frozen=True, slots=True)
+class PendingRetry:
+    """The command with ids (status, refill, refill_status, cancel) a Retry button runs again."""
+
+    command: str
+    ids: tuple[int, ...]
+
+    @classmethod
+    def from_json(cls, data: Any) -> PendingRetry | None:
+        """Anything but [command, [ids]] (an older bot's string, say) is no retry."""
+        if (
+            isinstance(data, list)
+            and len(data) == 2
+            and isinstance(data[0], str)
+            and isinstance(data[1], list)
+            and all(type(i) is int for i in data[1])
+        ):
+            return cls(data[0], tuple(data[1]))
+        return None
+
+
 class UserData:
     """What the bot keeps for one user between updates (persisted as JSON)."""
 
@@ -33,7 +54,7 @@ class UserData:
         """The order being filled in."""
         self.search: str | None = None
         """The last search, for paging through its results."""
-        self.retry: str | None = None
+        self.retry: PendingRetry | None = None
         """A command the panel could not answer, for the Retry button."""
         self.cancel: list[int] | None = None
         """The order ids a /cancel asked about, until the user answers."""
@@ -42,7 +63,7 @@ class UserData:
         return {
             "draft": self.draft.model_dump(mode="json") if self.draft else None,
             "search": self.search,
-            "retry": self.retry,
+            "retry": [self.retry.command, list(self.retry.ids)] if self.retry else None,
             "cancel": self.cancel,
         }
 
@@ -52,7 +73,7 @@ class UserData:
         if data.get("draft"):
             user_data.draft = OrderDraft.model_validate(data["draft"])
         user_data.search = data.get("search")
-        user_data.retry = data.get("retry")
+        user_data.retry = PendingRetry.from_json(data.get("retry"))
         user_data.cancel = data.get("cancel")
         return user_data
 

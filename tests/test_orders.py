@@ -8,6 +8,7 @@ from bot.balance import BALANCE_TTL
 from bot.handlers.orders import parse_ids
 from bot.ordering import OrderDraft, submit
 from bot.panel.client import OrderRequest
+from bot.panel.sandbox import SandboxPanel
 from bot.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
 
@@ -262,6 +263,28 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
         ]
         assert card.button("♻️") == cb.REFILL_ASK(full_row.id)
         assert card.button("✖️") == cb.CANCEL_ASK(full_row.id)
+
+
+async def test_retry_runs_the_same_ids_after_a_restart(tmp_path: Path) -> None:
+    sandbox = SandboxPanel()
+    async with Harness(tmp_path, sandbox) as bot:
+        first, second = await place(bot, USER), await place(bot, USER)
+        reply = await bot.say(USER, f"/refill {first}")
+        assert "refill id 501" in reply.text
+        sandbox.fail_next("html", times=3)
+        down = await bot.say(USER, "/refill_status 501 junk 502")
+        assert "cannot be reached" in down.text
+        sandbox.fail_next("html", times=3)
+        down_status = await bot.say(USER, f"/status {second} {first}")
+        assert "cannot be reached" in down_status.text
+    async with Harness(tmp_path, sandbox) as bot:  # a new process: the Retry is kept
+        reply = await bot.tap(USER, down_status.button("🔄"))
+        assert reply.text.index(f"#{second}") < reply.text.index(f"#{first}")
+        assert reply.text.count("Pending") == 2
+        again = await bot.tap(USER, down_status.button("🔄"))
+        assert "expired" in again.text  # once: the retry is used up
+        reply = await bot.tap(USER, down.button("🔄"))
+        assert "expired" in reply.text  # one Retry at a time: the latest command's
 
 
 async def test_panel_down_keeps_everything_and_retry_works(tmp_path: Path) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bot.context import UserData
+from bot.context import PendingRetry, UserData
 from bot.domain import Outcome
 from bot.panel import Service
 from bot.persistence import SqlitePersistence
@@ -137,3 +138,11 @@ async def test_persistence_writes_user_data_only_when_it_changed(store: Store) -
     assert (await restarted.get_user_data())[1].search == "likes"
     await restarted.update_user_data(1, data)
     assert writes == ["INSERT", "INSERT", "DELETE", "INSERT"]
+
+
+def test_a_pending_retry_survives_json_and_nothing_else_passes_for_one() -> None:
+    data = UserData()
+    data.retry = PendingRetry("refill_status", (501, 502))
+    assert UserData.from_json(json.loads(json.dumps(data.to_json()))).retry == data.retry
+    for stored in ("status 1 2", ["status"], ["status", [1, "2"]], [1, [2]], None, {"a": 1}):
+        assert PendingRetry.from_json(stored) is None

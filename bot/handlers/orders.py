@@ -14,7 +14,7 @@ from functools import partial
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
+from bot.context import BotContext, PendingRetry
 from bot.domain import NOT_YOURS, Order, Outcome
 from bot.handlers.common import answer_query, expired, show, too_fast
 from bot.i18n import N_
@@ -135,14 +135,14 @@ async def _ids_or_usage(
 
 
 async def _panel_down(
-    update: Update, context: BotContext, exc: PanelFailure, command: str | None = None
+    update: Update, context: BotContext, exc: PanelFailure, retry: PendingRetry | None = None
 ) -> None:
     """The panel refused the whole call or gave no usable answer. A command the panel could
     not answer gets a Retry button that runs it again."""
     t = context.t
     rows = [[menu_button(t)]]
-    if command is not None and isinstance(exc, PanelUnavailable):
-        context.data.retry = command
+    if retry is not None and isinstance(exc, PanelUnavailable):
+        context.data.retry = retry
         rows = [[Button(t._("🔄 Retry"), callback_data=cb.RETRY()), menu_button(t)]]
     await show(update, context, "⚠️ " + failure_text(t, exc), markup(rows), new_message=True)
 
@@ -182,25 +182,23 @@ def status_line(
     return line + (f"\n{bar}" if bar else "")
 
 
-async def status_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
-    arguments = _command_arguments(update) if arguments is None else arguments
+async def status_command(update: Update, context: BotContext) -> None:
+    arguments = _command_arguments(update)
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, "status"))
+    if ids is not None:
+        await _status(update, context, ids)
+
+
+async def _status(update: Update, context: BotContext, ids: list[int]) -> None:
     user = update.effective_user
-    if user is None:
-        return
-    ids = await _ids_or_usage(
-        update,
-        context,
-        arguments,
-        _usage(context, "status"),
-    )
-    if ids is None or await too_fast(update, context):
+    if user is None or await too_fast(update, context):
         return
     owned = await _owned(context, user.id, ids)
     allowed = _allowed(context, user.id, ids, owned)
     try:
         statuses = await context.state.tracking.look_up(ids, owned, allowed)
     except PanelFailure as exc:
-        await _panel_down(update, context, exc, f"status {arguments}")
+        await _panel_down(update, context, exc, PendingRetry("status", tuple(ids)))
         return
     lines = [status_line(context, i, status, owned.get(i)) for i, status in statuses.items()]
     await _send_lines(update, context, lines)
@@ -335,24 +333,25 @@ def _outcome_line(context: BotContext, action: str, order_id: int, result: objec
     return t._("<b>#{id}</b>: cancellation requested").format(id=order_id)
 
 
-async def refill_status_command(
-    update: Update, context: BotContext, arguments: str | None = None
-) -> None:
-    arguments = _command_arguments(update) if arguments is None else arguments
+async def refill_status_command(update: Update, context: BotContext) -> None:
+    arguments = _command_arguments(update)
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill_status"))
+    if ids is not None:
+        await _refill_status(update, context, ids)
+
+
+async def _refill_status(update: Update, context: BotContext, ids: list[int]) -> None:
     user = update.effective_user
-    if user is None:
+    if user is None or await too_fast(update, context):
         return
     t = context.t
-    ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill_status"))
-    if ids is None or await too_fast(update, context):
-        return
     known = await context.state.store.refills.get_many(ids)
     is_admin = context.state.settings.is_admin(user.id)
     allowed = {i for i in ids if is_admin or (i in known and known[i].user_id == user.id)}
     try:
         results = await context.state.actions.refill_statuses(ids, allowed)
     except PanelFailure as exc:
-        await _panel_down(update, context, exc, f"refill_status {arguments}")
+        await _panel_down(update, context, exc, PendingRetry("refill_status", tuple(ids)))
         return
     lines = []
     for refill_id, result in results.items():
@@ -409,12 +408,12 @@ CANCEL = OrderAction(
 
 
 async def _action_command(
-    update: Update, context: BotContext, arguments: str | None, action: OrderAction
+    update: Update, context: BotContext, action: OrderAction
 ) -> list[int] | None:
     """The ids of a refill or cancel command (None after telling what was wrong)."""
-    arguments = _command_arguments(update) if arguments is None else arguments
     if update.effective_user is None:
         return None
+    arguments = _command_arguments(update)
     return await _ids_or_usage(update, context, arguments, _usage(context, action.command))
 
 
@@ -427,23 +426,30 @@ async def _act(update: Update, context: BotContext, action: OrderAction, ids: li
     try:
         results = await action.call(context, user.id, ids, owned)
     except PanelFailure as exc:
-        await _panel_down(update, context, exc, f"{action.command} {' '.join(map(str, ids))}")
+        await _panel_down(update, context, exc, PendingRetry(action.command, tuple(ids)))
         return
     lines = [_outcome_line(context, action.command, i, r) for i, r in results.items()]
     await _send_lines(update, context, lines)
 
 
-async def refill_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
-    ids = await _action_command(update, context, arguments, REFILL)
+async def refill_command(update: Update, context: BotContext) -> None:
+    ids = await _action_command(update, context, REFILL)
     if ids is not None:
         await _act(update, context, REFILL, ids)
 
 
-async def cancel_command(update: Update, context: BotContext, arguments: str | None = None) -> None:
+async def _refill(update: Update, context: BotContext, ids: list[int]) -> None:
+    await _act(update, context, REFILL, ids)
+
+
+async def cancel_command(update: Update, context: BotContext) -> None:
     """/cancel <ids> asks first, as the card's button does: a typo must not cancel an order."""
-    ids = await _action_command(update, context, arguments, CANCEL)
-    if ids is None:
-        return
+    ids = await _action_command(update, context, CANCEL)
+    if ids is not None:
+        await _ask_cancel(update, context, ids)
+
+
+async def _ask_cancel(update: Update, context: BotContext, ids: list[int]) -> None:
     context.data.cancel = ids
     t = context.t
     listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED])
@@ -580,24 +586,23 @@ async def found_command(update: Update, context: BotContext) -> None:
     )
 
 
-RETRYABLE: dict[str, Callable[[Update, BotContext, str], Awaitable[None]]] = {
-    "status": status_command,
-    "refill": refill_command,
-    "refill_status": refill_status_command,
-    "cancel": cancel_command,
+RETRYABLE: dict[str, Callable[[Update, BotContext, list[int]], Awaitable[None]]] = {
+    "status": _status,
+    "refill": _refill,
+    "refill_status": _refill_status,
+    "cancel": _ask_cancel,  # asks again: the answer that failed may have been long ago
 }
 
 
 async def retry(update: Update, context: BotContext) -> None:
-    """Run again the command the panel could not answer."""
-    name, _, arguments = (context.data.retry or "").partition(" ")
-    context.data.retry = None
-    if name not in RETRYABLE:
+    """Run again the command the panel could not answer, with the same ids."""
+    pending, context.data.retry = context.data.retry, None
+    if pending is None or pending.command not in RETRYABLE or not pending.ids:
         await expired(update, context)
         return
     if update.callback_query is not None:
         await answer_query(update.callback_query)
-    await RETRYABLE[name](update, context, arguments)
+    await RETRYABLE[pending.command](update, context, list(pending.ids))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
