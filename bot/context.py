@@ -98,7 +98,7 @@ class AppState:
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppState]):
-    __slots__ = ("_translator",)
+    __slots__ = ("_translator", "query_answered")
 
     def __init__(
         self,
@@ -108,6 +108,8 @@ class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppStat
     ) -> None:
         super().__init__(application, chat_id, user_id)
         self._translator: Translator | None = None
+        self.query_answered = False
+        """Telegram takes one answer per tapped button: the first one given is kept."""
 
     @property
     def state(self) -> AppState:

@@ -21,8 +21,10 @@ from bot.panel.client import OrderRequest, PanelClient
 from bot.panel.errors import OutcomeUnknown, PanelError, PanelUnavailable, failure_to_text
 from bot.panel.models import Service
 from bot.panel.ordertypes import (
+    InvalidField,
     Issue,
     OrderType,
+    check_field,
     check_order,
     fields_to_ask,
     order_type_of,
@@ -112,14 +114,26 @@ class Quote:
 
 
 def quote(draft: OrderDraft, service: Service) -> Quote:
+    """The order the draft makes with the service as the catalog has it now: only the fields
+    of its order type, each checked again (the panel may have changed the service's range
+    since the answer was given)."""
     order_type = order_type_of(service)
-    fields = draft.fields()
+    answers = draft.fields()
+    fields = {spec.name: answers[spec.name] for spec in order_type.fields if spec.name in answers}
+    issues = []
+    for spec in order_type.fields:
+        if spec.name in fields:
+            try:
+                check_field(spec, fields[spec.name], service)
+            except InvalidField as invalid:
+                issues.append(invalid.issue)
+    issues += check_order(order_type, fields)
     return Quote(
         service=service,
         fields=fields,
         quantity=quantity(order_type, fields),
         price=price(service, fields),
-        issues=check_order(order_type, fields),
+        issues=issues,
     )
 
 
@@ -128,14 +142,18 @@ async def submit(
     panel: PanelClient,
     *,
     user_id: int,
-    draft: OrderDraft,
-    service: Service,
+    key: str,
+    offer: Quote,
     currency: str,
 ) -> tuple[Order, bool]:
-    """Place the draft's order once. Returns the stored row and whether this call sent it."""
-    offer = quote(draft, service)
+    """Place the quoted order once per intent `key`. Returns the stored row and whether this
+    call sent it. The quote is the one the user confirmed, computed once by the caller; a
+    quote the bot's own checks refuse is never sent."""
+    if offer.issues:
+        raise ValueError(f"a quote with issues is not an order: {offer.issues}")
+    service = offer.service
     row, created = await store.orders.record_intent(
-        intent_key=draft.key,
+        intent_key=key,
         user_id=user_id,
         service=service,
         fields=offer.fields,
@@ -144,18 +162,16 @@ async def submit(
         currency=currency,
     )
     if not created:
-        log.info(
-            "order intent %s was already submitted (%s); not sent again", draft.key, row.outcome
-        )
+        log.info("order intent %s was already submitted (%s); not sent again", key, row.outcome)
         return row, False
     try:
         order_id = await panel.add(OrderRequest(service.id, offer.fields))
     except OutcomeUnknown as exc:
-        log.warning("order intent %s: outcome unknown (%s)", draft.key, exc.reason)
+        log.warning("order intent %s: outcome unknown (%s)", key, exc.reason)
         return await store.orders.mark_failed(row.id, Outcome.UNKNOWN, exc.reason), True
     except (PanelUnavailable, PanelError) as exc:
         # Refused, rate limited or never sent: nothing was ordered.
-        log.info("order intent %s not placed: %s", draft.key, exc)
+        log.info("order intent %s not placed: %s", key, exc)
         error = failure_to_text(exc)
         return await store.orders.mark_failed(row.id, Outcome.REJECTED, error), True
     log.info("order %d placed for user %d (service %d)", order_id, user_id, service.id)

@@ -131,6 +131,7 @@ class RecordingRequest(BaseRequest):
         """Per Bot API method, what its next calls get instead: (status, body) or an error."""
         self.rejected: list[tuple[str, str]] = []
         """(error, text) of every message Telegram would have refused."""
+        self._answered: set[str] = set()
 
     async def initialize(self) -> None:
         return None
@@ -161,6 +162,18 @@ class RecordingRequest(BaseRequest):
                 raise failure
             status, body = failure
             return status, json.dumps(body).encode()
+        if api_method == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id"))
+            if query_id in self._answered:  # Telegram takes one answer per query
+                self.rejected.append(("QUERY_ID_INVALID", query_id))
+                body = {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: query is too old and response timeout expired "
+                    "or query ID is invalid",
+                }
+                return 400, json.dumps(body).encode()
+            self._answered.add(query_id)
         if api_method in ("sendMessage", "editMessageText"):
             error = telegram_html_error(str(params.get("text", "")))
             buttons = Call(api_method, params).buttons

@@ -247,6 +247,27 @@ async def test_a_double_confirm_places_one_order(tmp_path: Path) -> None:
         assert "Order 1001" in third.text
 
 
+async def test_confirm_after_the_service_changed_asks_again_and_sends_nothing(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 2)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "100")
+        summary = await bot.tap(USER, reply.button("No"))
+        raised = next(s for s in bot.sandbox.services if s.id == 2)
+        bot.sandbox.services = [
+            raised.model_copy(update={"min": 500}) if s.id == 2 else s for s in bot.sandbox.services
+        ]
+        await bot.state.catalog.refresh()  # the panel raised the minimum meanwhile
+        reply = await bot.tap(USER, summary.button("✅"))
+        assert bot.sandbox.calls["add"] == 0
+        assert "from 500 to" in reply.text  # the quantity is asked again, with the new range
+        reply = await bot.say(USER, "500")
+        reply = await confirm(bot, await bot.tap(USER, reply.button("No")))
+        assert "Order 1001" in reply.text and last_add(bot)["quantity"] == "500"
+
+
 async def test_concurrent_taps_of_confirm_place_one_order(tmp_path: Path) -> None:
     sandbox = SandboxPanel(latency=0.2)
     async with Harness(tmp_path, sandbox) as bot:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.balance import BALANCE_TTL
 from bot.handlers.orders import parse_ids
-from bot.ordering import OrderDraft, submit
+from bot.ordering import OrderDraft, quote, submit
 from bot.panel.client import OrderRequest
 from bot.panel.sandbox import SandboxPanel
 from bot.ui import callback as cb
@@ -23,8 +23,8 @@ async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int =
         bot.state.store,
         bot.state.panel,
         user_id=user_id,
-        draft=draft,
-        service=index.by_id[service_id],
+        key=draft.key,
+        offer=quote(draft, index.by_id[service_id]),
         currency="IDR",
     )
     assert row.panel_order_id is not None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from bot.balance import PanelBalance, PanelCurrency
 from bot.domain import NOT_YOURS, Outcome
 from bot.order_actions import OrderActions, Refusal
-from bot.ordering import OrderDraft, submit
+from bot.ordering import OrderDraft, quote, submit
 from bot.panel.errors import NotFound
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.panel.sandbox import SandboxPanel
@@ -22,10 +24,28 @@ async def placed(store: Store, sandbox: SandboxPanel, user_id: int, service_id: 
     service = next(s for s in sandbox.services if s.id == service_id)
     draft = OrderDraft(service_id=service_id, values={"link": LINK, "quantity": "100"})
     row, _ = await submit(
-        store, sandbox_client(sandbox), user_id=user_id, draft=draft, service=service, currency=""
+        store,
+        sandbox_client(sandbox),
+        user_id=user_id,
+        key=draft.key,
+        offer=quote(draft, service),
+        currency="",
     )
     assert row.outcome is Outcome.PLACED and row.panel_order_id is not None
     return row.panel_order_id
+
+
+async def test_a_quote_the_checks_refuse_is_never_sent(store: Store) -> None:
+    sandbox = SandboxPanel()
+    service = next(s for s in sandbox.services if s.id == 1)
+    draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "1"})  # below the min
+    offer = quote(draft, service)
+    assert offer.issues
+    with pytest.raises(ValueError):
+        await submit(
+            store, sandbox_client(sandbox), user_id=7, key=draft.key, offer=offer, currency=""
+        )
+    assert sandbox.calls["add"] == 0 and await store.orders.by_intent(draft.key, 7) is None
 
 
 async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: Clock) -> None:

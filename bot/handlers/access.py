@@ -34,8 +34,7 @@ async def gate(update: Update, context: BotContext) -> None:
             "Sorry, this bot is private. Ask its operator for access and give them your "
             "Telegram id: <code>{id}</code>"
         ).format(id=user.id)
-        if update.callback_query is not None:
-            await answer_query(update.callback_query, t._("Sorry, this bot is private."))
+        await answer_query(update, context, t._("Sorry, this bot is private."))
         if update.effective_chat is not None and update.effective_chat.type == "private":
             await context.bot.send_message(update.effective_chat.id, text)
         raise ApplicationHandlerStop

@@ -33,7 +33,7 @@ from bot.handlers import browse
 from bot.handlers.browse import BROWSE, catalog_index, show_service
 from bot.handlers.common import answer_query, button_args, expired, show
 from bot.handlers.start import welcome
-from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, quote, submit
+from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service
 from bot.panel.ordertypes import FieldKind, InvalidField, OrderType, check_field, order_type_of
@@ -234,10 +234,13 @@ async def _summary(
     *,
     new_message: bool = False,
     notice: str = "",
+    offer: Quote | None = None,
 ) -> str | int:
+    """The summary with its Confirm button, or the first problem of the answers and the
+    question to answer again. `offer`: the quote when the caller has computed it already."""
     draft = checkout.draft
     t = context.t
-    offer = quote(draft, checkout.service)
+    offer = offer or quote(draft, checkout.service)
     if offer.issues:
         issue = offer.issues[0]
         while issue.field in draft.values and draft.step_back():
@@ -284,16 +287,17 @@ async def confirm(update: Update, context: BotContext) -> str | int:
     checkout = await _checkout(update, context)
     if checkout is None:
         return END
-    service = checkout.service
-    if update.callback_query is not None:
-        await answer_query(update.callback_query, context.t._("Placing the order…"))
+    offer = quote(draft, checkout.service)
+    if offer.issues:  # the catalog changed since the summary: the answer is asked again
+        return await _summary(update, context, checkout, offer=offer)
+    await answer_query(update, context, context.t._("Placing the order…"))
     try:
         row, _sent = await submit(
             store,
             context.state.panel,
             user_id=user.id,
-            draft=draft,
-            service=service,
+            key=draft.key,
+            offer=offer,
             currency=context.state.currency.code,
         )
     except OrderNotStored as lost:

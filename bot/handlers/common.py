@@ -7,7 +7,7 @@ import logging
 import math
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
@@ -17,11 +17,17 @@ from bot.ui.keyboards import main_menu
 log = logging.getLogger(__name__)
 
 
-async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
-    """Stop the button's spinner. Best effort: a query that was answered already or is too
-    old to answer is no reason to fail the reply itself."""
+async def answer_query(
+    update: Update, context: BotContext, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Stop the tapped button's spinner, once per update (Telegram refuses a second answer).
+    Best effort: a query too old to answer is no reason to fail the reply itself."""
+    query = update.callback_query
+    if query is None or context.query_answered:
+        return
+    context.query_answered = True
     try:
-        await query.answer(text)
+        await query.answer(text, show_alert=alert)
     except BadRequest as exc:
         log.debug("callback query not answered: %s", exc)
 
@@ -40,7 +46,8 @@ async def show(
         try:
             # Both at once: the user waits for one round trip to Telegram, not two.
             _, result = await asyncio.gather(
-                answer_query(query), query.edit_message_text(text, reply_markup=reply_markup)
+                answer_query(update, context),
+                query.edit_message_text(text, reply_markup=reply_markup),
             )
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -55,16 +62,14 @@ async def show(
     if chat is None:
         return None
     if query is not None and new_message:
-        await answer_query(query)
+        await answer_query(update, context)
     return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
 
 
 async def expired(update: Update, context: BotContext) -> None:
     """A button this bot no longer knows (old, stale or forged): say so, offer the menu."""
     t = context.t
-    query = update.callback_query
-    if query is not None:
-        await answer_query(query, t._("This menu has expired."))
+    await answer_query(update, context, t._("This menu has expired."))
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_message(

@@ -9,12 +9,13 @@ from telegram.error import Forbidden, NetworkError
 from telegram.ext import Application
 
 from bot.context import BotContext
-from bot.handlers.common import answer_query
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: BotContext) -> None:
+    """A tapped button is not answered here: the failing handler may have answered it already
+    (its context is not this one), and Telegram takes one answer per tap."""
     if isinstance(context.error, NetworkError) and not isinstance(update, Update):
         log.warning("network error outside an update: %s", context.error)
         return
@@ -31,8 +32,6 @@ async def on_error(update: object, context: BotContext) -> None:
         language = i18n.resolve(row.language if row else None, user.language_code)
     t = i18n.get(language)
     try:
-        if update.callback_query is not None:
-            await answer_query(update.callback_query)
         await context.bot.send_message(
             update.effective_chat.id, t._("Something went wrong. Please try again.")
         )

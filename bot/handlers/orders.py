@@ -475,8 +475,7 @@ async def cancel_listed(update: Update, context: BotContext) -> None:
     if not ids:
         await expired(update, context)
         return
-    if update.callback_query is not None:
-        await answer_query(update.callback_query)
+    await answer_query(update, context)
     await _act(update, context, CANCEL, ids)
 
 
@@ -600,8 +599,7 @@ async def retry(update: Update, context: BotContext) -> None:
     if pending is None or pending.command not in RETRYABLE or not pending.ids:
         await expired(update, context)
         return
-    if update.callback_query is not None:
-        await answer_query(update.callback_query)
+    await answer_query(update, context)
     await RETRYABLE[pending.command](update, context, list(pending.ids))
 
 
