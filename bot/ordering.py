@@ -55,6 +55,21 @@ class OrderDraft(BaseModel):
     """Answers in the panel's form; an optional field skipped is an empty string."""
     answered: list[str] = Field(default_factory=list)
     drip_feed: bool | None = None
+    screen: int = 0
+    """The number of the question or summary last shown: only that message's buttons act."""
+
+    def next_screen(self) -> int:
+        self.screen += 1
+        return self.screen
+
+    def is_current(self, screen: int) -> bool:
+        """Whether a button of screen `screen` belongs to the latest question. A number
+        beyond the stored one is a screen shown just before a crash lost the draft's last
+        save: it is the latest."""
+        if screen < self.screen:
+            return False
+        self.screen = screen
+        return True
 
     def next_step(self, order_type: OrderType) -> str | None:
         """The field to ask next, `DRIP_FEED_STEP`, or None when the order is complete."""

@@ -19,6 +19,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.app import BotApplication, build_application
 from bot.config import Settings
+from bot.context import UserData
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from tests.fake_telegram import BOT_ME
@@ -59,6 +60,15 @@ class Call:
             if text.startswith(starting):
                 return data
         raise AssertionError(f"no button {starting!r} in {self.buttons}")
+
+    def button_of(self, kind: Any, *last_args: object) -> str:
+        """The callback data of the first button of this kind (a `bot.ui.callback.Button`)
+        whose last arguments are `last_args`: `reply.button_of(cb.DRIP_FEED, 0)`."""
+        for _, data in self.buttons:
+            args = kind.parse(data)
+            if args is not None and args[len(args) - len(last_args) :] == last_args:
+                return data
+        raise AssertionError(f"no {kind.code} button {last_args} in {self.buttons}")
 
 
 TELEGRAM_TAGS = {
@@ -343,6 +353,10 @@ class Harness:
         """The user sends a text; returns the bot's last message to them."""
         await self.app.process_update(self.message_update(user_id, text, language))
         return self.last(user_id)
+
+    def data(self, user_id: int) -> UserData:
+        """What the bot keeps for this user (the draft, the search, ...)."""
+        return self.app.user_data[user_id]
 
     async def tap(self, user_id: int, data: str, language: str | None = "en") -> Call:
         """The user taps a button; returns the bot's last message to them."""

@@ -132,7 +132,7 @@ async def test_a_restart_in_the_middle_of_a_conversation_continues_it(tmp_path: 
     async with Harness(tmp_path, sandbox) as bot:  # a new process on the same database
         reply = await bot.say(USER, "500")
         assert "drip-feed" in reply.text
-        reply = await bot.tap(USER, cb.DRIP_FEED(0))
+        reply = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
         assert "Check your order" in reply.text and "https://instagram.com/p/abc" in reply.text
 
 
@@ -145,8 +145,8 @@ async def test_a_confirm_button_on_screen_survives_a_crash(tmp_path: Path) -> No
     async with Harness(tmp_path, sandbox) as bot:
         await bot.tap(USER, cb.START_ORDER(1))
         await bot.say(USER, "https://instagram.com/p/abc")
-        await bot.say(USER, "500")
-        summary = await bot.tap(USER, cb.DRIP_FEED(0))
+        reply = await bot.say(USER, "500")
+        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
         confirm = summary.button("✅")
         backup(tmp_path / "bot.db", crashed / "bot.db")
     async with Harness(crashed, sandbox) as bot:

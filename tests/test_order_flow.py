@@ -146,11 +146,11 @@ async def test_subscriptions_min_above_max_is_asked_again(tmp_path: Path) -> Non
         await open_service(bot, 5)
         await bot.say(USER, "someone")
         await bot.say(USER, "5000")
-        await bot.say(USER, "200")
-        reply = await bot.tap(USER, cb.SKIP())
-        reply = await bot.tap(USER, cb.SKIP())
-        reply = await bot.tap(USER, cb.CHOICE("0"))
-        reply = await bot.tap(USER, cb.SKIP())
+        reply = await bot.say(USER, "200")
+        reply = await bot.tap(USER, reply.button_of(cb.SKIP))
+        reply = await bot.tap(USER, reply.button_of(cb.SKIP))
+        reply = await bot.tap(USER, reply.button_of(cb.CHOICE, "0"))
+        reply = await bot.tap(USER, reply.button_of(cb.SKIP))
         texts = [c.text for c in bot.request.sent(USER)[-3:]]
         assert any("minimum cannot be above the maximum" in t for t in texts)
         assert "Minimum per post" in reply.text  # asked again, from the minimum
@@ -375,15 +375,15 @@ async def test_invalid_answers_in_indonesian(tmp_path: Path) -> None:
 async def test_back_and_cancel_at_every_step(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await open_service(bot, 1)
-        await bot.say(USER, LINK)
-        reply = await bot.tap(USER, cb.BACK())
+        reply = await bot.say(USER, LINK)
+        reply = await bot.tap(USER, reply.button("◀️"))
         assert "Send the link" in reply.text
-        reply = await bot.tap(USER, cb.BACK())
+        reply = await bot.tap(USER, reply.button("◀️"))
         assert "Service ID: 1" in reply.text  # back to the service card
         reply = await bot.tap(USER, reply.button("🛒"))
         await bot.say(USER, LINK)
-        await bot.say(USER, "100")
-        summary = await bot.tap(USER, cb.DRIP_FEED(0))
+        reply = await bot.say(USER, "100")
+        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
         reply = await bot.tap(USER, summary.button("◀️"))
         assert "drip-feed" in reply.text
         reply = await bot.tap(USER, reply.button("✖️"))
@@ -439,8 +439,8 @@ async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 💥" in reply.text
         await bot.tap(USER, reply.button("🛒"))
         await bot.say(USER, LINK)
-        await bot.say(USER, "100")
-        reply = await bot.tap(USER, cb.DRIP_FEED(0))
+        reply = await bot.say(USER, "100")
+        reply = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
         reply = await confirm(bot, reply)
         assert "Order placed" in reply.text
 
@@ -489,3 +489,77 @@ async def test_the_conversation_times_out_with_a_message(tmp_path: Path) -> None
             assert "/help" in reply.text  # no longer taken as the quantity
         finally:
             await bot.app.job_queue.stop()
+
+
+def toast(bot: Harness) -> str:
+    """The text of the last answer to a tapped button (and nothing was sent after it)."""
+    last = bot.request.calls[-1]
+    assert last.method == "answerCallbackQuery", last
+    return str(last.params.get("text", ""))
+
+
+async def test_leaving_an_order_keeps_it_and_later_text_is_no_answer(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 1)
+        menu = await bot.say(USER, "/start")
+        assert "Your unfinished order is kept" in menu.text
+        assert menu.buttons[0][0] == "▶️ Continue the order"
+        reply = await bot.say(USER, LINK)  # typed at the menu: not an answer
+        assert "did not understand" in reply.text
+        assert bot.data(USER).draft is not None and bot.data(USER).draft.values == {}
+        question = await bot.tap(USER, menu.button("▶️"))
+        assert "Send the link" in question.text
+        reply = await bot.say(USER, LINK)
+        assert "Send the quantity" in reply.text
+        await bot.say(USER, "/orders")  # another command leaves the order too
+        reply = await bot.say(USER, "1234")  # an order id typed later
+        assert "did not understand" in reply.text
+        assert bot.data(USER).draft.values == {"link": LINK}
+        menu = await bot.tap(USER, cb.MENU())  # the Menu button: the same
+        assert "Your unfinished order is kept" in menu.text
+        await bot.tap(USER, menu.button("🛒"))  # a new order ends the kept one
+        assert bot.data(USER).draft is None
+        menu = await bot.say(USER, "/start")
+        assert "unfinished" not in menu.text
+        assert not any(text.startswith("▶️") for text, _ in menu.buttons)
+
+
+async def test_only_the_latest_questions_buttons_act(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        first = await open_service(bot, 2)
+        second = await bot.say(USER, LINK)
+        assert "Send the link" in (await bot.tap(USER, second.button("◀️"))).text
+        reply = await bot.say(USER, LINK)  # the link again: at the quantity
+        assert "Send the quantity" in reply.text
+        await bot.tap(USER, first.button("◀️"))  # an older question's Back: nothing changes
+        assert "answered already" in toast(bot)
+        await bot.tap(USER, second.button("◀️"))  # used once, and older than the latest now
+        assert "answered already" in toast(bot)
+        assert bot.data(USER).draft.values == {"link": LINK}
+        drip = await bot.say(USER, "100")
+        summary = await bot.tap(USER, drip.button_of(cb.DRIP_FEED, 0))
+        question = await bot.tap(USER, summary.button("✏️ Quantity"))
+        assert "Send the quantity" in question.text
+        reply = await bot.say(USER, "hello")  # not a number: asked again, same question
+        assert "❌" in reply.text
+        new_summary = await bot.say(USER, "200")
+        assert "Check your order" in new_summary.text
+        await bot.tap(USER, summary.button("✅"))  # the summary that said 100
+        assert "answered already" in toast(bot) and bot.sandbox.calls["add"] == 0
+        reply = await bot.say(USER, "what now?")  # text at the summary: a hint
+        assert "waiting for you above" in reply.text
+        reply = await confirm(bot, new_summary)
+        assert "Order placed" in reply.text and last_add(bot)["quantity"] == "200"
+
+
+async def test_the_latest_question_still_acts_after_leaving(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 2)
+        await bot.say(USER, LINK)
+        drip = await bot.say(USER, "100")
+        balance = await bot.say(USER, "/balance")
+        assert "Balance" in balance.text
+        summary = await bot.tap(USER, drip.button_of(cb.DRIP_FEED, 0))
+        assert "Check your order" in summary.text
+        reply = await confirm(bot, summary)
+        assert "Order placed" in reply.text

@@ -4,6 +4,12 @@ A persistent, named ConversationHandler (browsing is its first state, `bot.handl
 The partly filled order lives in `UserData.draft`; placing it goes through
 `bot.ordering.submit`, which makes a second order impossible. The draft's service and order
 type are looked up once per update (`Checkout`).
+
+The conversation runs in a group of its own, before every other feature. What it handles
+stops there. Any other command or button leaves the order: the conversation ends, the draft
+is kept (the menu offers to continue it), and the update goes on to the feature it is for.
+So text typed after leaving is never taken as an answer, and only the latest question's
+buttons act (each carries the draft's screen number).
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ import contextlib
 import logging
 import warnings
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -32,7 +40,6 @@ from bot.domain import Outcome
 from bot.handlers import browse
 from bot.handlers.browse import BROWSE, catalog_index, show_service
 from bot.handlers.common import answer_query, button_args, expired, show
-from bot.handlers.start import welcome
 from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service
@@ -54,6 +61,8 @@ log = logging.getLogger(__name__)
 
 ASK, CONFIRM = "ask", "confirm"
 END = ConversationHandler.END
+GROUP = -1
+"""Before the other features (group 0), after the access gate."""
 
 
 class Checkout(NamedTuple):
@@ -109,11 +118,12 @@ async def _next(
     if step is None:
         return await _summary(update, context, checkout, new_message=new_message)
     t = context.t
+    screen = checkout.draft.next_screen()
     await show(
         update,
         context,
         question_text(t, step, checkout.service, checkout.order_type),
-        question_keyboard(t, step, checkout.order_type),
+        question_keyboard(t, step, checkout.order_type, screen),
         new_message=new_message,
     )
     return ASK
@@ -132,7 +142,7 @@ async def answer_text(update: Update, context: BotContext) -> str | int:
     if step == DRIP_FEED_STEP:
         await message.reply_text(
             t._("Please answer with the buttons."),
-            reply_markup=question_keyboard(t, step, order_type),
+            reply_markup=question_keyboard(t, step, order_type, draft.screen),
         )
         return ASK
     spec = order_type.field(step)
@@ -141,29 +151,48 @@ async def answer_text(update: Update, context: BotContext) -> str | int:
     except InvalidField as exc:
         await message.reply_text(
             "❌ " + issue_text(t, exc.issue) + "\n\n" + field_prompt(t, spec, service),
-            reply_markup=question_keyboard(t, step, order_type),
+            reply_markup=question_keyboard(t, step, order_type, draft.screen),
         )
         return ASK
     draft.answer(step, value)
     return await _next(update, context, checkout, new_message=True)
 
 
-async def answer_button(update: Update, context: BotContext) -> str | int:
-    """A choice, the drip-feed yes/no, or Skip."""
+async def _on_latest(update: Update, context: BotContext, screen: int) -> Checkout | None:
+    """The checkout, when the tapped button is on the latest question or summary (screen
+    number `screen`). An older message's button changes nothing: the user is pointed to the
+    latest one."""
     checkout = await _checkout(update, context)
+    if checkout is None or checkout.draft.is_current(screen):
+        return checkout
+    await answer_query(
+        update,
+        context,
+        context.t._(
+            "This question was answered already; your order continues in the latest message."
+        ),
+        alert=True,
+    )
+    return None
+
+
+async def answer_button(update: Update, context: BotContext) -> str | int | None:
+    """A choice, the drip-feed yes/no, or Skip."""
+    data = update.callback_query.data if update.callback_query else None
+    button = next((b for b in (cb.DRIP_FEED, cb.CHOICE, cb.SKIP) if b.matches(data)), cb.SKIP)
+    screen, *args = button.parse(data) or (0,)
+    checkout = await _on_latest(update, context, screen)
     if checkout is None:
-        return END
+        return None
     draft, _, order_type = checkout
     step = draft.next_step(order_type)
-    data = update.callback_query.data if update.callback_query else None
-    drip, choice = cb.DRIP_FEED.parse(data), cb.CHOICE.parse(data)
-    if step == DRIP_FEED_STEP and drip is not None:
-        draft.choose_drip_feed(bool(drip[0]))
+    if step == DRIP_FEED_STEP and button is cb.DRIP_FEED:
+        draft.choose_drip_feed(bool(args[0]))
     elif step is not None and step != DRIP_FEED_STEP:
         spec = order_type.field(step)
-        if choice is not None and spec.kind is FieldKind.CHOICE and choice[0] in spec.choices:
-            draft.answer(step, str(choice[0]))
-        elif cb.SKIP.matches(data) and spec.optional:
+        if button is cb.CHOICE and spec.kind is FieldKind.CHOICE and args[0] in spec.choices:
+            draft.answer(step, str(args[0]))
+        elif button is cb.SKIP and spec.optional:
             draft.answer(step, "")
         else:
             await expired(update, context)
@@ -174,25 +203,54 @@ async def answer_button(update: Update, context: BotContext) -> str | int:
     return await _next(update, context, checkout)
 
 
-async def back(update: Update, context: BotContext) -> str | int:
-    checkout = await _checkout(update, context)
+async def back(update: Update, context: BotContext) -> str | int | None:
+    args = button_args(cb.BACK, update)
+    checkout = await _on_latest(update, context, args[0] if args else 0)
     if checkout is None:
-        return END
+        return None
     if not checkout.draft.step_back():
         context.data.draft = None
         return await show_service(update, context, checkout.service.id)
     return await _next(update, context, checkout)
 
 
-async def edit(update: Update, context: BotContext) -> str | int:
+async def edit(update: Update, context: BotContext) -> str | int | None:
     """An answer changed from the summary: asked again, then back to the summary."""
+    args = button_args(cb.EDIT, update)
+    checkout = await _on_latest(update, context, args[0] if args else 0)
+    if checkout is None:
+        return None
+    if args is None or not checkout.draft.edit(str(args[1]), checkout.order_type):
+        await expired(update, context)
+        return CONFIRM
+    return await _next(update, context, checkout)
+
+
+async def summary_hint(update: Update, context: BotContext) -> None:
+    """Text typed at the summary: the order waits for its buttons."""
+    t = context.t
+    await show(
+        update,
+        context,
+        t._(
+            "Your order is waiting for you above: ✅ Confirm it, ✏️ change an answer, or "
+            "✖️ Cancel it."
+        ),
+        new_message=True,
+    )
+
+
+async def leave(update: Update, context: BotContext) -> int:
+    """Another command or button: the order is left (kept, to continue from the menu) and
+    the update goes on to the feature it is for."""
+    return END
+
+
+async def resume(update: Update, context: BotContext) -> str | int:
+    """Continue the order left earlier, at its current question or summary."""
     checkout = await _checkout(update, context)
     if checkout is None:
         return END
-    args = button_args(cb.EDIT, update)
-    if args is None or not checkout.draft.edit(str(args[0]), checkout.order_type):
-        await expired(update, context)
-        return CONFIRM
     return await _next(update, context, checkout)
 
 
@@ -200,12 +258,6 @@ async def abort(update: Update, context: BotContext) -> int:
     context.data.draft = None
     t = context.t
     await show(update, context, t._("Order canceled. Nothing was ordered."), main_menu(t))
-    return END
-
-
-async def to_menu(update: Update, context: BotContext) -> int:
-    context.data.draft = None
-    await show(update, context, welcome(context.t), main_menu(context.t))
     return END
 
 
@@ -253,6 +305,7 @@ async def _summary(
     text = summary_text(t, offer, context.state.currency.code, balance)
     if notice:
         text = notice + "\n\n" + text
+    draft.next_screen()
     await _save_draft(update, context)
     await show(update, context, text, summary_keyboard(t, draft), new_message=new_message)
     return CONFIRM
@@ -267,13 +320,13 @@ async def _save_draft(update: Update, context: BotContext) -> None:
         await persistence.update_user_data(user.id, context.data)
 
 
-async def confirm(update: Update, context: BotContext) -> str | int:
+async def confirm(update: Update, context: BotContext) -> str | int | None:
     args = button_args(cb.CONFIRM, update)
     user = update.effective_user
     if args is None or user is None:
         await expired(update, context)
         return END
-    key = str(args[0])
+    key, screen = str(args[0]), int(args[1])
     store = context.state.store
     draft = context.data.draft
     if draft is None or draft.key != key:
@@ -284,9 +337,9 @@ async def confirm(update: Update, context: BotContext) -> str | int:
             return END
         await show(update, context, outcome_text(context.t, row), order_keyboard(context.t, row))
         return END
-    checkout = await _checkout(update, context)
+    checkout = await _on_latest(update, context, screen)
     if checkout is None:
-        return END
+        return None
     offer = quote(draft, checkout.service)
     if offer.issues:  # the catalog changed since the summary: the answer is asked again
         return await _summary(update, context, checkout, offer=offer)
@@ -345,58 +398,72 @@ async def _tell_not_stored(update: Update, context: BotContext, lost: OrderNotSt
             log.error("admin %d not told of unstored order %d: %s", admin, lost.order_id, exc)
 
 
-def _browse_handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
-    return [*browse.handlers(), CallbackQueryHandler(begin, pattern=cb.START_ORDER.matches)]
+def _final(handler: BaseHandler[Update, BotContext, Any]) -> BaseHandler[Update, BotContext, Any]:
+    """The handler, stopping the update here with the state its callback returns: what the
+    order handles reaches no other feature."""
+    callback = handler.callback
+
+    async def handled(update: Update, context: BotContext) -> None:
+        raise ApplicationHandlerStop(await callback(update, context))
+
+    handler.callback = handled
+    return handler
+
+
+def _question_buttons() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
+    """The buttons of the questions and the summary, and Continue: each checks that it is on
+    the latest screen, so they act in any state, and after the order was left."""
+    return [
+        CallbackQueryHandler(answer_button, pattern=cb.DRIP_FEED.matches),
+        CallbackQueryHandler(answer_button, pattern=cb.CHOICE.matches),
+        CallbackQueryHandler(answer_button, pattern=cb.SKIP.matches),
+        CallbackQueryHandler(back, pattern=cb.BACK.matches),
+        CallbackQueryHandler(edit, pattern=cb.EDIT.matches),
+        CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
+        CallbackQueryHandler(resume, pattern=cb.RESUME.matches),
+    ]
 
 
 def conversation(timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+    entry_points = [
+        CommandHandler("order", browse.start_order),
+        CallbackQueryHandler(browse.start_order, pattern=cb.NEW_ORDER.matches),
+        *browse.handlers(),
+        CallbackQueryHandler(begin, pattern=cb.START_ORDER.matches),
+        *_question_buttons(),
+    ]
+    fallbacks = [
+        CallbackQueryHandler(abort, pattern=cb.ABORT.matches),
+        CommandHandler("cancel", abort, has_args=False),
+        *_question_buttons(),
+        *browse.handlers(),
+        CallbackQueryHandler(begin, pattern=cb.START_ORDER.matches),
+    ]
+    leaving: list[BaseHandler[Update, Any, Any]] = [
+        MessageHandler(filters.COMMAND, leave),
+        CallbackQueryHandler(leave),
+    ]
     with warnings.catch_warnings():
         # PTB warns that with per_message=False a button press is tracked per user, not per
         # message: that is intended (one order in progress per user).
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-        return _conversation(text, timeout)
-
-
-def _conversation(text: filters.BaseFilter, timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
-    return ConversationHandler(
-        entry_points=[
-            CommandHandler("order", browse.start_order),
-            CallbackQueryHandler(browse.start_order, pattern=cb.NEW_ORDER.matches),
-            *_browse_handlers(),
-        ],
-        states={
-            BROWSE: [MessageHandler(text, browse.search)],
-            ASK: [
-                MessageHandler(text, answer_text),
-                CallbackQueryHandler(answer_button, pattern=cb.DRIP_FEED.matches),
-                CallbackQueryHandler(answer_button, pattern=cb.CHOICE.matches),
-                CallbackQueryHandler(answer_button, pattern=cb.SKIP.matches),
-                CallbackQueryHandler(back, pattern=cb.BACK.matches),
-            ],
-            CONFIRM: [
-                CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
-                CallbackQueryHandler(edit, pattern=cb.EDIT.matches),
-                CallbackQueryHandler(back, pattern=cb.BACK.matches),
-            ],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
-        },
-        fallbacks=[
-            CallbackQueryHandler(abort, pattern=cb.ABORT.matches),
-            CommandHandler("cancel", abort, has_args=False),
-            CommandHandler("start", to_menu),
-            CallbackQueryHandler(to_menu, pattern=cb.MENU.matches),
-            CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
-            *_browse_handlers(),
-        ],
-        name="order",
-        persistent=True,
-        allow_reentry=True,
-        conversation_timeout=timeout,
-    )
+        return ConversationHandler(
+            entry_points=[_final(h) for h in entry_points],
+            states={
+                BROWSE: [_final(MessageHandler(text, browse.search))],
+                ASK: [_final(MessageHandler(text, answer_text))],
+                CONFIRM: [_final(MessageHandler(text, summary_hint))],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+            },
+            fallbacks=[*(_final(h) for h in fallbacks), *leaving],
+            name="order",
+            persistent=True,
+            allow_reentry=True,
+            conversation_timeout=timeout,
+        )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(conversation(application.bot_data.settings.conversation_timeout))
-    # Outside a conversation, an old Confirm button must still answer (never re-order).
-    application.add_handler(CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches))
+    timeout = application.bot_data.settings.conversation_timeout
+    application.add_handler(conversation(timeout), group=GROUP)

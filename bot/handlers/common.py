@@ -66,6 +66,12 @@ async def show(
     return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
 
 
+def home_menu(context: BotContext) -> InlineKeyboardMarkup:
+    """The main menu, offering to continue the order this user left half-filled."""
+    user_data = context.user_data
+    return main_menu(context.t, resume=user_data is not None and user_data.draft is not None)
+
+
 async def expired(update: Update, context: BotContext) -> None:
     """A button this bot no longer knows (old, stale or forged): say so, offer the menu."""
     t = context.t
@@ -75,7 +81,7 @@ async def expired(update: Update, context: BotContext) -> None:
         await context.bot.send_message(
             chat.id,
             t._("This menu has expired. Here is a fresh one."),
-            reply_markup=main_menu(t),
+            reply_markup=home_menu(context),
         )
 
 

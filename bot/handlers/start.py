@@ -6,10 +6,10 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers.common import expired, show
+from bot.handlers.common import expired, home_menu, show
 from bot.i18n import N_, Translator
 from bot.ui import callback as cb
-from bot.ui.keyboards import Button, main_menu, markup, menu_button
+from bot.ui.keyboards import Button, markup, menu_button
 
 COMMANDS = (
     ("order", N_("Place a new order")),
@@ -53,11 +53,12 @@ def help_text(t: Translator) -> str:
 
 
 async def start(update: Update, context: BotContext) -> None:
-    await show(update, context, welcome(context.t), main_menu(context.t))
-
-
-async def menu(update: Update, context: BotContext) -> None:
-    await show(update, context, welcome(context.t), main_menu(context.t))
+    """/start and the Menu button: the main menu, and the order left half-filled if any."""
+    t = context.t
+    text = welcome(t)
+    if context.data.draft is not None:
+        text += "\n\n" + t._("Your unfinished order is kept: ▶️ continue it, or start a new one.")
+    await show(update, context, text, home_menu(context))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -75,14 +76,14 @@ async def stray_text(update: Update, context: BotContext) -> None:
         update,
         context,
         t._("I did not understand that. Use the menu below, or /help for the commands."),
-        main_menu(t),
+        home_menu(context),
     )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CommandHandler("help", help_command))
-    application.add_handler(CallbackQueryHandler(menu, pattern=cb.MENU.matches))
+    application.add_handler(CallbackQueryHandler(start, pattern=cb.MENU.matches))
     application.add_handler(CallbackQueryHandler(help_command, pattern=cb.HELP.matches))
 
 

@@ -67,13 +67,16 @@ CATEGORY = Button("k", (str, int))
 SEARCH_PAGE = Button("q", (int,))
 SERVICE = Button("s", (int,))
 START_ORDER = Button("S", (int,))
-DRIP_FEED = Button("d", (int,))
-CHOICE = Button("C", (str,))
-SKIP = Button("K")
-BACK = Button("B")
+# The buttons of a question or summary carry the draft's screen number first: an older
+# message's buttons are recognised as such.
+DRIP_FEED = Button("d", (int, int))
+CHOICE = Button("C", (int, str))
+SKIP = Button("K", (int,))
+BACK = Button("B", (int,))
 ABORT = Button("x")
-CONFIRM = Button("y", (str,))
-EDIT = Button("e", (str,))
+CONFIRM = Button("y", (str, int))
+EDIT = Button("e", (int, str))
+RESUME = Button("u")
 
 # Orders
 ORDERS = Button("O", (int, int))

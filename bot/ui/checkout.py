@@ -27,28 +27,30 @@ def question_text(t: Translator, step: str, service: Service, order_type: OrderT
     return head + f"<b>{field_label(t, step)}</b>\n" + field_prompt(t, spec, service)
 
 
-def question_keyboard(t: Translator, step: str, order_type: OrderType) -> InlineKeyboardMarkup:
+def question_keyboard(
+    t: Translator, step: str, order_type: OrderType, screen: int
+) -> InlineKeyboardMarkup:
     """The choices of a question (if any), Skip for an optional one, Back and Cancel."""
     rows: list[list[Button]] = []
     if step == DRIP_FEED_STEP:
         rows.append(
             [
-                Button(t._("Yes, drip-feed"), callback_data=cb.DRIP_FEED(1)),
-                Button(t._("No, all at once"), callback_data=cb.DRIP_FEED(0)),
+                Button(t._("Yes, drip-feed"), callback_data=cb.DRIP_FEED(screen, 1)),
+                Button(t._("No, all at once"), callback_data=cb.DRIP_FEED(screen, 0)),
             ]
         )
     else:
         spec = order_type.field(step)
         if spec.kind is FieldKind.CHOICE:
             rows += [
-                [Button(choice_label(t, spec.name, value), callback_data=cb.CHOICE(value))]
+                [Button(choice_label(t, spec.name, value), callback_data=cb.CHOICE(screen, value))]
                 for value in spec.choices
             ]
         if spec.optional and not spec.drip_feed:
-            rows.append([Button(t._("Skip ⏭"), callback_data=cb.SKIP())])
+            rows.append([Button(t._("Skip ⏭"), callback_data=cb.SKIP(screen))])
     rows.append(
         [
-            Button(t._("◀️ Back"), callback_data=cb.BACK()),
+            Button(t._("◀️ Back"), callback_data=cb.BACK(screen)),
             Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),
         ]
     )
@@ -57,15 +59,17 @@ def question_keyboard(t: Translator, step: str, order_type: OrderType) -> Inline
 
 def summary_keyboard(t: Translator, draft: OrderDraft) -> InlineKeyboardMarkup:
     """Confirm, an ✏️ button per answer, Back and Cancel."""
+    screen = draft.screen
     edits = [
-        Button("✏️ " + field_label(t, name), callback_data=cb.EDIT(name)) for name in draft.values
+        Button("✏️ " + field_label(t, name), callback_data=cb.EDIT(screen, name))
+        for name in draft.values
     ]
     return markup(
         [
-            [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key))],
+            [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key, screen))],
             *(edits[i : i + EDITS_PER_ROW] for i in range(0, len(edits), EDITS_PER_ROW)),
             [
-                Button(t._("◀️ Back"), callback_data=cb.BACK()),
+                Button(t._("◀️ Back"), callback_data=cb.BACK(screen)),
                 Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),
             ],
         ]

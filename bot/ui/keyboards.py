@@ -37,9 +37,12 @@ def pager(t: Translator, page: int, total: int, make: Callable[[int], str]) -> l
     return row
 
 
-def main_menu(t: Translator) -> InlineKeyboardMarkup:
+def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
+    """The main menu; `resume`: with a button to continue the order left half-filled."""
+    first = [[Button(t._("▶️ Continue the order"), callback_data=cb.RESUME())]] if resume else []
     return InlineKeyboardMarkup(
         [
+            *first,
             [Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER())],
             [
                 Button(t._("📦 My orders"), callback_data=cb.ORDERS(1, 0)),
