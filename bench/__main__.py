@@ -7,9 +7,9 @@ import sys
 import time
 import warnings
 
-from bench import catalog, load, menu, notify, tracker
+from bench import baseline, catalog, load, menu, notify, tracker
 
-BENCHMARKS = (catalog, menu, tracker, notify, load)
+BENCHMARKS = (catalog, menu, tracker, notify, load, baseline)
 
 
 def main(argv: list[str] | None = None) -> None:

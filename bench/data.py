@@ -14,9 +14,9 @@ def real_services() -> list[dict[str, Any]]:
     for path in sorted(CATALOGS.glob("*.json")):
         services += json.loads(path.read_text(encoding="utf-8"))
     if not services:
-        from bot.panel.sandbox import DEFAULT_CATALOG
+        from bot.panel.sandbox import default_catalog
 
-        services = list(DEFAULT_CATALOG)
+        services = default_catalog()
     return services
 
 

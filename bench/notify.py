@@ -1,4 +1,4 @@
-"""Notification throughput: 10,000 notifications through the tracker's delivery, against a
+"""Notification throughput: 3,000 notifications through the tracker's delivery, against a
 fake Bot API over HTTP on 127.0.0.1 that enforces 30 messages a second (429 past it)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.panel.sandbox import SandboxPanel
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, make_settings, sandbox_client
 
-COUNT = 10_000
+COUNT = 3_000
 
 
 async def measure(count: int) -> dict[str, float]:

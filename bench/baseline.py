@@ -1,0 +1,267 @@
+"""Side by side: the bot and a bare python-telegram-bot bot (`bench/bare_bot.py`) as
+processes, fed the same updates (the load's browse-and-order flow, one step per user at a
+time, each user pausing 0.5 s between an answer and its next step) at rising rates, 10 s
+each, until the p99 from update to answer passes 1 s. Reported: the process's CPU per update
+over the rates both kept under 1 s, and the first rate at which each one's p99 passed it.
+The fake Bot API, the sandbox panel (300 ms) and the simulated users share the 2 cores with
+the bot, as in the load run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.load import PANEL_LATENCY, SERVICE, _p, button_data
+from bot.catalog import CatalogIndex
+from bot.panel.sandbox import SandboxPanel, SandboxServer
+from bot.ui import callback as cb
+from tests.fake_telegram import FakeTelegram
+from tests.harness import TOKEN
+from tests.test_e2e import ROOT, start_bot
+
+RATES = (50, 100, 150, 200, 300, 400, 600, 800)
+"""updates per second, tried in turn until the p99 passes 1 s"""
+WINDOW = 10.0
+SETTLE = 0.5
+"""a user's pause between an answer and the next step (late second messages land in it)"""
+DRAIN = 15.0
+FIRST_USER = 20_000
+POOL = 4000
+RATIO_TARGET = 1.5
+P99_LIMIT = 1.0
+
+
+@dataclass
+class User:
+    id: int
+    step: int = 0
+    orders: int = 0
+    drip_feed: str | None = None
+    confirm: str | None = None
+    pushed: float | None = None
+
+
+@dataclass
+class Window:
+    rate: int
+    latencies: list[float] = field(default_factory=list)
+    pushed: int = 0
+    cpu: float = 0.0
+    all_pushed: bool = False
+    drained: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def missing(self) -> int:
+        return self.pushed - len(self.latencies)
+
+    @property
+    def kept_up(self) -> bool:
+        return not self.missing and self.p99 <= P99_LIMIT
+
+    @property
+    def p99(self) -> float:
+        return _p(self.latencies, 0.99) / 1000 if self.latencies else float("inf")
+
+
+class Driver:
+    """Pushes each user's next step and times the first answer to it."""
+
+    def __init__(self, telegram: FakeTelegram, category: str) -> None:
+        self.telegram = telegram
+        self.category = category
+        self.loop = asyncio.get_running_loop()
+        self.idle: deque[tuple[float, User]] = deque()
+        self.users: dict[int, User] = {}
+        self.window: Window | None = None
+        telegram.on_reply = self._reply
+
+    def _reply(self, chat: int, message: dict[str, Any], at: float) -> None:
+        """In the fake Bot API's thread: hand the answer to the event loop."""
+        self.loop.call_soon_threadsafe(self._answered, chat, message, at)
+
+    def _steps(self, user: User) -> list[Callable[[], None]]:
+        telegram, uid = self.telegram, user.id
+        link = f"https://instagram.com/p/u{uid}o{user.orders}"
+        return [
+            lambda: telegram.push_text(uid, "/start"),
+            lambda: telegram.push_tap(uid, cb.NEW_ORDER()),
+            lambda: telegram.push_tap(uid, cb.CATEGORY(self.category, 0)),
+            lambda: telegram.push_tap(uid, cb.SERVICE(SERVICE)),
+            lambda: telegram.push_tap(uid, cb.START_ORDER(SERVICE)),
+            lambda: telegram.push_text(uid, link),
+            lambda: telegram.push_text(uid, "100"),
+            lambda: telegram.push_tap(uid, user.drip_feed or "1d:0:0"),  # the bare bot: any
+            lambda: telegram.push_tap(uid, user.confirm or "1y:none:0"),
+            lambda: telegram.push_text(uid, "/orders"),
+        ]
+
+    def _answered(self, chat: int, message: dict[str, Any], at: float) -> None:
+        user = self.users.get(chat)
+        if user is None or user.pushed is None:
+            return
+        window = self.window
+        if window is not None:
+            window.latencies.append(at - user.pushed)
+            if window.all_pushed and not window.missing:
+                window.drained.set()
+        user.pushed = None
+        if user.step == 6:
+            user.drip_feed = button_data(message, cb.DRIP_FEED, 0)
+        if user.step == 7:
+            user.confirm = button_data(message, cb.CONFIRM)
+        user.step = (user.step + 1) % 10
+        if user.step == 0:
+            user.orders += 1
+        self.idle.append((time.monotonic() + SETTLE, user))
+
+    def _next_user(self) -> User | None:
+        """A user ready for their next step; None when all of them wait for the bot."""
+        if self.idle and self.idle[0][0] <= time.monotonic():
+            return self.idle.popleft()[1]
+        uid = FIRST_USER + len(self.users)
+        if uid >= FIRST_USER + POOL:
+            return None
+        user = self.users[uid] = User(uid)
+        return user
+
+    async def run(self, rate: int, cpu: Callable[[], float]) -> Window:
+        window = self.window = Window(rate)
+        started_cpu = cpu()
+        start = time.monotonic()
+        for i in range(int(rate * WINDOW)):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            user = self._next_user()
+            window.pushed += 1  # an update no user could send counts as unanswered
+            if user is not None:
+                user.pushed = time.monotonic()
+                self._steps(user)[user.step]()
+        window.all_pushed = True
+        if window.missing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(window.drained.wait(), DRAIN)
+        window.cpu = cpu() - started_cpu
+        self.window = None
+        for user in self.users.values():  # unanswered steps are not waited for again
+            if user.pushed is not None:
+                user.pushed = None
+                self.idle.append((time.monotonic() + SETTLE, user))
+        return window
+
+
+def _cpu_seconds(pid: int) -> Callable[[], float]:
+    """The process's user + system time, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    return read
+
+
+def _bare_bot(directory: Path, telegram: FakeTelegram) -> subprocess.Popen[Any]:
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, TELEGRAM_API_URL=telegram.api_url)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.bare_bot"],
+        cwd=directory,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _sweep(bare: bool) -> list[Window]:
+    telegram = FakeTelegram(TOKEN).start()
+    panel = SandboxPanel(latency=PANEL_LATENCY, balance=Decimal(10**12))
+    server = SandboxServer(panel).start()
+    category = CatalogIndex(panel.services, 0).place(SERVICE)[0].key
+    windows: list[Window] = []
+    process: subprocess.Popen[Any]
+    with tempfile.TemporaryDirectory() as directory:
+        if bare:
+            process = _bare_bot(Path(directory), telegram)
+        else:
+            process = start_bot(
+                Path(directory),
+                telegram,
+                output=os.open(os.devnull, os.O_WRONLY),
+                PANEL_URL=server.url,
+                PANEL_KEY="sandbox",
+                ALLOWED_IDS=",".join(map(str, range(FIRST_USER, FIRST_USER + POOL))),
+                POLL_INTERVAL="3600",
+            )
+        try:
+            driver = Driver(telegram, category)
+            cpu = _cpu_seconds(process.pid)
+            warm = await driver.run(5, cpu)
+            if warm.missing:
+                raise RuntimeError("the bot did not start")
+            for rate in RATES:
+                window = await driver.run(rate, cpu)
+                windows.append(window)
+                if not window.kept_up:
+                    break
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
+            server.stop()
+            telegram.stop()
+    return windows
+
+
+def _passed_at(windows: list[Window]) -> str:
+    over = [w.rate for w in windows if not w.kept_up]
+    return f"{over[0]}/s" if over else f"> {windows[-1].rate}/s"
+
+
+def _cpu_per_update_ms(windows: list[Window], rates: set[int]) -> float:
+    chosen = [w for w in windows if w.rate in rates]
+    return sum(w.cpu for w in chosen) / max(1, sum(len(w.latencies) for w in chosen)) * 1000
+
+
+def compare(bot: list[Window], bare: list[Window]) -> list[tuple[str, str, str, bool]]:
+    both = {w.rate for w in bot if w.kept_up} & {w.rate for w in bare if w.kept_up}
+    ours, baseline = _cpu_per_update_ms(bot, both), _cpu_per_update_ms(bare, both)
+    ratio = ours / baseline if both else float("inf")
+    return [
+        (
+            "side by side: CPU per update, bot / bare PTB bot",
+            f"<= {RATIO_TARGET}x",
+            f"{ours:.2f} / {baseline:.2f} ms = {ratio:.2f}x",
+            ratio <= RATIO_TARGET,
+        ),
+        (
+            "side by side: update rate where p99 passes 1 s, bot / bare PTB bot",
+            "reported",
+            f"{_passed_at(bot)} / {_passed_at(bare)}",
+            bool(both),
+        ),
+    ]
+
+
+def run() -> list[tuple[str, str, str, bool]]:
+    return compare(asyncio.run(_sweep(bare=False)), asyncio.run(_sweep(bare=True)))
+
+
+if __name__ == "__main__":
+    for label, bare in (("bot", False), ("bare", True)):
+        for w in asyncio.run(_sweep(bare)):
+            cpu = w.cpu / max(1, len(w.latencies)) * 1000
+            print(
+                f"{label} {w.rate}/s p99 {w.p99 * 1000:.0f} ms, {w.missing} missing, {cpu:.2f} ms"
+            )
