@@ -1,7 +1,7 @@
 """Load: the real bot process, a fake Bot API and the sandbox panel over HTTP on 127.0.0.1.
 1,000 simulated users each browse and place an order the way a quick person does (one step,
-wait for the answer, read for 2 to 6 s, next step), arriving over 90 s, against a panel
-answering in 300 ms: about 100 updates a second at the peak, with the simulation itself on
+wait for the answer, read for 3 to 7 s, next step), arriving over 90 s, against a panel
+answering in 300 ms: over 100 updates a second at the peak, with the simulation itself on
 the same machine. Then the same again with one user whose panel calls take 10 s: the others
 must not notice."""
 
@@ -31,7 +31,7 @@ PANEL_LATENCY = 0.3
 SLOW_LATENCY = 10.0
 FIRST_USER = 10_000
 RAMP_SECONDS = 90.0
-THINK_SECONDS = (2.0, 6.0)
+THINK_SECONDS = (3.0, 7.0)
 STEP_TIMEOUT = 30.0
 SERVICE = 2
 PANEL_STEPS = {"summary", "confirm"}

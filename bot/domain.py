@@ -3,6 +3,7 @@ the user interface share. Storage maps rows to these; ui renders them. No Telegr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -25,6 +26,13 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     UNKNOWN = "unknown"
     """The answer was lost (or the bot stopped mid-call): the order may exist."""
+    NOT_PLACED = "not_placed"
+    """Of unknown outcome at first, then marked as not placed (the panel has no such order)."""
+
+    @property
+    def is_order(self) -> bool:
+        """Whether it is (or may be) an order: what the lists show and count."""
+        return self in (Outcome.SUBMITTING, Outcome.PLACED, Outcome.UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,11 @@ class UserRecord:
     """The language of their Telegram, as last seen."""
     notifications: bool
     blocked: bool
+
+
+def target_of(fields: Mapping[str, str]) -> str | None:
+    """What an order is for, as its user knows it: its link, or its username."""
+    return fields.get("link") or fields.get("username") or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,10 @@ class Order:
     @property
     def state(self) -> OrderState | None:
         return OrderState.parse(self.status) if self.status else None
+
+    @property
+    def target(self) -> str | None:
+        return target_of(self.fields)
 
 
 class TrackedOrder(NamedTuple):

@@ -15,7 +15,10 @@ from bot.panel.errors import PanelError
 from bot.panel.models import OrderState, RefillStatus
 from bot.storage.repositories import Store
 
-NOT_DELIVERED = frozenset({OrderState.CANCELED, OrderState.REFUNDED, OrderState.ERROR})
+NOT_DELIVERED = frozenset(
+    {OrderState.CANCELED, OrderState.REFUNDED, OrderState.ERROR, OrderState.FAIL}
+)
+UNDER_WAY = frozenset({OrderState.PENDING, OrderState.PROCESSING, OrderState.IN_PROGRESS})
 
 
 class Refusal(StrEnum):
@@ -29,6 +32,8 @@ class Refusal(StrEnum):
     """Cancel: already requested; refill: one is under way."""
     NOT_DELIVERED = "not_delivered"
     """Refill: the order was canceled, refunded or failed."""
+    NOT_YET = "not_yet"
+    """Refill: the order is not delivered yet (pending or in progress)."""
 
 
 CancelResult = PanelError | Refusal | None
@@ -55,11 +60,14 @@ class OrderActions:
     async def refill_refusal(self, order: Order) -> Refusal | None:
         if not order.can_refill:
             return Refusal.NOT_ALLOWED
-        if order.state in NOT_DELIVERED or order.state is OrderState.FAIL:
+        if order.state in NOT_DELIVERED:
             return Refusal.NOT_DELIVERED
-        if ("refill", order.id) in self._in_flight or await self._store.refills.under_way(
-            order.panel_order_id or 0
-        ):
+        if order.state in UNDER_WAY:
+            return Refusal.NOT_YET
+        if ("refill", order.id) in self._in_flight:
+            return Refusal.REQUESTED
+        latest = await self._store.refills.latest_for(order.panel_order_id or 0)
+        if latest is not None and not latest.final:
             return Refusal.REQUESTED
         return None
 

@@ -142,7 +142,7 @@ def quote(draft: OrderDraft, service: Service) -> Quote:
                 check_field(spec, fields[spec.name], service)
             except InvalidField as invalid:
                 issues.append(invalid.issue)
-    issues += check_order(order_type, fields)
+    issues += check_order(order_type, fields, service)
     return Quote(
         service=service,
         fields=fields,

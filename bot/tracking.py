@@ -74,7 +74,8 @@ def is_news(order: TrackedOrder, status: OrderStatus) -> bool:
     )
 
 
-def order_notice(order: TrackedOrder, status: OrderStatus) -> Notice:
+def order_notice(order: TrackedOrder, status: OrderStatus, target: str | None) -> Notice:
+    """`target`: the order's link (or username), so the user tells their orders apart."""
     return Notice(
         order.user_id,
         "order",
@@ -82,6 +83,7 @@ def order_notice(order: TrackedOrder, status: OrderStatus) -> Notice:
             "order": order.id,
             "panel_id": order.panel_order_id,
             "service": order.service_name,
+            "link": target,
             "old": order.status,
             "new": status.status_raw,
             "quantity": order.quantity,
@@ -193,7 +195,7 @@ class OrderTracking:
             part = due[start : start + POLL_SLICE]
             statuses = await self._panel.statuses((o.panel_order_id for o in part), patient=True)
             checks: list[Check] = []
-            notices: list[Notice] = []
+            news: list[tuple[TrackedOrder, OrderStatus]] = []
             for order in part:
                 status = statuses.get(order.panel_order_id)
                 delay = poll_delay(now - order.created_at, interval)
@@ -203,10 +205,12 @@ class OrderTracking:
                 ):
                     checks.append(Check(order.id, status, next_check))
                     if is_news(order, status):
-                        notices.append(order_notice(order, status))
+                        news.append((order, status))
                 elif next_check is not None:
                     checks.append(Check(order.id, None, next_check))
                 # An unchanged order polled every cycle keeps its schedule: nothing to store.
+            targets = await store.orders.targets([o.id for o, _ in news]) if news else {}
+            notices = [order_notice(o, s, targets.get(o.id)) for o, s in news]
             await store.orders.apply_checks(checks, notices)
             report.changes += len(notices)
 
@@ -217,24 +221,26 @@ class OrderTracking:
         if not active:
             return
         results = await self._panel.refill_statuses(active)
-        changed: dict[int, str] = {}
+        changed = {
+            refill_id: result.status_raw
+            for refill_id, result in results.items()
+            if isinstance(result, RefillStatus) and result.status_raw != active[refill_id].status
+        }
+        orders = await store.orders.by_panel_ids(
+            {active[refill_id].panel_order_id for refill_id in changed}
+        )
         notices = []
-        for refill_id, result in results.items():
+        for refill_id, new in changed.items():
             refill = active[refill_id]
-            if isinstance(result, RefillStatus) and result.status_raw != refill.status:
-                changed[refill_id] = result.status_raw
-                notices.append(
-                    Notice(
-                        refill.user_id,
-                        "refill",
-                        {
-                            "refill": refill_id,
-                            "panel_id": refill.panel_order_id,
-                            "old": refill.status,
-                            "new": result.status_raw,
-                        },
-                    )
-                )
+            order = orders.get(refill.panel_order_id)
+            payload = {
+                "refill": refill_id,
+                "panel_id": refill.panel_order_id,
+                "order": order.id if order else None,
+                "old": refill.status,
+                "new": new,
+            }
+            notices.append(Notice(refill.user_id, "refill", payload))
         if changed:
             await store.refills.apply_checks(changed, notices)
             report.changes += len(notices)

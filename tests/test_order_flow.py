@@ -60,7 +60,7 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
         assert "Order placed" in reply.text and "Order 1001" in reply.text
         assert last_add(bot) == {"action": "add", "service": "1", "link": LINK, "quantity": "1000"}
         labels = [text for text, _ in reply.buttons]
-        assert "🔄 Refresh" in labels and "♻️ Refill" in labels and "✖️ Cancel order" in labels
+        assert labels == ["🔄 Refresh", "✖️ Cancel order", "📦 My orders", "🏠 Menu"]  # pending
         order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
         assert order.user_id == USER and order.outcome is Outcome.PLACED
         assert order.price == Decimal("15000") and order.currency == "IDR"
@@ -146,14 +146,37 @@ async def test_subscriptions_min_above_max_is_asked_again(tmp_path: Path) -> Non
         await open_service(bot, 5)
         await bot.say(USER, "someone")
         await bot.say(USER, "5000")
-        reply = await bot.say(USER, "200")
+        reply = await bot.say(USER, "200")  # checked now, not after six more questions
+        assert "The maximum cannot be below the minimum (5,000)." in reply.text
+        assert "Send the maximum quantity per post" in reply.text  # the same question again
+        reply = await bot.say(USER, "6000")
         reply = await bot.tap(USER, reply.button_of(cb.SKIP))
         reply = await bot.tap(USER, reply.button_of(cb.SKIP))
         reply = await bot.tap(USER, reply.button_of(cb.CHOICE, "0"))
-        reply = await bot.tap(USER, reply.button_of(cb.SKIP))
-        texts = [c.text for c in bot.request.sent(USER)[-3:]]
-        assert any("minimum cannot be above the maximum" in t for t in texts)
-        assert "Minimum per post" in reply.text  # asked again, from the minimum
+        summary = await bot.tap(USER, reply.button_of(cb.SKIP))
+        assert "Posts: unlimited (until it expires or is canceled)" in summary.text
+        assert "Expiry: none" in summary.text
+        assert "Price: up to <b>" in summary.text and "per post" in summary.text
+
+
+async def test_drip_feed_summary_shows_the_total_and_the_total_is_checked(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 1)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "1000")
+        await bot.tap(USER, reply.button("Yes"))
+        reply = await bot.say(USER, "200")  # 200 x 1,000 is over the service's 100,000
+        assert "more than this service delivers (100,000)" in reply.text
+        assert "at most 100 runs" in reply.text
+        await bot.say(USER, "50")
+        reply = await bot.say(USER, "10080")  # 49 weeks
+        assert "more than 90 days" in reply.text
+        summary = await bot.say(USER, "60")
+        assert "Drip-feed: 50 runs × 1,000 = <b>50,000</b> in all" in summary.text
+        assert "One run every 60 min, over about 2 days" in summary.text
+        assert "Price: <b>IDR750,000.00</b> (50,000 at IDR15,000.00 per 1000)" in summary.text
+        reply = await confirm(bot, summary)
+        assert last_add(bot)["runs"] == "50" and last_add(bot)["interval"] == "60"
 
 
 async def test_mentions_with_hashtags(tmp_path: Path) -> None:

@@ -31,6 +31,15 @@ async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int =
     return row.panel_order_id
 
 
+async def delivered(
+    bot: Harness, order_id: int, state: str = "Completed", remains: int = 0
+) -> None:
+    """The panel delivered the order, and the bot has seen it."""
+    bot.sandbox.set_status(order_id, state, remains=remains)
+    row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+    await bot.state.tracking.refresh(row)
+
+
 def test_ids_are_parsed_from_spaces_commas_and_new_lines() -> None:
     assert parse_ids("1 2,3\n4;;5 , 2 #6") == ([1, 2, 3, 4, 5, 6], [])
     assert parse_ids("12 abc 0 -5 1e3 ١٢") == ([12], ["abc", "0", "-5", "1e3", "١٢"])
@@ -154,14 +163,13 @@ async def test_my_orders_newest_first_paginated_with_filters(tmp_path: Path) -> 
         await bot.say(USER, f"/status {ids[0]}")
         reply = await bot.say(USER, "/orders")
         assert "Your active orders" in reply.text and "9 orders" in reply.text
-        assert reply.buttons[0][0].startswith(f"#{ids[-1]}")  # newest first
+        assert reply.buttons[0][0] == f"1. #{ids[-1]}"  # newest first
         reply = await bot.tap(USER, reply.button("Show all"))
         assert "10 orders" in reply.text
         reply = await bot.tap(USER, reply.button("▶️"))
         assert "Page 2 of 2" in [t for t, _ in reply.buttons]
-        assert reply.buttons[-3][0].startswith(f"#{ids[0]}") or any(
-            t.startswith(f"#{ids[0]}") for t, _ in reply.buttons
-        )
+        assert [t for t, _ in reply.buttons][:2] == [f"1. #{ids[1]}", f"2. #{ids[0]}"]
+        assert f"2. <b>#{ids[0]}</b> · Completed" in reply.text
         reply = await bot.tap(USER, reply.buttons[0][1])
         assert "Order" in reply.text and "Refresh" in reply.buttons[0][0]
         assert "Nothing" not in reply.text
@@ -189,6 +197,7 @@ async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         refillable = await place(bot, USER, service_id=1)
         not_refillable = await place(bot, USER, service_id=2)
+        await delivered(bot, refillable)
         reply = await bot.say(USER, f"/refill {refillable} {not_refillable} 77")
         assert f"<b>#{refillable}</b>: refill requested (refill id 501)" in reply.text
         assert f"<b>#{not_refillable}</b>: this service does not allow refills" in reply.text
@@ -229,6 +238,12 @@ async def test_refill_and_cancel_buttons_ask_first(tmp_path: Path) -> None:
         order_id = await place(bot, USER, service_id=1)
         row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
+        cancel_ask = await bot.tap(USER, card.button("✖️"))
+        assert f"Cancel order {order_id}?" in cancel_ask.text
+        back = await bot.tap(USER, cancel_ask.button("No"))
+        assert bot.sandbox.calls["cancel"] == 0 and "Order" in back.text
+        await delivered(bot, order_id)
+        card = await bot.tap(USER, cb.ORDER(row.id))
         ask = await bot.tap(USER, card.button("♻️"))
         assert f"refill order {order_id}?" in ask.text
         assert bot.sandbox.calls["refill"] == 0
@@ -237,12 +252,8 @@ async def test_refill_and_cancel_buttons_ask_first(tmp_path: Path) -> None:
         again = await bot.tap(USER, ask.button("Yes"))  # a double tap
         assert "already under way" in again.text
         assert bot.sandbox.calls["refill"] == 1
-        ask = await bot.tap(USER, card.button("✖️"))
-        assert f"Cancel order {order_id}?" in ask.text
-        back = await bot.tap(USER, ask.button("No"))
-        assert bot.sandbox.calls["cancel"] == 0 and "Order" in back.text
-        done = await bot.tap(USER, ask.button("Yes"))
-        assert "cancellation requested" in done.text
+        late = await bot.tap(USER, cancel_ask.button("Yes"))  # the old question, now completed
+        assert "already finished" in late.text and bot.sandbox.calls["cancel"] == 0
 
 
 async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> None:
@@ -256,19 +267,27 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
         card = await bot.tap(USER, cb.ORDER(full_row.id))
         assert [t for t, _ in card.buttons] == [
             "🔄 Refresh",
-            "♻️ Refill",
             "✖️ Cancel order",
             "📦 My orders",
             "🏠 Menu",
         ]
-        assert card.button("♻️") == cb.REFILL_ASK(full_row.id)
         assert card.button("✖️") == cb.CANCEL_ASK(full_row.id)
+        await delivered(bot, full, "Partial", remains=40)
+        card = await bot.tap(USER, cb.ORDER(full_row.id))
+        assert [t for t, _ in card.buttons] == [
+            "🔄 Refresh",
+            "♻️ Refill",
+            "📦 My orders",
+            "🏠 Menu",
+        ]
+        assert card.button("♻️") == cb.REFILL_ASK(full_row.id)
 
 
 async def test_retry_runs_the_same_ids_after_a_restart(tmp_path: Path) -> None:
     sandbox = SandboxPanel()
     async with Harness(tmp_path, sandbox) as bot:
         first, second = await place(bot, USER), await place(bot, USER)
+        await delivered(bot, first)
         reply = await bot.say(USER, f"/refill {first}")
         assert "refill id 501" in reply.text
         sandbox.fail_next("html", times=3)
@@ -280,7 +299,7 @@ async def test_retry_runs_the_same_ids_after_a_restart(tmp_path: Path) -> None:
     async with Harness(tmp_path, sandbox) as bot:  # a new process: the Retry is kept
         reply = await bot.tap(USER, down_status.button("🔄"))
         assert reply.text.index(f"#{second}") < reply.text.index(f"#{first}")
-        assert reply.text.count("Pending") == 2
+        assert reply.text.count("Pending") == 1 and reply.text.count("Completed") == 1
         again = await bot.tap(USER, down_status.button("🔄"))
         assert "expired" in again.text  # once: the retry is used up
         reply = await bot.tap(USER, down.button("🔄"))
@@ -299,3 +318,75 @@ async def test_panel_down_keeps_everything_and_retry_works(tmp_path: Path) -> No
         reply = await cancel(bot, USER, str(order_id))
         assert "not known whether this went through" in reply.text
         assert "🔄 Retry" not in [t for t, _ in reply.buttons]  # never repeat blindly
+
+
+async def test_the_cards_buttons_follow_the_orders_state(tmp_path: Path) -> None:
+    async with Harness(tmp_path, SandboxPanel(step_seconds=10**9)) as bot:
+        order_id = await place(bot, USER, service_id=1)
+        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        card = await bot.tap(USER, cb.ORDER(row.id))
+        labels = [text for text, _ in card.buttons]
+        assert "♻️ Refill" not in labels and "✖️ Cancel order" in labels  # pending
+        reply = await bot.say(USER, f"/refill {order_id}")
+        assert "not delivered yet" in reply.text and bot.sandbox.calls["refill"] == 0
+        bot.sandbox.set_status(order_id, "Completed", remains=0)
+        card = await bot.tap(USER, card.button("🔄"))
+        assert "♻️ Refill" in [text for text, _ in card.buttons]
+        await bot.tap(USER, (await bot.tap(USER, card.button("♻️"))).button("Yes"))
+        card = await bot.tap(USER, cb.ORDER(row.id))
+        assert "♻️ Refill 501: Pending" in card.text  # the refill under way shows
+        assert "♻️ Refill" not in [text for text, _ in card.buttons]
+        canceled = await place(bot, USER, service_id=1)
+        card = await bot.tap(USER, cb.ORDER(row.id + 1))
+        await bot.tap(USER, (await bot.tap(USER, card.button("✖️"))).button("Yes"))
+        card = await bot.tap(USER, cb.ORDER(row.id + 1))
+        assert "✖️ Cancellation requested" in card.text
+        assert [text for text, _ in card.buttons][:1] == ["🔄 Refresh"]  # no Cancel again
+        bot.sandbox.set_status(canceled, "Canceled", remains=100)
+        card = await bot.tap(USER, card.button("🔄"))
+        assert "♻️ Refill" not in [text for text, _ in card.buttons]
+        reply = await bot.say(USER, f"/refill {canceled}")
+        assert "nothing to refill" in reply.text and bot.sandbox.calls["refill"] == 1
+
+
+async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path) as bot:
+        await place(bot, USER)
+        bot.sandbox.fail_next("timeout", action="add")
+        index = await bot.state.catalog.get()
+        draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
+        unknown, _ = await submit(
+            bot.state.store,
+            bot.state.panel,
+            user_id=USER,
+            key=draft.key,
+            offer=quote(draft, index.by_id[1]),
+            currency="IDR",
+        )
+        bot.sandbox.fail_next("refuse", action="add", message="Not enough funds")
+        rejected_draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
+        await submit(
+            bot.state.store,
+            bot.state.panel,
+            user_id=USER,
+            key=rejected_draft.key,
+            offer=quote(rejected_draft, index.by_id[1]),
+            currency="IDR",
+        )
+        listing = await bot.say(USER, "/orders")
+        assert "2 orders" in listing.text  # the refused attempt is not an order
+        assert "outcome unknown" in listing.text and "🔗 instagram.com/p/abc" in listing.text
+        assert "100 × " in listing.text
+        card = await bot.tap(USER, listing.button("1. ❓"))  # the newest
+        ask = await bot.tap(USER, card.button("🚫"))
+        assert "only after checking that the panel has no such order" in ask.text
+        done = await bot.tap(USER, ask.button("Yes"))
+        assert "Marked as not placed." in done.text and "🚫" not in str(done.buttons)
+        again = await bot.tap(USER, ask.button("Yes"))  # a second tap changes nothing
+        assert "marked as not placed" in again.text
+        listing = await bot.tap(USER, cb.ORDERS(0, 0))
+        assert "1 order" in listing.text and "❓" not in str(listing.buttons)
+        reply = await bot.say(USER, f"/found {unknown.id} 4242")
+        assert "not waiting for a panel order id" in reply.text

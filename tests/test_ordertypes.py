@@ -154,9 +154,11 @@ def test_default_price_with_and_without_drip_feed() -> None:
         Decimal("4.50")
     )
     assert (
-        check_order(order_type_of(svc), {"link": "l", "quantity": "1", "runs": "2"})[0].reason
+        check_order(order_type_of(svc), {"link": "l", "quantity": "1", "runs": "2"}, svc)[0].reason
         is Reason.RUNS_WITHOUT_INTERVAL
     )
+    partial = {"link": "l", "quantity": "1", "runs": "2"}
+    assert check_order(order_type_of(svc), partial, svc, complete=False) == []
     assert issue("Default", "runs", "1") is Reason.OUT_OF_RANGE
 
 
@@ -187,9 +189,10 @@ def test_subscriptions() -> None:
     assert issue("Subscriptions", "expiry", "2026-13-45", svc) is Reason.BAD_DATE
     assert issue("Subscriptions", "expiry", "01/01/2020", svc) is Reason.DATE_PAST
     values = {"username": "x", "min": "500", "max": "200", "delay": "0"}
-    assert check_order(order_type, values)[0].reason is Reason.MIN_ABOVE_MAX
+    found = check_order(order_type, values, svc)[0]
+    assert (found.field, found.reason) == ("max", Reason.MIN_ABOVE_MAX)
     values = {"username": "x", "min": "100", "max": "200", "posts": "10", "delay": "0"}
-    assert check_order(order_type, values) == []
+    assert check_order(order_type, values, svc) == []
     assert price(svc, values) == Decimal("3000") * 200 * 10 / 1000
     assert "link" not in [f.name for f in order_type.fields]
 
@@ -210,3 +213,20 @@ def test_poll_answer_number() -> None:
     assert issue("Poll", "answer_number", "0") is Reason.OUT_OF_RANGE
     svc = service("Poll")
     assert check_field(order_type_of(svc).field("answer_number"), "2", svc) == "2"
+
+
+def test_drip_feed_totals_and_durations_are_checked_on_the_answer_that_completes_them() -> None:
+    svc = service(min="10", max="5000")
+    order_type = order_type_of(svc)
+    values = {"link": "l", "quantity": "1000", "runs": "6"}
+    issue = check_order(order_type, values, svc, complete=False)[0]
+    assert (issue.field, issue.reason, issue.bounds) == (
+        "runs",
+        Reason.TOTAL_ABOVE_MAX,
+        {"max": 5000, "runs": 5},
+    )
+    assert check_order(order_type, {**values, "runs": "5"}, svc, complete=False) == []
+    long = {"link": "l", "quantity": "10", "runs": "100", "interval": "1400"}  # 96 days
+    issue = check_order(order_type, long, svc)[0]
+    assert (issue.field, issue.reason) == ("interval", Reason.DRIP_TOO_LONG)
+    assert check_order(order_type, {**long, "interval": "1300"}, svc) == []  # 89 days

@@ -11,7 +11,7 @@ from bot.domain import Outcome
 from bot.panel.sandbox import SandboxPanel
 from bot.ui import callback as cb
 from tests.harness import ADMIN, USER, Harness
-from tests.test_orders import place
+from tests.test_orders import delivered, place
 
 LINK = "https://youtube.com/watch?v=x"
 OTHER_LINK = "https://youtube.com/watch?v=y"
@@ -24,8 +24,11 @@ async def summary(bot: Harness, link: str = LINK) -> Any:
 
 
 async def outcomes(bot: Harness) -> list[Outcome]:
-    rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0, limit=20)
-    return [row.outcome for row in reversed(rows)]
+    """Every submission of the user, oldest first, refused ones included."""
+    rows = await bot.state.store.db.fetchall(
+        "SELECT outcome FROM orders WHERE user_id = ? ORDER BY id", (USER,)
+    )
+    return [Outcome(row["outcome"]) for row in rows]
 
 
 async def test_a_refused_add_shows_the_panel_words_and_the_draft_can_be_corrected(
@@ -109,6 +112,7 @@ async def test_refresh_of_an_order_the_panel_does_not_know_says_not_found(
 async def test_a_refused_refill_is_a_refusal_not_an_unknown_outcome(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         order_id = await place(bot, USER)
+        await delivered(bot, order_id)
         bot.sandbox.fail_next(
             "refuse", action="refill", status=400, message="Order not eligible for refill."
         )

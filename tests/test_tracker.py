@@ -10,7 +10,7 @@ from bot.panel.models import OrderStatus
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
-from tests.test_orders import place
+from tests.test_orders import delivered, place
 
 BLOCKED = (
     403,
@@ -220,6 +220,7 @@ async def test_low_balance_alert_once_until_it_recovers(tmp_path: Path) -> None:
 async def test_refill_changes_are_announced(tmp_path: Path) -> None:
     async with Harness(tmp_path, frozen()) as bot:
         order_id = await place(bot, USER)
+        await delivered(bot, order_id)
         await bot.say(USER, f"/refill {order_id}")
         bot.sandbox.set_refill_status(501, "Completed")
         await cycle(bot)
@@ -307,3 +308,49 @@ async def test_a_rate_limited_cycle_waits_out_the_window_and_finishes(tmp_path: 
         assert notices(bot, ADMIN) == []
         polls = [at for at, action in bot.sandbox.received if action == "status"]
         assert len(polls) == 2 and polls[1] - polls[0] >= 60  # nothing inside the window
+
+
+async def test_a_notification_says_which_order_and_what_changed_in_words(tmp_path: Path) -> None:
+    async with Harness(tmp_path, frozen()) as bot:
+        order_id = await place(bot, USER, quantity=1000)
+        bot.sandbox.set_status(order_id, "In progress", remains=1000)
+        await cycle(bot)
+        first = notices(bot)[-1]
+        assert "🔗 instagram.com/p/abc · quantity 1,000" in first
+        bot.sandbox.set_status(order_id, "In progress", remains=190)
+        await cycle(bot)
+        progress = notices(bot)[-1]
+        assert (
+            "81 % delivered" in progress and "→" not in progress
+        )  # no "In progress → In progress"
+        bot.sandbox.set_status(order_id, "Canceled", remains=190)
+        await cycle(bot)
+        canceled = notices(bot)[-1]
+        assert "In progress → <b>Canceled</b>" in canceled
+        assert "Not delivered: 190 of 1,000. The panel refunds what was not delivered." in canceled
+        await bot.say(USER, "/start", language="id")
+        await bot.state.store.users.set_language(USER, "id")
+        second = await place(bot, USER, quantity=1000)
+        bot.sandbox.set_status(second, "In progress", remains=500)
+        await cycle(bot)
+        assert "jumlah 1.000" in bot.last(USER).text
+
+
+async def test_open_the_order_sends_the_card_and_keeps_the_notification(tmp_path: Path) -> None:
+    async with Harness(tmp_path, frozen()) as bot:
+        order_id = await place(bot, USER)
+        bot.sandbox.set_status(order_id, "Completed", remains=0)
+        await cycle(bot)
+        notice = bot.last(USER)
+        sent = len(bot.request.sent(USER))
+        card = await bot.tap(USER, notice.button("Open the order"))
+        assert card.method == "sendMessage" and f"<b>Order {order_id}</b>" in card.text
+        assert len(bot.request.sent(USER)) == sent + 1  # a new message; the notice unchanged
+        refill = await bot.tap(USER, card.button("♻️"))
+        await bot.tap(USER, refill.button("Yes"))
+        bot.sandbox.set_refill_status(501, "Completed")
+        await cycle(bot)
+        refilled = bot.last(USER)
+        assert f"Refill 501 of order {order_id}" in refilled.text
+        card = await bot.tap(USER, refilled.button("Open the order"))
+        assert "♻️ Refill 501: Completed" in card.text

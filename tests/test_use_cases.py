@@ -59,6 +59,10 @@ async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: C
     assert rows[ok].cancel_requested_at is not None
     assert await actions.cancel([ok], rows, {ok}) == {ok: Refusal.REQUESTED}
     assert sandbox.calls["cancel"] == 1
+    assert await actions.refill([ok], rows, {ok}, user_id=7) == {ok: Refusal.NOT_YET}
+    sandbox.set_status(ok, "Partial", remains=10)  # the cancellation left it partial
+    await store.orders.save_status(rows[ok].id, await sandbox_client(sandbox).status(ok), None)
+    rows = await store.orders.by_panel_ids([ok])
     refilled = await actions.refill([ok], rows, {ok}, user_id=7)
     assert isinstance(refilled[ok], int)
     assert await actions.refill([ok], rows, {ok}, user_id=7) == {ok: Refusal.REQUESTED}

@@ -39,11 +39,18 @@ from bot.context import BotContext
 from bot.domain import Outcome
 from bot.handlers import browse
 from bot.handlers.browse import BROWSE, catalog_index, show_service
-from bot.handlers.common import answer_query, button_args, expired, show
+from bot.handlers.common import answer_query, button_args, expired, order_buttons, show
 from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service
-from bot.panel.ordertypes import FieldKind, InvalidField, OrderType, check_field, order_type_of
+from bot.panel.ordertypes import (
+    FieldKind,
+    InvalidField,
+    OrderType,
+    check_field,
+    check_order,
+    order_type_of,
+)
 from bot.storage.db import StorageLost
 from bot.ui import callback as cb
 from bot.ui.checkout import (
@@ -54,7 +61,7 @@ from bot.ui.checkout import (
     summary_keyboard,
 )
 from bot.ui.format import summary as summary_text
-from bot.ui.keyboards import main_menu, order_keyboard
+from bot.ui.keyboards import main_menu
 from bot.ui.text import field_prompt, issue_text
 
 log = logging.getLogger(__name__)
@@ -148,6 +155,12 @@ async def answer_text(update: Update, context: BotContext) -> str | int:
     spec = order_type.field(step)
     try:
         value = check_field(spec, message.text or "", service)
+        # An answer that completes a check across answers (the maximum after the minimum,
+        # the runs after the quantity) is checked now, not at the summary.
+        answers = {**draft.values, step: value}
+        for issue in check_order(order_type, answers, service, complete=False):
+            if issue.field == step:
+                raise InvalidField(issue)
     except InvalidField as exc:
         await message.reply_text(
             "❌ " + issue_text(t, exc.issue) + "\n\n" + field_prompt(t, spec, service),
@@ -335,7 +348,7 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
         if row is None:
             await expired(update, context)
             return END
-        await show(update, context, outcome_text(context.t, row), order_keyboard(context.t, row))
+        await show(update, context, outcome_text(context.t, row), await order_buttons(context, row))
         return END
     checkout = await _on_latest(update, context, screen)
     if checkout is None:
@@ -371,7 +384,7 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
             update, context, checkout, notice=rejection_text(context.t, row.error or "")
         )
     context.data.draft = None
-    await show(update, context, outcome_text(context.t, row), order_keyboard(context.t, row))
+    await show(update, context, outcome_text(context.t, row), await order_buttons(context, row))
     return END
 
 

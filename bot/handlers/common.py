@@ -11,8 +11,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.context import BotContext
+from bot.domain import Order
 from bot.ui import callback as cb
-from bot.ui.keyboards import main_menu
+from bot.ui.keyboards import main_menu, order_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,18 @@ async def show(
     if query is not None and new_message:
         await answer_query(update, context)
     return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
+
+
+async def order_buttons(context: BotContext, order: Order) -> InlineKeyboardMarkup:
+    """An order card's buttons: Refill and Cancel only where the order actions would send
+    them (the checks the commands make)."""
+    actions = context.state.actions
+    return order_keyboard(
+        context.t,
+        order,
+        refill=order.panel_order_id is not None and await actions.refusal("refill", order) is None,
+        cancel=order.panel_order_id is not None and actions.cancel_refusal(order) is None,
+    )
 
 
 def home_menu(context: BotContext) -> InlineKeyboardMarkup:

@@ -16,14 +16,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext, PendingRetry
 from bot.domain import NOT_YOURS, Order, Outcome
-from bot.handlers.common import answer_query, expired, show, too_fast
+from bot.handlers.common import answer_query, expired, order_buttons, show, too_fast
 from bot.i18n import N_
 from bot.order_actions import Refusal
 from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.ui import callback as cb
-from bot.ui.format import order_card, progress_bar
-from bot.ui.keyboards import Button, clamp_page, markup, menu_button, order_keyboard, pager
+from bot.ui.format import order_card, order_line, progress_bar
+from bot.ui.keyboards import Button, clamp_page, markup, menu_button, pager
 from bot.ui.text import (
     escape,
     failure_text,
@@ -51,6 +51,7 @@ def _usage(context: BotContext, command: str) -> str:
 MAX_IDS = 1000
 MESSAGE_LIMIT = 4000
 ORDERS_PAGE = 8
+ORDER_BUTTONS_PER_ROW = 4
 MAX_LISTED = 20
 """Ids shown in the question of /cancel; the rest are counted."""
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -221,23 +222,16 @@ async def orders_list(update: Update, context: BotContext) -> None:
     rows, total = await repo.for_user(
         user.id, active_only=active_only, offset=page * ORDERS_PAGE, limit=ORDERS_PAGE
     )
-    buttons = []
-    for order in rows:
-        label = f"#{order.panel_order_id}" if order.panel_order_id else "—"
-        status = {
-            Outcome.PLACED: order_state_text(t, order.status),
-            Outcome.UNKNOWN: t._("unknown"),
-            Outcome.SUBMITTING: t._("being placed"),
-            Outcome.REJECTED: t._("not placed"),
-        }[order.outcome]
-        buttons.append(
-            [
-                Button(
-                    f"{label} · {shorten(order.service_name, 30)} · {status}",
-                    callback_data=cb.ORDER(order.id),
-                )
-            ]
+    opens = [
+        Button(
+            f"{n}. #{order.panel_order_id}" if order.panel_order_id else f"{n}. ❓",
+            callback_data=cb.ORDER(order.id),
         )
+        for n, order in enumerate(rows, start=1)
+    ]
+    buttons = [
+        opens[i : i + ORDER_BUTTONS_PER_ROW] for i in range(0, len(opens), ORDER_BUTTONS_PER_ROW)
+    ]
     buttons.append(pager(t, page, total, lambda p: cb.ORDERS(int(active_only), p)))
     switch = (
         Button(t._("Show all"), callback_data=cb.ORDERS(0, 0))
@@ -249,7 +243,9 @@ async def orders_list(update: Update, context: BotContext) -> None:
         text = t._("You have no active orders.") if active_only else t._("You have no orders yet.")
     else:
         title = t._("<b>Your active orders</b>") if active_only else t._("<b>Your orders</b>")
-        text = title + "\n" + t.n_("{n} order", "{n} orders", total).format(n=t.number(total))
+        count = t.n_("{n} order", "{n} orders", total).format(n=t.number(total))
+        lines = [f"{n}. {order_line(t, order)}" for n, order in enumerate(rows, start=1)]
+        text = f"{title} · {count}\n\n" + "\n\n".join(lines)
     await show(update, context, text, markup(buttons))
 
 
@@ -268,10 +264,27 @@ async def _card_order(update: Update, context: BotContext, button: cb.Button) ->
     return order
 
 
+async def _show_card(
+    update: Update, context: BotContext, order: Order, head: str = "", *, new_message: bool = False
+) -> None:
+    """The order's card (with its latest refill) and the buttons its state allows."""
+    refills = context.state.store.refills
+    refill = await refills.latest_for(order.panel_order_id) if order.panel_order_id else None
+    text = order_card(context.t, order, refill)
+    buttons = await order_buttons(context, order)
+    await show(update, context, head + text, buttons, new_message=new_message)
+
+
 async def order_card_button(update: Update, context: BotContext) -> None:
     order = await _card_order(update, context, cb.ORDER)
     if order is not None:
-        await show(update, context, order_card(context.t, order), order_keyboard(context.t, order))
+        await _show_card(update, context, order)
+
+
+async def open_order(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.OPEN_ORDER)
+    if order is not None:
+        await _show_card(update, context, order, new_message=True)
 
 
 async def refresh(update: Update, context: BotContext) -> None:
@@ -288,13 +301,12 @@ async def refresh(update: Update, context: BotContext) -> None:
             await show(update, context, failure_text(t, exc), markup([[retry, menu_button(t)]]))
             return
         except PanelError as exc:
-            await show(update, context, failure_text(t, exc), order_keyboard(t, order))
+            await show(update, context, failure_text(t, exc), await order_buttons(context, order))
             return
-    text = order_card(t, order)
     seen = (order.status, order.remains, order.start_count, order.charge)
-    if seen == (before.status, before.remains, before.start_count, before.charge):
-        text = t._("No change since the last look.") + "\n\n" + text
-    await show(update, context, text, order_keyboard(t, order))
+    unchanged = seen == (before.status, before.remains, before.start_count, before.charge)
+    head = t._("No change since the last look.") + "\n\n" if unchanged else ""
+    await _show_card(update, context, order, head)
 
 
 # -- refill -------------------------------------------------------------------------------------
@@ -313,6 +325,8 @@ def _refusal_text(context: BotContext, action: str, refusal: Refusal) -> str:
             return t._("a refill of this order is already under way")
         case Refusal.REQUESTED:
             return t._("cancellation already requested")
+        case Refusal.NOT_YET:
+            return t._("not delivered yet: a refill can be asked once it is completed")
     return t._("it was not delivered (canceled or failed), so there is nothing to refill")
 
 
@@ -555,7 +569,7 @@ async def found_command(update: Update, context: BotContext) -> None:
         return
     if order.outcome is not Outcome.UNKNOWN:
         text = t._("Order {n} is not waiting for a panel order id.").format(n=number)
-        await show(update, context, text, order_keyboard(t, order))
+        await show(update, context, text, await order_buttons(context, order))
         return
     if await store.orders.by_panel_ids([panel_id]):
         text = t._("Order #{id} is already one of the bot's orders.").format(id=panel_id)
@@ -580,9 +594,42 @@ async def found_command(update: Update, context: BotContext) -> None:
     assert attached is not None
     attached = await context.state.tracking.record(attached, status)
     head = t._("✅ Order #{id} is attached; it is followed from now on.").format(id=panel_id)
-    await show(
-        update, context, head + "\n\n" + order_card(t, attached), order_keyboard(t, attached)
-    )
+    await _show_card(update, context, attached, head + "\n\n")
+
+
+async def not_placed_ask(update: Update, context: BotContext) -> None:
+    """An order of unknown outcome: the user looked on the panel and it is not there."""
+    order = await _card_order(update, context, cb.NOT_PLACED_ASK)
+    if order is None:
+        return
+    if order.outcome is not Outcome.UNKNOWN:
+        await _show_card(update, context, order)
+        return
+    t = context.t
+    text = t._(
+        "Mark order {n} as not placed? Do it only after checking that the panel has no such "
+        "order: the bot stops showing it among your orders."
+    ).format(n=order.id)
+    rows = [
+        [
+            Button(t._("Yes, it was not placed"), callback_data=cb.NOT_PLACED(order.id)),
+            Button(t._("No"), callback_data=cb.ORDER(order.id)),
+        ]
+    ]
+    await show(update, context, text, markup(rows))
+
+
+async def not_placed(update: Update, context: BotContext) -> None:
+    order = await _card_order(update, context, cb.NOT_PLACED)
+    if order is None:
+        return
+    marked = await context.state.store.orders.mark_not_placed(order.id)
+    if marked is None:  # attached or marked meanwhile: show what it is now
+        current = await context.state.store.orders.get(order.id)
+        assert current is not None
+        await _show_card(update, context, current)
+        return
+    await _show_card(update, context, marked, context.t._("Marked as not placed.") + "\n\n")
 
 
 RETRYABLE: dict[str, Callable[[Update, BotContext, list[int]], Awaitable[None]]] = {
@@ -614,8 +661,11 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     for button, handler in (
         (cb.ORDERS, orders_list),
         (cb.ORDER, order_card_button),
+        (cb.OPEN_ORDER, open_order),
         (cb.REFRESH, refresh),
         (cb.RETRY, retry),
+        (cb.NOT_PLACED_ASK, not_placed_ask),
+        (cb.NOT_PLACED, not_placed),
         (cb.CANCEL_LISTED, cancel_listed),
         (cb.KEEP_LISTED, keep_listed),
     ):

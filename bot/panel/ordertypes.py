@@ -46,6 +46,10 @@ class Reason(StrEnum):
     DATE_PAST = "date_past"
     MIN_ABOVE_MAX = "min_above_max"
     RUNS_WITHOUT_INTERVAL = "runs_without_interval"
+    TOTAL_ABOVE_MAX = "total_above_max"
+    """Drip-feed: runs x quantity is more than the service delivers."""
+    DRIP_TOO_LONG = "drip_too_long"
+    """Drip-feed: the runs would last longer than `MAX_DRIP_DAYS`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,8 @@ MAX_URL = 2048
 MAX_TEXT = 300
 MAX_LINE = 1000
 MAX_LINES = 10_000
+MAX_DRIP_DAYS = 90
+MAX_DRIP_MINUTES = MAX_DRIP_DAYS * 24 * 60
 SUBSCRIPTION_DELAYS = ("0", "5", "10", "15", "30", "60", "90")
 WEB_TRAFFIC_DEVICES = ("1", "2", "3", "4", "5")
 WEB_TRAFFIC_SOURCES = ("1", "2", "3")
@@ -333,20 +339,29 @@ def check_field(spec: FieldSpec, raw: str, service: Service, *, today: date | No
     return text
 
 
-def check_order(order_type: OrderType, values: dict[str, str]) -> list[Issue]:
-    """Checks across fields, once every field has been answered."""
+def check_order(
+    order_type: OrderType, values: dict[str, str], service: Service, *, complete: bool = True
+) -> list[Issue]:
+    """Checks across fields, each on the field whose answer completes it (so it is checked
+    when that answer is given); `complete`: every field has been answered."""
     issues = []
+    n = {k: int(v) for k, v in values.items() if k in _NUMBERS and v.isdigit()}
     subscription = order_type.type is ServiceType.SUBSCRIPTIONS
-    if (
-        subscription
-        and "min" in values
-        and "max" in values
-        and (int(values["min"]) > int(values["max"]))
-    ):
-        issues.append(Issue("min", Reason.MIN_ABOVE_MAX, {"max": int(values["max"])}))
-    if ("runs" in values) != ("interval" in values):
+    if subscription and "min" in n and "max" in n and n["min"] > n["max"]:
+        issues.append(Issue("max", Reason.MIN_ABOVE_MAX, {"min": n["min"]}))
+    if "runs" in n and "quantity" in n and n["runs"] * n["quantity"] > service.max:
+        most_runs = max(1, service.max // max(1, n["quantity"]))
+        issues.append(
+            Issue("runs", Reason.TOTAL_ABOVE_MAX, {"max": service.max, "runs": most_runs})
+        )
+    if "runs" in n and "interval" in n and (n["runs"] - 1) * n["interval"] > MAX_DRIP_MINUTES:
+        issues.append(Issue("interval", Reason.DRIP_TOO_LONG, {"days": MAX_DRIP_DAYS}))
+    if complete and ("runs" in values) != ("interval" in values):
         issues.append(Issue("runs", Reason.RUNS_WITHOUT_INTERVAL))
     return issues
+
+
+_NUMBERS = frozenset({"min", "max", "runs", "quantity", "interval"})
 
 
 def quantity(order_type: OrderType, values: dict[str, str]) -> int | None:

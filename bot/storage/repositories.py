@@ -19,6 +19,7 @@ from bot.domain import (
     Refill,
     TrackedOrder,
     UserRecord,
+    target_of,
 )
 from bot.panel.models import OrderStatus, RefillState, Service
 from bot.storage.db import Database
@@ -246,6 +247,15 @@ class OrderRepo:
         )
         return await self._must_get(row_id)
 
+    async def mark_not_placed(self, row_id: int) -> Order | None:
+        """An order of unknown outcome the user (or an admin) found absent from the panel;
+        None when it is no longer of unknown outcome (attached meanwhile, say)."""
+        cursor = await self._db.execute(
+            "UPDATE orders SET outcome = ?, final = 1, updated_at = ? WHERE id = ? AND outcome = ?",
+            (Outcome.NOT_PLACED.value, self._clock(), row_id, Outcome.UNKNOWN.value),
+        )
+        return await self._must_get(row_id) if cursor.rowcount else None
+
     async def mark_cancel_requested(self, row_ids: list[int]) -> None:
         now = self._clock()
         async with self._db.transaction() as conn:
@@ -298,6 +308,19 @@ class OrderRepo:
         assert row is not None
         return row
 
+    async def targets(self, row_ids: list[int]) -> dict[int, str]:
+        """The link (or username) of each of these orders that has one."""
+        result: dict[int, str] = {}
+        for part, marks in _in_lists(row_ids):
+            rows = await self._db.fetchall(
+                f"SELECT id, fields FROM orders WHERE id IN ({marks})", part
+            )
+            for row in rows:
+                target = target_of(json.loads(row["fields"]))
+                if target:
+                    result[row["id"]] = target
+        return result
+
     async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, Order]:
         ids = list(set(panel_ids))
         result: dict[int, Order] = {}
@@ -315,7 +338,9 @@ class OrderRepo:
         self, user_id: int, *, active_only: bool, offset: int, limit: int
     ) -> tuple[list[Order], int]:
         """A page of the user's orders, newest first, and how many there are in all."""
-        where = "user_id = ?" + (" AND final = 0 AND outcome != 'rejected'" if active_only else "")
+        where = "user_id = ? AND outcome IN ('submitting', 'placed', 'unknown')" + (
+            " AND final = 0" if active_only else ""
+        )
         rows = await self._db.fetchall(
             f"SELECT * FROM orders WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
             (user_id, limit, offset),
@@ -414,13 +439,13 @@ class RefillRepo:
             result.update((row["panel_refill_id"], _refill(row)) for row in rows)
         return result
 
-    async def under_way(self, panel_order_id: int) -> bool:
-        """Whether a refill of this order is still unfinished."""
+    async def latest_for(self, panel_order_id: int) -> Refill | None:
+        """The order's most recent refill, if it had any."""
         row = await self._db.fetchone(
-            "SELECT 1 FROM refills WHERE panel_order_id = ? AND final = 0 LIMIT 1",
+            "SELECT * FROM refills WHERE panel_order_id = ? ORDER BY rowid DESC LIMIT 1",
             (panel_order_id,),
         )
-        return row is not None
+        return _refill(row) if row else None
 
     async def active(self) -> list[Refill]:
         rows = await self._db.fetchall("SELECT * FROM refills WHERE final = 0")

@@ -8,10 +8,10 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order, Outcome
+from bot.domain import Order, Outcome, Refill
 from bot.i18n import Translator
 from bot.ordering import Quote
-from bot.panel.models import OrderState, Service
+from bot.panel.models import OrderState, Service, ServiceType
 from bot.panel.ordertypes import order_type_of
 from bot.ui import callback as cb
 from bot.ui.text import (
@@ -20,6 +20,7 @@ from bot.ui.text import (
     field_label,
     order_state_text,
     refill_state_text,
+    short_link,
     shorten,
 )
 
@@ -90,6 +91,52 @@ def fields_block(t: Translator, fields: dict[str, str]) -> list[str]:
     ]
 
 
+def duration_text(t: Translator, minutes: int) -> str:
+    """About how long, in the largest unit that fits: days, hours or minutes."""
+    if minutes >= 2 * 24 * 60:
+        days = round(minutes / (24 * 60))
+        return t.n_("{n} day", "{n} days", days).format(n=t.number(days))
+    if minutes >= 120:
+        hours = round(minutes / 60)
+        return t.n_("{n} hour", "{n} hours", hours).format(n=t.number(hours))
+    return t.n_("{n} minute", "{n} minutes", minutes).format(n=t.number(minutes))
+
+
+def _summary_details(t: Translator, offer: Quote, currency: str) -> tuple[list[str], str]:
+    """The lines that explain what the price is made of, and the price line itself."""
+    fields, rate = offer.fields, per_thousand(t, offer.service, currency)
+    price = t.money(offer.price, currency)
+    if "runs" in fields and "interval" in fields:
+        runs, each, interval = int(fields["runs"]), int(fields["quantity"]), int(fields["interval"])
+        lines = [
+            t._("Drip-feed: {runs} runs × {each} = <b>{total}</b> in all").format(
+                runs=t.number(runs), each=t.number(each), total=t.number(runs * each)
+            ),
+            t._("One run every {interval} min, over about {duration}").format(
+                interval=t.number(interval), duration=duration_text(t, (runs - 1) * interval)
+            ),
+        ]
+        return lines, t._("Price: <b>{price}</b> ({total} at {rate})").format(
+            price=price, total=t.number(runs * each), rate=rate
+        )
+    if offer.service.type is ServiceType.SUBSCRIPTIONS:
+        lines = []
+        if "posts" not in fields:
+            lines.append(t._("Posts: unlimited (until it expires or is canceled)"))
+        if "expiry" not in fields:
+            lines.append(t._("Expiry: none"))
+        if "posts" in fields:
+            return lines, t._(
+                "Price: up to <b>{price}</b> ({posts} posts, at most {max} each)"
+            ).format(
+                price=price, posts=t.number(int(fields["posts"])), max=t.number(int(fields["max"]))
+            )
+        return lines, t._("Price: up to <b>{price}</b> per post ({rate})").format(
+            price=price, rate=rate
+        )
+    return [], t._("Price: <b>{price}</b>").format(price=price)
+
+
 def summary(t: Translator, offer: Quote, currency: str, balance: Decimal | None) -> str:
     lines = [
         t._("<b>Check your order</b>"),
@@ -99,7 +146,8 @@ def summary(t: Translator, offer: Quote, currency: str, balance: Decimal | None)
     ]
     if offer.quantity is not None and "quantity" not in offer.fields:
         lines.append(t._("Quantity: {n}").format(n=t.number(offer.quantity)))
-    lines += ["", t._("Price: <b>{price}</b>").format(price=t.money(offer.price, currency))]
+    details, price_line = _summary_details(t, offer, currency)
+    lines += [*details, "", price_line]
     if balance is not None:
         lines.append(t._("Balance: {balance}").format(balance=t.money(balance, currency)))
         if balance < offer.price:
@@ -114,15 +162,33 @@ def remains_text(t: Translator, remains: int) -> str:
     return t._("Remains: {n}").format(n=t.number(remains))
 
 
-def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> str | None:
+def delivered_percent(quantity: int | None, remains: int | None) -> int | None:
+    """How much of the order was delivered, in whole percent (None when not known)."""
     if not quantity or remains is None:
         return None
-    done = max(0, min(quantity, quantity - remains))
-    filled = round(width * done / quantity)
-    return "▓" * filled + "░" * (width - filled) + f" {100 * done // quantity}%"
+    return 100 * max(0, min(quantity, quantity - remains)) // quantity
 
 
-def order_card(t: Translator, order: Order) -> str:
+def order_progress(order: Order) -> str | None:
+    """The progress bar of a placed order, except while it is pending (nothing is delivered
+    yet) and for subscriptions (whose remainder is not a delivery count)."""
+    subscription = ServiceType.parse(order.service_type) is ServiceType.SUBSCRIPTIONS
+    if order.state is OrderState.PENDING or subscription:
+        return None
+    return progress_bar(order.quantity, order.remains)
+
+
+def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> str | None:
+    percent = delivered_percent(quantity, remains)
+    if percent is None:
+        return None
+    filled = round(width * percent / 100)
+    return "▓" * filled + "░" * (width - filled) + f" {percent}%"
+
+
+def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str:
+    """An order as its card shows it; `refill`: its latest refill, shown while under way
+    and once finished."""
     if order.panel_order_id is not None:
         title = t._("<b>Order {id}</b>").format(id=order.panel_order_id)
     elif order.outcome is Outcome.UNKNOWN:
@@ -149,16 +215,58 @@ def order_card(t: Translator, order: Order) -> str:
             lines.append(t._("Start count: {n}").format(n=t.number(order.start_count)))
         if order.remains is not None:
             lines.append(remains_text(t, order.remains))
-        bar = progress_bar(order.quantity, order.remains)
+        bar = order_progress(order)
         if bar:
             lines.append(bar)
+        if refill is not None:
+            lines.append(
+                t._("♻️ Refill {id}: {status}").format(
+                    id=refill.panel_refill_id,
+                    status=escape(refill_state_text(t, refill.status or "Pending")),
+                )
+            )
+        if order.cancel_requested_at is not None and not order.final:
+            lines.append(t._("✖️ Cancellation requested"))
     elif order.outcome is Outcome.UNKNOWN:
         lines.append(t._("Status: outcome unknown — check the panel before ordering again"))
         lines.append(found_hint(t, order.id))
     elif order.outcome is Outcome.SUBMITTING:
         lines.append(t._("Status: being placed…"))
+    elif order.outcome is Outcome.NOT_PLACED:
+        lines.append(t._("Status: marked as not placed (the panel has no such order)"))
     else:
         lines.append(t._("Status: not placed"))
+    return "\n".join(lines)
+
+
+def order_target(fields: dict[str, str]) -> str | None:
+    """What an order is for, as the user knows it: its link, or its username."""
+    return fields.get("link") or fields.get("username") or None
+
+
+def order_line(t: Translator, order: Order) -> str:
+    """An order in a list: number, state and progress, quantity and service, link."""
+    if order.panel_order_id is not None:
+        head = f"<b>#{order.panel_order_id}</b>"
+    else:
+        head = t._("<b>No number yet</b>")
+    match order.outcome:
+        case Outcome.PLACED:
+            state = order_state_text(t, order.status)
+            bar = order_progress(order)
+            if bar and OrderState.parse(order.status or "") is OrderState.IN_PROGRESS:
+                state += " " + bar.rsplit(" ", 1)[-1]
+        case Outcome.UNKNOWN:
+            state = t._("outcome unknown")
+        case _:
+            state = t._("being placed")
+    what = escape(shorten(order.service_name, 60))
+    if order.quantity is not None:
+        what = f"{t.number(order.quantity)} × {what}"
+    lines = [f"{head} · {escape(state)}", what]
+    target = order_target(order.fields)
+    if target:
+        lines.append("🔗 " + escape(short_link(target)))
     return "\n".join(lines)
 
 
@@ -169,28 +277,54 @@ def found_hint(t: Translator, number: int) -> str:
     ).format(n=number)
 
 
+def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
+    """An order's change: which order (number, service, link, quantity), what changed in
+    words, and what was not delivered when it ended short."""
+    old_raw, new_raw = payload["old"] or "", payload["new"] or ""
+    quantity, remains = payload.get("quantity"), payload.get("remains")
+    new = OrderState.parse(new_raw)
+    lines = [
+        t._("📦 <b>Order {id}</b> — {service}").format(
+            id=payload["panel_id"], service=escape(shorten(payload["service"], 120))
+        )
+    ]
+    about = []
+    if payload.get("link"):
+        about.append("🔗 " + escape(short_link(payload["link"])))
+    if quantity:
+        about.append(t._("quantity {n}").format(n=t.number(quantity)))
+    if about:
+        lines.append(" · ".join(about))
+    bar = None if new is OrderState.PENDING else progress_bar(quantity, remains)
+    percent = delivered_percent(quantity, remains)
+    if new_raw == old_raw and percent is not None:  # only the progress moved
+        lines.append(t._("{percent} % delivered").format(percent=t.number(percent)))
+    else:
+        old_text, new_text = order_state_text(t, old_raw), order_state_text(t, new_raw)
+        lines.append(f"{escape(old_text)} → <b>{escape(new_text)}</b>")
+    if bar:
+        lines.append(bar)
+    if new in (OrderState.PARTIAL, OrderState.CANCELED, OrderState.REFUNDED) and quantity:
+        short = quantity if remains is None else min(quantity, max(0, remains))
+        if short:
+            lines.append(
+                t._(
+                    "Not delivered: {n} of {total}. The panel refunds what was not delivered."
+                ).format(n=t.number(short), total=t.number(quantity))
+            )
+    if payload.get("charge"):
+        lines.append(
+            t._("Charge: {amount}").format(
+                amount=t.money(Decimal(payload["charge"]), payload.get("currency") or "")
+            )
+        )
+    return "\n".join(lines)
+
+
 def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
     """A notification from the outbox, in the recipient's language."""
     if kind == "order":
-        lines = [
-            t._("📦 <b>Order {id}</b> — {service}").format(
-                id=payload["panel_id"], service=escape(shorten(payload["service"], 120))
-            ),
-            f"{escape(order_state_text(t, payload['old']))} → "
-            f"<b>{escape(order_state_text(t, payload['new']))}</b>",
-        ]
-        bar = progress_bar(payload.get("quantity"), payload.get("remains"))
-        if bar:
-            lines.append(bar)
-        if OrderState.parse(payload["new"] or "") is OrderState.PARTIAL and payload.get("remains"):
-            lines.append(t._("Not delivered: {n}").format(n=t.number(payload["remains"])))
-        if payload.get("charge"):
-            lines.append(
-                t._("Charge: {amount}").format(
-                    amount=t.money(Decimal(payload["charge"]), payload.get("currency") or "")
-                )
-            )
-        return "\n".join(lines)
+        return _order_notice(t, payload)
     if kind == "interrupted":
         return (
             t._(
@@ -239,14 +373,11 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
 def notice_keyboard(
     t: Translator, kind: str, payload: dict[str, Any]
 ) -> InlineKeyboardMarkup | None:
-    if kind in ("order", "interrupted"):
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t._("Open the order"), callback_data=cb.ORDER(payload["order"])
-                    )
-                ]
-            ]
+    """Orders and refills get a button that opens the order's card in a new message (the
+    notification stays as it is)."""
+    if kind in ("order", "interrupted", "refill") and payload.get("order"):
+        button = InlineKeyboardButton(
+            t._("Open the order"), callback_data=cb.OPEN_ORDER(payload["order"])
         )
+        return InlineKeyboardMarkup([[button]])
     return None

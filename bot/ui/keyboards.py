@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order
+from bot.domain import Order, Outcome
 from bot.i18n import Translator
 from bot.ui import callback as cb
 
@@ -64,17 +64,21 @@ def markup(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([list(row) for row in rows if row])
 
 
-def order_keyboard(t: Translator, order: Order) -> InlineKeyboardMarkup:
-    """Refresh, and Refill and Cancel where the service allows them, on an order card."""
-    if order.panel_order_id is None:
-        return markup(
-            [[Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, 0)), menu_button(t)]]
-        )
-    first = [Button(t._("🔄 Refresh"), callback_data=cb.REFRESH(order.id))]
-    if order.can_refill:
-        first.append(Button(t._("♻️ Refill"), callback_data=cb.REFILL_ASK(order.id)))
-    if order.can_cancel and not order.final and order.cancel_requested_at is None:
-        first.append(Button(t._("✖️ Cancel order"), callback_data=cb.CANCEL_ASK(order.id)))
+def order_keyboard(
+    t: Translator, order: Order, *, refill: bool = False, cancel: bool = False
+) -> InlineKeyboardMarkup:
+    """An order card's buttons: Refresh for a placed order, with Refill and Cancel when the
+    order actions would send them (`refill`, `cancel`); "not placed" for one of unknown
+    outcome."""
+    first = []
+    if order.panel_order_id is not None:
+        first.append(Button(t._("🔄 Refresh"), callback_data=cb.REFRESH(order.id)))
+        if refill:
+            first.append(Button(t._("♻️ Refill"), callback_data=cb.REFILL_ASK(order.id)))
+        if cancel:
+            first.append(Button(t._("✖️ Cancel order"), callback_data=cb.CANCEL_ASK(order.id)))
+    elif order.outcome is Outcome.UNKNOWN:
+        first.append(Button(t._("🚫 It was not placed"), callback_data=cb.NOT_PLACED_ASK(order.id)))
     return markup(
         [first, [Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, 0)), menu_button(t)]]
     )

@@ -161,7 +161,17 @@ def issue_text(t: Translator, issue: Issue) -> str:
         case Reason.DATE_PAST:
             return t._("That date has passed. Send a date from today on.")
         case Reason.MIN_ABOVE_MAX:
-            return t._("The minimum cannot be above the maximum ({max}).").format(**b)
+            return t._("The maximum cannot be below the minimum ({min}).").format(**b)
+        case Reason.TOTAL_ABOVE_MAX:
+            return t._(
+                "Runs × quantity is more than this service delivers ({max}): at this quantity, "
+                "at most {runs} runs."
+            ).format(**b)
+        case Reason.DRIP_TOO_LONG:
+            return t._(
+                "The runs would last more than {days} days: send a shorter interval or go back "
+                "for fewer runs."
+            ).format(**b)
         case Reason.RUNS_WITHOUT_INTERVAL:
             return t._("Drip-feed needs both the runs and the interval.")
     return t._("That answer is not valid.")
@@ -246,6 +256,15 @@ def shorten(text: str, limit: int) -> str:
     """One line of at most `limit` characters, cut with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def short_link(link: str, limit: int = 40) -> str:
+    """A link as a line shows it: without its scheme and www, shortened (not escaped)."""
+    text = link.strip()
+    for prefix in ("https://", "http://", "www."):
+        if text.lower().startswith(prefix):
+            text = text[len(prefix) :]
+    return shorten(text, limit)
 
 
 def order_state_text(t: Translator, raw: str | None) -> str:
