@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
@@ -55,6 +56,10 @@ MAX_CONCURRENT_UPDATES = 512
 UNLIMITED = 2**31 - 1
 MAX_QUEUED_PER_USER = 10
 """A user's updates waiting behind their running one; more are dropped with one notice."""
+SLOW_AFTER = 2.0
+"""Seconds an update may take before the user sees "typing…" (a slow panel, say)."""
+TYPING_EVERY = 4.5
+"""Telegram shows a chat action for 5 s: it is sent again while the update runs."""
 
 BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState, Any]
 
@@ -67,16 +72,22 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     slots. PTB's (final) `process_update` takes its slot before `do_process_update` runs, so
     one user's queue could hold them all: its limit is set out of reach and the real one
     (`max_concurrent_updates`) is taken after the user's lock. Beyond `max_queued` waiting
-    updates, a user's further updates are dropped and they are told once (`on_overflow`)."""
+    updates, a user's further updates are dropped and they are told once (`on_overflow`).
+    An update still running after `slow_after` seconds gets `on_slow` (the "typing…" action)
+    every `TYPING_EVERY` seconds until it is done."""
 
     def __init__(
         self,
         on_overflow: Callable[[Update], Awaitable[None]],
+        on_slow: Callable[[Update], Awaitable[None]],
         max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
         max_queued: int = MAX_QUEUED_PER_USER,
+        slow_after: float = SLOW_AFTER,
     ) -> None:
         super().__init__(UNLIMITED)
         self._on_overflow = on_overflow
+        self._on_slow = on_slow
+        self._slow_after = slow_after
         self._max_queued = max_queued
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
@@ -100,13 +111,32 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._pending[user.id] += 1
         try:
             async with lock, self._slots:
-                await coroutine
+                await self._run(update, coroutine)  # type: ignore[arg-type]
         finally:
             self._pending[user.id] -= 1
             if not self._pending[user.id]:
                 del self._pending[user.id]
                 del self._locks[user.id]
                 self._told.discard(user.id)
+
+    async def _run(self, update: Update, coroutine: Awaitable[Any]) -> None:
+        """Run the update; past `slow_after` seconds, keep the user told that it runs. Only a
+        timer per update: the task that tells is made for the slow ones alone."""
+        typing: list[asyncio.Task[None]] = []
+        timer = asyncio.get_running_loop().call_later(
+            self._slow_after, lambda: typing.append(asyncio.create_task(self._typing(update)))
+        )
+        try:
+            await coroutine
+        finally:
+            timer.cancel()
+            for task in typing:
+                task.cancel()
+
+    async def _typing(self, update: Update) -> None:
+        while True:
+            await self._on_slow(update)
+            await asyncio.sleep(TYPING_EVERY)
 
     async def initialize(self) -> None:
         return None
@@ -188,6 +218,11 @@ def build_application(
     async def tell_too_busy(update: Update) -> None:
         await access.too_busy(update, application)  # called only once the bot runs
 
+    async def show_typing(update: Update) -> None:
+        if update.effective_chat is not None:
+            with contextlib.suppress(TelegramError):
+                await application.bot.send_chat_action(update.effective_chat.id, "typing")
+
     base_url = settings.telegram_api_url.rstrip("/")
     builder = (
         ApplicationBuilder()
@@ -210,7 +245,7 @@ def build_application(
             )
         )
         .persistence(SqlitePersistence(state.store))
-        .concurrent_updates(PerUserUpdateProcessor(tell_too_busy))
+        .concurrent_updates(PerUserUpdateProcessor(tell_too_busy, show_typing))
         # Group limits, and 429 answers waited out and retried. No overall limit on replies:
         # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))

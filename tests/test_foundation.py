@@ -161,7 +161,10 @@ async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> N
     async def tell(update: Update) -> None:
         told.append(update)
 
-    processor = PerUserUpdateProcessor(tell, max_queued=1)
+    async def typing(update: Update) -> None:
+        raise AssertionError("no update here is slow")
+
+    processor = PerUserUpdateProcessor(tell, typing, max_queued=1)
     order: list[str] = []
 
     def update_from(user_id: int) -> Update:
@@ -185,6 +188,28 @@ async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> N
     assert order.index("b end") < order.index("a1 end")  # another user: not kept waiting
     assert "a3 start" not in order and "a4 start" not in order  # dropped
     assert len(told) == 1  # and told once
+
+
+async def test_a_slow_update_shows_typing_until_it_is_done() -> None:
+    typing: list[int] = []
+
+    async def tell(update: Update) -> None:
+        raise AssertionError("nothing overflows here")
+
+    async def show_typing(update: Update) -> None:
+        assert update.effective_chat is not None
+        typing.append(update.effective_chat.id)
+
+    processor = PerUserUpdateProcessor(tell, show_typing, slow_after=0.05)
+    user = User(id=7, first_name="u", is_bot=False)
+    update = Update(1, message=Message(1, datetime.now(UTC), Chat(7, "private"), from_user=user))
+    await processor.process_update(update, asyncio.sleep(0.01))
+    await asyncio.sleep(0.1)
+    assert typing == []  # a quick update: no chat action, no task
+    await processor.process_update(update, asyncio.sleep(0.2))
+    assert typing == [7]  # once past 0.05 s (then every 4.5 s while it runs)
+    await asyncio.sleep(0.1)
+    assert typing == [7]  # and no more once it is done
 
 
 async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) -> None:

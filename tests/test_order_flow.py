@@ -586,3 +586,23 @@ async def test_the_latest_question_still_acts_after_leaving(tmp_path: Path) -> N
         assert "Check your order" in summary.text
         reply = await confirm(bot, summary)
         assert "Order placed" in reply.text
+
+
+async def test_confirm_shows_placing_at_once_and_places_once(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 2)
+        await bot.say(USER, LINK)
+        reply = await bot.say(USER, "100")
+        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+        before = len(bot.request.calls)
+        placed = await confirm(bot, summary)
+        calls = bot.request.calls[before:]
+        methods = [c.method for c in calls]
+        assert methods == ["answerCallbackQuery", "editMessageReplyMarkup", "editMessageText"]
+        assert calls[1].buttons == [("⏳ Placing the order…", cb.PLACING())]
+        assert "Order placed" in placed.text
+        await bot.tap(USER, cb.PLACING())  # a late tap on it: told, nothing else
+        assert "being placed" in bot.request.calls[-1].params["text"]
+        assert bot.sandbox.calls["add"] == 1

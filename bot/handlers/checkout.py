@@ -14,6 +14,7 @@ buttons act (each carries the draft's screen number).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import warnings
@@ -61,7 +62,7 @@ from bot.ui.checkout import (
     summary_keyboard,
 )
 from bot.ui.format import summary as summary_text
-from bot.ui.keyboards import main_menu
+from bot.ui.keyboards import Button, main_menu, markup
 from bot.ui.text import field_prompt, issue_text
 
 log = logging.getLogger(__name__)
@@ -356,7 +357,7 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
     offer = quote(draft, checkout.service)
     if offer.issues:  # the catalog changed since the summary: the answer is asked again
         return await _summary(update, context, checkout, offer=offer)
-    await answer_query(update, context, context.t._("Placing the order…"))
+    await _placing(update, context)
     try:
         row, _sent = await submit(
             store,
@@ -386,6 +387,28 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
     context.data.draft = None
     await show(update, context, outcome_text(context.t, row), await order_buttons(context, row))
     return END
+
+
+async def _placing(update: Update, context: BotContext) -> None:
+    """At once, before the panel is asked: the summary's buttons become "Placing the
+    order…" (a panel may take half a minute). Best effort: the order goes ahead anyway."""
+    t = context.t
+    query = update.callback_query
+    if query is None:
+        return
+    placing = markup([[Button(t._("⏳ Placing the order…"), callback_data=cb.PLACING())]])
+    with contextlib.suppress(TelegramError):
+        await asyncio.gather(
+            answer_query(update, context, t._("Placing the order…")),
+            query.edit_message_reply_markup(placing),
+        )
+
+
+async def still_placing(update: Update, context: BotContext) -> None:
+    """A tap on "Placing the order…": the answer replaces that message when it comes."""
+    await answer_query(
+        update, context, context.t._("The order is being placed: its result replaces this message.")
+    )
 
 
 async def _tell_not_stored(update: Update, context: BotContext, lost: OrderNotStored) -> None:
@@ -434,6 +457,7 @@ def _question_buttons() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(edit, pattern=cb.EDIT.matches),
         CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
         CallbackQueryHandler(resume, pattern=cb.RESUME.matches),
+        CallbackQueryHandler(still_placing, pattern=cb.PLACING.matches),
     ]
 
 

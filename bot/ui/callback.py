@@ -77,6 +77,8 @@ ABORT = Button("x")
 CONFIRM = Button("y", (str, int))
 EDIT = Button("e", (int, str))
 RESUME = Button("u")
+PLACING = Button("p")
+"""The summary's only button while its order is being placed."""
 
 # Orders
 ORDERS = Button("O", (int, int))
