@@ -9,6 +9,7 @@ The .po files are compiled in memory at start, so no generated file is kept in t
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -50,19 +51,48 @@ class Translator:
         return format_decimal(value, locale=self.locale, decimal_quantization=False)
 
     def money(self, amount: Decimal, currency: str) -> str:
-        """`Rp100.842,92` in Indonesian; every digit of a small charge is kept."""
+        """One rule per currency, the same in every language (only the locale's symbols and
+        separators differ): a whole amount of rupiah (or of a currency without cents) has no
+        decimals (`Rp15.000`); other amounts have the currency's decimals (`Rp100.842,92`,
+        `$15.00`); an amount below 1 keeps up to 5 (a rate of `$0.27819` per 1000)."""
         return _money(amount, currency, self.language)
 
     def datetime(self, moment: datetime) -> str:
         return format_datetime(moment, format="short", locale=self.locale)
 
 
+WHOLE_UNITS = frozenset({"IDR", "VND", "KRW", "JPY", "CLP", "HUF", "ISK", "PYG", "UGX"})
+"""Currencies whose whole amounts are shown without decimals."""
+SMALL_DECIMALS = 5
+
+
+def money_decimals(amount: Decimal, currency: str) -> int:
+    digits = max(2, get_currency_precision(currency)) if currency else 2
+    if amount == amount.to_integral_value():
+        return 0 if not currency or currency in WHOLE_UNITS else digits
+    if abs(amount) < 1:
+        needed = -int(amount.normalize().as_tuple().exponent)
+        return min(max(needed, digits), SMALL_DECIMALS)
+    return digits
+
+
 @lru_cache(maxsize=65_536)
 def _money(amount: Decimal, currency: str, language: str) -> str:
     """Babel's formatting is slow and menus show the same prices again and again."""
+    decimals = money_decimals(amount, currency)
+    number = "#,##0" + ("." + "0" * decimals if decimals else "")
     if not currency:
-        return format_decimal(amount, locale=language, decimal_quantization=False)
-    return format_currency(amount, currency, locale=language, decimal_quantization=False)
+        return format_decimal(amount, format=number, locale=language)
+    pattern = _CURRENCY_PATTERN.sub(number, _currency_pattern(language))
+    return format_currency(amount, currency, format=pattern, locale=language, currency_digits=False)
+
+
+_CURRENCY_PATTERN = re.compile(r"#,##0(\.0+)?")
+
+
+@lru_cache(maxsize=16)
+def _currency_pattern(language: str) -> str:
+    return str(Locale.parse(language).currency_formats["standard"].pattern)
 
 
 class I18n:

@@ -63,6 +63,20 @@ def test_money_and_numbers_follow_the_locale() -> None:
     assert i18n.get("en").money(Decimal("5"), "") == "5"
 
 
+def test_one_money_rule_per_currency_in_every_language() -> None:
+    en, id_ = I18n("en").get("en"), I18n("en").get("id")
+    cases = [
+        (Decimal("15000"), "IDR", "IDR15,000", "Rp15.000"),  # whole rupiah: no decimals
+        (Decimal("15000.5"), "IDR", "IDR15,000.50", "Rp15.000,50"),  # fractions: fixed two
+        (Decimal("0.9"), "IDR", "IDR0.90", "Rp0,90"),
+        (Decimal("15"), "USD", "$15.00", "US$15,00"),  # a currency with cents keeps them
+        (Decimal("1234.5678"), "USD", "$1,234.57", "US$1.234,57"),
+        (Decimal("0.0045"), "USD", "$0.0045", "US$0,0045"),  # a small rate keeps its digits
+    ]
+    for amount, currency, english, indonesian in cases:
+        assert (en.money(amount, currency), id_.money(amount, currency)) == (english, indonesian)
+
+
 def test_plurals() -> None:
     en = I18n("en").get("en")
     assert en.n_("{n} order", "{n} orders", 1) == "{n} order"

@@ -54,8 +54,9 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
         assert "from 50 to 100,000" in reply.text
         reply = await bot.say(USER, "1000")
         reply = await bot.tap(USER, reply.button("No"))
-        assert "Price: <b>IDR15,000.00</b>" in reply.text  # 15000 per 1000
-        assert "Balance: IDR1,000,000.00" in reply.text
+        assert "Quantity: 1,000" in reply.text  # typed 1000: grouped like every number
+        assert "Price: <b>IDR15,000</b>" in reply.text  # 15000 per 1000
+        assert "Balance: IDR1,000,000" in reply.text
         reply = await confirm(bot, reply)
         assert "Order placed" in reply.text and "Order 1001" in reply.text
         assert last_add(bot) == {"action": "add", "service": "1", "link": LINK, "quantity": "1000"}
@@ -77,7 +78,7 @@ async def test_default_with_drip_feed(tmp_path: Path) -> None:
         reply = await bot.say(USER, "5")
         reply = await bot.say(USER, "30")
         assert "Drip-feed runs: 5" in reply.text and "Interval (minutes): 30" in reply.text
-        assert "IDR7,500.00" in reply.text  # 15000 x 100 x 5 runs / 1000
+        assert "IDR7,500" in reply.text  # 15000 x 100 x 5 runs / 1000
         await confirm(bot, reply)
         assert last_add(bot) == {
             "action": "add",
@@ -95,7 +96,7 @@ async def test_custom_comments_count_is_the_quantity(tmp_path: Path) -> None:
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "Great!\nLove it <3 & more\n\nNice")
         assert "Quantity: 3" in reply.text and "Love it &lt;3 &amp; more" in reply.text
-        assert "IDR270.00" in reply.text  # 90000 x 3 / 1000
+        assert "IDR270" in reply.text  # 90000 x 3 / 1000
         await confirm(bot, reply)
         assert last_add(bot)["comments"] == "Great!\nLove it <3 & more\nNice"
         assert "quantity" not in last_add(bot)
@@ -105,7 +106,7 @@ async def test_package_costs_its_rate(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         reply = await open_service(bot, 4)
         reply = await bot.say(USER, "https://youtube.com/watch?v=x")
-        assert "IDR45,000.00" in reply.text
+        assert "IDR45,000" in reply.text
         await confirm(bot, reply)
         assert last_add(bot) == {
             "action": "add",
@@ -174,7 +175,7 @@ async def test_drip_feed_summary_shows_the_total_and_the_total_is_checked(tmp_pa
         summary = await bot.say(USER, "60")
         assert "Drip-feed: 50 runs × 1,000 = <b>50,000</b> in all" in summary.text
         assert "One run every 60 min, over about 2 days" in summary.text
-        assert "Price: <b>IDR750,000.00</b> (50,000 at IDR15,000.00 per 1000)" in summary.text
+        assert "Price: <b>IDR750,000</b> (50,000 at IDR15,000 per 1000)" in summary.text
         reply = await confirm(bot, summary)
         assert last_add(bot)["runs"] == "50" and last_add(bot)["interval"] == "60"
 
@@ -340,7 +341,7 @@ async def test_a_refusal_is_explained_and_a_new_confirm_is_a_new_intent(tmp_path
         assert "Saldo Anda tidak cukup" in summary.text  # warned before confirming
         refused = await bot.tap(USER, summary.button("✅"), language="id")
         assert "Saldo panel tidak mencukupi" in refused.text
-        assert "Rp45.000,00" in refused.text
+        assert "Rp45.000" in refused.text
         again = await bot.tap(USER, summary.button("✅"), language="id")  # the old button
         assert "Saldo panel tidak mencukupi" in again.text
         assert sandbox.calls["add"] == 1
@@ -606,3 +607,15 @@ async def test_confirm_shows_placing_at_once_and_places_once(
         await bot.tap(USER, cb.PLACING())  # a late tap on it: told, nothing else
         assert "being placed" in bot.request.calls[-1].params["text"]
         assert bot.sandbox.calls["add"] == 1
+
+
+async def test_service_buttons_say_what_the_price_is_for(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        index = await bot.state.catalog.get()
+        for service_id, unit in ((1, "IDR15,000 per 1000"), (4, "per package")):
+            category = index.place(service_id)[0]
+            listing = await bot.tap(USER, cb.CATEGORY(category.key, 0))
+            texts = [text for text, data in listing.buttons if data == cb.SERVICE(service_id)]
+            assert texts and texts[0].endswith(unit), texts
+        listing = await bot.tap(USER, cb.CATEGORY(index.place(1)[0].key, 0), language="id")
+        assert any(text.endswith("Rp15.000 per 1000") for text, _ in listing.buttons)

@@ -208,7 +208,7 @@ async def test_low_balance_alert_once_until_it_recovers(tmp_path: Path) -> None:
         await cycle(bot)
         await cycle(bot)
         alerts = [c.text for c in bot.request.sent(ADMIN) if "balance is low" in c.text]
-        assert len(alerts) == 1 and "IDR40,000.00" in alerts[0]
+        assert len(alerts) == 1 and "IDR40,000" in alerts[0]
         sandbox.balance = Decimal("60000")
         await cycle(bot)
         sandbox.balance = Decimal("10000")

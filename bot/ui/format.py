@@ -24,7 +24,9 @@ from bot.ui.text import (
     shorten,
 )
 
-BUTTON_TEXT = 60
+BUTTON_TEXT = 64
+NUMBER_FIELDS = frozenset({"quantity", "runs", "interval", "min", "max", "posts", "old_posts"})
+"""Answers that are numbers, shown grouped the way the user's language groups them."""
 SHOWN_LINES = 5
 SHOWN_CHARS = 300
 
@@ -41,7 +43,7 @@ def per_thousand(t: Translator, service: Service, currency: str) -> str:
 
 def service_button(t: Translator, service: Service, currency: str) -> str:
     """Button text is shown as is (no parse mode), so it is shortened, not escaped."""
-    price = t.money(service.rate, currency)
+    price = per_thousand(t, service, currency)
     return f"{shorten(service.name, BUTTON_TEXT - len(price) - 3)} · {price}"
 
 
@@ -72,6 +74,8 @@ def field_value(t: Translator, name: str, value: str) -> str:
     """An answer as shown back: long lists cut to a few lines, always escaped."""
     if name in ("device", "type_of_traffic", "delay"):
         return escape(choice_label(t, name, value))
+    if name in NUMBER_FIELDS and value.isdigit():
+        return t.number(int(value))
     lines = value.splitlines()
     if len(lines) > 1:
         shown = [escape(shorten(line, 100)) for line in lines[:SHOWN_LINES]]
