@@ -97,7 +97,7 @@ class Driver:
         return [
             lambda: telegram.push_text(uid, "/start"),
             lambda: telegram.push_tap(uid, cb.NEW_ORDER()),
-            lambda: telegram.push_tap(uid, cb.CATEGORY(self.category, 0)),
+            lambda: telegram.push_tap(uid, cb.CATEGORY(self.category, 0, 0)),
             lambda: telegram.push_tap(uid, cb.SERVICE(SERVICE)),
             lambda: telegram.push_tap(uid, cb.START_ORDER(SERVICE)),
             lambda: telegram.push_text(uid, link),

@@ -116,7 +116,7 @@ async def _person(
     steps = [
         ("start", lambda: telegram.push_text(user, "/start")),
         ("new order", lambda: telegram.push_tap(user, cb.NEW_ORDER())),
-        ("category", lambda: telegram.push_tap(user, cb.CATEGORY(category, 0))),
+        ("category", lambda: telegram.push_tap(user, cb.CATEGORY(category, 0, 0))),
         ("service", lambda: telegram.push_tap(user, cb.SERVICE(SERVICE))),
         ("order this", lambda: telegram.push_tap(user, cb.START_ORDER(SERVICE))),
         ("link", lambda: telegram.push_text(user, link)),

@@ -51,7 +51,7 @@ async def measure() -> dict[str, float]:
             async def category_page() -> None:
                 category = rng.choice(index.categories)
                 pages = (len(category.services) - 1) // 8 + 1
-                await bot.tap(USER, cb.CATEGORY(category.key, rng.randrange(pages)))
+                await bot.tap(USER, cb.CATEGORY(category.key, rng.randrange(pages), 0))
 
             async def categories_page() -> None:
                 await bot.tap(USER, cb.CATEGORIES(rng.randrange(len(index.categories) // 8)))

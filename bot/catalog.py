@@ -46,6 +46,9 @@ def normalize(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
+_ID = re.compile(r"^\s*#?\d{1,12}\s*$")
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
@@ -140,7 +143,16 @@ class CatalogIndex:
         """Services matching every word of the query (by prefix, in name or category), best
         first: per word 3 points for an exact word of the name, 2 for a prefix of one, 1 for
         a match in the category only; ties keep the panel's order. Returns at most `limit`
-        of them and how many matched in all."""
+        of them and how many matched in all. A query that is a service's id (`1234` or
+        `#1234`) finds that service first."""
+        by_id = self.by_id.get(int(query.strip().lstrip("#"))) if _ID.match(query) else None
+        found, total = self._search_words(query, limit)
+        if by_id is None:
+            return found, total
+        rest = [s for s in found if s.id != by_id.id]
+        return [by_id, *rest][:limit], total + (len(rest) == len(found))
+
+    def _search_words(self, query: str, limit: int) -> tuple[list[Service], int]:
         terms = list(dict.fromkeys(words(query)))[:8]
         if not terms:
             return [], 0

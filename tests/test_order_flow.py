@@ -29,7 +29,7 @@ async def open_service(bot: Harness, service_id: int) -> Call:
     reply = await bot.tap(USER, reply.button(category.name[:20]))
     spage = category.services.index(service) // 8
     if spage:
-        reply = await bot.tap(USER, cb.CATEGORY(category.key, spage))
+        reply = await bot.tap(USER, cb.CATEGORY(category.key, spage, 0))
     reply = await bot.tap(USER, cb.SERVICE(service_id))
     assert f"Service ID: {service_id}" in reply.text
     return await bot.tap(USER, reply.button("🛒"))
@@ -488,7 +488,7 @@ async def test_both_real_catalogs_browse_paginate_and_search(
                 assert "Choose a service" in reply.text
             biggest = max(index.categories, key=lambda c: len(c.services))
             last_page = (len(biggest.services) - 1) // 8
-            reply = await bot.tap(USER, cb.CATEGORY(biggest.key, last_page))
+            reply = await bot.tap(USER, cb.CATEGORY(biggest.key, last_page, 0))
             services = [d for _, d in reply.buttons if d.startswith("1s:")]
             assert len(services) == len(biggest.services) - 8 * last_page
             for service in index.services[::25]:
@@ -509,8 +509,8 @@ async def test_the_conversation_times_out_with_a_message(tmp_path: Path) -> None
             await bot.say(USER, LINK)
             await asyncio.sleep(1.0)
             assert "expired after a while" in bot.last(USER).text
-            reply = await bot.say(USER, "100")
-            assert "/help" in reply.text  # no longer taken as the quantity
+            reply = await bot.say(USER, "100")  # no longer taken as the quantity: a search
+            assert "matches “100”" in reply.text and bot.data(USER).draft is None
         finally:
             await bot.app.job_queue.stop()
 
@@ -614,8 +614,38 @@ async def test_service_buttons_say_what_the_price_is_for(tmp_path: Path) -> None
         index = await bot.state.catalog.get()
         for service_id, unit in ((1, "IDR15,000 per 1000"), (4, "per package")):
             category = index.place(service_id)[0]
-            listing = await bot.tap(USER, cb.CATEGORY(category.key, 0))
+            listing = await bot.tap(USER, cb.CATEGORY(category.key, 0, 0))
             texts = [text for text, data in listing.buttons if data == cb.SERVICE(service_id)]
             assert texts and texts[0].endswith(unit), texts
-        listing = await bot.tap(USER, cb.CATEGORY(index.place(1)[0].key, 0), language="id")
+        listing = await bot.tap(USER, cb.CATEGORY(index.place(1)[0].key, 0, 0), language="id")
         assert any(text.endswith("Rp15.000 per 1000") for text, _ in listing.buttons)
+
+
+async def test_search_from_the_menu_by_id_first_and_back_to_the_results(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.say(USER, "/start")
+        results = await bot.say(USER, "instagram mentions")  # typed at the menu: a search
+        assert "6 services match “instagram mentions”" in results.text
+        card = await bot.tap(USER, results.button("Instagram Mentions Hashtag"))
+        assert "Service ID: 11" in card.text
+        back = await bot.tap(USER, card.button("◀️"))
+        assert back.text == results.text and back.buttons == results.buttons  # the results
+        by_id = await bot.say(USER, "#14")
+        assert by_id.buttons[0][1] == cb.FOUND_SERVICE(14, 0)  # that service first
+        await bot.say(USER, "/order")
+        by_id = await bot.say(USER, "4")  # in the order's browsing too
+        assert by_id.buttons[0][1] == cb.FOUND_SERVICE(4, 0)
+
+
+async def test_a_category_sorts_cheapest_first(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        index = await bot.state.catalog.get()
+        key = index.place(3)[0].key  # Instagram Comments: 90,000, 8,000, 95,000
+        listing = await bot.tap(USER, cb.CATEGORY(key, 0, 0))
+        services = [data for _, data in listing.buttons if data.startswith("1s:")]
+        assert services == [cb.SERVICE(3), cb.SERVICE(8), cb.SERVICE(15)]
+        cheapest = await bot.tap(USER, listing.button("↕️ Cheapest first"))
+        services = [data for _, data in cheapest.buttons if data.startswith("1s:")]
+        assert services == [cb.SERVICE(8), cb.SERVICE(3), cb.SERVICE(15)]
+        again = await bot.tap(USER, cheapest.button("↕️ The panel's order"))
+        assert again.buttons == listing.buttons

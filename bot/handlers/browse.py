@@ -43,7 +43,7 @@ async def categories(update: Update, context: BotContext, page: int = 0) -> str 
         [
             Button(
                 f"{shorten(category_name(t, c.name), 50)} ({len(c.services)})",
-                callback_data=cb.CATEGORY(c.key, 0),
+                callback_data=cb.CATEGORY(c.key, 0, 0),
             )
         ]
         for c in shown
@@ -82,11 +82,23 @@ async def category_page(update: Update, context: BotContext) -> str | None:
         await expired(update, context)
         return BROWSE
     t = context.t
-    page = clamp_page(int(args[1]), len(category.services))
-    shown = category.services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    cheapest_first = bool(args[2])
+    services = category.services
+    if cheapest_first:
+        services = tuple(sorted(services, key=lambda s: s.rate))
+    page = clamp_page(int(args[1]), len(services))
+    shown = services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     currency = context.state.currency.code
     rows = [[Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))] for s in shown]
-    rows.append(pager(t, page, len(category.services), lambda p: cb.CATEGORY(category.key, p)))
+    order = int(cheapest_first)
+    rows.append(pager(t, page, len(services), lambda p: cb.CATEGORY(category.key, p, order)))
+    if len(services) > 1:
+        sort = (
+            Button(t._("↕️ The panel's order"), callback_data=cb.CATEGORY(category.key, 0, 0))
+            if cheapest_first
+            else Button(t._("↕️ Cheapest first"), callback_data=cb.CATEGORY(category.key, 0, 1))
+        )
+        rows.append([sort])
     rows.append([Button(t._("◀️ Categories"), callback_data=cb.CATEGORIES(0)), menu_button(t)])
     text = t._("<b>{category}</b>\nChoose a service:").format(
         category=escape(category_name(t, category.name))
@@ -101,6 +113,21 @@ async def search(update: Update, context: BotContext) -> str | int:
         return BROWSE
     context.data.search = message.text.strip()[:MAX_QUERY]
     return await _search_results(update, context, 0)
+
+
+async def search_found(update: Update, context: BotContext, text: str) -> bool:
+    """Words typed at the menu: the matching services, if any (False: nothing shown, also
+    when the panel cannot give its catalog now)."""
+    try:
+        index = await context.state.catalog.get()
+    except PanelFailure:
+        return False
+    query = text[:MAX_QUERY]
+    if not index.search(query, limit=1)[0]:
+        return False
+    context.data.search = query
+    await _search_results(update, context, 0)
+    return True
 
 
 async def search_page(update: Update, context: BotContext) -> str | int:
@@ -128,7 +155,7 @@ async def _search_results(update: Update, context: BotContext, page: int) -> str
     page = clamp_page(page, len(found))
     currency = context.state.currency.code
     rows = [
-        [Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))]
+        [Button(service_button(t, s, currency), callback_data=cb.FOUND_SERVICE(s.id, page))]
         for s in found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     ]
     rows.append(pager(t, page, len(found), cb.SEARCH_PAGE))
@@ -145,20 +172,29 @@ async def _search_results(update: Update, context: BotContext, page: int) -> str
 
 
 async def service_page(update: Update, context: BotContext) -> str | int:
-    args = button_args(cb.SERVICE, update)
+    """A service from a category (Back: to its page there) or from the search results (Back:
+    to those results)."""
+    found = button_args(cb.FOUND_SERVICE, update)
+    args = found or button_args(cb.SERVICE, update)
     index = await catalog_index(update, context)
     if index is None:
         return BROWSE
     if args is None or int(args[0]) not in index.by_id:
         await expired(update, context)
         return BROWSE
-    return await show_service(update, context, int(args[0]), index)
+    back = cb.SEARCH_PAGE(int(found[1])) if found and context.data.search else None
+    return await show_service(update, context, int(args[0]), index, back=back)
 
 
 async def show_service(
-    update: Update, context: BotContext, service_id: int, index: CatalogIndex | None = None
+    update: Update,
+    context: BotContext,
+    service_id: int,
+    index: CatalogIndex | None = None,
+    *,
+    back: str | None = None,
 ) -> str | int:
-    """A service's card, with Order and Back."""
+    """A service's card, with Order and Back (to `back`, else to its category's page)."""
     index = index or await catalog_index(update, context)
     if index is None:
         return BROWSE
@@ -174,7 +210,10 @@ async def show_service(
     rows = [
         [Button(t._("🛒 Order this service"), callback_data=cb.START_ORDER(service.id))],
         [
-            Button(t._("◀️ Back"), callback_data=cb.CATEGORY(category.key, position // PAGE_SIZE)),
+            Button(
+                t._("◀️ Back"),
+                callback_data=back or cb.CATEGORY(category.key, position // PAGE_SIZE, 0),
+            ),
             menu_button(t),
         ],
     ]
@@ -190,4 +229,5 @@ def handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(category_page, pattern=cb.CATEGORY.matches),
         CallbackQueryHandler(search_page, pattern=cb.SEARCH_PAGE.matches),
         CallbackQueryHandler(service_page, pattern=cb.SERVICE.matches),
+        CallbackQueryHandler(service_page, pattern=cb.FOUND_SERVICE.matches),
     ]

@@ -63,9 +63,12 @@ NOTIFICATIONS_MENU = Button("N")
 # Ordering
 NEW_ORDER = Button("o")
 CATEGORIES = Button("c", (int,))
-CATEGORY = Button("k", (str, int))
+CATEGORY = Button("k", (str, int, int))
+"""A category's page; the last argument: 0 in the panel's order, 1 cheapest first."""
 SEARCH_PAGE = Button("q", (int,))
 SERVICE = Button("s", (int,))
+FOUND_SERVICE = Button("Q", (int, int))
+"""A service from the search results' page n: its Back returns to those results."""
 START_ORDER = Button("S", (int,))
 # The buttons of a question or summary carry the draft's screen number first: an older
 # message's buttons are recognised as such.
