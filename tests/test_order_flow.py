@@ -649,3 +649,17 @@ async def test_a_category_sorts_cheapest_first(tmp_path: Path) -> None:
         assert services == [cb.SERVICE(8), cb.SERVICE(3), cb.SERVICE(15)]
         again = await bot.tap(USER, cheapest.button("↕️ The panel's order"))
         assert again.buttons == listing.buttons
+
+
+async def test_the_delay_choices_fit_two_rows_in_both_languages(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        for language in ("en", "id"):
+            await bot.tap(USER, cb.START_ORDER(5), language=language)
+            await bot.say(USER, "someone", language=language)
+            await bot.say(USER, "100", language=language)
+            reply = await bot.say(USER, "200", language=language)
+            reply = await bot.tap(USER, reply.button_of(cb.SKIP), language=language)
+            reply = await bot.tap(USER, reply.button_of(cb.SKIP), language=language)
+            keyboard = reply.params["reply_markup"]["inline_keyboard"]
+            choice_rows = [row for row in keyboard if row[0]["callback_data"].startswith("1C:")]
+            assert [len(row) for row in choice_rows] == [4, 3], keyboard

@@ -390,3 +390,22 @@ async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
         assert "1 order" in listing.text and "❓" not in str(listing.buttons)
         reply = await bot.say(USER, f"/found {unknown.id} 4242")
         assert "not waiting for a panel order id" in reply.text
+
+
+async def test_many_ids_not_found_are_one_line(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        mine = await place(bot, USER)
+        reply = await bot.say(USER, f"/status 77 {mine} 78 79")
+        assert reply.text.splitlines() == [
+            f"<b>#{mine}</b>: Pending",
+            "Not found: #77, #78, #79",
+        ] or reply.text.startswith(f"<b>#{mine}</b>: Pending")
+        assert (
+            reply.text.endswith("Not found: #77, #78, #79") and reply.text.count("not found") == 0
+        )
+        reply = await bot.say(USER, f"/refill {mine} 77 78")
+        assert reply.text.endswith("Not found: #77, #78")
+        reply = await bot.say(USER, "/refill_status 901 902")
+        assert reply.text == "Not found: #901, #902"
+        reply = await bot.say(USER, "/status 77")
+        assert reply.text == "<b>#77</b>: not found"  # one: its own line, as before

@@ -230,3 +230,16 @@ def test_drip_feed_totals_and_durations_are_checked_on_the_answer_that_completes
     issue = check_order(order_type, long, svc)[0]
     assert (issue.field, issue.reason) == ("interval", Reason.DRIP_TOO_LONG)
     assert check_order(order_type, {**long, "interval": "1300"}, svc) == []  # 89 days
+
+
+def test_hashtags_are_checked_as_strictly_as_usernames() -> None:
+    kind = "Mentions with Hashtags"
+    spec = order_type_of(service(kind)).field("hashtags")
+    assert (
+        check_field(spec, "#travel\nfood\n#東京_2026", service(kind)) == "#travel\nfood\n#東京_2026"
+    )
+    for bad in ("two words", "#trip!", "#", "##x", "#" + "a" * 101, "#kopi☕"):
+        assert issue(kind, "hashtags", f"#ok\n{bad}") is Reason.BAD_HASHTAG, bad
+    assert issue("Mentions Hashtag", "hashtag", "not one") is Reason.BAD_HASHTAG
+    single = order_type_of(service("Mentions Hashtag")).field("hashtag")
+    assert check_field(single, " #summer ", service("Mentions Hashtag")) == "#summer"

@@ -151,6 +151,15 @@ async def _panel_down(
 # -- status -------------------------------------------------------------------------------------
 
 
+def _with_missing(context: BotContext, lines: list[str], missing: list[int]) -> list[str]:
+    """The lines, and the ids not found as one line at the end when there are several (each
+    one's line is left out by the caller then)."""
+    if len(missing) < 2:
+        return lines
+    listed = ", ".join(f"#{i}" for i in missing)
+    return [*lines, context.t._("Not found: {ids}").format(ids=listed)]
+
+
 def _problem(context: BotContext, error: PanelError) -> str:
     """What a line of a list says of an id answered with an error of its own."""
     t = context.t
@@ -201,8 +210,17 @@ async def _status(update: Update, context: BotContext, ids: list[int]) -> None:
     except PanelFailure as exc:
         await _panel_down(update, context, exc, PendingRetry("status", tuple(ids)))
         return
-    lines = [status_line(context, i, status, owned.get(i)) for i, status in statuses.items()]
-    await _send_lines(update, context, lines)
+    missing = [  # what its line would call "not found"
+        i
+        for i, s in statuses.items()
+        if isinstance(s, PanelError) and (i not in owned or isinstance(s, NotFound))
+    ]
+    lines = [
+        status_line(context, i, status, owned.get(i))
+        for i, status in statuses.items()
+        if len(missing) < 2 or i not in missing
+    ]
+    await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
 # -- my orders ----------------------------------------------------------------------------------
@@ -368,14 +386,17 @@ async def _refill_status(update: Update, context: BotContext, ids: list[int]) ->
         await _panel_down(update, context, exc, PendingRetry("refill_status", tuple(ids)))
         return
     lines = []
+    missing = [i for i, r in results.items() if isinstance(r, NotFound)]
     for refill_id, result in results.items():
+        if len(missing) > 1 and refill_id in missing:
+            continue
         text = (
             escape(refill_state_text(t, result.status_raw))
             if isinstance(result, RefillStatus)
             else _problem(context, result)
         )
         lines.append(t._("Refill <b>{id}</b>: {status}").format(id=refill_id, status=text))
-    await _send_lines(update, context, lines)
+    await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
 # -- refill and cancel -------------------------------------------------------------------------
@@ -442,8 +463,13 @@ async def _act(update: Update, context: BotContext, action: OrderAction, ids: li
     except PanelFailure as exc:
         await _panel_down(update, context, exc, PendingRetry(action.command, tuple(ids)))
         return
-    lines = [_outcome_line(context, action.command, i, r) for i, r in results.items()]
-    await _send_lines(update, context, lines)
+    missing = [i for i, r in results.items() if isinstance(r, NotFound)]
+    lines = [
+        _outcome_line(context, action.command, i, r)
+        for i, r in results.items()
+        if len(missing) < 2 or i not in missing
+    ]
+    await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
 async def refill_command(update: Update, context: BotContext) -> None:

@@ -26,6 +26,8 @@ class FieldKind(StrEnum):
     INTEGER = "integer"
     LINES = "lines"
     USERNAME_LINES = "username_lines"
+    HASHTAG = "hashtag"
+    HASHTAG_LINES = "hashtag_lines"
     CHOICE = "choice"
     DATE = "date"
     TEXT = "text"
@@ -39,6 +41,7 @@ class Reason(StrEnum):
     NOT_URL = "not_url"
     BAD_USERNAME = "bad_username"
     BAD_LINE = "bad_line"
+    BAD_HASHTAG = "bad_hashtag"
     LINE_COUNT = "line_count"
     TOO_LONG = "too_long"
     NOT_CHOICE = "not_choice"
@@ -140,7 +143,7 @@ ORDER_TYPES: dict[ServiceType, OrderType] = {
                 LINK,
                 QUANTITY,
                 USERNAMES,
-                FieldSpec("hashtags", FieldKind.LINES, minimum=1, maximum=MAX_LINES),
+                FieldSpec("hashtags", FieldKind.HASHTAG_LINES, minimum=1, maximum=MAX_LINES),
             ),
         ),
         OrderType(
@@ -149,7 +152,7 @@ ORDER_TYPES: dict[ServiceType, OrderType] = {
             "usernames",
         ),
         OrderType(
-            ServiceType.MENTIONS_HASHTAG, (LINK, QUANTITY, FieldSpec("hashtag", FieldKind.TEXT))
+            ServiceType.MENTIONS_HASHTAG, (LINK, QUANTITY, FieldSpec("hashtag", FieldKind.HASHTAG))
         ),
         OrderType(ServiceType.MENTIONS_USER_FOLLOWERS, (LINK, QUANTITY, USERNAME)),
         OrderType(
@@ -232,6 +235,8 @@ def fields_to_ask(order_type: OrderType, values: dict[str, str], *, drip_feed: b
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _BARE_DOMAIN = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.IGNORECASE)
 _USERNAME = re.compile(r"^[A-Za-z0-9._]{1,64}$")
+_HASHTAG = re.compile(r"^#?\w{1,100}$")
+"""One word of letters (any script), digits or underscores, with or without its #."""
 _GROUPED_INT = re.compile(r"^\d{1,3}([.,\s']\d{3})+$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
@@ -292,13 +297,17 @@ def check_field(spec: FieldSpec, raw: str, service: Service, *, today: date | No
         return _check_url(spec.name, text)
     if spec.kind is FieldKind.USERNAME:
         return _check_username(spec.name, text)
+    if spec.kind is FieldKind.HASHTAG:
+        if not _HASHTAG.match(text):
+            raise InvalidField(Issue(spec.name, Reason.BAD_HASHTAG))
+        return text
     if spec.kind is FieldKind.INTEGER:
         number = _parse_int(text) if len(text) <= 32 else None
         if number is None:
             raise InvalidField(Issue(spec.name, Reason.NOT_INTEGER))
         _check_range(spec, number, low, high)
         return str(number)
-    if spec.kind in (FieldKind.LINES, FieldKind.USERNAME_LINES):
+    if spec.kind in (FieldKind.LINES, FieldKind.USERNAME_LINES, FieldKind.HASHTAG_LINES):
         lines = _lines(text)
         for number, line in enumerate(lines, start=1):
             if len(line) > MAX_LINE:
@@ -310,6 +319,10 @@ def check_field(spec: FieldSpec, raw: str, service: Service, *, today: date | No
                 if not _USERNAME.match(line.removeprefix("@")):
                     raise InvalidField(Issue(spec.name, Reason.BAD_LINE, {"line": number}))
             lines = [line.removeprefix("@") for line in lines]
+        if spec.kind is FieldKind.HASHTAG_LINES:
+            for number, line in enumerate(lines, start=1):
+                if not _HASHTAG.match(line):
+                    raise InvalidField(Issue(spec.name, Reason.BAD_HASHTAG, {"line": number}))
         if (low is not None and len(lines) < low) or (high is not None and len(lines) > high):
             raise InvalidField(
                 Issue(
@@ -369,7 +382,11 @@ def quantity(order_type: OrderType, values: dict[str, str]) -> int | None:
     name = order_type.quantity_field
     if name is None or name not in values:
         return None
-    if order_type.field(name).kind in (FieldKind.LINES, FieldKind.USERNAME_LINES):
+    if order_type.field(name).kind in (
+        FieldKind.LINES,
+        FieldKind.USERNAME_LINES,
+        FieldKind.HASHTAG_LINES,
+    ):
         return len(values[name].splitlines())
     return int(values[name])
 

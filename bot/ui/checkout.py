@@ -17,6 +17,8 @@ from bot.ui.keyboards import Button, markup
 from bot.ui.text import choice_label, escape, failure_text, field_label, field_prompt, shorten
 
 EDITS_PER_ROW = 2
+SHORT_CHOICE = 12
+"""Choices whose labels are at most this long go four to a row."""
 
 
 def question_text(t: Translator, step: str, service: Service, order_type: OrderType) -> str:
@@ -42,10 +44,13 @@ def question_keyboard(
     else:
         spec = order_type.field(step)
         if spec.kind is FieldKind.CHOICE:
-            rows += [
-                [Button(choice_label(t, spec.name, value), callback_data=cb.CHOICE(screen, value))]
+            buttons = [
+                Button(choice_label(t, spec.name, value), callback_data=cb.CHOICE(screen, value))
                 for value in spec.choices
             ]
+            # Short choices (the delays) four to a row; long ones one to a row.
+            per_row = 4 if max(len(b.text) for b in buttons) <= SHORT_CHOICE else 1
+            rows += [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
         if spec.optional and not spec.drip_feed:
             rows.append([Button(t._("Skip ⏭"), callback_data=cb.SKIP(screen))])
     rows.append(

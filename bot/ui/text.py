@@ -150,6 +150,15 @@ def issue_text(t: Translator, issue: Issue) -> str:
                 "You sent {count} lines; send from {min} to {max} lines, one item per line.",
                 count,
             ).format(**b)
+        case Reason.BAD_HASHTAG if "line" in b:
+            return t._(
+                "Line {line} is not a hashtag: one word of letters, digits or underscores, "
+                "like #travel."
+            ).format(**b)
+        case Reason.BAD_HASHTAG:
+            return t._(
+                "That is not a hashtag: one word of letters, digits or underscores, like #travel."
+            )
         case Reason.TOO_LONG if "line" in b:
             return t._("Line {line} is too long: at most {max} characters.").format(**b)
         case Reason.TOO_LONG:
