@@ -61,7 +61,7 @@ async def test_language_from_telegram_then_from_the_users_choice(tmp_path: Path)
         reply = await bot.say(OTHER, "/language", language="fr")
         assert [t for t, _ in reply.buttons] == ["✅ English", "Bahasa Indonesia", "🏠 Menu"]
         reply = await bot.tap(OTHER, reply.button("Bahasa Indonesia"), language="fr")
-        assert "Bahasa diubah" in reply.text
+        assert "Bahasa sudah diganti" in reply.text
         assert "Selamat datang" in (await bot.say(OTHER, "/start", language="en")).text
         scoped = [
             c for c in bot.request.calls if c.method == "setMyCommands" and "scope" in c.params
@@ -119,7 +119,7 @@ async def test_the_error_handler_says_try_again_and_shows_no_internals(tmp_path:
         bot.app.add_handler(CommandHandler("boom", broken), group=-1)
         await bot.say(USER, "/boom", language="id")
         texts = [c.text for c in bot.request.sent(USER)]
-        assert "Terjadi kesalahan. Silakan coba lagi." in texts
+        assert "Maaf, terjadi kesalahan. Silakan coba lagi." in texts
         assert not any("secret" in text for text in texts)
 
 

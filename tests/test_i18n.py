@@ -92,3 +92,20 @@ def test_language_resolution() -> None:
     assert i18n.resolve(None, "fr") == "en"  # else the default
     assert I18n("id").resolve(None, None) == "id"
     assert set(i18n.languages) == {"en", "id"}
+
+
+def test_indonesian_speaks_as_panels_do() -> None:
+    """The words Indonesian SMM users use, a warm register, and two states told apart."""
+    t = I18n("en").get("id")
+    assert t._("In progress") == "Berjalan" and t._("Processing") == "Diproses"
+    assert "Silakan pilih menu:" in t._(
+        "<b>Welcome!</b>\nOrder the panel's services, follow your orders and check the "
+        "balance, right here. Choose an action:"
+    )
+    for word in ("Link", "Username", "Hashtag", "Refill", "Error"):
+        assert t._(word) == word or t._(f"♻️ {word}") == f"♻️ {word}", word
+    with (LOCALES_DIR / "id" / "LC_MESSAGES" / "bot.po").open("rb") as handle:
+        catalog = read_po(handle, locale="id")
+    indonesian = [m.string for m in catalog if m.id and isinstance(m.string, str)]
+    for avoided in ("Tautan", "tautan", "Tagar", "tagar", "Galat", "Nama pengguna"):
+        assert not [s for s in indonesian if avoided in s], avoided

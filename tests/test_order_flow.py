@@ -347,7 +347,7 @@ async def test_a_refusal_is_explained_and_a_new_confirm_is_a_new_intent(tmp_path
         assert sandbox.calls["add"] == 1
         sandbox.balance = Decimal("100000")
         placed = await bot.tap(USER, refused.button("✅"), language="id")
-        assert "Pesanan dibuat" in placed.text
+        assert "Pesanan berhasil dibuat" in placed.text
         assert sandbox.calls["add"] == 2 and len(sandbox.orders) == 1
 
 
@@ -390,7 +390,7 @@ async def test_invalid_answers_in_indonesian(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await bot.tap(USER, cb.START_ORDER(1), language="id")
         reply = await bot.say(USER, "instagram.com/x", language="id")
-        assert "Tautan harus diawali https://" in reply.text
+        assert "Link harus diawali https://" in reply.text
         await bot.say(USER, LINK, language="id")
         reply = await bot.say(USER, "5", language="id")
         assert "Di luar batas: kirim angka dari 50 sampai 100.000." in reply.text
