@@ -128,6 +128,14 @@ class Quote:
     issues: list[Issue]
 
 
+def delivered_quantity(order_type: OrderType, fields: dict[str, str]) -> int | None:
+    """What the order delivers in all: the quantity, times the runs of a drip-feed (what
+    the panel's remains count down from)."""
+    amount = quantity(order_type, fields)
+    runs = fields.get("runs", "")
+    return amount * int(runs) if amount is not None and runs.isdigit() else amount
+
+
 def quote(draft: OrderDraft, service: Service) -> Quote:
     """The order the draft makes with the service as the catalog has it now: only the fields
     of its order type, each checked again (the panel may have changed the service's range
@@ -146,7 +154,7 @@ def quote(draft: OrderDraft, service: Service) -> Quote:
     return Quote(
         service=service,
         fields=fields,
-        quantity=quantity(order_type, fields),
+        quantity=delivered_quantity(order_type, fields),
         price=price(service, fields),
         issues=issues,
     )

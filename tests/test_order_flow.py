@@ -77,9 +77,13 @@ async def test_default_with_drip_feed(tmp_path: Path) -> None:
         assert "✖️ Cancel" in [t for t, _ in reply.buttons]
         reply = await bot.say(USER, "5")
         reply = await bot.say(USER, "30")
-        assert "Drip-feed runs: 5" in reply.text and "Interval (minutes): 30" in reply.text
+        assert "Drip-feed: 5 runs × 100 = <b>500</b> in all" in reply.text
+        assert "Drip-feed runs: 5" not in reply.text  # said once, in the line above
         assert "IDR7,500" in reply.text  # 15000 x 100 x 5 runs / 1000
-        await confirm(bot, reply)
+        placed = await confirm(bot, reply)
+        order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
+        assert order.quantity == 500  # what the panel's remains count down from
+        assert "Drip-feed runs: 5" in placed.text  # the card lists every answer
         assert last_add(bot) == {
             "action": "add",
             "service": "1",

@@ -142,15 +142,17 @@ def _summary_details(t: Translator, offer: Quote, currency: str) -> tuple[list[s
 
 
 def summary(t: Translator, offer: Quote, currency: str, balance: Decimal | None) -> str:
+    details, price_line = _summary_details(t, offer, currency)
+    explained = ("runs", "interval") if details and "runs" in offer.fields else ()
+    shown = {name: value for name, value in offer.fields.items() if name not in explained}
     lines = [
         t._("<b>Check your order</b>"),
         "",
         t._("Service: {name}").format(name=escape(shorten(offer.service.name, 200))),
-        *fields_block(t, offer.fields),
+        *fields_block(t, shown),
     ]
     if offer.quantity is not None and "quantity" not in offer.fields:
         lines.append(t._("Quantity: {n}").format(n=t.number(offer.quantity)))
-    details, price_line = _summary_details(t, offer, currency)
     lines += [*details, "", price_line]
     if balance is not None:
         lines.append(t._("Balance: {balance}").format(balance=t.money(balance, currency)))
