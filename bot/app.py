@@ -191,7 +191,7 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         ),
         currency=currency,
         balance=balance,
-        actions=OrderActions(store, panel),
+        actions=OrderActions(store, panel, clock),
         tracking=tracking,
         tracker=TrackerJob(tracking, store, i18n, interval=settings.poll_interval, clock=clock),
         user_limit=UserRateLimit(clock=clock),

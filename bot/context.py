@@ -47,7 +47,7 @@ class PendingRetry:
 class UserData:
     """What the bot keeps for one user between updates (persisted as JSON)."""
 
-    __slots__ = ("cancel", "draft", "retry", "search")
+    __slots__ = ("cancel", "draft", "retry", "screen", "search")
 
     def __init__(self) -> None:
         self.draft: OrderDraft | None = None
@@ -58,6 +58,9 @@ class UserData:
         """A command the panel could not answer, for the Retry button."""
         self.cancel: list[int] | None = None
         """The order ids a /cancel asked about, until the user answers."""
+        self.screen: str | None = None
+        """What the bot showed last, when typed text means something there (the orders
+        list: it finds an order). Read and cleared by the access gate at every update."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class UserData:
             "search": self.search,
             "retry": [self.retry.command, list(self.retry.ids)] if self.retry else None,
             "cancel": self.cancel,
+            "screen": self.screen,
         }
 
     @classmethod
@@ -75,6 +79,8 @@ class UserData:
         user_data.search = data.get("search")
         user_data.retry = PendingRetry.from_json(data.get("retry"))
         user_data.cancel = data.get("cancel")
+        screen = data.get("screen")
+        user_data.screen = screen if isinstance(screen, str) else None
         return user_data
 
 
@@ -98,7 +104,7 @@ class AppState:
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppState]):
-    __slots__ = ("_translator", "query_answered")
+    __slots__ = ("_translator", "came_from", "query_answered")
 
     def __init__(
         self,
@@ -110,6 +116,8 @@ class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppStat
         self._translator: Translator | None = None
         self.query_answered = False
         """Telegram takes one answer per tapped button: the first one given is kept."""
+        self.came_from: str | None = None
+        """`UserData.screen` as it was when this update arrived."""
 
     @property
     def state(self) -> AppState:

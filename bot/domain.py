@@ -3,10 +3,11 @@ the user interface share. Storage maps rows to these; ui renders them. No Telegr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
 
 from bot.panel.errors import NotFound
@@ -46,9 +47,54 @@ class UserRecord:
     blocked: bool
 
 
+DAY = 86_400.0
+_NO_REFILL = re.compile(r"\bno[\s_-]*refill\b", re.IGNORECASE)
+_LIFETIME = re.compile(r"\blife\s*time\b", re.IGNORECASE)
+_REFILL_DAYS = (
+    re.compile(r"\brefill\s*[:\-]?\s*(\d{1,3})\s*d(?:ays?)?\b", re.IGNORECASE),  # Refill 30D
+    re.compile(r"\b(\d{1,3})\s*d(?:ays?)?\s*refill\b", re.IGNORECASE),  # 30 Days Refill
+    re.compile(r"\bR(\d{1,3})\b"),  # R30
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RefillTerm:
+    """How long refills can be asked, as a service's name states it."""
+
+    days: int | None
+    """0: no refill; None: for the order's lifetime."""
+
+
+def stated_refill_term(service_name: str) -> RefillTerm | None:
+    """The refill term a service's name states ("Refill 30D", "30 Days Refill", "R30",
+    "Lifetime", "No Refill"), or None when it states none."""
+    if _NO_REFILL.search(service_name):
+        return RefillTerm(0)
+    for pattern in _REFILL_DAYS:
+        found = pattern.search(service_name)
+        if found:
+            return RefillTerm(int(found.group(1)))
+    if _LIFETIME.search(service_name):
+        return RefillTerm(None)
+    return None
+
+
 def target_of(fields: Mapping[str, str]) -> str | None:
     """What an order is for, as its user knows it: its link, or its username."""
     return fields.get("link") or fields.get("username") or None
+
+
+def same_target(first: str, second: str) -> bool:
+    """Whether two links (or usernames) name the same thing: scheme, www, case and a final
+    slash aside."""
+
+    def plain(text: str) -> str:
+        text = text.strip().lower()
+        for prefix in ("https://", "http://", "www.", "@"):
+            text = text.removeprefix(prefix)
+        return text.rstrip("/")
+
+    return plain(first) == plain(second)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +132,53 @@ class Order:
     @property
     def target(self) -> str | None:
         return target_of(self.fields)
+
+    @property
+    def refill_term(self) -> RefillTerm | None:
+        return stated_refill_term(self.service_name) if self.can_refill else None
+
+    @property
+    def refill_until(self) -> float | None:
+        """When the refill term its service states ends (None: no such end)."""
+        term = self.refill_term
+        if term is None or term.days is None:
+            return None
+        return self.created_at + term.days * DAY
+
+
+class OrderFilter(IntEnum):
+    """The views of a user's orders."""
+
+    ALL = 0
+    ACTIVE = 1
+    COMPLETED = 2
+    PARTIAL = 3
+    CANCELED = 4
+    """Canceled, refunded or failed: nothing (more) is delivered."""
+
+
+_ENDED_SHORT = {OrderState.CANCELED, OrderState.REFUNDED, OrderState.FAIL, OrderState.ERROR}
+
+
+class ListedOrder(NamedTuple):
+    """What a list needs to know of each of a user's orders to filter and count them."""
+
+    id: int
+    final: bool
+    status: str | None
+
+    def matches(self, view: OrderFilter) -> bool:
+        state = OrderState.parse(self.status) if self.status else None
+        match view:
+            case OrderFilter.ACTIVE:
+                return not self.final
+            case OrderFilter.COMPLETED:
+                return state is OrderState.COMPLETED
+            case OrderFilter.PARTIAL:
+                return state is OrderState.PARTIAL
+            case OrderFilter.CANCELED:
+                return state in _ENDED_SHORT
+        return True
 
 
 class TrackedOrder(NamedTuple):

@@ -4,7 +4,7 @@ idempotency key); a cancellation the panel accepted is remembered, so it is not 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,8 @@ class Refusal(StrEnum):
     """Refill: the order was canceled, refunded or failed."""
     NOT_YET = "not_yet"
     """Refill: the order is not delivered yet (pending or in progress)."""
+    TERM_OVER = "term_over"
+    """Refill: the refill term the service's name states is over."""
 
 
 CancelResult = PanelError | Refusal | None
@@ -43,9 +45,10 @@ RefillResult = int | PanelError | Refusal
 
 
 class OrderActions:
-    def __init__(self, store: Store, panel: PanelClient) -> None:
+    def __init__(self, store: Store, panel: PanelClient, clock: Callable[[], float]) -> None:
         self._store = store
         self._panel = panel
+        self._clock = clock
         self._in_flight: set[tuple[str, int]] = set()
 
     def cancel_refusal(self, order: Order) -> Refusal | None:
@@ -58,8 +61,12 @@ class OrderActions:
         return None
 
     async def refill_refusal(self, order: Order) -> Refusal | None:
-        if not order.can_refill:
+        term = order.refill_term
+        if not order.can_refill or (term is not None and term.days == 0):
             return Refusal.NOT_ALLOWED
+        until = order.refill_until
+        if until is not None and self._clock() > until:
+            return Refusal.TERM_OVER
         if order.state in NOT_DELIVERED:
             return Refusal.NOT_DELIVERED
         if order.state in UNDER_WAY:

@@ -81,6 +81,22 @@ class OrderDraft(BaseModel):
         remaining = fields_to_ask(order_type, self.values, drip_feed=bool(self.drip_feed))
         return remaining[0] if remaining else None
 
+    @classmethod
+    def again(cls, service_id: int, order_type: OrderType, fields: dict[str, str]) -> OrderDraft:
+        """A new draft with an earlier order's answers, as if given again one by one: what
+        was skipped is skipped again, and a required answer the order lacks is asked."""
+        draft = cls(service_id=service_id)
+        while (step := draft.next_step(order_type)) is not None:
+            if step == DRIP_FEED_STEP:
+                draft.choose_drip_feed("runs" in fields)
+            elif step in fields:
+                draft.answer(step, fields[step])
+            elif order_type.field(step).optional:
+                draft.answer(step, "")
+            else:
+                break
+        return draft
+
     def answer(self, name: str, value: str) -> None:
         self.values[name] = value
         self.answered.append(name)

@@ -20,6 +20,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.app import BotApplication, build_application
 from bot.config import Settings
 from bot.context import UserData
+from bot.domain import Order
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from tests.fake_telegram import BOT_ME
@@ -353,6 +354,11 @@ class Harness:
         """The user sends a text; returns the bot's last message to them."""
         await self.app.process_update(self.message_update(user_id, text, language))
         return self.last(user_id)
+
+    async def orders_of(self, user_id: int) -> list[Order]:
+        """The user's orders as their list has them (refused attempts aside), newest first."""
+        orders = self.state.store.orders
+        return await orders.by_ids([o.id for o in await orders.listing(user_id)])
 
     def data(self, user_id: int) -> UserData:
         """What the bot keeps for this user (the draft, the search, ...)."""

@@ -54,7 +54,7 @@ async def test_panel_faults_on_add(tmp_path: Path, fault: str) -> None:
         adds = [r for r in bot.sandbox.requests if r["action"] == "add"]
         assert len(adds) == (2 if fault == "drop" else 1)  # the tracked one, and at most one
         assert "Welcome" in (await bot.say(USER, "/start")).text  # still serving
-        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0, limit=10)
+        rows = await bot.orders_of(USER)
         assert [r.outcome for r in rows] == [Outcome.UNKNOWN, Outcome.PLACED]
         assert rows[1].panel_order_id == tracked
 
@@ -90,7 +90,7 @@ async def test_bot_api_failures_lose_no_order(tmp_path: Path, failure: object) -
         assert bot.sandbox.calls["add"] == 1
         reply = await bot.tap(USER, confirm)  # the user taps again: told, not re-ordered
         assert "Order placed" in reply.text and bot.sandbox.calls["add"] == 1
-        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0, limit=10)
+        rows = await bot.orders_of(USER)
         assert [r.outcome for r in rows] == [Outcome.PLACED]
         assert "Welcome" in (await bot.say(USER, "/start")).text
 

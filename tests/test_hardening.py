@@ -22,7 +22,7 @@ async def test_markup_in_the_currency_is_never_shown_or_stored(tmp_path: Path) -
         await bot.tap(USER, cb.START_ORDER(4))
         summary = await bot.say(USER, "https://youtube.com/watch?v=z")
         placed = await bot.tap(USER, summary.button("✅"))
-        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0, limit=1)
+        rows = await bot.orders_of(USER)
         row = rows[0]
         screens += [summary, placed, await bot.tap(USER, cb.ORDER(row.id))]
         screens.append(await bot.say(USER, f"/status {row.panel_order_id}"))

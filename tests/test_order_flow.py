@@ -61,7 +61,13 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
         assert "Order placed" in reply.text and "Order 1001" in reply.text
         assert last_add(bot) == {"action": "add", "service": "1", "link": LINK, "quantity": "1000"}
         labels = [text for text, _ in reply.buttons]
-        assert labels == ["🔄 Refresh", "✖️ Cancel order", "📦 My orders", "🏠 Menu"]  # pending
+        assert labels == [
+            "🔄 Refresh",
+            "✖️ Cancel order",
+            "🔁 Order again",
+            "📦 My orders",
+            "🏠 Menu",
+        ]  # pending: no refill yet
         order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
         assert order.user_id == USER and order.outcome is Outcome.PLACED
         assert order.price == Decimal("15000") and order.currency == "IDR"
@@ -322,7 +328,7 @@ async def test_a_timeout_on_add_says_outcome_unknown_and_sends_nothing_again(
         )
         again = await bot.tap(USER, summary.button("✅"))
         assert "not known" in again.text
-        rows, _ = await bot.state.store.orders.for_user(USER, active_only=False, offset=0, limit=10)
+        rows = await bot.orders_of(USER)
         assert [r.outcome for r in rows] == [Outcome.UNKNOWN]
 
 

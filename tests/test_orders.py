@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.balance import BALANCE_TTL
+from bot.domain import OrderFilter
 from bot.handlers.orders import parse_ids
 from bot.ordering import OrderDraft, quote, submit
 from bot.panel.client import OrderRequest
@@ -162,19 +163,67 @@ async def test_my_orders_newest_first_paginated_with_filters(tmp_path: Path) -> 
         bot.sandbox.set_status(ids[0], "Completed", remains=0)
         await bot.say(USER, f"/status {ids[0]}")
         reply = await bot.say(USER, "/orders")
-        assert "Your active orders" in reply.text and "9 orders" in reply.text
+        assert "<b>Your orders</b> · Active · 9 orders" in reply.text
         assert reply.buttons[0][0] == f"1. #{ids[-1]}"  # newest first
-        reply = await bot.tap(USER, reply.button("Show all"))
-        assert "10 orders" in reply.text
+        filters = [text for text, _ in reply.buttons if "(" in text]
+        assert filters == [
+            "• Active (9)",
+            "Completed (1)",
+            "Partial (0)",
+            "Canceled (0)",
+            "All (10)",
+        ]
+        reply = await bot.tap(USER, reply.button("All"))
+        assert "All · 10 orders" in reply.text
         reply = await bot.tap(USER, reply.button("▶️"))
         assert "Page 2 of 2" in [t for t, _ in reply.buttons]
         assert [t for t, _ in reply.buttons][:2] == [f"1. #{ids[1]}", f"2. #{ids[0]}"]
         assert f"2. <b>#{ids[0]}</b> · Completed" in reply.text
+        completed = await bot.tap(USER, reply.button("Completed"))
+        assert [t for t, _ in completed.buttons][:1] == [f"1. #{ids[0]}"]
         reply = await bot.tap(USER, reply.buttons[0][1])
         assert "Order" in reply.text and "Refresh" in reply.buttons[0][0]
         assert "Nothing" not in reply.text
         other = await bot.say(OTHER, "/orders")
-        assert "no active orders" in other.text
+        assert "No orders here." in other.text and "🔎" not in other.text
+        assert "All (0)" in [text for text, _ in other.buttons]
+
+
+async def test_typing_at_the_orders_list_finds_an_order(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        first = await place(bot, USER, service_id=1)
+        second = await place(bot, USER, service_id=2)
+        listing = await bot.say(USER, "/orders")
+        assert "🔎 Type an order id" in listing.text
+        found = await bot.say(USER, str(first))
+        assert f"1 of your orders matches “{first}”" in found.text
+        assert [text for text, _ in found.buttons][:1] == [f"1. #{first}"]
+        found = await bot.say(USER, "likes")  # still at a list of orders: words of a service
+        assert [text for text, _ in found.buttons][:1] == [f"1. #{second}"]
+        found = await bot.say(USER, "instagram.com/p/abc/")
+        assert "2 of your orders match" in found.text
+        await bot.say(USER, "/start")
+        services = await bot.say(USER, "likes")  # at the menu: the services again
+        assert "match “likes”" in services.text and "of your orders" not in services.text
+        await place(bot, OTHER)
+        await bot.say(OTHER, "/orders")
+        none = await bot.say(OTHER, str(first))  # not theirs: not found
+        assert "None of your orders matches" in none.text
+
+
+async def test_an_admin_sees_a_users_orders(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER)
+        listing = await bot.say(ADMIN, f"/orders {USER}")
+        assert f"<b>Orders of user {USER}</b>" in listing.text and f"#{order_id}" in listing.text
+        everyone = await bot.tap(ADMIN, listing.button("All"))
+        assert f"#{order_id}" in everyone.text
+        card = await bot.tap(ADMIN, listing.button("1."))
+        assert f"<b>Order {order_id}</b>" in card.text
+        mine = await bot.say(OTHER, f"/orders {USER}")  # not an admin: their own, no one else's
+        assert "<b>Your orders</b>" in mine.text and f"#{order_id}" not in mine.text
+        forged = await bot.tap(OTHER, cb.ORDERS(USER, OrderFilter.ALL, 0))
+        assert "expired" in forged.text
 
 
 async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
@@ -186,7 +235,7 @@ async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
         assert "Status: Partial" in reply.text and "Remains: 100" in reply.text
         assert "90%" in reply.text
         labels = [t for t, _ in reply.buttons]
-        assert labels == ["🔄 Refresh", "♻️ Refill", "📦 My orders", "🏠 Menu"]  # final: no cancel
+        assert labels == ["🔄 Refresh", "♻️ Refill", "🔁 Order again", "📦 My orders", "🏠 Menu"]
         assert "No change" not in reply.text
         again = await bot.tap(USER, cb.REFRESH(row.id))
         assert again.text.startswith("No change since the last look.")
@@ -261,13 +310,19 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
         order_id = await place(bot, USER, service_id=4)
         row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
-        assert [t for t, _ in card.buttons] == ["🔄 Refresh", "📦 My orders", "🏠 Menu"]
+        assert [t for t, _ in card.buttons] == [
+            "🔄 Refresh",
+            "🔁 Order again",
+            "📦 My orders",
+            "🏠 Menu",
+        ]
         full = await place(bot, USER, service_id=1)
         full_row = (await bot.state.store.orders.by_panel_ids([full]))[full]
         card = await bot.tap(USER, cb.ORDER(full_row.id))
         assert [t for t, _ in card.buttons] == [
             "🔄 Refresh",
             "✖️ Cancel order",
+            "🔁 Order again",
             "📦 My orders",
             "🏠 Menu",
         ]
@@ -277,6 +332,7 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
         assert [t for t, _ in card.buttons] == [
             "🔄 Refresh",
             "♻️ Refill",
+            "🔁 Order again",
             "📦 My orders",
             "🏠 Menu",
         ]
@@ -386,7 +442,7 @@ async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
         assert "Marked as not placed." in done.text and "🚫" not in str(done.buttons)
         again = await bot.tap(USER, ask.button("Yes"))  # a second tap changes nothing
         assert "marked as not placed" in again.text
-        listing = await bot.tap(USER, cb.ORDERS(0, 0))
+        listing = await bot.tap(USER, cb.ORDERS(0, OrderFilter.ALL, 0))
         assert "1 order" in listing.text and "❓" not in str(listing.buttons)
         reply = await bot.say(USER, f"/found {unknown.id} 4242")
         assert "not waiting for a panel order id" in reply.text

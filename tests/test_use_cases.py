@@ -50,7 +50,7 @@ async def test_a_quote_the_checks_refuse_is_never_sent(store: Store) -> None:
 
 async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: Clock) -> None:
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
-    actions = OrderActions(store, sandbox_client(sandbox))
+    actions = OrderActions(store, sandbox_client(sandbox), clock)
     ok, disallowed = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 7, 4)
     rows = await store.orders.by_panel_ids([ok, disallowed])
     result = await actions.cancel([ok, disallowed, 99], rows, {ok, disallowed})

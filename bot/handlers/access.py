@@ -40,6 +40,8 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     row = await state.store.users.touch(user.id, user.language_code)
     context.use_language(state.i18n.resolve(row.language, user.language_code))
+    if context.user_data is not None:
+        context.came_from, context.user_data.screen = context.user_data.screen, None
     if update.callback_query is not None and not update.callback_query.data:
         # PTB lets a query without data match every patterned handler: stop it here.
         await expired(update, context)

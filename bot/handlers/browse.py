@@ -9,7 +9,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.catalog import CatalogIndex
 from bot.context import BotContext
-from bot.handlers.common import button_args, expired, show
+from bot.handlers.common import answer_query, button_args, expired, show
 from bot.panel.errors import PanelFailure
 from bot.ui import callback as cb
 from bot.ui.format import category_name, service_button, service_card
@@ -48,11 +48,79 @@ async def categories(update: Update, context: BotContext, page: int = 0) -> str 
         ]
         for c in shown
     ]
+    rows.insert(0, await _shortcuts(update, context))
     rows.append(pager(t, page, len(index.categories), cb.CATEGORIES))
     rows.append([menu_button(t)])
     text = t._("<b>New order</b>\nChoose a category, or type words to search the services.")
     await show(update, context, text, markup(rows))
     return BROWSE
+
+
+RECENT_SHOWN = 8
+
+
+async def _shortcuts(update: Update, context: BotContext) -> list[Button]:
+    """⭐ Favourites and 🕘 Recent, for a user who has any."""
+    user = update.effective_user
+    if user is None:
+        return []
+    t, store = context.t, context.state.store
+    row = []
+    if await store.favourites.of(user.id):
+        row.append(Button(t._("⭐ Favourites"), callback_data=cb.FAVOURITES()))
+    if await store.orders.has_any(user.id):
+        row.append(Button(t._("🕘 Recent"), callback_data=cb.RECENT()))
+    return row
+
+
+async def favourites(update: Update, context: BotContext) -> str | int:
+    user = update.effective_user
+    ids = await context.state.store.favourites.of(user.id) if user else []
+    title = context.t._("<b>⭐ Favourites</b>\nChoose a service (☆ on a service's card adds it):")
+    return await _service_list(update, context, title, ids)
+
+
+async def recent(update: Update, context: BotContext) -> str | int:
+    user = update.effective_user
+    store = context.state.store
+    ids = await store.orders.recent_services(user.id, RECENT_SHOWN) if user else []
+    title = context.t._("<b>🕘 Recent</b>\nThe services you ordered last:")
+    return await _service_list(update, context, title, ids)
+
+
+async def _service_list(
+    update: Update, context: BotContext, title: str, ids: list[int]
+) -> str | int:
+    """A short list of services by id (those the panel still offers)."""
+    index = await catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    t = context.t
+    currency = context.state.currency.code
+    services = [index.by_id[i] for i in ids if i in index.by_id]
+    rows = [
+        [Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))]
+        for s in services[: PAGE_SIZE * 2]
+    ]
+    rows.append([Button(t._("◀️ Categories"), callback_data=cb.CATEGORIES(0)), menu_button(t)])
+    text = title if services else t._("Nothing here yet.")
+    await show(update, context, text, markup(rows))
+    return BROWSE
+
+
+async def star(update: Update, context: BotContext) -> str | int:
+    """Star or unstar the service of the card, and show the card again."""
+    args = button_args(cb.STAR, update)
+    user = update.effective_user
+    if args is None or user is None:
+        await expired(update, context)
+        return BROWSE
+    starred = await context.state.store.favourites.toggle(user.id, int(args[0]))
+    t = context.t
+    await answer_query(
+        update, context, t._("Added to favourites.") if starred else t._("Removed from favourites.")
+    )
+    return await show_service(update, context, int(args[0]))
 
 
 async def start_order(update: Update, context: BotContext) -> str | int:
@@ -207,8 +275,16 @@ async def show_service(
         await show(update, context, text)
         return await categories(update, context)
     category, position = index.place(service.id)
+    user = update.effective_user
+    starred = user is not None and service.id in await context.state.store.favourites.of(user.id)
     rows = [
         [Button(t._("🛒 Order this service"), callback_data=cb.START_ORDER(service.id))],
+        [
+            Button(
+                t._("★ In favourites") if starred else t._("☆ Add to favourites"),
+                callback_data=cb.STAR(service.id),
+            )
+        ],
         [
             Button(
                 t._("◀️ Back"),
@@ -230,4 +306,7 @@ def handlers() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(search_page, pattern=cb.SEARCH_PAGE.matches),
         CallbackQueryHandler(service_page, pattern=cb.SERVICE.matches),
         CallbackQueryHandler(service_page, pattern=cb.FOUND_SERVICE.matches),
+        CallbackQueryHandler(favourites, pattern=cb.FAVOURITES.matches),
+        CallbackQueryHandler(recent, pattern=cb.RECENT.matches),
+        CallbackQueryHandler(star, pattern=cb.STAR.matches),
     ]

@@ -37,7 +37,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
-from bot.domain import Outcome
+from bot.domain import Outcome, target_of
 from bot.handlers import browse
 from bot.handlers.browse import BROWSE, catalog_index, show_service
 from bot.handlers.common import answer_query, button_args, expired, order_buttons, show
@@ -59,6 +59,7 @@ from bot.ui.checkout import (
     question_keyboard,
     question_text,
     rejection_text,
+    same_link_warning,
     summary_keyboard,
 )
 from bot.ui.format import summary as summary_text
@@ -268,6 +269,34 @@ async def resume(update: Update, context: BotContext) -> str | int:
     return await _next(update, context, checkout)
 
 
+async def order_again(update: Update, context: BotContext) -> str | int:
+    """A new order with the service and answers of one of the user's orders, at its summary
+    (every answer editable there; one the service no longer accepts is asked again)."""
+    args = button_args(cb.ORDER_AGAIN, update)
+    user = update.effective_user
+    order = await context.state.store.orders.get(int(args[0])) if args else None
+    may_see = (
+        order is not None
+        and user is not None
+        and (order.user_id == user.id or context.state.settings.is_admin(user.id))
+    )
+    if order is None or not may_see:
+        await expired(update, context)
+        return END
+    index = await catalog_index(update, context)
+    if index is None:
+        return END
+    service = index.by_id.get(order.service_id)
+    if service is None:
+        text = context.t._("This service is no longer offered by the panel.")
+        await show(update, context, text, main_menu(context.t), new_message=True)
+        return END
+    order_type = order_type_of(service)
+    context.data.draft = OrderDraft.again(service.id, order_type, order.fields)
+    checkout = Checkout(context.data.draft, service, order_type)
+    return await _next(update, context, checkout, new_message=True)
+
+
 async def abort(update: Update, context: BotContext) -> int:
     context.data.draft = None
     t = context.t
@@ -317,6 +346,12 @@ async def _summary(
     with contextlib.suppress(PanelFailure):
         balance = (await context.state.balance.get()).amount
     text = summary_text(t, offer, context.state.currency.code, balance)
+    target = target_of(offer.fields)
+    user = update.effective_user
+    if target is not None and user is not None:
+        active = await context.state.store.orders.active_for(user.id, target)
+        if active:
+            text += "\n\n" + same_link_warning(t, active)
     if notice:
         text = notice + "\n\n" + text
     draft.next_screen()
@@ -447,8 +482,9 @@ def _final(handler: BaseHandler[Update, BotContext, Any]) -> BaseHandler[Update,
 
 
 def _question_buttons() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
-    """The buttons of the questions and the summary, and Continue: each checks that it is on
-    the latest screen, so they act in any state, and after the order was left."""
+    """The buttons of the questions and the summary (each checks that it is on the latest
+    screen), Continue, Order again and the Placing button: they act in any state, and after
+    the order was left."""
     return [
         CallbackQueryHandler(answer_button, pattern=cb.DRIP_FEED.matches),
         CallbackQueryHandler(answer_button, pattern=cb.CHOICE.matches),
@@ -458,6 +494,7 @@ def _question_buttons() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(confirm, pattern=cb.CONFIRM.matches),
         CallbackQueryHandler(resume, pattern=cb.RESUME.matches),
         CallbackQueryHandler(still_placing, pattern=cb.PLACING.matches),
+        CallbackQueryHandler(order_again, pattern=cb.ORDER_AGAIN.matches),
     ]
 
 

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext, PendingRetry
-from bot.domain import NOT_YOURS, Order, Outcome
+from bot.domain import NOT_YOURS, Order, OrderFilter, Outcome, same_target
 from bot.handlers.common import answer_query, expired, order_buttons, show, too_fast
 from bot.i18n import N_
 from bot.order_actions import Refusal
@@ -52,6 +52,8 @@ MAX_IDS = 1000
 MESSAGE_LIMIT = 4000
 ORDERS_PAGE = 8
 ORDER_BUTTONS_PER_ROW = 4
+ORDERS_SCREEN = "orders"
+"""`UserData.screen` while the orders list is the last thing shown: typed words search it."""
 MAX_LISTED = 20
 """Ids shown in the question of /cancel; the rest are counted."""
 _SEPARATORS = re.compile(r"[\s,;]+")
@@ -226,20 +228,73 @@ async def _status(update: Update, context: BotContext, ids: list[int]) -> None:
 # -- my orders ----------------------------------------------------------------------------------
 
 
+VIEWS = {
+    OrderFilter.ACTIVE: N_("Active"),
+    OrderFilter.COMPLETED: N_("Completed"),
+    OrderFilter.PARTIAL: N_("Partial"),
+    OrderFilter.CANCELED: N_("Canceled"),
+    OrderFilter.ALL: N_("All"),
+}
+FOUND_SHOWN = 8
+SEARCHED = 500
+"""Typed words are looked for in the user's latest orders, this many."""
+
+
 async def orders_list(update: Update, context: BotContext) -> None:
-    args = cb.ORDERS.parse(update.callback_query.data) if update.callback_query else (1, 0)
+    """/orders (an admin: /orders <user id>) and its buttons: a filter row with counts, a
+    page of orders, each a line and a button. Words typed next find an order."""
     user = update.effective_user
-    if args is None or user is None:
+    if user is None:
+        return
+    is_admin = context.state.settings.is_admin(user.id)
+    if update.callback_query is not None:
+        args = cb.ORDERS.parse(update.callback_query.data)
+    else:
+        token = context.args[0] if context.args else ""
+        args = (int(token) if token.isdigit() and is_admin else 0, OrderFilter.ACTIVE, 0)
+    if args is None or (args[0] and not is_admin):
         await expired(update, context)
         return
-    active_only, page = bool(args[0]), int(args[1])
+    owner, view, page = int(args[0]), OrderFilter(args[1]), int(args[2])
     t = context.t
     repo = context.state.store.orders
-    _, total = await repo.for_user(user.id, active_only=active_only, offset=0, limit=0)
-    page = clamp_page(page, total, ORDERS_PAGE)
-    rows, total = await repo.for_user(
-        user.id, active_only=active_only, offset=page * ORDERS_PAGE, limit=ORDERS_PAGE
-    )
+    listed = await repo.listing(owner or user.id)
+    chosen = [o for o in listed if o.matches(view)]
+    page = clamp_page(page, len(chosen), ORDERS_PAGE)
+    rows = await repo.by_ids([o.id for o in chosen[page * ORDERS_PAGE : (page + 1) * ORDERS_PAGE]])
+    filters = [
+        Button(
+            ("• " if v is view else "")
+            + f"{t._(label)} ({t.number(sum(o.matches(v) for o in listed))})",
+            callback_data=cb.ORDERS(owner, v, 0),
+        )
+        for v, label in VIEWS.items()
+    ]
+    buttons = [*_open_buttons(rows), filters[:3], filters[3:]]
+    buttons.append(pager(t, page, len(chosen), lambda p: cb.ORDERS(owner, view, p)))
+    buttons.append([menu_button(t)])
+    if owner:
+        title = t._("<b>Orders of user {id}</b>").format(id=owner)
+    else:
+        title = t._("<b>Your orders</b>")
+    count = t.n_("{n} order", "{n} orders", len(chosen)).format(n=t.number(len(chosen)))
+    head = f"{title} · {t._(VIEWS[view])} · {count}"
+    if not rows:
+        text = head + "\n\n" + t._("No orders here.")
+    else:
+        text = (
+            head
+            + "\n\n"
+            + "\n\n".join(f"{n}. {order_line(t, order)}" for n, order in enumerate(rows, start=1))
+        )
+    if listed and not owner:
+        text += "\n\n" + t._("🔎 Type an order id, a link or words of a service to find an order.")
+        context.data.screen = ORDERS_SCREEN
+    await show(update, context, text, markup(buttons))
+
+
+def _open_buttons(rows: list[Order]) -> list[list[Button]]:
+    """A button per listed order, numbered as the lines are."""
     opens = [
         Button(
             f"{n}. #{order.panel_order_id}" if order.panel_order_id else f"{n}. ❓",
@@ -247,24 +302,53 @@ async def orders_list(update: Update, context: BotContext) -> None:
         )
         for n, order in enumerate(rows, start=1)
     ]
-    buttons = [
-        opens[i : i + ORDER_BUTTONS_PER_ROW] for i in range(0, len(opens), ORDER_BUTTONS_PER_ROW)
-    ]
-    buttons.append(pager(t, page, total, lambda p: cb.ORDERS(int(active_only), p)))
-    switch = (
-        Button(t._("Show all"), callback_data=cb.ORDERS(0, 0))
-        if active_only
-        else Button(t._("Show active only"), callback_data=cb.ORDERS(1, 0))
-    )
-    buttons.append([switch, menu_button(t)])
-    if not rows:
-        text = t._("You have no active orders.") if active_only else t._("You have no orders yet.")
+    per_row = ORDER_BUTTONS_PER_ROW
+    return [opens[i : i + per_row] for i in range(0, len(opens), per_row)]
+
+
+async def find_orders(update: Update, context: BotContext, text: str) -> None:
+    """Words typed at the orders list: the user's orders with that id (in the panel or the
+    bot), that link, or those words in the service's name or the link."""
+    user = update.effective_user
+    if user is None:
+        return
+    t = context.t
+    repo = context.state.store.orders
+    latest = [o.id for o in (await repo.listing(user.id))[:SEARCHED]]
+    orders = await repo.by_ids(latest)
+    query = text.strip().lstrip("#")
+    if query.isdigit():
+        found = [o for o in orders if int(query) in (o.panel_order_id, o.id)]
+    elif "/" in query or "." in query:
+        found = [o for o in orders if o.target is not None and same_target(o.target, query)]
     else:
-        title = t._("<b>Your active orders</b>") if active_only else t._("<b>Your orders</b>")
-        count = t.n_("{n} order", "{n} orders", total).format(n=t.number(total))
-        lines = [f"{n}. {order_line(t, order)}" for n, order in enumerate(rows, start=1)]
-        text = f"{title} · {count}\n\n" + "\n\n".join(lines)
-    await show(update, context, text, markup(buttons))
+        terms = query.casefold().split()
+        found = [
+            o
+            for o in orders
+            if all(w in f"{o.service_name} {o.target or ''}".casefold() for w in terms)
+        ]
+    shown = found[:FOUND_SHOWN]
+    buttons = [*_open_buttons(shown)]
+    buttons.append(
+        [
+            Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ALL, 0)),
+            menu_button(t),
+        ]
+    )
+    if not found:
+        reply = t._("None of your orders matches “{query}”.").format(query=escape(text.strip()))
+    else:
+        reply = t.n_(
+            "{n} of your orders matches “{query}”:",
+            "{n} of your orders match “{query}”:",
+            len(found),
+        ).format(n=t.number(len(found)), query=escape(text.strip()))
+        reply += "\n\n" + "\n\n".join(
+            f"{n}. {order_line(t, order)}" for n, order in enumerate(shown, start=1)
+        )
+    context.data.screen = ORDERS_SCREEN
+    await show(update, context, reply, markup(buttons))
 
 
 async def _card_order(update: Update, context: BotContext, button: cb.Button) -> Order | None:
@@ -345,6 +429,8 @@ def _refusal_text(context: BotContext, action: str, refusal: Refusal) -> str:
             return t._("cancellation already requested")
         case Refusal.NOT_YET:
             return t._("not delivered yet: a refill can be asked once it is completed")
+        case Refusal.TERM_OVER:
+            return t._("the refill term of this service is over")
     return t._("it was not delivered (canceled or failed), so there is nothing to refill")
 
 

@@ -6,7 +6,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers import browse
+from bot.handlers import browse, orders
 from bot.handlers.common import expired, home_menu, show
 from bot.i18n import N_, Translator
 from bot.ui import callback as cb
@@ -72,10 +72,14 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def stray_text(update: Update, context: BotContext) -> None:
-    """Words typed outside an order search the services; what finds nothing, an unknown
-    command or anything else gets the menu and a hint."""
+    """Words typed outside an order search the services (right after the orders list: the
+    user's orders); what finds nothing, an unknown command or anything else gets the menu
+    and a hint."""
     message = update.effective_message
     text = (message.text or "").strip() if message is not None else ""
+    if text and not text.startswith("/") and context.came_from == orders.ORDERS_SCREEN:
+        await orders.find_orders(update, context, text)
+        return
     if text and not text.startswith("/") and await browse.search_found(update, context, text):
         return
     t = context.t

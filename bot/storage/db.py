@@ -107,6 +107,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE users ADD COLUMN telegram_language TEXT;
     """,
+    # 5: each user's favourite services, and recent ones found fast by user and service.
+    """
+    CREATE TABLE favourites (
+        user_id    INTEGER NOT NULL,
+        service_id INTEGER NOT NULL,
+        added_at   REAL NOT NULL,
+        PRIMARY KEY (user_id, service_id)
+    );
+    """,
 )
 
 

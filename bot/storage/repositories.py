@@ -12,6 +12,7 @@ import aiosqlite
 
 from bot.domain import (
     Check,
+    ListedOrder,
     Notice,
     Order,
     OutboxItem,
@@ -19,6 +20,7 @@ from bot.domain import (
     Refill,
     TrackedOrder,
     UserRecord,
+    same_target,
     target_of,
 )
 from bot.panel.models import OrderStatus, RefillState, Service
@@ -38,6 +40,7 @@ def _in_lists(ids: list[int]) -> Iterator[tuple[list[int], str]]:
 
 
 Clock = Callable[[], float]
+RECENT_SCAN = 500
 
 
 async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
@@ -308,6 +311,30 @@ class OrderRepo:
         assert row is not None
         return row
 
+    async def active_for(self, user_id: int, target: str) -> list[Order]:
+        """The user's unfinished orders (placed, or of unknown outcome) for this link."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE user_id = ? AND final = 0"
+            " AND outcome IN ('submitting', 'placed', 'unknown') ORDER BY id",
+            (user_id,),
+        )
+        orders = [_order(row) for row in rows]
+        return [o for o in orders if o.target is not None and same_target(o.target, target)]
+
+    async def recent_services(self, user_id: int, limit: int) -> list[int]:
+        """The services of the user's latest orders, the latest first (from their last
+        `RECENT_SCAN` orders: a reseller's whole history is not read for a menu)."""
+        rows = await self._db.fetchall(
+            "SELECT service_id FROM orders WHERE user_id = ?"
+            " AND outcome IN ('submitting', 'placed', 'unknown') ORDER BY id DESC LIMIT ?",
+            (user_id, RECENT_SCAN),
+        )
+        return list(dict.fromkeys(row["service_id"] for row in rows))[:limit]
+
+    async def has_any(self, user_id: int) -> bool:
+        row = await self._db.fetchone("SELECT 1 FROM orders WHERE user_id = ? LIMIT 1", (user_id,))
+        return row is not None
+
     async def targets(self, row_ids: list[int]) -> dict[int, str]:
         """The link (or username) of each of these orders that has one."""
         result: dict[int, str] = {}
@@ -334,21 +361,25 @@ class OrderRepo:
                 result[order.panel_order_id] = order
         return result
 
-    async def for_user(
-        self, user_id: int, *, active_only: bool, offset: int, limit: int
-    ) -> tuple[list[Order], int]:
-        """A page of the user's orders, newest first, and how many there are in all."""
-        where = "user_id = ? AND outcome IN ('submitting', 'placed', 'unknown')" + (
-            " AND final = 0" if active_only else ""
-        )
-        rows = await self._db.fetchall(
-            f"SELECT * FROM orders WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-            (user_id, limit, offset),
-        )
-        total = await self._db.fetchone(
-            f"SELECT COUNT(*) AS n FROM orders WHERE {where}", (user_id,)
-        )
-        return [_order(r) for r in rows], int(total["n"]) if total else 0
+    async def listing(self, user_id: int) -> list[ListedOrder]:
+        """The user's orders (not refused attempts), newest first, as much as a list needs
+        to filter and count them."""
+        async with self._db.conn.execute(
+            "SELECT id, final, status FROM orders WHERE user_id = ?"
+            " AND outcome IN ('submitting', 'placed', 'unknown') ORDER BY id DESC",
+            (user_id,),
+        ) as cursor:
+            cursor.row_factory = None  # plain tuples: a reseller may have thousands
+            rows = await cursor.fetchall()
+        return [ListedOrder(row[0], bool(row[1]), row[2]) for row in rows]
+
+    async def by_ids(self, row_ids: list[int]) -> list[Order]:
+        """These orders, in the order of `row_ids` (those that exist)."""
+        found: dict[int, Order] = {}
+        for part, marks in _in_lists(row_ids):
+            rows = await self._db.fetchall(f"SELECT * FROM orders WHERE id IN ({marks})", part)
+            found.update((row["id"], _order(row)) for row in rows)
+        return [found[i] for i in row_ids if i in found]
 
     async def save_status(
         self, row_id: int, status: OrderStatus, next_check_at: float | None
@@ -527,6 +558,37 @@ class ServiceCacheRepo:
         )
 
 
+class FavouriteRepo:
+    """The services each user starred."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def of(self, user_id: int) -> list[int]:
+        """The user's favourite service ids, the latest starred first."""
+        rows = await self._db.fetchall(
+            "SELECT service_id FROM favourites WHERE user_id = ? ORDER BY added_at DESC",
+            (user_id,),
+        )
+        return [row["service_id"] for row in rows]
+
+    async def toggle(self, user_id: int, service_id: int) -> bool:
+        """Star or unstar; whether the service is a favourite now."""
+        async with self._db.transaction() as conn:
+            removed = await conn.execute(
+                "DELETE FROM favourites WHERE user_id = ? AND service_id = ?",
+                (user_id, service_id),
+            )
+            if removed.rowcount:
+                return False
+            await conn.execute(
+                "INSERT INTO favourites (user_id, service_id, added_at) VALUES (?, ?, ?)",
+                (user_id, service_id, self._clock()),
+            )
+            return True
+
+
 class KeyValueRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -557,6 +619,7 @@ class Store:
         self.outbox = OutboxRepo(self.db, clock)
         self.services = ServiceCacheRepo(self.db)
         self.kv = KeyValueRepo(self.db)
+        self.favourites = FavouriteRepo(self.db, clock)
 
     async def open(self) -> None:
         """Open once; later calls do nothing."""

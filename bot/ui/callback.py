@@ -67,6 +67,10 @@ CATEGORY = Button("k", (str, int, int))
 """A category's page; the last argument: 0 in the panel's order, 1 cheapest first."""
 SEARCH_PAGE = Button("q", (int,))
 SERVICE = Button("s", (int,))
+FAVOURITES = Button("j")
+RECENT = Button("i")
+STAR = Button("A", (int,))
+"""Star or unstar a service (from its card)."""
 FOUND_SERVICE = Button("Q", (int, int))
 """A service from the search results' page n: its Back returns to those results."""
 START_ORDER = Button("S", (int,))
@@ -84,9 +88,14 @@ PLACING = Button("p")
 """The summary's only button while its order is being placed."""
 
 # Orders
-ORDERS = Button("O", (int, int))
+ORDERS = Button("O", (int, int, int))
+"""Whose orders (0: one's own; an admin may name a user), the view (`OrderFilter`), the page."""
 ORDER = Button("r", (int,))
 OPEN_ORDER = Button("v", (int,))
+ORDER_AGAIN = Button("a", (int,))
+"""A new draft with that order's service and answers, at its summary."""
+ORDER_AGAIN = Button("a", (int,))
+"""A new draft with that order's service and answers, at its summary."""
 """An order's card in a new message (from a notification, which stays)."""
 REFRESH = Button("R", (int,))
 REFILL_ASK = Button("f", (int,))

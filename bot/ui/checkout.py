@@ -81,6 +81,22 @@ def summary_keyboard(t: Translator, draft: OrderDraft) -> InlineKeyboardMarkup:
     )
 
 
+def same_link_warning(t: Translator, active: list[Order]) -> str:
+    """The user already has unfinished orders for this link: panels refuse a second one or
+    deliver less."""
+    numbers = ", ".join(
+        f"#{o.panel_order_id}" if o.panel_order_id else t._("one of unknown outcome")
+        for o in active[:5]
+    )
+    return t.n_(
+        "⚠️ You already have an unfinished order for this link ({orders}). Many panels refuse "
+        "a second one, or deliver less.",
+        "⚠️ You already have unfinished orders for this link ({orders}). Many panels refuse "
+        "another one, or deliver less.",
+        len(active),
+    ).format(orders=numbers)
+
+
 def rejection_text(t: Translator, error: str) -> str:
     """Why a submission was not placed, from what was stored of it."""
     return failure_text(t, failure_from_text(error))

@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order, Outcome, Refill
+from bot.domain import Order, Outcome, Refill, RefillTerm
 from bot.i18n import Translator
 from bot.ordering import Quote
 from bot.panel.models import OrderState, Service, ServiceType
@@ -224,6 +224,9 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
         bar = order_progress(order)
         if bar:
             lines.append(bar)
+        term = order.refill_term
+        if term is not None:
+            lines.append(refill_term_text(t, order, term))
         if refill is not None:
             lines.append(
                 t._("♻️ Refill {id}: {status}").format(
@@ -274,6 +277,16 @@ def order_line(t: Translator, order: Order) -> str:
     if target:
         lines.append("🔗 " + escape(short_link(target)))
     return "\n".join(lines)
+
+
+def refill_term_text(t: Translator, order: Order, term: RefillTerm) -> str:
+    """The refill term the service's name states, as the card says it."""
+    if term.days == 0:
+        return t._("♻️ No refill for this service")
+    if order.refill_until is None:
+        return t._("♻️ Refill can be asked for the order's lifetime")
+    until = datetime.fromtimestamp(order.refill_until, tz=UTC)
+    return t._("♻️ Refill can be asked until {date}").format(date=t.datetime(until))
 
 
 def found_hint(t: Translator, number: int) -> str:

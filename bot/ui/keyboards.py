@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order, Outcome
+from bot.domain import Order, OrderFilter, Outcome
 from bot.i18n import Translator
 from bot.ui import callback as cb
 
@@ -45,7 +45,7 @@ def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
             *first,
             [Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER())],
             [
-                Button(t._("📦 My orders"), callback_data=cb.ORDERS(1, 0)),
+                Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ACTIVE, 0)),
                 Button(t._("💰 Balance"), callback_data=cb.BALANCE()),
             ],
             [
@@ -79,6 +79,16 @@ def order_keyboard(
             first.append(Button(t._("✖️ Cancel order"), callback_data=cb.CANCEL_ASK(order.id)))
     elif order.outcome is Outcome.UNKNOWN:
         first.append(Button(t._("🚫 It was not placed"), callback_data=cb.NOT_PLACED_ASK(order.id)))
+    again = []
+    if order.outcome in (Outcome.PLACED, Outcome.NOT_PLACED):  # never beside a maybe-order
+        again.append(Button(t._("🔁 Order again"), callback_data=cb.ORDER_AGAIN(order.id)))
     return markup(
-        [first, [Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, 0)), menu_button(t)]]
+        [
+            first,
+            again,
+            [
+                Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ALL, 0)),
+                menu_button(t),
+            ],
+        ]
     )
