@@ -9,13 +9,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from telegram.request import HTTPXRequest
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
 
 from bot import runtime
 from bot.app import build_application, panel_client
 from bot.panel import PanelClient
 from bot.runtime import AcyclicAsyncClient, gc_paused
-from tests.harness import make_settings
+from tests.fake_telegram import FakeTelegram
+from tests.harness import TOKEN, make_settings
 
 KEY = "secret-panel-key-0123456789"
 
@@ -47,16 +49,35 @@ async def test_answers_leave_nothing_for_the_cycle_collector() -> None:
     assert await answers_left(AcyclicAsyncClient(transport=transport)) == 0
 
 
-def test_the_bot_api_requests_build_the_acyclic_client(tmp_path: Path) -> None:
-    """Pins PTB's private `HTTPXRequest._build_client` and `_client_kwargs`: an upgrade that
-    renames them makes the Bot API fall back to plain httpx, and this fails."""
-    assert callable(getattr(HTTPXRequest, "_build_client", None))
+def test_the_bot_uses_the_lean_bot_api_requests(tmp_path: Path) -> None:
     app = build_application(make_settings(tmp_path))
     get_updates, other_calls = app.bot._request  # the two requests PTB keeps
     for request in (get_updates, other_calls):
         assert isinstance(request, runtime.BotApiRequest)
-        assert isinstance(request._client, AcyclicAsyncClient)  # type: ignore[attr-defined]
-    assert other_calls._client_kwargs["limits"].max_connections == runtime.BOT_API_CONNECTIONS
+    assert other_calls._pool._max_connections == runtime.BOT_API_CONNECTIONS
+
+
+async def test_the_lean_request_speaks_and_fails_as_ptbs_own() -> None:
+    """A real call over HTTP, its answer parsed by PTB; a refused connection is PTB's
+    NetworkError, a slow answer its TimedOut, with the same defaults and per-call timeouts."""
+    telegram = FakeTelegram(TOKEN).start()
+    request = runtime.BotApiRequest(2)
+    try:
+        await request.initialize()
+        bot = Bot(TOKEN, base_url=telegram.api_url, request=request, get_updates_request=request)
+        message = await bot.send_message(7, "héllo & <b>", parse_mode=None)
+        assert message.text == "héllo & <b>" and message.chat.id == 7
+        assert telegram.sent(7)[0]["text"] == "héllo & <b>"  # form-encoded as PTB's does
+        telegram.latency = 0.5
+        with pytest.raises(TimedOut):
+            await bot.send_message(7, "slow", read_timeout=0.1)
+        telegram.latency = 0.0
+        closed = Bot(TOKEN, base_url="http://127.0.0.1:9/bot", request=request)
+        with pytest.raises(NetworkError):
+            await closed.get_me()
+    finally:
+        await request.shutdown()
+        telegram.stop()
 
 
 def test_the_panel_and_the_catalog_are_wired_with_the_tuning(tmp_path: Path) -> None:
