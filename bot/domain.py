@@ -84,17 +84,17 @@ def target_of(fields: Mapping[str, str]) -> str | None:
     return fields.get("link") or fields.get("username") or None
 
 
+def target_core(text: str) -> str:
+    """A link (or username) without scheme, www, case and final slash."""
+    text = text.strip().lower()
+    for prefix in ("https://", "http://", "www.", "@"):
+        text = text.removeprefix(prefix)
+    return text.rstrip("/")
+
+
 def same_target(first: str, second: str) -> bool:
-    """Whether two links (or usernames) name the same thing: scheme, www, case and a final
-    slash aside."""
-
-    def plain(text: str) -> str:
-        text = text.strip().lower()
-        for prefix in ("https://", "http://", "www.", "@"):
-            text = text.removeprefix(prefix)
-        return text.rstrip("/")
-
-    return plain(first) == plain(second)
+    """Whether two links (or usernames) name the same thing."""
+    return target_core(first) == target_core(second)
 
 
 @dataclass(frozen=True, slots=True)

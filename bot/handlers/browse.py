@@ -64,11 +64,12 @@ async def _shortcuts(update: Update, context: BotContext) -> list[Button]:
     user = update.effective_user
     if user is None:
         return []
-    t, store = context.t, context.state.store
+    t = context.t
+    starred, ordered = await context.state.store.orders.shortcuts(user.id)
     row = []
-    if await store.favourites.of(user.id):
+    if starred:
         row.append(Button(t._("⭐ Favourites"), callback_data=cb.FAVOURITES()))
-    if await store.orders.has_any(user.id):
+    if ordered:
         row.append(Button(t._("🕘 Recent"), callback_data=cb.RECENT()))
     return row
 

@@ -21,6 +21,7 @@ from bot.domain import (
     TrackedOrder,
     UserRecord,
     same_target,
+    target_core,
     target_of,
 )
 from bot.panel.models import OrderStatus, RefillState, Service
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 
 IN_CHUNK = 500
 """Ids per `IN (...)` list: well below SQLite's limit on parameters."""
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _in_lists(ids: list[int]) -> Iterator[tuple[list[int], str]]:
@@ -312,14 +317,26 @@ class OrderRepo:
         return row
 
     async def active_for(self, user_id: int, target: str) -> list[Order]:
-        """The user's unfinished orders (placed, or of unknown outcome) for this link."""
+        """The user's unfinished orders (placed, or of unknown outcome) for this link. SQL
+        keeps the rows holding the link's core (LIKE ignores ASCII case); the exact check is
+        `same_target`'s."""
         rows = await self._db.fetchall(
             "SELECT * FROM orders WHERE user_id = ? AND final = 0"
-            " AND outcome IN ('submitting', 'placed', 'unknown') ORDER BY id",
-            (user_id,),
+            " AND outcome IN ('submitting', 'placed', 'unknown') AND fields LIKE ? ESCAPE '\\'"
+            " ORDER BY id",
+            (user_id, "%" + _like_escaped(target_core(target)) + "%"),
         )
         orders = [_order(row) for row in rows]
         return [o for o in orders if o.target is not None and same_target(o.target, target)]
+
+    async def shortcuts(self, user_id: int) -> tuple[bool, bool]:
+        """Whether the user has favourites, and orders (one query for the New order menu)."""
+        row = await self._db.fetchone(
+            "SELECT EXISTS (SELECT 1 FROM favourites WHERE user_id = ?) AS starred,"
+            " EXISTS (SELECT 1 FROM orders WHERE user_id = ?) AS ordered",
+            (user_id, user_id),
+        )
+        return (bool(row["starred"]), bool(row["ordered"])) if row else (False, False)
 
     async def recent_services(self, user_id: int, limit: int) -> list[int]:
         """The services of the user's latest orders, the latest first (from their last
@@ -330,10 +347,6 @@ class OrderRepo:
             (user_id, RECENT_SCAN),
         )
         return list(dict.fromkeys(row["service_id"] for row in rows))[:limit]
-
-    async def has_any(self, user_id: int) -> bool:
-        row = await self._db.fetchone("SELECT 1 FROM orders WHERE user_id = ? LIMIT 1", (user_id,))
-        return row is not None
 
     async def targets(self, row_ids: list[int]) -> dict[int, str]:
         """The link (or username) of each of these orders that has one."""
