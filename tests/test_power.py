@@ -155,3 +155,13 @@ async def test_favourites_and_recent_at_the_top_of_new_order(tmp_path: Path) -> 
         assert [d for _, d in starred.buttons][:1] == [cb.SERVICE(14)]
         other = await bot.say(OTHER, "/order")
         assert not any(text.startswith(("⭐", "🕘")) for text, _ in other.buttons)  # their own
+
+
+async def test_the_same_link_check_takes_like_wildcards_literally(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await place(bot, USER)  # https://instagram.com/p/abc
+        orders = bot.state.store.orders
+        assert len(await orders.active_for(USER, "HTTPS://Instagram.com/p/abc/")) == 1
+        assert await orders.active_for(USER, "instagram.com/p/a_c") == []  # "_" is no wildcard
+        assert await orders.active_for(USER, "instagram.com/p/%") == []
+        assert await orders.active_for(OTHER, LINK) == []

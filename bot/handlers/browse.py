@@ -65,11 +65,11 @@ async def _shortcuts(update: Update, context: BotContext) -> list[Button]:
     if user is None:
         return []
     t = context.t
-    starred, ordered = await context.state.store.orders.shortcuts(user.id)
+    store = context.state.store
     row = []
-    if starred:
+    if await store.favourites.of(user.id):
         row.append(Button(t._("⭐ Favourites"), callback_data=cb.FAVOURITES()))
-    if ordered:
+    if await store.orders.has_orders(user.id):
         row.append(Button(t._("🕘 Recent"), callback_data=cb.RECENT()))
     return row
 

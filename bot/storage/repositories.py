@@ -176,6 +176,8 @@ class OrderRepo:
     def __init__(self, db: Database, clock: Clock = time.time) -> None:
         self._db = db
         self._clock = clock
+        self._ordered: set[int] = set()
+        """Users known to have orders."""
 
     async def record_intent(
         self,
@@ -329,14 +331,14 @@ class OrderRepo:
         orders = [_order(row) for row in rows]
         return [o for o in orders if o.target is not None and same_target(o.target, target)]
 
-    async def shortcuts(self, user_id: int) -> tuple[bool, bool]:
-        """Whether the user has favourites, and orders (one query for the New order menu)."""
-        row = await self._db.fetchone(
-            "SELECT EXISTS (SELECT 1 FROM favourites WHERE user_id = ?) AS starred,"
-            " EXISTS (SELECT 1 FROM orders WHERE user_id = ?) AS ordered",
-            (user_id, user_id),
-        )
-        return (bool(row["starred"]), bool(row["ordered"])) if row else (False, False)
+    async def has_orders(self, user_id: int) -> bool:
+        """Whether the user ever ordered (remembered once true: menus ask it often)."""
+        if user_id in self._ordered:
+            return True
+        row = await self._db.fetchone("SELECT 1 FROM orders WHERE user_id = ? LIMIT 1", (user_id,))
+        if row is not None:
+            self._ordered.add(user_id)
+        return row is not None
 
     async def recent_services(self, user_id: int, limit: int) -> list[int]:
         """The services of the user's latest orders, the latest first (from their last
@@ -572,19 +574,23 @@ class ServiceCacheRepo:
 
 
 class FavouriteRepo:
-    """The services each user starred."""
+    """The services each user starred. Menus ask for them often and only `toggle` changes
+    them: each user's list is kept once read."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._lists: dict[int, list[int]] = {}
 
     async def of(self, user_id: int) -> list[int]:
         """The user's favourite service ids, the latest starred first."""
-        rows = await self._db.fetchall(
-            "SELECT service_id FROM favourites WHERE user_id = ? ORDER BY added_at DESC",
-            (user_id,),
-        )
-        return [row["service_id"] for row in rows]
+        if user_id not in self._lists:
+            rows = await self._db.fetchall(
+                "SELECT service_id FROM favourites WHERE user_id = ? ORDER BY added_at DESC",
+                (user_id,),
+            )
+            self._lists[user_id] = [row["service_id"] for row in rows]
+        return list(self._lists[user_id])
 
     async def toggle(self, user_id: int, service_id: int) -> bool:
         """Star or unstar; whether the service is a favourite now."""
@@ -593,13 +599,14 @@ class FavouriteRepo:
                 "DELETE FROM favourites WHERE user_id = ? AND service_id = ?",
                 (user_id, service_id),
             )
-            if removed.rowcount:
-                return False
-            await conn.execute(
-                "INSERT INTO favourites (user_id, service_id, added_at) VALUES (?, ?, ?)",
-                (user_id, service_id, self._clock()),
-            )
-            return True
+            starred = not removed.rowcount
+            if starred:
+                await conn.execute(
+                    "INSERT INTO favourites (user_id, service_id, added_at) VALUES (?, ?, ?)",
+                    (user_id, service_id, self._clock()),
+                )
+        self._lists.pop(user_id, None)  # read again, in the database's order
+        return starred
 
 
 class KeyValueRepo:
