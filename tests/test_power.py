@@ -8,12 +8,12 @@ from bot.domain import DAY, RefillTerm, stated_refill_term
 from bot.panel.models import Service
 from bot.panel.sandbox import SandboxPanel, default_catalog
 from bot.ui import callback as cb
-from tests.harness import ADMIN, OTHER, USER, Harness
+from tests.harness import ADMIN, OTHER, USER, Call, Harness
 from tests.test_order_flow import confirm, last_add, open_service
 from tests.test_orders import LINK, delivered, place
 
 
-async def card_of(bot: Harness, panel_id: int, user_id: int = USER) -> object:
+async def card_of(bot: Harness, panel_id: int, user_id: int = USER) -> Call:
     row = (await bot.state.store.orders.by_panel_ids([panel_id]))[panel_id]
     return await bot.tap(user_id, cb.ORDER(row.id))
 
@@ -165,3 +165,18 @@ async def test_the_same_link_check_takes_like_wildcards_literally(tmp_path: Path
         assert await orders.active_for(USER, "instagram.com/p/a_c") == []  # "_" is no wildcard
         assert await orders.active_for(USER, "instagram.com/p/%") == []
         assert await orders.active_for(OTHER, LINK) == []
+
+
+async def test_a_service_the_panel_dropped_ends_the_draft_and_order_again(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        order_id = await place(bot, USER, service_id=2)
+        card = await card_of(bot, order_id)
+        await open_service(bot, 2)
+        bot.sandbox.services = [s for s in bot.sandbox.services if s.id != 2]
+        await bot.state.catalog.refresh()
+        reply = await bot.say(USER, LINK)
+        assert "no longer offered by the panel" in reply.text
+        assert bot.data(USER).draft is None
+        reply = await bot.tap(USER, card.button("🔁"))
+        assert "no longer offered by the panel" in reply.text
+        assert bot.data(USER).draft is None

@@ -103,20 +103,23 @@ async def _checkout(update: Update, context: BotContext) -> Checkout | None:
     if draft is None:
         await expired(update, context)
         return None
+    service = await _offered(update, context, draft.service_id)
+    if service is None:
+        context.data.draft = None
+        return None
+    return Checkout(draft, service, order_type_of(service))
+
+
+async def _offered(update: Update, context: BotContext, service_id: int) -> Service | None:
+    """The service, if the panel still offers it (else None, after saying so)."""
     index = await catalog_index(update, context)
     if index is None:
         return None
-    service = index.by_id.get(draft.service_id)
+    service = index.by_id.get(service_id)
     if service is None:
-        context.data.draft = None
-        await show(
-            update,
-            context,
-            context.t._("This service is no longer offered by the panel."),
-            main_menu(context.t),
-        )
-        return None
-    return Checkout(draft, service, order_type_of(service))
+        text = context.t._("This service is no longer offered by the panel.")
+        await show(update, context, text, main_menu(context.t), new_message=True)
+    return service
 
 
 async def _next(
@@ -283,13 +286,8 @@ async def order_again(update: Update, context: BotContext) -> str | int:
     if order is None or not may_see:
         await expired(update, context)
         return END
-    index = await catalog_index(update, context)
-    if index is None:
-        return END
-    service = index.by_id.get(order.service_id)
+    service = await _offered(update, context, order.service_id)
     if service is None:
-        text = context.t._("This service is no longer offered by the panel.")
-        await show(update, context, text, main_menu(context.t), new_message=True)
         return END
     order_type = order_type_of(service)
     context.data.draft = OrderDraft.again(service.id, order_type, order.fields)
