@@ -189,7 +189,6 @@ async def _on_latest(update: Update, context: BotContext, screen: int) -> Checko
         context.t._(
             "This question was answered already; your order continues in the latest message."
         ),
-        alert=True,
     )
     return None
 

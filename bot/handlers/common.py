@@ -18,9 +18,7 @@ from bot.ui.keyboards import main_menu, order_keyboard
 log = logging.getLogger(__name__)
 
 
-async def answer_query(
-    update: Update, context: BotContext, text: str | None = None, *, alert: bool = False
-) -> None:
+async def answer_query(update: Update, context: BotContext, text: str | None = None) -> None:
     """Stop the tapped button's spinner, once per update (Telegram refuses a second answer).
     Best effort: a query too old to answer is no reason to fail the reply itself."""
     query = update.callback_query
@@ -28,7 +26,7 @@ async def answer_query(
         return
     context.query_answered = True
     try:
-        await query.answer(text, show_alert=alert)
+        await query.answer(text)
     except BadRequest as exc:
         log.debug("callback query not answered: %s", exc)
 
