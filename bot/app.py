@@ -135,7 +135,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def _typing(self, update: Update) -> None:
         while True:
-            await self._on_slow(update)
+            try:
+                await self._on_slow(update)
+            except Exception:  # a courtesy: never an error of the update it accompanies
+                log.debug("typing action not sent", exc_info=True)
+                return
             await asyncio.sleep(TYPING_EVERY)
 
     async def initialize(self) -> None:

@@ -212,6 +212,26 @@ async def test_a_slow_update_shows_typing_until_it_is_done() -> None:
     assert typing == [7]  # and no more once it is done
 
 
+async def test_a_failing_typing_action_does_not_fail_the_update() -> None:
+    async def tell(update: Update) -> None:
+        raise AssertionError("nothing overflows here")
+
+    async def broken(update: Update) -> None:
+        raise RuntimeError("the bot is stopping")
+
+    processor = PerUserUpdateProcessor(tell, broken, slow_after=0.01)
+    user = User(id=7, first_name="u", is_bot=False)
+    update = Update(1, message=Message(1, datetime.now(UTC), Chat(7, "private"), from_user=user))
+    done: list[bool] = []
+
+    async def work() -> None:
+        await asyncio.sleep(0.1)
+        done.append(True)
+
+    await processor.process_update(update, work())
+    assert done == [True]
+
+
 async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) -> None:
     sandbox = SandboxPanel()
 
