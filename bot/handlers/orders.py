@@ -194,13 +194,6 @@ def status_line(
     return line + (f"\n{bar}" if bar else "")
 
 
-async def status_command(update: Update, context: BotContext) -> None:
-    arguments = _command_arguments(update)
-    ids = await _ids_or_usage(update, context, arguments, _usage(context, "status"))
-    if ids is not None:
-        await _status(update, context, ids)
-
-
 async def _status(update: Update, context: BotContext, ids: list[int]) -> None:
     user = update.effective_user
     if user is None or await too_fast(update, context):
@@ -451,13 +444,6 @@ def _outcome_line(context: BotContext, action: str, order_id: int, result: objec
     return t._("<b>#{id}</b>: cancellation requested").format(id=order_id)
 
 
-async def refill_status_command(update: Update, context: BotContext) -> None:
-    arguments = _command_arguments(update)
-    ids = await _ids_or_usage(update, context, arguments, _usage(context, "refill_status"))
-    if ids is not None:
-        await _refill_status(update, context, ids)
-
-
 async def _refill_status(update: Update, context: BotContext, ids: list[int]) -> None:
     user = update.effective_user
     if user is None or await too_fast(update, context):
@@ -528,16 +514,6 @@ CANCEL = OrderAction(
 )
 
 
-async def _action_command(
-    update: Update, context: BotContext, action: OrderAction
-) -> list[int] | None:
-    """The ids of a refill or cancel command (None after telling what was wrong)."""
-    if update.effective_user is None:
-        return None
-    arguments = _command_arguments(update)
-    return await _ids_or_usage(update, context, arguments, _usage(context, action.command))
-
-
 async def _act(update: Update, context: BotContext, action: OrderAction, ids: list[int]) -> None:
     """Refill or cancel these ids now, one line of outcome each."""
     user = update.effective_user
@@ -558,24 +534,12 @@ async def _act(update: Update, context: BotContext, action: OrderAction, ids: li
     await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
-async def refill_command(update: Update, context: BotContext) -> None:
-    ids = await _action_command(update, context, REFILL)
-    if ids is not None:
-        await _act(update, context, REFILL, ids)
-
-
 async def _refill(update: Update, context: BotContext, ids: list[int]) -> None:
     await _act(update, context, REFILL, ids)
 
 
-async def cancel_command(update: Update, context: BotContext) -> None:
-    """/cancel <ids> asks first, as the card's button does: a typo must not cancel an order."""
-    ids = await _action_command(update, context, CANCEL)
-    if ids is not None:
-        await _ask_cancel(update, context, ids)
-
-
 async def _ask_cancel(update: Update, context: BotContext, ids: list[int]) -> None:
+    """/cancel <ids> asks first, as the card's button does: a typo must not cancel an order."""
     context.data.cancel = ids
     t = context.t
     listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED])
@@ -744,32 +708,45 @@ async def not_placed(update: Update, context: BotContext) -> None:
     await _show_card(update, context, marked, context.t._("Marked as not placed.") + "\n\n")
 
 
-RETRYABLE: dict[str, Callable[[Update, BotContext, list[int]], Awaitable[None]]] = {
+BY_IDS: dict[str, Callable[[Update, BotContext, list[int]], Awaitable[None]]] = {
     "status": _status,
     "refill": _refill,
     "refill_status": _refill_status,
-    "cancel": _ask_cancel,  # asks again: the answer that failed may have been long ago
+    "cancel": _ask_cancel,  # a Retry asks again: the answer that failed may be long ago
 }
+"""The commands that take ids, each run by its ids: from the command, or again by Retry."""
+
+
+async def id_command(update: Update, context: BotContext, command: str) -> None:
+    """/status, /refill, /refill_status, /cancel with ids: parsed (or what is wrong told),
+    then run by ids."""
+    if update.effective_user is None:
+        return
+    arguments = _command_arguments(update)
+    ids = await _ids_or_usage(update, context, arguments, _usage(context, command))
+    if ids is not None:
+        await BY_IDS[command](update, context, ids)
 
 
 async def retry(update: Update, context: BotContext) -> None:
     """Run again the command the panel could not answer, with the same ids."""
     pending, context.data.retry = context.data.retry, None
-    if pending is None or pending.command not in RETRYABLE or not pending.ids:
+    if pending is None or pending.command not in BY_IDS or not pending.ids:
         await expired(update, context)
         return
     await answer_query(update, context)
-    await RETRYABLE[pending.command](update, context, list(pending.ids))
+    await BY_IDS[pending.command](update, context, list(pending.ids))
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    application.add_handler(CommandHandler("status", status_command))
-    application.add_handler(CommandHandler("orders", orders_list))
-    application.add_handler(CommandHandler("refill", refill_command))
-    application.add_handler(CommandHandler("refill_status", refill_status_command))
-    application.add_handler(CommandHandler("found", found_command))
-    application.add_handler(CommandHandler("cancel", cancel_command, has_args=True))
+    for command in BY_IDS:  # /cancel alone: its usage here, the order's abort in an order
+        has_args = True if command == "cancel" else None
+        application.add_handler(
+            CommandHandler(command, partial(id_command, command=command), has_args=has_args)
+        )
     application.add_handler(CommandHandler("cancel", cancel_usage, has_args=False))
+    application.add_handler(CommandHandler("orders", orders_list))
+    application.add_handler(CommandHandler("found", found_command))
     for button, handler in (
         (cb.ORDERS, orders_list),
         (cb.ORDER, order_card_button),
