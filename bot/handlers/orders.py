@@ -153,13 +153,13 @@ async def _panel_down(
 # -- status -------------------------------------------------------------------------------------
 
 
-def _with_missing(context: BotContext, lines: list[str], missing: list[int]) -> list[str]:
-    """The lines, and the ids not found as one line at the end when there are several (each
-    one's line is left out by the caller then)."""
+def _with_missing(context: BotContext, lines: dict[int, str], missing: list[int]) -> list[str]:
+    """One line per id, except that several ids not found are one line at the end."""
     if len(missing) < 2:
-        return lines
+        return list(lines.values())
     listed = ", ".join(f"#{i}" for i in missing)
-    return [*lines, context.t._("Not found: {ids}").format(ids=listed)]
+    shown = [line for i, line in lines.items() if i not in missing]
+    return [*shown, context.t._("Not found: {ids}").format(ids=listed)]
 
 
 def _problem(context: BotContext, error: PanelError) -> str:
@@ -210,11 +210,7 @@ async def _status(update: Update, context: BotContext, ids: list[int]) -> None:
         for i, s in statuses.items()
         if isinstance(s, PanelError) and (i not in owned or isinstance(s, NotFound))
     ]
-    lines = [
-        status_line(context, i, status, owned.get(i))
-        for i, status in statuses.items()
-        if len(missing) < 2 or i not in missing
-    ]
+    lines = {i: status_line(context, i, status, owned.get(i)) for i, status in statuses.items()}
     await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
@@ -457,17 +453,15 @@ async def _refill_status(update: Update, context: BotContext, ids: list[int]) ->
     except PanelFailure as exc:
         await _panel_down(update, context, exc, PendingRetry("refill_status", tuple(ids)))
         return
-    lines = []
-    missing = [i for i, r in results.items() if isinstance(r, NotFound)]
+    lines = {}
     for refill_id, result in results.items():
-        if len(missing) > 1 and refill_id in missing:
-            continue
         text = (
             escape(refill_state_text(t, result.status_raw))
             if isinstance(result, RefillStatus)
             else _problem(context, result)
         )
-        lines.append(t._("Refill <b>{id}</b>: {status}").format(id=refill_id, status=text))
+        lines[refill_id] = t._("Refill <b>{id}</b>: {status}").format(id=refill_id, status=text)
+    missing = [i for i, r in results.items() if isinstance(r, NotFound)]
     await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
@@ -526,11 +520,7 @@ async def _act(update: Update, context: BotContext, action: OrderAction, ids: li
         await _panel_down(update, context, exc, PendingRetry(action.command, tuple(ids)))
         return
     missing = [i for i, r in results.items() if isinstance(r, NotFound)]
-    lines = [
-        _outcome_line(context, action.command, i, r)
-        for i, r in results.items()
-        if len(missing) < 2 or i not in missing
-    ]
+    lines = {i: _outcome_line(context, action.command, i, r) for i, r in results.items()}
     await _send_lines(update, context, _with_missing(context, lines, missing))
 
 
