@@ -22,7 +22,7 @@ from bot.order_actions import Refusal
 from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.ui import callback as cb
-from bot.ui.format import order_card, order_line, progress_bar
+from bot.ui.format import order_card, order_line, order_progress
 from bot.ui.keyboards import Button, clamp_page, markup, menu_button, pager
 from bot.ui.text import (
     escape,
@@ -190,7 +190,12 @@ def status_line(
     elif status.remains is not None:
         parts.append(t._("remains {n}").format(n=t.number(status.remains)))
     line = " · ".join(parts)
-    bar = progress_bar(order.quantity if order else None, status.remains)
+    bar = order_progress(
+        order.quantity if order else None,
+        status.remains,
+        status.state,
+        order.service_type if order else "",
+    )
     return line + (f"\n{bar}" if bar else "")
 
 

@@ -175,13 +175,16 @@ def delivered_percent(quantity: int | None, remains: int | None) -> int | None:
     return 100 * max(0, min(quantity, quantity - remains)) // quantity
 
 
-def order_progress(order: Order) -> str | None:
-    """The progress bar of a placed order, except while it is pending (nothing is delivered
-    yet) and for subscriptions (whose remainder is not a delivery count)."""
-    subscription = ServiceType.parse(order.service_type) is ServiceType.SUBSCRIPTIONS
-    if order.state is OrderState.PENDING or subscription:
+def order_progress(
+    quantity: int | None, remains: int | None, state: OrderState | None, service_type: str
+) -> str | None:
+    """The progress bar of an order, except while it is pending (nothing is delivered yet)
+    and for subscriptions (whose remainder is not a delivery count): the card, the lists,
+    /status and the notifications alike."""
+    subscription = ServiceType.parse(service_type) is ServiceType.SUBSCRIPTIONS
+    if state is OrderState.PENDING or subscription:
         return None
-    return progress_bar(order.quantity, order.remains)
+    return progress_bar(quantity, remains)
 
 
 def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> str | None:
@@ -221,7 +224,7 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
             lines.append(t._("Start count: {n}").format(n=t.number(order.start_count)))
         if order.remains is not None:
             lines.append(remains_text(t, order.remains))
-        bar = order_progress(order)
+        bar = order_progress(order.quantity, order.remains, order.state, order.service_type)
         if bar:
             lines.append(bar)
         term = order.refill_term
@@ -262,7 +265,7 @@ def order_line(t: Translator, order: Order) -> str:
     match order.outcome:
         case Outcome.PLACED:
             state = order_state_text(t, order.status)
-            bar = order_progress(order)
+            bar = order_progress(order.quantity, order.remains, order.state, order.service_type)
             if bar and OrderState.parse(order.status or "") is OrderState.IN_PROGRESS:
                 state += " " + bar.rsplit(" ", 1)[-1]
         case Outcome.UNKNOWN:
@@ -314,7 +317,7 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
         about.append(t._("quantity {n}").format(n=t.number(quantity)))
     if about:
         lines.append(" · ".join(about))
-    bar = None if new is OrderState.PENDING else progress_bar(quantity, remains)
+    bar = order_progress(quantity, remains, new, "")  # a notice does not carry the type
     percent = delivered_percent(quantity, remains)
     if new_raw == old_raw and percent is not None:  # only the progress moved
         lines.append(t._("{percent} % delivered").format(percent=t.number(percent)))
