@@ -2,12 +2,15 @@
 
 User data (the order being filled in) and conversation states survive a restart. Chat data,
 bot data and callback data are not used by this bot and are not stored.
+
+PTB offers a save round's writes all at once, one coroutine per user and conversation: they
+are written together, in one transaction (`_Batch`), not one commit each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from copy import deepcopy
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
@@ -16,6 +19,38 @@ from telegram.ext._utils.types import ConversationDict, ConversationKey
 from bot.context import AppState, UserData
 from bot.storage.db import Database
 from bot.storage.repositories import Store
+
+_UPSERT_USER = (
+    "INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)"
+    " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data"
+)
+_DROP_USER = "DELETE FROM ptb_user_data WHERE user_id = ?"
+_UPSERT_STATE = (
+    "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)"
+    " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state"
+)
+_DROP_STATE = "DELETE FROM ptb_conversations WHERE name = ? AND key = ?"
+
+
+class _Batch:
+    """Writes offered in the same turn of the event loop, written in one transaction; each
+    caller returns when it is stored (or raises what the transaction raised)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pending: dict[str, list[tuple[Any, ...]]] = {}
+        self._written: asyncio.Future[None] | None = None
+
+    async def write(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._pending.setdefault(sql, []).append(params)
+        if self._written is None:
+            self._written = asyncio.ensure_future(self._write_pending())
+        await asyncio.shield(self._written)
+
+    async def _write_pending(self) -> None:
+        await asyncio.sleep(0)  # the rest of the round joins in
+        pending, self._pending, self._written = self._pending, {}, None
+        await self._db.execute_many(pending.items())
 
 
 class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
@@ -27,6 +62,7 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
             update_interval=update_interval,
         )
         self._store = store
+        self._batch = _Batch(store.db)
         self._written: dict[int, str] = {}
         """user id -> the user data last stored: PTB offers every active user's data at each
         save, changed or not, and an unchanged one is not written again."""
@@ -45,15 +81,11 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
         encoded = json.dumps(data.to_json(), ensure_ascii=False)
         if self._written.get(user_id) == encoded:
             return
-        await self._db.execute(
-            "INSERT INTO ptb_user_data (user_id, data) VALUES (?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET data = excluded.data",
-            (user_id, encoded),
-        )
+        await self._batch.write(_UPSERT_USER, (user_id, encoded))
         self._written[user_id] = encoded
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._db.execute("DELETE FROM ptb_user_data WHERE user_id = ?", (user_id,))
+        await self._batch.write(_DROP_USER, (user_id,))
         self._written.pop(user_id, None)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
@@ -71,15 +103,9 @@ class SqlitePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
     ) -> None:
         encoded_key = json.dumps(list(key))
         if new_state is None:
-            await self._db.execute(
-                "DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, encoded_key)
-            )
-            return
-        await self._db.execute(
-            "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)"
-            " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-            (name, encoded_key, json.dumps(deepcopy(new_state))),
-        )
+            await self._batch.write(_DROP_STATE, (name, encoded_key))
+        else:
+            await self._batch.write(_UPSERT_STATE, (name, encoded_key, json.dumps(new_state)))
 
     # Not stored: chat data, bot data (rebuilt by build_application) and callback data.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from decimal import Decimal
@@ -116,13 +117,14 @@ async def test_a_submission_interrupted_by_a_restart_becomes_outcome_unknown(
 async def test_persistence_writes_user_data_only_when_it_changed(store: Store) -> None:
     persistence = SqlitePersistence(store)
     writes: list[str] = []
-    execute = store.db.execute
+    execute_many = store.db.execute_many
 
-    async def counting(sql: str, params: Any = ()) -> Any:
-        writes.append(sql.split()[0])
-        return await execute(sql, params)
+    async def counting(statements: Any) -> None:
+        statements = list(statements)
+        writes.extend(sql.split()[0] for sql, rows in statements for _ in rows)
+        await execute_many(statements)
 
-    store.db.execute = counting  # type: ignore[method-assign]
+    store.db.execute_many = counting  # type: ignore[method-assign]
     data = UserData()
     data.search = "followers"
     await persistence.update_user_data(1, data)
@@ -138,6 +140,47 @@ async def test_persistence_writes_user_data_only_when_it_changed(store: Store) -
     assert (await restarted.get_user_data())[1].search == "likes"
     await restarted.update_user_data(1, data)
     assert writes == ["INSERT", "INSERT", "DELETE", "INSERT"]
+
+
+async def test_a_save_round_is_one_transaction_and_a_failing_one_fails_every_writer(
+    store: Store,
+) -> None:
+    persistence = SqlitePersistence(store)
+    transactions = 0
+    execute_many = store.db.execute_many
+
+    async def counting(statements: Any) -> None:
+        nonlocal transactions
+        transactions += 1
+        await execute_many(statements)
+
+    store.db.execute_many = counting  # type: ignore[method-assign]
+    users = {user_id: UserData() for user_id in range(1, 51)}
+    for user_id, data in users.items():
+        data.search = f"search {user_id}"
+    await asyncio.gather(
+        *(persistence.update_user_data(user_id, data) for user_id, data in users.items()),
+        *(persistence.update_conversation("order", (u, u), "ask") for u in users),
+        persistence.update_conversation("order", (99, 99), None),
+    )
+    assert transactions == 1
+    assert (await SqlitePersistence(store).get_user_data())[50].search == "search 50"
+    assert len(await persistence.get_conversations("order")) == 50
+
+    async def failing(statements: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    store.db.execute_many = failing  # type: ignore[method-assign]
+    users[1].search = "changed"
+    results = await asyncio.gather(
+        persistence.update_user_data(1, users[1]),
+        persistence.update_conversation("order", (1, 1), None),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    store.db.execute_many = execute_many  # type: ignore[method-assign]
+    await persistence.update_user_data(1, users[1])  # not taken for written: written now
+    assert (await SqlitePersistence(store).get_user_data())[1].search == "changed"
 
 
 def test_a_pending_retry_survives_json_and_nothing_else_passes_for_one() -> None:

@@ -199,6 +199,12 @@ class Database:
         async with self._write_lock:
             return await self.conn.execute(sql, tuple(params))
 
+    async def execute_many(self, statements: Iterable[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        """Several statements, each with its rows of parameters, in one transaction."""
+        async with self.transaction() as conn:
+            for sql, rows in statements:
+                await conn.executemany(sql, rows)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Several writes, all or none. Use the yielded connection inside, not `execute`."""
