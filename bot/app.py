@@ -35,14 +35,17 @@ from bot.handlers import (
     checkout,
     errors,
     language,
+    mass,
     notifications,
     orders,
     start,
 )
 from bot.handlers.start import bot_commands
 from bot.i18n import I18n
+from bot.jobs.mass import MassOrderJob
 from bot.jobs.tracker import TrackerJob
 from bot.limits import UserRateLimit
+from bot.mass_order import MassOrders
 from bot.order_actions import OrderActions
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
@@ -176,6 +179,10 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
     i18n = I18n(settings.default_language)
     currency = PanelCurrency(store.kv, default_currency(settings))
     balance = PanelBalance(panel, currency, clock=clock)
+    catalog = Catalog(
+        panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
+    )
+    mass_orders = MassOrders(store, panel, catalog, currency)
     tracking = OrderTracking(
         store,
         panel,
@@ -190,14 +197,14 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         i18n=i18n,
         store=store,
         panel=panel,
-        catalog=Catalog(
-            panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
-        ),
+        catalog=catalog,
         currency=currency,
         balance=balance,
         actions=OrderActions(store, panel, clock),
         tracking=tracking,
         tracker=TrackerJob(tracking, store, i18n, interval=settings.poll_interval, clock=clock),
+        mass=mass_orders,
+        mass_job=MassOrderJob(mass_orders, store, i18n, clock=clock),
         user_limit=UserRateLimit(clock=clock),
         clock=clock,
     )
@@ -254,6 +261,7 @@ def build_application(
         # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -269,6 +277,7 @@ def build_application(
     balance.register(application)
     checkout.register(application)
     orders.register(application)
+    mass.register(application)
     notifications.register(application)
     admin.register(application)
     state.tracker.register(application)
@@ -290,9 +299,15 @@ async def _post_init(application: BotApplication) -> None:
             await application.bot.set_my_commands(bot_commands(i18n.get(code)), language_code=code)
     except TelegramError as exc:
         log.warning("the command menu was not set (%s); it is set again at the next start", exc)
+    await state.mass_job.resume(application.bot)
     runtime.freeze_startup_objects()
     panel = "sandbox" if state.settings.uses_sandbox else state.panel.url
     log.info("bot started; panel %s", panel)
+
+
+async def _post_stop(application: BotApplication) -> None:
+    """Before the Bot API client closes: running mass orders stop between two lines."""
+    await application.bot_data.mass_job.stop()
 
 
 async def _post_shutdown(application: BotApplication) -> None:

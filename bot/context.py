@@ -15,8 +15,10 @@ from bot.ordering import OrderDraft
 if TYPE_CHECKING:
     from bot.balance import PanelBalance, PanelCurrency
     from bot.catalog import Catalog
+    from bot.jobs.mass import MassOrderJob
     from bot.jobs.tracker import TrackerJob
     from bot.limits import UserRateLimit
+    from bot.mass_order import MassOrders
     from bot.order_actions import OrderActions
     from bot.panel.client import PanelClient
     from bot.storage.repositories import Store
@@ -99,6 +101,8 @@ class AppState:
     actions: OrderActions
     tracking: OrderTracking
     tracker: TrackerJob
+    mass: MassOrders
+    mass_job: MassOrderJob
     user_limit: UserRateLimit
     clock: Callable[[], float]
 

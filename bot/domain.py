@@ -36,6 +36,34 @@ class Outcome(StrEnum):
         return self in (Outcome.SUBMITTING, Outcome.PLACED, Outcome.UNKNOWN)
 
 
+class BatchState(StrEnum):
+    PREVIEW = "preview"
+    """Shown, waiting for Confirm."""
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLine:
+    """One valid line of a mass order: its number as typed, the service, the order's fields."""
+
+    number: int
+    service_id: int
+    fields: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MassBatch:
+    """A mass order: its lines, and the message that shows its progress once started."""
+
+    key: str
+    user_id: int
+    state: BatchState
+    lines: tuple[BatchLine, ...]
+    chat_id: int | None
+    message_id: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class UserRecord:
     user_id: int

@@ -189,6 +189,8 @@ async def _shut_down(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         steps.append(("updater", application.updater.stop))
     if application.running:
         steps.append(("application", application.stop))
+    if application.post_stop is not None:
+        steps.append(("background work", lambda: application.post_stop(application)))  # type: ignore[misc]
     steps.append(("application shutdown", application.shutdown))
     if application.post_shutdown is not None:
         steps.append(("resources", lambda: application.post_shutdown(application)))  # type: ignore[misc]

@@ -300,6 +300,8 @@ class Harness:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self.app.post_stop:
+            await self.app.post_stop(self.app)
         await self.app.shutdown()
         if self.app.post_shutdown:
             await self.app.post_shutdown(self.app)

@@ -26,7 +26,14 @@ async def test_start_shows_the_main_menu(tmp_path: Path) -> None:
         reply = await bot.say(USER, "/start")
         assert "Welcome" in reply.text
         labels = [text for text, _ in reply.buttons]
-        assert labels == ["🛒 New order", "📦 My orders", "💰 Balance", "🌐 Language", "❓ Help"]
+        assert labels == [
+            "🛒 New order",
+            "📋 Mass order",
+            "📦 My orders",
+            "💰 Balance",
+            "🌐 Language",
+            "❓ Help",
+        ]
         reply = await bot.tap(USER, reply.button("❓"))
         assert "/status" in reply.text and "/refill_status" in reply.text
 
@@ -79,7 +86,16 @@ async def test_command_menus_are_set_per_language(tmp_path: Path) -> None:
             for c in calls
         }
         assert set(menus) == {None, "en", "id"}
-        names = ["order", "orders", "status", "refill", "refill_status", "cancel", "balance"]
+        names = [
+            "order",
+            "mass",
+            "orders",
+            "status",
+            "refill",
+            "refill_status",
+            "cancel",
+            "balance",
+        ]
         assert all(list(menu)[: len(names)] == names for menu in menus.values())
         assert menus["en"]["order"] == menus[None]["order"] == "Place a new order"
         assert menus["id"]["order"] == "Buat pesanan baru"

@@ -6,7 +6,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers import browse, orders
+from bot.handlers import browse, mass, orders
 from bot.handlers.common import expired, home_menu, show
 from bot.i18n import N_, Translator
 from bot.ui import callback as cb
@@ -14,6 +14,7 @@ from bot.ui.keyboards import Button, markup, menu_button
 
 COMMANDS = (
     ("order", N_("Place a new order")),
+    ("mass", N_("Mass order: many orders, one per line")),
     ("orders", N_("My orders")),
     ("status", N_("Status of orders by id")),
     ("refill", N_("Ask for a refill of orders")),
@@ -73,12 +74,16 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def stray_text(update: Update, context: BotContext) -> None:
     """Words typed outside an order search the services (right after the orders list: the
-    user's orders); what finds nothing, an unknown command or anything else gets the menu
+    user's orders; after the mass order's prompt, or pasted as such: a mass order's lines);
+    what finds nothing, an unknown command or anything else gets the menu
     and a hint."""
     message = update.effective_message
     text = (message.text or "").strip() if message is not None else ""
     if text and not text.startswith("/") and context.came_from == orders.ORDERS_SCREEN:
         await orders.find_orders(update, context, text)
+        return
+    if text and (context.came_from == mass.MASS_SCREEN or mass.looks_like_lines(text)):
+        await mass.preview(update, context, text)
         return
     if text and not text.startswith("/") and await browse.search_found(update, context, text):
         return

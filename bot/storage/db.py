@@ -116,6 +116,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, service_id)
     );
     """,
+    # 6: mass orders: a batch's lines, stored at its preview; its lines' intents are orders.
+    """
+    CREATE TABLE mass_batches (
+        key        TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL,
+        lines      TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        chat_id    INTEGER,
+        message_id INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX mass_batches_state ON mass_batches (state, user_id);
+    """,
 )
 
 

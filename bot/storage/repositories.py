@@ -11,8 +11,11 @@ from decimal import Decimal
 import aiosqlite
 
 from bot.domain import (
+    BatchLine,
+    BatchState,
     Check,
     ListedOrder,
+    MassBatch,
     Notice,
     Order,
     OutboxItem,
@@ -331,6 +334,28 @@ class OrderRepo:
         orders = [_order(row) for row in rows]
         return [o for o in orders if o.target is not None and same_target(o.target, target)]
 
+    async def unfinished_of(self, user_id: int) -> list[Order]:
+        """All the user's unfinished orders (placed, or of unknown outcome), oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM orders WHERE user_id = ? AND final = 0"
+            " AND outcome IN ('submitting', 'placed', 'unknown') ORDER BY id",
+            (user_id,),
+        )
+        return [_order(row) for row in rows]
+
+    async def by_intents(self, intent_keys: list[str], user_id: int) -> dict[str, Order]:
+        """The user's orders placed from these intents, by intent key."""
+        found: dict[str, Order] = {}
+        for start in range(0, len(intent_keys), IN_CHUNK):
+            part = intent_keys[start : start + IN_CHUNK]
+            rows = await self._db.fetchall(
+                f"SELECT * FROM orders WHERE user_id = ? AND intent_key IN"
+                f" ({','.join('?' * len(part))})",
+                (user_id, *part),
+            )
+            found.update((row["intent_key"], _order(row)) for row in rows)
+        return found
+
     async def has_orders(self, user_id: int) -> bool:
         """Whether the user ever ordered (remembered once true: menus ask it often)."""
         if user_id in self._ordered:
@@ -609,6 +634,90 @@ class FavouriteRepo:
         return starred
 
 
+class MassBatchRepo:
+    """Mass orders: stored at the preview, started once, finished."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def add(self, key: str, user_id: int, lines: list[BatchLine]) -> None:
+        """A new batch waiting for Confirm; the user's earlier waiting one is dropped."""
+        now = self._clock()
+        encoded = json.dumps(
+            [[line.number, line.service_id, dict(line.fields)] for line in lines],
+            ensure_ascii=False,
+        )
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM mass_batches WHERE user_id = ? AND state = ?",
+                (user_id, BatchState.PREVIEW.value),
+            )
+            await conn.execute(
+                "INSERT INTO mass_batches (key, user_id, lines, state, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key, user_id, encoded, BatchState.PREVIEW.value, now, now),
+            )
+
+    async def start(
+        self, key: str, user_id: int, chat_id: int, message_id: int
+    ) -> MassBatch | None:
+        """The batch, now running (its progress in that message); None unless it was this
+        user's and waiting for Confirm: it starts once."""
+        cursor = await self._db.execute(
+            "UPDATE mass_batches SET state = ?, chat_id = ?, message_id = ?, updated_at = ?"
+            " WHERE key = ? AND user_id = ? AND state = ?",
+            (
+                BatchState.RUNNING.value,
+                chat_id,
+                message_id,
+                self._clock(),
+                key,
+                user_id,
+                BatchState.PREVIEW.value,
+            ),
+        )
+        return await self.get(key, user_id) if cursor.rowcount == 1 else None
+
+    async def drop(self, key: str, user_id: int) -> bool:
+        """A batch waiting for Confirm, dropped; False when it was not waiting."""
+        cursor = await self._db.execute(
+            "DELETE FROM mass_batches WHERE key = ? AND user_id = ? AND state = ?",
+            (key, user_id, BatchState.PREVIEW.value),
+        )
+        return cursor.rowcount == 1
+
+    async def finish(self, key: str) -> None:
+        await self._db.execute(
+            "UPDATE mass_batches SET state = ?, updated_at = ? WHERE key = ?",
+            (BatchState.DONE.value, self._clock(), key),
+        )
+
+    async def get(self, key: str, user_id: int) -> MassBatch | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM mass_batches WHERE key = ? AND user_id = ?", (key, user_id)
+        )
+        return _batch(row) if row else None
+
+    async def running(self) -> list[MassBatch]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM mass_batches WHERE state = ? ORDER BY created_at",
+            (BatchState.RUNNING.value,),
+        )
+        return [_batch(row) for row in rows]
+
+
+def _batch(row: aiosqlite.Row) -> MassBatch:
+    return MassBatch(
+        key=row["key"],
+        user_id=row["user_id"],
+        state=BatchState(row["state"]),
+        lines=tuple(BatchLine(n, s, f) for n, s, f in json.loads(row["lines"])),
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+    )
+
+
 class KeyValueRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -640,6 +749,7 @@ class Store:
         self.services = ServiceCacheRepo(self.db)
         self.kv = KeyValueRepo(self.db)
         self.favourites = FavouriteRepo(self.db, clock)
+        self.mass = MassBatchRepo(self.db, clock)
 
     async def open(self) -> None:
         """Open once; later calls do nothing."""

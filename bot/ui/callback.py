@@ -92,11 +92,9 @@ ORDERS = Button("O", (int, int, int))
 """Whose orders (0: one's own; an admin may name a user), the view (`OrderFilter`), the page."""
 ORDER = Button("r", (int,))
 OPEN_ORDER = Button("v", (int,))
-ORDER_AGAIN = Button("a", (int,))
-"""A new draft with that order's service and answers, at its summary."""
-ORDER_AGAIN = Button("a", (int,))
-"""A new draft with that order's service and answers, at its summary."""
 """An order's card in a new message (from a notification, which stays)."""
+ORDER_AGAIN = Button("a", (int,))
+"""A new draft with that order's service and answers, at its summary."""
 REFRESH = Button("R", (int,))
 REFILL_ASK = Button("f", (int,))
 REFILL = Button("F", (int,))
@@ -107,3 +105,9 @@ NOT_PLACED_ASK = Button("g", (int,))
 NOT_PLACED = Button("G", (int,))
 CANCEL_LISTED = Button("W")
 KEEP_LISTED = Button("w")
+
+# Mass order
+MASS = Button("M")
+MASS_CONFIRM = Button("X", (str,))
+"""Place the previewed batch with this key (once: it starts once)."""
+MASS_DROP = Button("D", (str,))

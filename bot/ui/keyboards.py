@@ -43,7 +43,10 @@ def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             *first,
-            [Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER())],
+            [
+                Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER()),
+                Button(t._("📋 Mass order"), callback_data=cb.MASS()),
+            ],
             [
                 Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ACTIVE, 0)),
                 Button(t._("💰 Balance"), callback_data=cb.BALANCE()),
