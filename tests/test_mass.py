@@ -298,6 +298,15 @@ async def test_an_unfinished_order_on_a_link_and_lines_pasted_at_the_menu(tmp_pa
         assert "1 order, total" in shown.text
 
 
+async def test_lines_pasted_while_browsing_the_services_get_the_preview(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.say(USER, "/order")
+        shown = await bot.say(USER, order_lines(2))
+        assert "2 orders, total" in shown.text
+        found = await bot.say(USER, "likes")  # words typed next search the services, as before
+        assert "services match “likes”" in found.text
+
+
 async def test_more_than_100_lines_are_refused_with_what_to_do(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         reply = await preview(bot, "/mass\n" + order_lines(MAX_ORDERS + 1))

@@ -38,7 +38,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
 from bot.domain import Outcome, target_of
-from bot.handlers import browse
+from bot.handlers import browse, mass
 from bot.handlers.browse import BROWSE, catalog_index, show_service
 from bot.handlers.common import answer_query, button_args, expired, order_buttons, show
 from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
@@ -522,7 +522,10 @@ def conversation(timeout: float) -> ConversationHandler:  # type: ignore[type-ar
         return ConversationHandler(
             entry_points=[_final(h) for h in entry_points],
             states={
-                BROWSE: [_final(MessageHandler(text, browse.search))],
+                BROWSE: [
+                    _final(MessageHandler(text & mass.ORDER_LINES, mass.pasted_lines)),
+                    _final(MessageHandler(text, browse.search)),
+                ],
                 ASK: [_final(MessageHandler(text, answer_text))],
                 CONFIRM: [_final(MessageHandler(text, summary_hint))],
                 ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],

@@ -8,8 +8,14 @@ import contextlib
 import re
 from decimal import Decimal
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram import Message, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    filters,
+)
 
 from bot.context import BotContext
 from bot.domain import BatchState
@@ -39,6 +45,24 @@ def looks_like_lines(text: str) -> bool:
     blank or a comment starts with a service id and a bar."""
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     return bool(lines) and all(_ORDER_LINE.match(line) for line in lines)
+
+
+class _OrderLines(filters.MessageFilter):
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and looks_like_lines(message.text or "")
+
+
+ORDER_LINES = _OrderLines(name="mass order lines")
+"""Text that is a mass order's lines (the order conversation hands it over while browsing)."""
+
+
+async def pasted_lines(update: Update, context: BotContext) -> int:
+    """Lines pasted while browsing the services: the mass order's preview (and the browsing
+    ends)."""
+    message = update.effective_message
+    if message is not None and message.text:
+        await preview(update, context, message.text)
+    return ConversationHandler.END
 
 
 async def mass_command(update: Update, context: BotContext) -> None:
