@@ -10,7 +10,7 @@ from bot.domain import Outcome
 from bot.panel.models import Service
 from bot.panel.sandbox import SandboxPanel, default_catalog
 from bot.ui import callback as cb
-from tests.harness import USER, Call, Harness
+from tests.harness import OTHER, USER, Call, Harness
 
 LINK = "https://instagram.com/p/abc"
 
@@ -517,10 +517,37 @@ async def test_the_conversation_times_out_with_a_message(tmp_path: Path) -> None
         try:
             await bot.tap(USER, cb.START_ORDER(1))
             await bot.say(USER, LINK)
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.3)
+            assert "expired" not in bot.last(USER).text  # the bot's clock: not yet
+            bot.clock.advance(0.31)
+            await asyncio.sleep(0.3)  # the sweep runs every 0.075 s
             assert "expired after a while" in bot.last(USER).text
             reply = await bot.say(USER, "100")  # no longer taken as the quantity: a search
             assert "matches “100”" in reply.text and bot.data(USER).draft is None
+        finally:
+            await bot.app.job_queue.stop()
+
+
+async def test_only_an_order_in_progress_times_out_and_a_new_one_starts_after(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path, conversation_timeout=0.3) as bot:
+        assert bot.app.job_queue is not None
+        await bot.app.job_queue.start()
+        try:
+            await bot.tap(USER, cb.START_ORDER(1))
+            await bot.say(OTHER, "/order")
+            await bot.tap(OTHER, cb.START_ORDER(1))
+            await bot.say(OTHER, "/orders")  # left: kept for Continue, never timed out
+            bot.clock.advance(0.31)
+            await asyncio.sleep(0.3)
+            expired = [c for c in bot.request.sent() if "expired after a while" in c.text]
+            assert [c.params["chat_id"] for c in expired] == [USER]  # once, to its user
+            assert bot.data(OTHER).draft is not None
+            question = await bot.tap(USER, cb.START_ORDER(1))  # a new start works at once
+            assert "Send the link" in question.text
+            reply = await bot.say(USER, LINK)
+            assert "Send the quantity" in reply.text
         finally:
             await bot.app.job_queue.stop()
 

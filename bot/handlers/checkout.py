@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import warnings
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -31,7 +32,6 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -301,19 +301,66 @@ async def abort(update: Update, context: BotContext) -> int:
     return END
 
 
-async def timed_out(update: Update, context: BotContext) -> None:
-    context.data.draft = None
-    chat = update.effective_chat
-    if chat is not None:
-        t = context.t
+class Timeouts:
+    """An order left without an answer for `timeout` seconds ends, with a message. PTB's own
+    conversation_timeout schedules (and unschedules) a job on every update of an order; here
+    each update notes the time, and one job sweeps every `timeout / 4` seconds (at most a
+    minute). A timed-out user's next update that is not a new start ends the conversation and
+    goes on to the other features, as after leaving."""
+
+    def __init__(self, timeout: float, clock: Callable[[], float]) -> None:
+        self.timeout = timeout
+        self._clock = clock
+        self._touched: dict[int, float] = {}
+        self._expired: set[int] = set()
+
+    @property
+    def every(self) -> float:
+        return min(self.timeout / 4, 60.0)
+
+    def note(self, user_id: int, state: object) -> None:
+        if state == END:
+            self._touched.pop(user_id, None)
+        elif state is not None:
+            self._touched[user_id] = self._clock()
+
+    def take_expired(self, user_id: int) -> bool:
+        """Whether the user's order timed out since their last update (told once)."""
+        if user_id in self._expired:
+            self._expired.discard(user_id)
+            return True
+        return False
+
+    async def sweep(self, context: BotContext) -> None:
+        deadline = self._clock() - self.timeout
+        for user_id, touched in list(self._touched.items()):
+            if touched <= deadline:
+                del self._touched[user_id]
+                self._expired.add(user_id)
+                await _timed_out(context, user_id)
+
+
+async def _timed_out(context: BotContext, user_id: int) -> None:
+    state = context.state
+    user_data = context.application.user_data.get(user_id)
+    if user_data is not None:
+        user_data.draft = None
+    user = await state.store.users.get(user_id)
+    i18n = state.i18n
+    t = i18n.get(
+        i18n.resolve(user.language if user else None, user.telegram_language if user else None)
+    )
+    try:
         await context.bot.send_message(
-            chat.id,
+            user_id,
             t._(
                 "The order you were filling in expired after a while without an answer. "
                 "Nothing was ordered."
             ),
             reply_markup=main_menu(t),
         )
+    except TelegramError as exc:
+        log.info("user %d not told that their order expired: %s", user_id, exc)
 
 
 # -- summary and confirmation ---
@@ -466,15 +513,40 @@ async def _tell_not_stored(update: Update, context: BotContext, lost: OrderNotSt
             log.error("admin %d not told of unstored order %d: %s", admin, lost.order_id, exc)
 
 
-def _final(handler: BaseHandler[Update, BotContext, Any]) -> BaseHandler[Update, BotContext, Any]:
+def _final(
+    handler: BaseHandler[Update, BotContext, Any], timeouts: Timeouts, *, entry: bool = False
+) -> BaseHandler[Update, BotContext, Any]:
     """The handler, stopping the update here with the state its callback returns: what the
-    order handles reaches no other feature."""
+    order handles reaches no other feature. After a timeout, only an entry point (`entry`)
+    acts: anything else ends the order and goes on to the other features."""
     callback = handler.callback
 
-    async def handled(update: Update, context: BotContext) -> None:
-        raise ApplicationHandlerStop(await callback(update, context))
+    async def handled(update: Update, context: BotContext) -> object:
+        user = update.effective_user
+        user_id = user.id if user is not None else 0
+        if timeouts.take_expired(user_id) and not entry:
+            return END
+        state = await callback(update, context)
+        timeouts.note(user_id, state)
+        raise ApplicationHandlerStop(state)
 
     handler.callback = handled
+    return handler
+
+
+def _leaving(
+    handler: BaseHandler[Update, BotContext, Any], timeouts: Timeouts
+) -> BaseHandler[Update, BotContext, Any]:
+    """Another feature's command or button: the order ends, the update goes on."""
+
+    async def left(update: Update, context: BotContext) -> int:
+        user = update.effective_user
+        if user is not None:
+            timeouts.note(user.id, END)
+            timeouts.take_expired(user.id)
+        return END
+
+    handler.callback = left
     return handler
 
 
@@ -495,7 +567,7 @@ def _question_buttons() -> list[CallbackQueryHandler]:  # type: ignore[type-arg]
     ]
 
 
-def conversation(timeout: float) -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(timeouts: Timeouts) -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
     entry_points = [
         CommandHandler("order", browse.start_order),
@@ -512,32 +584,35 @@ def conversation(timeout: float) -> ConversationHandler:  # type: ignore[type-ar
         CallbackQueryHandler(begin, pattern=cb.START_ORDER.matches),
     ]
     leaving: list[BaseHandler[Update, Any, Any]] = [
-        MessageHandler(filters.COMMAND, leave),
-        CallbackQueryHandler(leave),
+        _leaving(MessageHandler(filters.COMMAND, leave), timeouts),
+        _leaving(CallbackQueryHandler(leave), timeouts),
     ]
     with warnings.catch_warnings():
         # PTB warns that with per_message=False a button press is tracked per user, not per
         # message: that is intended (one order in progress per user).
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[_final(h) for h in entry_points],
+            entry_points=[_final(h, timeouts, entry=True) for h in entry_points],
             states={
                 BROWSE: [
-                    _final(MessageHandler(text & mass.ORDER_LINES, mass.pasted_lines)),
-                    _final(MessageHandler(text, browse.search)),
+                    _final(MessageHandler(text & mass.ORDER_LINES, mass.pasted_lines), timeouts),
+                    _final(MessageHandler(text, browse.search), timeouts),
                 ],
-                ASK: [_final(MessageHandler(text, answer_text))],
-                CONFIRM: [_final(MessageHandler(text, summary_hint))],
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
+                ASK: [_final(MessageHandler(text, answer_text), timeouts)],
+                CONFIRM: [_final(MessageHandler(text, summary_hint), timeouts)],
             },
-            fallbacks=[*(_final(h) for h in fallbacks), *leaving],
+            fallbacks=[*(_final(h, timeouts) for h in fallbacks), *leaving],
             name="order",
             persistent=True,
             allow_reentry=True,
-            conversation_timeout=timeout,
         )
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
-    timeout = application.bot_data.settings.conversation_timeout
-    application.add_handler(conversation(timeout), group=GROUP)
+    state = application.bot_data
+    timeouts = Timeouts(state.settings.conversation_timeout, state.clock)
+    application.add_handler(conversation(timeouts), group=GROUP)
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        timeouts.sweep, interval=timeouts.every, name="order timeouts"
+    )

@@ -19,7 +19,7 @@ from bot.mass_order import MassOrders
 from bot.panel.errors import PanelFailure
 from bot.storage.repositories import Store
 from bot.ui.mass import progress_text, report_keyboard, report_messages
-from bot.ui.text import failure_text
+from bot.ui.text import failure_text, user_translator
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +59,8 @@ class MassOrderJob:
         """Until every batch started so far is done (tests)."""
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
-    async def _translator(self, user_id: int) -> Translator:
-        user = await self._store.users.get(user_id)
-        language = self._i18n.resolve(
-            user.language if user else None, user.telegram_language if user else None
-        )
-        return self._i18n.get(language)
-
     async def _run(self, bot: Bot, batch: MassBatch) -> None:
-        t = await self._translator(batch.user_id)
+        t = user_translator(self._i18n, await self._store.users.get(batch.user_id))
         shown_at = 0.0
 
         async def progress(done: int, total: int) -> None:

@@ -18,6 +18,7 @@ from bot.i18n import I18n
 from bot.storage.repositories import Store
 from bot.tracking import CycleReport, OrderTracking
 from bot.ui.format import notice_keyboard, notice_text
+from bot.ui.text import user_translator
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +101,7 @@ class TrackerJob:
             return "dropped"
         if item.kind not in ADMIN_KINDS and user is not None and not user.notifications:
             return "dropped"
-        # The same choice as every other screen: theirs, else their Telegram's language.
-        language = self._i18n.resolve(
-            user.language if user else None, user.telegram_language if user else None
-        )
-        t = self._i18n.get(language)
+        t = user_translator(self._i18n, user)
         await self._send_rate.acquire()
         try:
             await bot.send_message(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import math
 
-from bot.i18n import N_, Translator
+from bot.domain import UserRecord
+from bot.i18n import N_, I18n, Translator
 from bot.panel import errors
 from bot.panel.models import OrderState, RefillState, Service
 from bot.panel.ordertypes import FieldSpec, Issue, Reason
@@ -254,6 +255,14 @@ def failure_text(t: Translator, failure: errors.PanelFailure) -> str:
             words = escape(shorten(failure.message, REFUSAL_WORDS))
             return lead + " " + t._("The panel says: “{words}”").format(words=words)
     return escape(str(failure))
+
+
+def user_translator(i18n: I18n, user: UserRecord | None) -> Translator:
+    """The language of a user the bot writes to unasked: their choice, else their Telegram's
+    (as last seen), else the default."""
+    if user is None:
+        return i18n.get(i18n.default_language)
+    return i18n.get(i18n.resolve(user.language, user.telegram_language))
 
 
 def escape(text: object) -> str:
