@@ -38,6 +38,7 @@ from bot.handlers import (
     mass,
     notifications,
     orders,
+    shop,
     start,
 )
 from bot.handlers.start import bot_commands
@@ -50,6 +51,7 @@ from bot.order_actions import OrderActions
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.persistence import SqlitePersistence
+from bot.shop import Shop
 from bot.storage.repositories import Store
 from bot.tracking import OrderTracking
 
@@ -182,7 +184,8 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
     catalog = Catalog(
         panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
     )
-    mass_orders = MassOrders(store, panel, catalog, currency)
+    shop = Shop(settings, store, catalog, currency, balance)
+    mass_orders = MassOrders(store, panel, shop, currency)
     tracking = OrderTracking(
         store,
         panel,
@@ -202,8 +205,16 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         balance=balance,
         actions=OrderActions(store, panel, clock),
         tracking=tracking,
-        tracker=TrackerJob(tracking, store, i18n, interval=settings.poll_interval, clock=clock),
+        tracker=TrackerJob(
+            tracking,
+            store,
+            i18n,
+            admin_ids=settings.admin_ids,
+            interval=settings.poll_interval,
+            clock=clock,
+        ),
         mass=mass_orders,
+        shop=shop,
         mass_job=MassOrderJob(mass_orders, store, i18n, clock=clock),
         user_limit=UserRateLimit(clock=clock),
         clock=clock,
@@ -278,6 +289,7 @@ def build_application(
     checkout.register(application)
     orders.register(application)
     mass.register(application)
+    shop.register(application)
     notifications.register(application)
     admin.register(application)
     state.tracker.register(application)

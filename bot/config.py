@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, gt=0, lt=65536)
     webhook_secret: SecretStr | None = None
+    wallets: bool = False
+    """Shop mode: users who are not admins order from a wallet of their own."""
+    markup_percent: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    open_signup: bool = False
+    deposit_instructions: str = ""
+    deposit_min: Decimal = Field(default=Decimal(0), ge=0)
+
+    @field_validator("wallets", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("deposit_instructions")
+    @classmethod
+    def _instructions(cls, value: str) -> str:
+        return value.replace("\\n", "\n").strip()
 
     @field_validator("webhook_url")
     @classmethod
@@ -103,6 +119,10 @@ class Settings(BaseSettings):
             self.panel_key is None or not self.panel_key.get_secret_value().strip()
         ):
             raise ValueError("PANEL_KEY is required unless PANEL_URL=sandbox")
+        if self.open_signup and not self.wallets:
+            raise ValueError(
+                "OPEN_SIGNUP=true needs WALLETS=on: strangers would spend the panel balance"
+            )
         return self
 
     @property
@@ -113,7 +133,11 @@ class Settings(BaseSettings):
         return user_id in self.admin_ids
 
     def is_allowed(self, user_id: int) -> bool:
-        return user_id in self.admin_ids or user_id in self.allowed_ids
+        return self.open_signup or user_id in self.admin_ids or user_id in self.allowed_ids
+
+    def pays_from_wallet(self, user_id: int) -> bool:
+        """Shop mode: everyone but the admins (who order from the panel balance)."""
+        return self.wallets and user_id not in self.admin_ids
 
 
 EXPECTED = {
@@ -137,6 +161,11 @@ EXPECTED = {
     "webhook_listen": "the local address to listen on, like 127.0.0.1",
     "webhook_port": "the local port to listen on, like 8443",
     "webhook_secret": "1 to 256 characters: letters, digits, _ and -",
+    "wallets": "on or off",
+    "markup_percent": "a percentage from 0 to 1000, like 25",
+    "open_signup": "true or false",
+    "deposit_instructions": "the text a user reads to pay a top-up (bank account, QRIS)",
+    "deposit_min": "an amount in the panel's currency, 0 or more, like 10000",
 }
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.mass_order import MassOrders
     from bot.order_actions import OrderActions
     from bot.panel.client import PanelClient
+    from bot.shop import Shop
     from bot.storage.repositories import Store
     from bot.tracking import OrderTracking
 
@@ -102,6 +103,7 @@ class AppState:
     tracking: OrderTracking
     tracker: TrackerJob
     mass: MassOrders
+    shop: Shop
     mass_job: MassOrderJob
     user_limit: UserRateLimit
     clock: Callable[[], float]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
 
@@ -36,6 +36,111 @@ class Outcome(StrEnum):
         return self in (Outcome.SUBMITTING, Outcome.PLACED, Outcome.UNKNOWN)
 
 
+class EntryKind(StrEnum):
+    """What moved money in or out of a wallet."""
+
+    DEPOSIT = "deposit"
+    """A top-up an admin approved."""
+    CREDIT = "credit"
+    """Added by an admin (/credit)."""
+    DEBIT_ORDER = "debit_order"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+    """Taken by an admin (/debit)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    id: int
+    user_id: int
+    amount: Decimal
+    """Signed: money in is positive."""
+    kind: EntryKind
+    order_id: int | None
+    deposit_id: int | None
+    admin_id: int | None
+    note: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    user_id: int
+    balance: Decimal
+    credit_limit: Decimal
+    """How far below zero the wallet may go (a team member's credit)."""
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance + self.credit_limit
+
+
+class InsufficientFunds(Exception):
+    """The wallet cannot pay: nothing was sent, nothing was taken."""
+
+    def __init__(self, missing: Decimal) -> None:
+        super().__init__(f"{missing} missing")
+        self.missing = missing
+
+
+class DepositState(StrEnum):
+    AWAITING_PROOF = "awaiting_proof"
+    PENDING = "pending"
+    """Proven: waiting for an admin."""
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    id: int
+    user_id: int
+    amount: Decimal
+    state: DepositState
+    proof_kind: str | None
+    """'photo' (the proof is Telegram's file id) or 'text'."""
+    proof: str | None
+    decided_by: int | None
+
+
+REFUND_ALL = frozenset(
+    {OrderState.CANCELED, OrderState.REFUNDED, OrderState.FAIL, OrderState.ERROR}
+)
+
+
+def round_up(amount: Decimal, unit: Decimal) -> Decimal:
+    return (amount / unit).to_integral_value(rounding=ROUND_CEILING) * unit
+
+
+def round_down(amount: Decimal, unit: Decimal) -> Decimal:
+    return (amount / unit).to_integral_value(rounding=ROUND_FLOOR) * unit
+
+
+def sale_price(panel_price: Decimal, markup_percent: Decimal, unit: Decimal) -> Decimal:
+    """What a customer pays: the panel's price plus the markup, rounded up to the unit."""
+    return round_up(panel_price * (100 + markup_percent) / 100, unit)
+
+
+def refund_due(
+    paid: Decimal,
+    refunded: Decimal,
+    quantity: int | None,
+    state: OrderState,
+    remains: int | None,
+    unit: Decimal,
+) -> Decimal:
+    """What is still owed back for an order paid from a wallet, in its new state: all of it
+    when the panel canceled, refunded or failed it; for a partial, the share not delivered
+    (price x remains / quantity, rounded down). Never more than was paid, never twice."""
+    if state in REFUND_ALL:
+        owed = paid
+    elif state is OrderState.PARTIAL and quantity and remains is not None:
+        owed = round_down(paid * max(0, min(remains, quantity)) / quantity, unit)
+    else:
+        return Decimal(0)
+    return max(Decimal(0), min(owed, paid) - refunded)
+
+
 class BatchState(StrEnum):
     PREVIEW = "preview"
     """Shown, waiting for Confirm."""
@@ -62,6 +167,10 @@ class MassBatch:
     lines: tuple[BatchLine, ...]
     chat_id: int | None
     message_id: int | None
+
+
+ADMINS = 0
+"""The outbox's recipient that stands for every admin (no Telegram user has id 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +261,9 @@ class Order:
     created_at: float
     updated_at: float
     cancel_requested_at: float | None
+    paid: Decimal | None = None
+    """What the user paid from their wallet (None: ordered from the panel balance)."""
+    refunded: Decimal = Decimal(0)
 
     @property
     def state(self) -> OrderState | None:
@@ -220,6 +332,8 @@ class TrackedOrder(NamedTuple):
     quantity: int | None
     created_at: float
     service_name: str
+    paid: str | None
+    """What its user paid from their wallet (shop mode; the panel's charge is not told)."""
 
 
 class Check(NamedTuple):

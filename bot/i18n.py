@@ -66,6 +66,15 @@ WHOLE_UNITS = frozenset({"IDR", "VND", "KRW", "JPY", "CLP", "HUF", "ISK", "PYG",
 SMALL_DECIMALS = 5
 
 
+def currency_unit(currency: str) -> Decimal:
+    """The smallest amount a wallet holds in this currency: 1 for whole-unit currencies
+    (rupiah), else the currency's minor unit (0.01 when the currency is not known)."""
+    if currency in WHOLE_UNITS:
+        return Decimal(1)
+    digits = get_currency_precision(currency) if currency else 2
+    return Decimal(1).scaleb(-digits)
+
+
 def money_decimals(amount: Decimal, currency: str) -> int:
     digits = max(2, get_currency_precision(currency)) if currency else 2
     if amount == amount.to_integral_value():

@@ -10,20 +10,22 @@ on with the lines not yet sent, and the report is read back from the stored orde
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
 from bot.balance import PanelCurrency
-from bot.catalog import Catalog, CatalogIndex
-from bot.domain import BatchLine, MassBatch, Order, Outcome, target_core
+from bot.catalog import CatalogIndex
+from bot.domain import BatchLine, InsufficientFunds, MassBatch, Order, Outcome, target_core
 from bot.ordering import OrderDraft, new_key, quote, submit
 from bot.panel.client import PanelClient
 from bot.panel.models import Service
 from bot.panel.ordertypes import InvalidField, Issue, OrderType, check_field, order_type_of
+from bot.shop import Shop
 from bot.storage.repositories import Store
 
 log = logging.getLogger(__name__)
@@ -232,6 +234,8 @@ class LineResult(StrEnum):
     UNKNOWN = "unknown"
     NOT_SENT = "not_sent"
     """Checked again at Confirm, the catalog no longer took it (the service went, say)."""
+    NO_FUNDS = "no_funds"
+    """The wallet could not pay for it: not sent."""
     WAITING = "waiting"
     """Not sent yet (the batch runs on)."""
 
@@ -271,11 +275,11 @@ class MassOrders:
     (the bot is shutting down: the next start goes on with it)."""
 
     def __init__(
-        self, store: Store, panel: PanelClient, catalog: Catalog, currency: PanelCurrency
+        self, store: Store, panel: PanelClient, shop: Shop, currency: PanelCurrency
     ) -> None:
         self._store = store
         self._panel = panel
-        self._catalog = catalog
+        self._shop = shop
         self._currency = currency
         self.stopping = False
 
@@ -286,9 +290,18 @@ class MassOrders:
         parsed = parse(text)
         if parsed.count > MAX_ORDERS:
             raise TooManyLines(parsed.count)
-        index = await self._catalog.get()
+        index = await self._shop.catalog_for(user_id)
         active = active_links(await self._store.orders.unfinished_of(user_id))
         checked = plan(parsed, index, active)
+        if self._shop.pays_from_wallet(user_id):  # each line charged rounded up
+            checked = MassPlan(
+                [
+                    replace(line, price=self._shop.charge(user_id, line.price) or line.price)
+                    if line.problem is None
+                    else line
+                    for line in checked.lines
+                ]
+            )
         lines = [
             BatchLine(line.number, line.service_id, dict(line.fields))
             for line in checked.valid
@@ -319,7 +332,7 @@ class MassOrders:
         first. A line is checked against the catalog again (it may have changed since the
         preview); one whose intent is stored already is not sent again. Raises
         `PanelFailure` when there is no catalog at all (nothing is sent)."""
-        index = await self._catalog.get()
+        index = await self._shop.catalog_for(batch.user_id)
         for done, line in enumerate(batch.lines, start=1):
             if self.stopping:
                 return None
@@ -343,14 +356,16 @@ class MassOrders:
         offer = quote(OrderDraft(key=key, service_id=service.id, values=fields), service)
         if offer.issues:
             return
-        await submit(
-            self._store,
-            self._panel,
-            user_id=batch.user_id,
-            key=key,
-            offer=offer,
-            currency=self._currency.code,
-        )
+        with contextlib.suppress(InsufficientFunds):  # reported: not sent, no money
+            await submit(
+                self._store,
+                self._panel,
+                user_id=batch.user_id,
+                key=key,
+                offer=offer,
+                currency=self._currency.code,
+                paid=self._shop.charge(batch.user_id, offer.price),
+            )
 
     async def drop(self, key: str, user_id: int) -> bool:
         """The user canceled the preview: its Confirm button expires. False when the batch
@@ -364,7 +379,7 @@ class MassOrders:
     async def report(self, batch: MassBatch, *, finished: bool) -> list[LineReport]:
         """Each line's outcome, read from the stored orders; `finished`: every line was
         reached (one without an order was not sent), else such a line is still waiting."""
-        index = await self._catalog.get()
+        index = await self._shop.catalog_for(batch.user_id)
         keys = [line_key(batch.key, line.number) for line in batch.lines]
         orders = await self._store.orders.by_intents(keys, batch.user_id)
         reports = []
@@ -380,7 +395,12 @@ class MassOrders:
                 draft = OrderDraft(service_id=line.service_id, values=dict(line.fields))
                 issues = quote(draft, service).issues
                 issue = issues[0] if issues else None
-            result = LineResult.NOT_SENT if finished else LineResult.WAITING
+            if not finished:
+                result = LineResult.WAITING
+            elif service is not None and issue is None:
+                result = LineResult.NO_FUNDS  # the only other reason a line has no intent
+            else:
+                result = LineResult.NOT_SENT
             reports.append(LineReport(line.number, link, result, issue=issue))
         return reports
 

@@ -184,10 +184,12 @@ async def submit(
     key: str,
     offer: Quote,
     currency: str,
+    paid: Decimal | None = None,
 ) -> tuple[Order, bool]:
     """Place the quoted order once per intent `key`. Returns the stored row and whether this
     call sent it. The quote is the one the user confirmed, computed once by the caller; a
-    quote the bot's own checks refuse is never sent."""
+    quote the bot's own checks refuse is never sent. `paid`: taken from the user's wallet
+    with the intent (raises `InsufficientFunds` before the panel is called)."""
     if offer.issues:
         raise ValueError(f"a quote with issues is not an order: {offer.issues}")
     service = offer.service
@@ -199,6 +201,7 @@ async def submit(
         quantity=offer.quantity,
         price=offer.price,
         currency=currency,
+        paid=paid,
     )
     if not created:
         log.info("order intent %s was already submitted (%s); not sent again", key, row.outcome)

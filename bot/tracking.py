@@ -88,7 +88,9 @@ def order_notice(order: TrackedOrder, status: OrderStatus, target: str | None) -
             "new": status.status_raw,
             "quantity": order.quantity,
             "remains": status.remains,
-            "charge": str(status.charge) if status.charge is not None else None,
+            "charge": str(status.charge)
+            if status.charge is not None and order.paid is None
+            else None,
             "currency": status.currency or "",
         },
     )

@@ -26,6 +26,8 @@ from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from tests.fake_telegram import BOT_ME
 
 TOKEN = "123456:TEST-token-abcdefghijklmnop"
+MESSAGES = ("sendMessage", "editMessageText", "sendPhoto", "editMessageCaption")
+"""The Bot API methods that send or change what a user reads."""
 ADMIN = 1
 USER = 2
 OTHER = 3
@@ -39,7 +41,8 @@ class Call:
 
     @property
     def text(self) -> str:
-        return str(self.params.get("text", ""))
+        """The message's text, or a photo's caption."""
+        return str(self.params.get("text", self.params.get("caption", "")))
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -185,8 +188,8 @@ class RecordingRequest(BaseRequest):
                 }
                 return 400, json.dumps(body).encode()
             self._answered.add(query_id)
-        if api_method in ("sendMessage", "editMessageText"):
-            error = telegram_html_error(str(params.get("text", "")))
+        if api_method in MESSAGES:
+            error = telegram_html_error(Call(api_method, params).text)
             buttons = Call(api_method, params).buttons
             if error is None and any(
                 not 1 <= len(data.encode()) <= 64 or not text for text, data in buttons
@@ -206,7 +209,7 @@ class RecordingRequest(BaseRequest):
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_ME
-        if method in ("sendMessage", "editMessageText"):
+        if method in MESSAGES:
             chat_id = int(params.get("chat_id", 0))
             message_id = int(params.get("message_id") or next(self._ids))
             return {
@@ -224,7 +227,7 @@ class RecordingRequest(BaseRequest):
         return [
             c
             for c in self.calls
-            if c.method in ("sendMessage", "editMessageText")
+            if c.method in MESSAGES
             and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
         ]
 

@@ -9,6 +9,8 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.context import BotContext
+from bot.domain import DAY
+from bot.ui.shop import money_lines
 from bot.ui.text import escape, order_state_text
 
 
@@ -65,6 +67,16 @@ async def stats(update: Update, context: BotContext) -> None:
             )
         )
     lines.append(t._("Notifications waiting: {n}").format(n=t.number(await store.outbox.count())))
+    if state.shop.on:
+        today = midnight.timestamp()
+        periods = (
+            (t._("Today"), today),
+            (t._("7 days"), now - 7 * DAY),
+            (t._("30 days"), now - 30 * DAY),
+        )
+        figures = await state.shop.money_since(moment for _, moment in periods)
+        labelled = [(label, f) for (label, _), f in zip(periods, figures, strict=True)]
+        lines += ["", *money_lines(t, labelled, state.currency.code)]
     await context.bot.send_message(update.effective_chat.id, "\n".join(lines))  # type: ignore[union-attr]
 
 

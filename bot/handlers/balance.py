@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
+from bot.handlers import shop
 from bot.handlers.common import show, too_fast
 from bot.panel.errors import PanelFailure, PanelUnavailable
 from bot.ui import callback as cb
@@ -15,6 +16,10 @@ from bot.ui.text import failure_text
 
 async def balance(update: Update, context: BotContext) -> None:
     t = context.t
+    user = update.effective_user
+    if user is not None and context.state.shop.pays_from_wallet(user.id):
+        await shop.show_wallet(update, context)
+        return
     if await too_fast(update, context):
         return
     try:

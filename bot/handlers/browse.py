@@ -22,9 +22,11 @@ SEARCH_LIMIT = 200
 
 
 async def catalog_index(update: Update, context: BotContext) -> CatalogIndex | None:
-    """The catalog, or None after telling the user the panel could not give it."""
+    """The catalog as this user sees it (a customer's prices with the markup), or None after
+    telling the user the panel could not give it."""
+    user = update.effective_user
     try:
-        return await context.state.catalog.get()
+        return await context.state.shop.catalog_for(user.id if user else 0)
     except PanelFailure as exc:
         t = context.t
         retry = Button(t._("🔄 Retry"), callback_data=cb.CATEGORIES(0))
@@ -187,8 +189,9 @@ async def search(update: Update, context: BotContext) -> str | int:
 async def search_found(update: Update, context: BotContext, text: str) -> bool:
     """Words typed at the menu: the matching services, if any (False: nothing shown, also
     when the panel cannot give its catalog now)."""
+    user = update.effective_user
     try:
-        index = await context.state.catalog.get()
+        index = await context.state.shop.catalog_for(user.id if user else 0)
     except PanelFailure:
         return False
     query = text[:MAX_QUERY]

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -37,7 +38,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext
-from bot.domain import Outcome, target_of
+from bot.domain import InsufficientFunds, Outcome, target_of
 from bot.handlers import browse, mass
 from bot.handlers.browse import BROWSE, catalog_index, show_service
 from bot.handlers.common import answer_query, button_args, expired, order_buttons, show
@@ -63,7 +64,7 @@ from bot.ui.checkout import (
     summary_keyboard,
 )
 from bot.ui.format import summary as summary_text
-from bot.ui.keyboards import Button, main_menu, markup
+from bot.ui.keyboards import Button, main_menu, markup, wallet_keyboard
 from bot.ui.text import field_prompt, issue_text
 
 log = logging.getLogger(__name__)
@@ -386,12 +387,19 @@ async def _summary(
             pass
         await show(update, context, "❌ " + issue_text(t, issue), new_message=new_message)
         return await _next(update, context, checkout, new_message=True)
-    balance: Decimal | None = None
-    with contextlib.suppress(PanelFailure):
-        balance = (await context.state.balance.get()).amount
-    text = summary_text(t, offer, context.state.currency.code, balance)
-    target = target_of(offer.fields)
     user = update.effective_user
+    shop = context.state.shop
+    currency = context.state.currency.code
+    if user is not None and shop.pays_from_wallet(user.id):
+        charged = replace(offer, price=shop.charge(user.id, offer.price) or offer.price)
+        wallet = await shop.wallet(user.id)
+        text = summary_text(t, charged, currency, None, wallet=wallet.available)
+    else:
+        balance: Decimal | None = None
+        with contextlib.suppress(PanelFailure):
+            balance = (await context.state.balance.get()).amount
+        text = summary_text(t, offer, currency, balance)
+    target = target_of(offer.fields)
     if target is not None and user is not None:
         active = await context.state.store.orders.active_for(user.id, target)
         if active:
@@ -436,6 +444,16 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
     offer = quote(draft, checkout.service)
     if offer.issues:  # the catalog changed since the summary: the answer is asked again
         return await _summary(update, context, checkout, offer=offer)
+    shop = context.state.shop
+    paid = shop.charge(user.id, offer.price)
+    if paid is not None and not await shop.panel_covers(await _panel_cost(context, draft)):
+        t = context.t
+        text = t._(
+            "The shop cannot take this order right now. Nothing was ordered and nothing was "
+            "taken from your wallet; the operator is told. Please try again later."
+        )
+        await show(update, context, "⚠️ " + text, main_menu(t))
+        return CONFIRM
     await _placing(update, context)
     try:
         row, _sent = await submit(
@@ -445,7 +463,11 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
             key=draft.key,
             offer=offer,
             currency=context.state.currency.code,
+            paid=paid,
         )
+    except InsufficientFunds as short:
+        await _tell_short(update, context, short.missing)
+        return CONFIRM
     except OrderNotStored as lost:
         await _tell_not_stored(update, context, lost)
         context.data.draft = None
@@ -466,6 +488,22 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
     context.data.draft = None
     await show(update, context, outcome_text(context.t, row), await order_buttons(context, row))
     return END
+
+
+async def _panel_cost(context: BotContext, draft: OrderDraft) -> Decimal:
+    """What the panel charges for the draft (its own price, without the markup)."""
+    service = (await context.state.catalog.get()).by_id.get(draft.service_id)
+    return quote(draft, service).price if service is not None else Decimal(0)
+
+
+async def _tell_short(update: Update, context: BotContext, missing: Decimal) -> None:
+    """The wallet cannot pay: nothing was sent; the summary stays for after a top-up."""
+    t = context.t
+    text = t._(
+        "❌ Not enough money in your wallet: {missing} missing. Nothing was ordered. Top up, "
+        "then confirm again."
+    ).format(missing=t.money(missing, context.state.currency.code))
+    await show(update, context, text, wallet_keyboard(t, context.state.shop.takes_deposits))
 
 
 async def _placing(update: Update, context: BotContext) -> None:

@@ -100,9 +100,13 @@ async def preview(update: Update, context: BotContext, text: str) -> None:
         await show(update, context, failure_text(t, exc), home_menu(context), new_message=True)
         return
     balance: Decimal | None = None
-    with contextlib.suppress(PanelFailure):
-        balance = (await state.balance.get()).amount
-    messages = preview_messages(t, result.plan, state.currency.code, balance)
+    wallet = state.shop.pays_from_wallet(user.id)
+    if wallet:
+        balance = (await state.shop.wallet(user.id)).available
+    else:
+        with contextlib.suppress(PanelFailure):
+            balance = (await state.balance.get()).amount
+    messages = preview_messages(t, result.plan, state.currency.code, balance, wallet=wallet)
     last = markup([[menu_button(t)]])
     if result.key is not None:
         last = preview_keyboard(t, result.key, len(result.plan.valid))

@@ -177,7 +177,9 @@ def status_line(
         problem = _problem(context, status if order is not None else NOT_YOURS)
         return t._("<b>#{id}</b>: {error}").format(id=order_id, error=problem)
     parts = [f"<b>#{order_id}</b>: {escape(order_state_text(t, status.status_raw))}"]
-    if status.charge is not None:
+    if order is not None and order.paid is not None:  # the panel's charge is the shop's cost
+        parts.append(t._("paid {amount}").format(amount=t.money(order.paid, order.currency)))
+    elif status.charge is not None:
         parts.append(
             t._("charge {amount}").format(
                 amount=t.money(status.charge, status.currency or (order.currency if order else ""))
@@ -693,6 +695,10 @@ async def not_placed_ask(update: Update, context: BotContext) -> None:
 async def not_placed(update: Update, context: BotContext) -> None:
     order = await _card_order(update, context, cb.NOT_PLACED)
     if order is None:
+        return
+    user = update.effective_user
+    if order.paid is not None and not (user and context.state.settings.is_admin(user.id)):
+        await _show_card(update, context, order)  # paid from a wallet: the admins decide
         return
     marked = await context.state.store.orders.mark_not_placed(order.id)
     if marked is None:  # attached or marked meanwhile: show what it is now

@@ -6,7 +6,7 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers import browse, mass, orders
+from bot.handlers import browse, mass, orders, shop
 from bot.handlers.common import expired, home_menu, show
 from bot.i18n import N_, Translator
 from bot.ui import callback as cb
@@ -84,6 +84,8 @@ async def stray_text(update: Update, context: BotContext) -> None:
         return
     if text and (context.came_from == mass.MASS_SCREEN or mass.looks_like_lines(text)):
         await mass.preview(update, context, text)
+        return
+    if text and await shop.typed(update, context, text):
         return
     if text and not text.startswith("/") and await browse.search_found(update, context, text):
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.domain import OutboxItem, UserRecord
+from bot.domain import ADMINS, OutboxItem, UserRecord
 from bot.i18n import I18n
 from bot.storage.repositories import Store
 from bot.tracking import CycleReport, OrderTracking
@@ -26,7 +26,17 @@ SEND_BATCH = 100
 NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
-ADMIN_KINDS = frozenset({"panel_down", "panel_up", "low_balance", "bad_key", "storage_lost"})
+ADMIN_KINDS = frozenset(
+    {
+        "panel_down",
+        "panel_up",
+        "low_balance",
+        "bad_key",
+        "storage_lost",
+        "unknown_paid",
+        "panel_short",
+    }
+)
 
 
 class TrackerJob:
@@ -36,12 +46,14 @@ class TrackerJob:
         store: Store,
         i18n: I18n,
         *,
+        admin_ids: Iterable[int],
         interval: float,
         clock: Callable[[], float],
     ) -> None:
         self._tracking = tracking
         self._store = store
         self._i18n = i18n
+        self._admin_ids = sorted(admin_ids)
         self._interval = interval
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -96,7 +108,22 @@ class TrackerJob:
                 return sent  # Telegram is failing: the rest waits for the next cycle
 
     async def _send(self, bot: Bot, item: OutboxItem, user: UserRecord | None) -> str:
-        """'sent', 'dropped' (blocked, or notifications off) or 'retry'."""
+        """'sent', 'dropped' (blocked, or notifications off) or 'retry'. A notice for every
+        admin (`ADMINS`) is sent to each; it is done when one of them has it."""
+        if item.user_id == ADMINS:
+            records = await self._store.users.get_many(self._admin_ids)
+            outcomes = [
+                await self._send_to(bot, item, admin, records.get(admin))
+                for admin in self._admin_ids
+            ]
+            if "sent" in outcomes:
+                return "sent"
+            return "retry" if "retry" in outcomes else "dropped"
+        return await self._send_to(bot, item, item.user_id, user)
+
+    async def _send_to(
+        self, bot: Bot, item: OutboxItem, chat_id: int, user: UserRecord | None
+    ) -> str:
         if user is not None and user.blocked:
             return "dropped"
         if item.kind not in ADMIN_KINDS and user is not None and not user.notifications:
@@ -105,13 +132,13 @@ class TrackerJob:
         await self._send_rate.acquire()
         try:
             await bot.send_message(
-                item.user_id,
+                chat_id,
                 notice_text(t, item.kind, item.payload),
                 reply_markup=notice_keyboard(t, item.kind, item.payload),
             )
         except Forbidden:
-            await self._store.users.mark_blocked(item.user_id)
-            log.info("user %d blocked the bot; not messaged until they write again", item.user_id)
+            await self._store.users.mark_blocked(chat_id)
+            log.info("user %d blocked the bot; not messaged until they write again", chat_id)
             return "dropped"
         except BadRequest as exc:
             log.warning("notification %d dropped: %s", item.id, exc)

@@ -130,6 +130,51 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX mass_batches_state ON mass_batches (state, user_id);
     """,
+    # 7: shop mode. Wallets: an append-only ledger (signed exact decimals as text), each
+    # wallet's total kept beside it, deposits waiting for an admin, markup rules; an order
+    # paid from a wallet keeps what was paid and what came back.
+    """
+    ALTER TABLE orders ADD COLUMN paid TEXT;
+    ALTER TABLE orders ADD COLUMN refunded TEXT NOT NULL DEFAULT '0';
+    CREATE TABLE ledger (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    INTEGER NOT NULL,
+        amount     TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        order_id   INTEGER,
+        deposit_id INTEGER,
+        admin_id   INTEGER,
+        note       TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX ledger_user ON ledger (user_id, id);
+    CREATE INDEX ledger_time ON ledger (created_at);
+    CREATE UNIQUE INDEX ledger_one_debit ON ledger (order_id) WHERE kind = 'debit_order';
+    CREATE UNIQUE INDEX ledger_one_deposit ON ledger (deposit_id) WHERE deposit_id IS NOT NULL;
+    CREATE TABLE wallets (
+        user_id      INTEGER PRIMARY KEY,
+        balance      TEXT NOT NULL DEFAULT '0',
+        credit_limit TEXT NOT NULL DEFAULT '0'
+    );
+    CREATE TABLE deposits (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    INTEGER NOT NULL,
+        amount     TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        proof_kind TEXT,
+        proof      TEXT,
+        decided_by INTEGER,
+        created_at REAL NOT NULL,
+        decided_at REAL
+    );
+    CREATE INDEX deposits_user ON deposits (user_id, state);
+    CREATE TABLE markups (
+        scope   TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        percent TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+    );
+    """,
 )
 
 

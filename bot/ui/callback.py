@@ -111,3 +111,15 @@ MASS = Button("M")
 MASS_CONFIRM = Button("X", (str,))
 """Place the previewed batch with this key (once: it starts once)."""
 MASS_DROP = Button("D", (str,))
+
+# Shop mode
+TOP_UP = Button("T")
+TOP_UP_AMOUNT = Button("U", (int,))
+DEPOSIT_APPROVE = Button("P", (int,))
+DEPOSIT_REJECT = Button("J", (int,))
+UNKNOWN_PLACED = Button("H", (int,))
+"""An admin: an order of unknown outcome paid from a wallet was placed (asks for its id)."""
+UNKNOWN_NOT_PLACED = Button("I", (int,))
+"""An admin: it was not placed (the wallet gets its money back)."""
+WALLET_PAGE = Button("E", (int, int))
+"""An admin's /wallet: the user, the page."""

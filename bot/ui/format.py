@@ -141,7 +141,16 @@ def _summary_details(t: Translator, offer: Quote, currency: str) -> tuple[list[s
     return [], t._("Price: <b>{price}</b>").format(price=price)
 
 
-def summary(t: Translator, offer: Quote, currency: str, balance: Decimal | None) -> str:
+def summary(
+    t: Translator,
+    offer: Quote,
+    currency: str,
+    balance: Decimal | None,
+    *,
+    wallet: Decimal | None = None,
+) -> str:
+    """`balance`: the panel's; `wallet`: what the user's wallet can pay (shop mode), shown
+    with what it holds after the order."""
     details, price_line = _summary_details(t, offer, currency)
     explained = ("runs", "interval") if details and "runs" in offer.fields else ()
     shown = {name: value for name, value in offer.fields.items() if name not in explained}
@@ -158,6 +167,20 @@ def summary(t: Translator, offer: Quote, currency: str, balance: Decimal | None)
         lines.append(t._("Balance: {balance}").format(balance=t.money(balance, currency)))
         if balance < offer.price:
             lines += ["", t._("⚠️ Your balance is too low for this order.")]
+    if wallet is not None:
+        after = wallet - offer.price
+        lines.append(
+            t._("Wallet: {wallet} → after the order: {after}").format(
+                wallet=t.money(wallet, currency), after=t.money(after, currency)
+            )
+        )
+        if after < 0:
+            lines += [
+                "",
+                t._("⚠️ Your wallet is {missing} short: top up first.").format(
+                    missing=t.money(-after, currency)
+                ),
+            ]
     return "\n".join(lines)
 
 
@@ -214,8 +237,17 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
     ]
     if order.quantity is not None and "quantity" not in order.fields:
         lines.append(t._("Quantity: {n}").format(n=t.number(order.quantity)))
-    charge = order.charge if order.charge is not None else order.price
-    lines.append(t._("Charge: {amount}").format(amount=t.money(charge, order.currency)))
+    if order.paid is not None:  # from a wallet: what the user paid (the panel's is the cost)
+        lines.append(t._("Paid: {amount}").format(amount=t.money(order.paid, order.currency)))
+        if order.refunded:
+            lines.append(
+                t._("Refunded to your wallet: {amount}").format(
+                    amount=t.money(order.refunded, order.currency)
+                )
+            )
+    else:
+        charge = order.charge if order.charge is not None else order.price
+        lines.append(t._("Charge: {amount}").format(amount=t.money(charge, order.currency)))
     if order.outcome is Outcome.PLACED:
         lines.append(
             t._("Status: {status}").format(status=escape(order_state_text(t, order.status)))
@@ -340,6 +372,12 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
                 amount=t.money(Decimal(payload["charge"]), payload.get("currency") or "")
             )
         )
+    if payload.get("refund"):
+        lines.append(
+            t._("💰 {amount} went back to your wallet.").format(
+                amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
+            )
+        )
     return "\n".join(lines)
 
 
@@ -384,6 +422,22 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
         ).format(message=escape(shorten(str(payload.get("message", "")), 200)))
     if kind == "panel_up":
         return t._("✅ The panel is reachable again. Order tracking has resumed.")
+    if kind == "unknown_paid":
+        return t._(
+            "⚠️ Order {order} of user {user} ({service}, {link}) was paid {paid} from the "
+            "wallet, and its outcome is unknown. Look on the panel: was it placed?"
+        ).format(
+            order=payload["order"],
+            user=payload["user"],
+            service=escape(shorten(payload["service"], 80)),
+            link=escape(short_link(payload.get("link") or "—")),
+            paid=t.money(Decimal(payload["paid"]), payload.get("currency") or ""),
+        )
+    if kind == "panel_short":
+        return t._(
+            "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they are "
+            "refused until the panel balance is topped up."
+        ).format(balance=t.money(Decimal(payload["balance"]), payload.get("currency") or ""))
     if kind == "low_balance":
         return t._("⚠️ The panel balance is low: {balance} (alert below {threshold}).").format(
             balance=t.money(Decimal(payload["balance"]), payload["currency"]),
@@ -397,6 +451,14 @@ def notice_keyboard(
 ) -> InlineKeyboardMarkup | None:
     """Orders and refills get a button that opens the order's card in a new message (the
     notification stays as it is)."""
+    if kind == "unknown_paid":
+        placed = InlineKeyboardButton(
+            t._("✅ It was placed"), callback_data=cb.UNKNOWN_PLACED(payload["order"])
+        )
+        refund = InlineKeyboardButton(
+            t._("↩️ Not placed: refund"), callback_data=cb.UNKNOWN_NOT_PLACED(payload["order"])
+        )
+        return InlineKeyboardMarkup([[placed, refund]])
     if kind in ("order", "interrupted", "refill") and payload.get("order"):
         button = InlineKeyboardButton(
             t._("Open the order"), callback_data=cb.OPEN_ORDER(payload["order"])

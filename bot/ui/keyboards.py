@@ -59,6 +59,12 @@ def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
     )
 
 
+def wallet_keyboard(t: Translator, top_up: bool) -> InlineKeyboardMarkup:
+    """Under a wallet's figures: Top up (when deposits are taken) and the menu."""
+    first = [Button(t._("➕ Top up"), callback_data=cb.TOP_UP())] if top_up else []
+    return markup([first, [menu_button(t)]])
+
+
 def menu_button(t: Translator) -> Button:
     return Button(t._("🏠 Menu"), callback_data=cb.MENU())
 
@@ -80,7 +86,7 @@ def order_keyboard(
             first.append(Button(t._("♻️ Refill"), callback_data=cb.REFILL_ASK(order.id)))
         if cancel:
             first.append(Button(t._("✖️ Cancel order"), callback_data=cb.CANCEL_ASK(order.id)))
-    elif order.outcome is Outcome.UNKNOWN:
+    elif order.outcome is Outcome.UNKNOWN and order.paid is None:  # paid: the admins decide
         first.append(Button(t._("🚫 It was not placed"), callback_data=cb.NOT_PLACED_ASK(order.id)))
     again = []
     if order.outcome in (Outcome.PLACED, Outcome.NOT_PLACED):  # never beside a maybe-order

@@ -142,10 +142,15 @@ def _order_line(t: Translator, line: PlannedLine, currency: str) -> str:
 
 
 def preview_messages(
-    t: Translator, batch: MassPlan, currency: str, balance: Decimal | None
+    t: Translator,
+    batch: MassPlan,
+    currency: str,
+    balance: Decimal | None,
+    *,
+    wallet: bool = False,
 ) -> list[str]:
     """The preview: one monospace line per order, the lines with a problem and why, the
-    total and the balance after it."""
+    total and the balance (`wallet`: the user's wallet) after it."""
     valid, problems = batch.valid, batch.problems
     lines = [Line(t._("📋 <b>Mass order: check it</b>"))]
     if valid:
@@ -186,8 +191,18 @@ def preview_messages(
     )
     if balance is not None:
         after = balance - total
-        lines.append(Line(t._("Balance after: {balance}").format(balance=t.money(after, currency))))
-        if after < 0:
+        label = t._("Wallet after: {balance}") if wallet else t._("Balance after: {balance}")
+        lines.append(Line(label.format(balance=t.money(after, currency))))
+        if wallet and after < 0:
+            lines.append(
+                Line(
+                    t._(
+                        "⚠️ Your wallet is {missing} short: the orders it cannot pay for are "
+                        "not sent."
+                    ).format(missing=t.money(-after, currency))
+                )
+            )
+        elif after < 0:
             lines.append(
                 Line(
                     t._(
@@ -246,6 +261,10 @@ def _report_line(t: Translator, report: LineReport) -> str:
             )
         case LineResult.NOT_SENT:
             return t._("{n}. ⏭ {link}: not sent, the service is no longer offered").format(
+                n=report.number, link=link
+            )
+        case LineResult.NO_FUNDS:
+            return t._("{n}. ⏭ {link}: not sent, not enough money in your wallet").format(
                 n=report.number, link=link
             )
     return t._("{n}. ⏳ {link}: waiting").format(n=report.number, link=link)

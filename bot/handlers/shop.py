@@ -1,0 +1,508 @@
+"""Shop mode: the wallet in /balance, top-ups (amount, instructions, proof, an admin's
+decision), the admins' /credit, /debit, /wallet, /limit and /markup, and their answer to an
+order of unknown outcome paid from a wallet."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from bot.domain import Deposit, DepositState, InsufficientFunds, Outcome
+from bot.handlers.common import answer_query, expired, home_menu, show
+from bot.i18n import Translator
+from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE
+from bot.ui import callback as cb
+from bot.ui.keyboards import PAGE_SIZE, Button, markup, menu_button, pager, wallet_keyboard
+from bot.ui.shop import (
+    deposit_card,
+    entry_line,
+    markup_rules_text,
+    wallet_text,
+)
+from bot.ui.text import escape, user_translator
+
+log = logging.getLogger(__name__)
+
+TOP_UP_SCREEN = "top_up"
+"""`UserData.screen` while the bot waits for a top-up amount."""
+PROOF_SCREEN = "proof"
+"""... and then for its proof (a photo or a text)."""
+FOUND_SCREEN = "found:"
+"""An admin's: `found:<order row id>`, the panel's id of an order of unknown outcome."""
+MAX_AMOUNT = Decimal(10) ** 12
+_GROUPED = re.compile(r"^\d{1,3}([.,\s']\d{3})+$")
+_DECIMAL = re.compile(r"^\d+([.,]\d{1,5})?$")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount as people type it: `100000`, `100.000`, `100,000` or `100 000` (groups of
+    three are thousands), `12.5` or `12,50` (a fraction); None if it is none of these, not
+    positive, or absurdly large."""
+    text = text.strip().removeprefix("Rp").removeprefix("IDR").strip()
+    if not text.isascii():
+        return None
+    try:
+        if _GROUPED.match(text):
+            amount = Decimal(re.sub(r"\D", "", text))
+        elif _DECIMAL.match(text):
+            amount = Decimal(text.replace(",", "."))
+        else:
+            return None
+    except InvalidOperation:
+        return None
+    return amount if 0 < amount <= MAX_AMOUNT else None
+
+
+def _currency(context: BotContext) -> str:
+    return context.state.currency.code
+
+
+# -- the user's side -------------------------------------------------------------------------
+
+
+async def show_wallet(update: Update, context: BotContext) -> None:
+    """/balance of a user who pays from a wallet."""
+    user = update.effective_user
+    assert user is not None
+    shop = context.state.shop
+    wallet = await shop.wallet(user.id)
+    text = wallet_text(context.t, wallet, _currency(context))
+    await show(update, context, text, wallet_keyboard(context.t, shop.takes_deposits))
+
+
+def _presets(context: BotContext) -> list[Decimal]:
+    """Top-up amounts offered as buttons: at or above the minimum."""
+    base = [Decimal(n) for n in (50_000, 100_000, 250_000, 500_000)]
+    if _currency(context) not in ("IDR", ""):
+        base = [Decimal(n) for n in (10, 25, 50, 100)]
+    return [a for a in base if a >= context.state.shop.deposit_min]
+
+
+async def top_up(update: Update, context: BotContext) -> None:
+    t = context.t
+    shop = context.state.shop
+    if not shop.takes_deposits:
+        await show(
+            update, context, t._("Ask the operator to top up your wallet."), home_menu(context)
+        )
+        return
+    currency = _currency(context)
+    text = t._("➕ <b>Top up</b>\n\nHow much? Tap an amount or type one.")
+    if shop.deposit_min > 0:
+        text += "\n" + t._("At least {amount}.").format(amount=t.money(shop.deposit_min, currency))
+    buttons = [
+        Button(t.money(a, currency), callback_data=cb.TOP_UP_AMOUNT(int(a)))
+        for a in _presets(context)
+    ]
+    context.data.screen = TOP_UP_SCREEN
+    await show(update, context, text, markup([buttons[:2], buttons[2:], [menu_button(t)]]))
+
+
+async def top_up_amount(update: Update, context: BotContext) -> None:
+    args = cb.TOP_UP_AMOUNT.parse(update.callback_query.data if update.callback_query else None)
+    if args is None:
+        await expired(update, context)
+        return
+    await _open_deposit(update, context, Decimal(args[0]))
+
+
+async def typed(update: Update, context: BotContext, text: str) -> bool:
+    """Text typed after a shop screen (an amount, a proof, an order id); False when the last
+    screen was none of them."""
+    came_from = context.came_from or ""
+    if came_from == TOP_UP_SCREEN:
+        amount = parse_amount(text)
+        if amount is None:
+            context.data.screen = TOP_UP_SCREEN
+            t = context.t
+            await show(
+                update,
+                context,
+                t._("That is not an amount. Send digits, like 100000."),
+                new_message=True,
+            )
+            return True
+        await _open_deposit(update, context, amount)
+        return True
+    if came_from == PROOF_SCREEN:
+        await _proven(update, context, "text", text.strip()[:1000])
+        return True
+    if came_from.startswith(FOUND_SCREEN) and came_from[len(FOUND_SCREEN) :].isdigit():
+        await _attach(update, context, int(came_from[len(FOUND_SCREEN) :]), text)
+        return True
+    return False
+
+
+async def _open_deposit(update: Update, context: BotContext, amount: Decimal) -> None:
+    t = context.t
+    shop = context.state.shop
+    user = update.effective_user
+    if user is None or not shop.takes_deposits:
+        await expired(update, context)
+        return
+    currency = _currency(context)
+    if amount < shop.deposit_min:
+        context.data.screen = TOP_UP_SCREEN
+        text = t._("The smallest top-up is {amount}. Send a larger amount.").format(
+            amount=t.money(shop.deposit_min, currency)
+        )
+        await show(update, context, text, new_message=True)
+        return
+    deposit = await shop.open_deposit(user.id, amount)
+    context.data.screen = PROOF_SCREEN
+    text = "\n\n".join(
+        (
+            t._("➕ Top-up of <b>{amount}</b>").format(amount=t.money(deposit.amount, currency)),
+            escape(shop.deposit_instructions),
+            t._(
+                "When you have paid, send a photo of the receipt here, or its reference as "
+                "text. An admin checks it and credits your wallet."
+            ),
+        )
+    )
+    await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
+
+
+async def proof_photo(update: Update, context: BotContext) -> None:
+    """A photo: the proof of the top-up waiting for one (else the menu's hint)."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    await _proven(update, context, "photo", message.photo[-1].file_id)
+
+
+async def _proven(update: Update, context: BotContext, kind: str, proof: str) -> None:
+    t = context.t
+    shop = context.state.shop
+    user = update.effective_user
+    if user is None:
+        return
+    waiting = await shop.deposit_awaiting_proof(user.id)
+    deposit = await shop.prove_deposit(waiting, kind, proof) if waiting else None
+    if deposit is None:
+        text = t._("No top-up is waiting for a proof. Start one with ➕ Top up in /balance.")
+        await show(update, context, text, home_menu(context), new_message=True)
+        return
+    await show(
+        update,
+        context,
+        t._("Thank you. An admin checks your payment; you are told here when it is credited."),
+        home_menu(context),
+        new_message=True,
+    )
+    await _tell_admins(context, deposit, user.full_name)
+
+
+async def _tell_admins(context: BotContext, deposit: Deposit, name: str) -> None:
+    """Every admin gets the deposit's card with Approve / Reject (the photo, if it is one)."""
+    state = context.state
+    i18n = state.i18n
+    t = i18n.get(i18n.default_language)
+    text = deposit_card(t, deposit, name, _currency(context))
+    keyboard = _decision_keyboard(t, deposit.id)
+    for admin in sorted(state.settings.admin_ids):
+        try:
+            if deposit.proof_kind == "photo" and deposit.proof:
+                await context.bot.send_photo(
+                    admin, deposit.proof, caption=text, reply_markup=keyboard
+                )
+            else:
+                await context.bot.send_message(admin, text, reply_markup=keyboard)
+        except TelegramError as exc:
+            log.warning("admin %d not told of deposit %d: %s", admin, deposit.id, exc)
+
+
+def _decision_keyboard(t: Translator, deposit_id: int) -> InlineKeyboardMarkup:
+    return markup(
+        [
+            [
+                Button(t._("✅ Approve"), callback_data=cb.DEPOSIT_APPROVE(deposit_id)),
+                Button(t._("❌ Reject"), callback_data=cb.DEPOSIT_REJECT(deposit_id)),
+            ]
+        ]
+    )
+
+
+# -- the admins' side ------------------------------------------------------------------------
+
+
+async def decide(update: Update, context: BotContext) -> None:
+    """Approve or Reject: the first tap decides (whichever admin, however often)."""
+    query = update.callback_query
+    admin = update.effective_user
+    data = query.data if query else None
+    approve = cb.DEPOSIT_APPROVE.matches(data)
+    args = (cb.DEPOSIT_APPROVE if approve else cb.DEPOSIT_REJECT).parse(data)
+    if query is None or admin is None or args is None:
+        await expired(update, context)
+        return
+    t = context.t
+    shop = context.state.shop
+    deposit = await shop.decide_deposit(int(args[0]), approve, admin.id)
+    if deposit is None:
+        await answer_query(update, context, t._("This top-up was decided already."))
+        return
+    await answer_query(update, context, t._("Approved.") if approve else t._("Rejected."))
+    verdict = (t._("✅ Approved by {admin}") if approve else t._("❌ Rejected by {admin}")).format(
+        admin=escape(admin.full_name)
+    )
+    card = query.message if isinstance(query.message, Message) else None
+    original = (card.caption or card.text or "") if card is not None else ""
+    try:
+        if card is not None and card.photo:
+            await query.edit_message_caption(caption=escape(original) + "\n\n" + verdict)
+        else:
+            await query.edit_message_text(escape(original) + "\n\n" + verdict)
+    except BadRequest as exc:
+        log.info("deposit card not updated: %s", exc)
+    await _tell_owner(context, deposit)
+
+
+async def _tell_owner(context: BotContext, deposit: Deposit) -> None:
+    state = context.state
+    t = user_translator(state.i18n, await state.store.users.get(deposit.user_id))
+    currency = _currency(context)
+    amount = t.money(deposit.amount, currency)
+    if deposit.state is DepositState.APPROVED:
+        wallet = await state.shop.wallet(deposit.user_id)
+        text = t._("✅ Your top-up of {amount} was credited. Wallet: <b>{balance}</b>").format(
+            amount=amount, balance=t.money(wallet.balance, currency)
+        )
+    else:
+        text = t._(
+            "❌ Your top-up of {amount} was not accepted. Ask the operator if you have paid."
+        ).format(amount=amount)
+    try:
+        await context.bot.send_message(deposit.user_id, text)
+    except TelegramError as exc:
+        log.info("user %d not told of deposit %d: %s", deposit.user_id, deposit.id, exc)
+
+
+def _arguments(update: Update) -> list[str]:
+    text = update.effective_message.text if update.effective_message else None
+    return (text or "").split()[1:]
+
+
+async def adjust_command(update: Update, context: BotContext, sign: int) -> None:
+    """/credit <user id> <amount> [note] and /debit <user id> <amount> [note]."""
+    t = context.t
+    admin = update.effective_user
+    args = _arguments(update)
+    amount = parse_amount(args[1]) if len(args) >= 2 else None
+    user_id = int(args[0]) if args and args[0].isascii() and args[0].isdigit() else None
+    if admin is None or amount is None or user_id is None:
+        usage = "/credit" if sign > 0 else "/debit"
+        text = t._("Usage: {command} &lt;user id&gt; &lt;amount&gt; [note]").format(command=usage)
+        await show(update, context, text)
+        return
+    currency = _currency(context)
+    note = " ".join(args[2:])[:200]
+    try:
+        balance = await context.state.shop.adjust(user_id, sign * amount, admin.id, note)
+    except InsufficientFunds as short:
+        text = t._("Not done: the wallet of user {user} would be {missing} below its limit.")
+        await show(
+            update, context, text.format(user=user_id, missing=t.money(short.missing, currency))
+        )
+        return
+    text = t._("Wallet of user {user}: {change}, now <b>{balance}</b>.").format(
+        user=user_id,
+        change=("+" if sign > 0 else "−") + t.money(amount, currency),
+        balance=t.money(balance, currency),
+    )
+    await show(update, context, text)
+
+
+async def credit_command(update: Update, context: BotContext) -> None:
+    await adjust_command(update, context, 1)
+
+
+async def debit_command(update: Update, context: BotContext) -> None:
+    await adjust_command(update, context, -1)
+
+
+async def limit_command(update: Update, context: BotContext) -> None:
+    """/limit <user id> <amount>: how far below zero the wallet may go (0: not at all)."""
+    t = context.t
+    args = _arguments(update)
+    user_id = int(args[0]) if args and args[0].isascii() and args[0].isdigit() else None
+    limit = Decimal(0) if len(args) == 2 and args[1] == "0" else None
+    if len(args) == 2 and limit is None:
+        limit = parse_amount(args[1])
+    if user_id is None or limit is None:
+        await show(update, context, t._("Usage: /limit &lt;user id&gt; &lt;amount&gt; (0: none)"))
+        return
+    if not await context.state.shop.set_limit(user_id, limit):
+        wallet = await context.state.shop.wallet(user_id)
+        text = t._(
+            "Not done: the wallet of user {user} holds {balance} already; the limit cannot be "
+            "below that debt."
+        ).format(user=user_id, balance=t.money(wallet.balance, _currency(context)))
+        await show(update, context, text)
+        return
+    text = t._("The wallet of user {user} may now go down to {limit}.").format(
+        user=user_id, limit=t.money(-limit, _currency(context))
+    )
+    await show(update, context, text)
+
+
+async def wallet_command(update: Update, context: BotContext) -> None:
+    """/wallet <user id>: the balance and the latest entries, a page at a time."""
+    args = _arguments(update)
+    if not args or not args[0].isascii() or not args[0].isdigit():
+        await show(update, context, context.t._("Usage: /wallet &lt;user id&gt;"))
+        return
+    await _wallet_page(update, context, int(args[0]), 0)
+
+
+async def wallet_page(update: Update, context: BotContext) -> None:
+    args = cb.WALLET_PAGE.parse(update.callback_query.data if update.callback_query else None)
+    if args is None:
+        await expired(update, context)
+        return
+    await _wallet_page(update, context, int(args[0]), int(args[1]))
+
+
+async def _wallet_page(update: Update, context: BotContext, user_id: int, page: int) -> None:
+    t = context.t
+    shop = context.state.shop
+    currency = _currency(context)
+    wallet = await shop.wallet(user_id)
+    entries, count = await shop.entries(user_id, page, PAGE_SIZE)
+    lines = [
+        t._("<b>Wallet of user {user}</b>").format(user=user_id),
+        wallet_text(t, wallet, currency),
+        "",
+    ]
+    lines += [entry_line(t, entry, currency) for entry in entries] or [t._("No entries yet.")]
+    rows = [pager(t, page, count, lambda p: cb.WALLET_PAGE(user_id, p)), [menu_button(t)]]
+    await show(update, context, "\n".join(lines), markup(rows))
+
+
+async def markup_command(update: Update, context: BotContext) -> None:
+    """/markup; /markup all 25; /markup category <name> 40; /markup service <id> 10|off."""
+    t = context.t
+    shop = context.state.shop
+    args = _arguments(update)
+    usage = t._(
+        "Usage: /markup all &lt;percent&gt; · /markup category &lt;name&gt; &lt;percent&gt; · "
+        "/markup service &lt;id&gt; &lt;percent&gt; · “off” instead of a percent removes a rule"
+    )
+    if args:
+        scope, value = args[0].lower(), args[-1].lower()
+        key = " ".join(args[1:-1])
+        percent = None if value == "off" else parse_amount(value)
+        if value == "0":
+            percent = Decimal(0)
+        valid = (
+            (scope == ALL and len(args) == 2)
+            or (scope == CATEGORY and key)
+            or (scope == SERVICE and key.isascii() and key.isdigit())
+        )
+        if not valid or (value != "off" and (percent is None or percent > MAX_MARKUP)):
+            await show(update, context, usage)
+            return
+        await shop.set_markup(scope, key if scope != ALL else "", percent)
+    rules = await shop.markup_rules()
+    text = markup_rules_text(t, rules, context.state.settings.markup_percent)
+    await show(update, context, text + "\n\n" + usage)
+
+
+async def unknown_placed(update: Update, context: BotContext) -> None:
+    """An admin: the order of unknown outcome was placed; its panel id is asked."""
+    args = cb.UNKNOWN_PLACED.parse(update.callback_query.data if update.callback_query else None)
+    order = await context.state.store.orders.get(int(args[0])) if args else None
+    t = context.t
+    if order is None or order.outcome is not Outcome.UNKNOWN:
+        await answer_query(update, context, t._("This order was resolved already."))
+        return
+    context.data.screen = FOUND_SCREEN + str(order.id)
+    await show(
+        update,
+        context,
+        t._("Send the panel's id of this order (user {user}, {service}).").format(
+            user=order.user_id, service=escape(order.service_name)
+        ),
+        new_message=True,
+    )
+
+
+async def _attach(update: Update, context: BotContext, row_id: int, text: str) -> None:
+    t = context.t
+    digits = text.strip().lstrip("#")
+    if not (digits.isascii() and digits.isdigit()):
+        context.data.screen = FOUND_SCREEN + str(row_id)
+        await show(
+            update, context, t._("Send the order id in digits, like 123456."), new_message=True
+        )
+        return
+    attached = await context.state.store.orders.attach(row_id, int(digits))
+    text = (
+        t._("✅ Attached: order {id} is followed, the money stays paid.").format(id=digits)
+        if attached
+        else t._("This order was resolved already.")
+    )
+    await show(update, context, text, new_message=True)
+
+
+async def unknown_not_placed(update: Update, context: BotContext) -> None:
+    """An admin: the order of unknown outcome was not placed; its money goes back (once)."""
+    args = cb.UNKNOWN_NOT_PLACED.parse(
+        update.callback_query.data if update.callback_query else None
+    )
+    t = context.t
+    order = await context.state.store.orders.mark_not_placed(int(args[0])) if args else None
+    if order is None:
+        await answer_query(update, context, t._("This order was resolved already."))
+        return
+    text = t._("↩️ Marked not placed: {amount} went back to the wallet of user {user}.").format(
+        amount=t.money(order.refunded, order.currency or _currency(context)), user=order.user_id
+    )
+    await show(update, context, text)
+
+
+def _admins_only(callback: Callable[[Update, BotContext], Awaitable[None]]) -> Any:
+    """An admin's button: anyone else gets "expired"."""
+
+    async def guarded(update: Update, context: BotContext) -> None:
+        user = update.effective_user
+        if user is None or not context.state.settings.is_admin(user.id):
+            await expired(update, context)
+            return
+        await callback(update, context)
+
+    return guarded
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    """Only in shop mode (WALLETS=on): otherwise these commands are unknown."""
+    if not application.bot_data.settings.wallets:
+        return
+    admins = filters.User(user_id=application.bot_data.settings.admin_ids, allow_empty=False)
+    for name, command in (
+        ("credit", credit_command),
+        ("debit", debit_command),
+        ("limit", limit_command),
+        ("wallet", wallet_command),
+        ("markup", markup_command),
+    ):
+        application.add_handler(CommandHandler(name, command, filters=admins))
+    for button, callback in (
+        (cb.TOP_UP, top_up),
+        (cb.TOP_UP_AMOUNT, top_up_amount),
+        (cb.DEPOSIT_APPROVE, _admins_only(decide)),
+        (cb.DEPOSIT_REJECT, _admins_only(decide)),
+        (cb.UNKNOWN_PLACED, _admins_only(unknown_placed)),
+        (cb.UNKNOWN_NOT_PLACED, _admins_only(unknown_not_placed)),
+        (cb.WALLET_PAGE, _admins_only(wallet_page)),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=button.matches))
+    application.add_handler(MessageHandler(filters.PHOTO & filters.ChatType.PRIVATE, proof_photo))

@@ -1,0 +1,209 @@
+"""Shop mode without Telegram: who pays from a wallet and at which price, the customers' view
+of the catalog (the panel's rates plus the markup), wallets and deposits.
+
+With `WALLETS=off` (the default) nobody pays from a wallet and every price is the panel's.
+Money taken for an order is written with its intent (`OrderRepo.record_intent`), money given
+back with the status change that causes it (`OrderRepo.apply_checks`, `mark_failed`,
+`mark_not_placed`): see `bot.storage.repositories`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+
+from bot.balance import PanelBalance, PanelCurrency
+from bot.catalog import Catalog, CatalogIndex
+from bot.config import Settings
+from bot.domain import Deposit, EntryKind, LedgerEntry, Notice, Wallet, round_up
+from bot.i18n import currency_unit
+from bot.panel.errors import PanelFailure
+from bot.panel.models import Service
+from bot.storage.repositories import Store
+
+log = logging.getLogger(__name__)
+
+ALL, CATEGORY, SERVICE = "all", "category", "service"
+"""The scopes of markup rules; a service's rule wins over its category's, which wins over
+the rule for all, which wins over MARKUP_PERCENT."""
+MAX_MARKUP = Decimal(1000)
+
+
+class Shop:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        catalog: Catalog,
+        currency: PanelCurrency,
+        balance: PanelBalance,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._catalog = catalog
+        self._currency = currency
+        self._balance = balance
+        self._views: tuple[int, int, CatalogIndex] | None = None
+        """(id of the panel's index, rules version, the customers' view of it)"""
+        self._version = 0
+
+    @property
+    def on(self) -> bool:
+        return self._settings.wallets
+
+    def pays_from_wallet(self, user_id: int) -> bool:
+        return self._settings.pays_from_wallet(user_id)
+
+    @property
+    def unit(self) -> Decimal:
+        return currency_unit(self._currency.code)
+
+    # -- prices -----------------------------------------------------------------------------
+
+    async def markup(self, service: Service) -> Decimal:
+        rules = await self._store.markups.rules()
+        for key in ((SERVICE, str(service.id)), (CATEGORY, service.category), (ALL, "")):
+            if key in rules:
+                return rules[key]
+        return self._settings.markup_percent
+
+    async def catalog_for(self, user_id: int) -> CatalogIndex:
+        """The catalog as this user sees it: a customer's rates include the markup (exact;
+        a price is rounded up to the currency's unit when charged). Raises `PanelFailure`
+        when there is no catalog at all."""
+        index = await self._catalog.get()
+        if not self.pays_from_wallet(user_id):
+            return index
+        if self._views is not None and self._views[:2] == (id(index), self._version):
+            return self._views[2]
+        rules = await self._store.markups.rules()
+        default = self._settings.markup_percent
+        marked = []
+        for service in index.services:
+            percent = rules.get(
+                (SERVICE, str(service.id)),
+                rules.get((CATEGORY, service.category), rules.get((ALL, ""), default)),
+            )
+            rate = service.rate * (100 + percent) / 100 if percent else service.rate
+            marked.append(service.model_copy(update={"rate": rate}) if percent else service)
+        view = CatalogIndex(marked, index.fetched_at)
+        self._views = (id(index), self._version, view)
+        return view
+
+    def charge(self, user_id: int, price: Decimal) -> Decimal | None:
+        """What the user pays from their wallet for an order of this price (their view's,
+        markup included), rounded up to the unit; None when they do not pay from a wallet."""
+        if not self.pays_from_wallet(user_id):
+            return None
+        return round_up(price, self.unit)
+
+    async def set_markup(self, scope: str, key: str, percent: Decimal | None) -> None:
+        await self._store.markups.set(scope, key, percent)
+        self._version += 1
+
+    async def markup_rules(self) -> dict[tuple[str, str], Decimal]:
+        return dict(await self._store.markups.rules())
+
+    # -- the panel balance guard ------------------------------------------------------------
+
+    async def panel_covers(self, cost: Decimal) -> bool:
+        """Whether the panel balance (as last known, asked again when stale) can pay an order
+        of this panel price; when not, the admins are told once until it can again."""
+        try:
+            balance = await self._balance.get()
+        except PanelFailure:
+            return True  # not known: the panel itself refuses what it cannot pay for
+        kv = self._store.kv
+        if balance.amount >= cost:
+            if await kv.get("panel_short_alerted"):
+                await kv.delete("panel_short_alerted")
+            return True
+        if not await kv.get("panel_short_alerted"):
+            await kv.set("panel_short_alerted", "1")
+            await self._store.outbox.add(
+                [
+                    Notice(
+                        admin,
+                        "panel_short",
+                        {"balance": str(balance.amount), "currency": balance.currency},
+                    )
+                    for admin in sorted(self._settings.admin_ids)
+                ]
+            )
+        return False
+
+    # -- wallets and deposits ---------------------------------------------------------------
+
+    async def wallet(self, user_id: int) -> Wallet:
+        return await self._store.wallets.get(user_id)
+
+    async def entries(self, user_id: int, page: int, size: int) -> tuple[list[LedgerEntry], int]:
+        return await self._store.wallets.entries(user_id, page * size, size)
+
+    async def adjust(self, user_id: int, amount: Decimal, admin_id: int, note: str) -> Decimal:
+        """An admin's /credit (positive) or /debit (negative); `InsufficientFunds` when a debit
+        would take the wallet below its limit. Returns the new balance."""
+        kind = EntryKind.CREDIT if amount > 0 else EntryKind.ADJUSTMENT
+        return await self._store.wallets.post(user_id, amount, kind, admin_id=admin_id, note=note)
+
+    async def set_limit(self, user_id: int, limit: Decimal) -> bool:
+        """False when the wallet is already further below zero than the new limit."""
+        return await self._store.wallets.set_limit(user_id, limit)
+
+    @property
+    def deposit_min(self) -> Decimal:
+        return self._settings.deposit_min
+
+    @property
+    def takes_deposits(self) -> bool:
+        return self.on and bool(self._settings.deposit_instructions)
+
+    @property
+    def deposit_instructions(self) -> str:
+        return self._settings.deposit_instructions
+
+    async def open_deposit(self, user_id: int, amount: Decimal) -> Deposit:
+        return await self._store.deposits.open(user_id, amount)
+
+    async def deposit_awaiting_proof(self, user_id: int) -> Deposit | None:
+        return await self._store.deposits.awaiting_proof(user_id)
+
+    async def prove_deposit(self, deposit: Deposit, kind: str, proof: str) -> Deposit | None:
+        return await self._store.deposits.prove(deposit.id, kind, proof)
+
+    async def decide_deposit(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
+        """Approve (credit, once) or reject; None when it was decided already."""
+        return await self._store.deposits.decide(deposit_id, approve, admin_id)
+
+    async def get_deposit(self, deposit_id: int) -> Deposit | None:
+        return await self._store.deposits.get(deposit_id)
+
+    # -- money in the /stats ----------------------------------------------------------------
+
+    async def money_since(self, moments: Iterable[float]) -> list[dict[str, Decimal]]:
+        """For each moment: deposits and credits, sales, refunds, the panel's cost of the
+        sales (as the panel charged it) and the profit since then."""
+        moments = list(moments)
+        entries = await self._store.wallets.since(min(moments)) if moments else []
+        costs = await self._store.orders.panel_costs(min(moments)) if moments else []
+        figures = []
+        for moment in moments:
+            chosen = [e for e in entries if e.created_at >= moment]
+            money_in = sum(
+                (e.amount for e in chosen if e.kind in (EntryKind.DEPOSIT, EntryKind.CREDIT)),
+                Decimal(0),
+            )
+            sales = -sum((e.amount for e in chosen if e.kind is EntryKind.DEBIT_ORDER), Decimal(0))
+            refunds = sum((e.amount for e in chosen if e.kind is EntryKind.REFUND), Decimal(0))
+            cost = sum((c for at, c in costs if at >= moment), Decimal(0))
+            figures.append(
+                {
+                    "deposits": money_in,
+                    "sales": sales,
+                    "refunds": refunds,
+                    "cost": cost,
+                    "profit": sales - refunds - cost,
+                }
+            )
+        return figures

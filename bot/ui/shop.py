@@ -1,0 +1,87 @@
+"""Shop mode screens: a wallet, its entries, a deposit's card for the admins, markup rules,
+and the money in /stats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from bot.domain import Deposit, EntryKind, LedgerEntry, Wallet
+from bot.i18n import N_, Translator
+from bot.ui.text import escape, shorten
+
+ENTRY_KINDS = {
+    EntryKind.DEPOSIT: N_("top-up"),
+    EntryKind.CREDIT: N_("credit"),
+    EntryKind.DEBIT_ORDER: N_("order"),
+    EntryKind.REFUND: N_("refund"),
+    EntryKind.ADJUSTMENT: N_("debit"),
+}
+
+
+def wallet_text(t: Translator, wallet: Wallet, currency: str) -> str:
+    lines = [t._("💰 Wallet: <b>{amount}</b>").format(amount=t.money(wallet.balance, currency))]
+    if wallet.credit_limit:
+        lines.append(
+            t._("Credit limit: {limit} (you may order down to {floor})").format(
+                limit=t.money(wallet.credit_limit, currency),
+                floor=t.money(-wallet.credit_limit, currency),
+            )
+        )
+    return "\n".join(lines)
+
+
+def entry_line(t: Translator, entry: LedgerEntry, currency: str) -> str:
+    when = t.datetime(datetime.fromtimestamp(entry.created_at, tz=UTC))
+    sign = "+" if entry.amount > 0 else "−"
+    what = t._(ENTRY_KINDS[entry.kind])
+    if entry.order_id is not None:
+        what += f" #{entry.order_id}"
+    if entry.note:
+        what += " · " + escape(shorten(entry.note, 60))
+    return f"{when} · {sign}{t.money(abs(entry.amount), currency)} · {what}"
+
+
+def deposit_card(t: Translator, deposit: Deposit, name: str, currency: str) -> str:
+    lines = [
+        t._("💳 <b>Top-up #{id}</b>: {amount}").format(
+            id=deposit.id, amount=t.money(deposit.amount, currency)
+        ),
+        t._("From: {name} (user {user})").format(
+            name=escape(shorten(name, 60)), user=deposit.user_id
+        ),
+    ]
+    if deposit.proof_kind == "text" and deposit.proof:
+        lines.append(t._("Proof: {text}").format(text=escape(shorten(deposit.proof, 500))))
+    return "\n".join(lines)
+
+
+def markup_rules_text(
+    t: Translator, rules: dict[tuple[str, str], Decimal], default: Decimal
+) -> str:
+    lines = [
+        t._("<b>Markup</b>"),
+        t._("Default (MARKUP_PERCENT): {percent} %").format(percent=t.number(default)),
+    ]
+    for (scope, key), percent in sorted(rules.items()):
+        if scope == "all":
+            label = t._("All services")
+        elif scope == "category":
+            label = t._("Category {name}").format(name=escape(shorten(key, 60)))
+        else:
+            label = t._("Service {id}").format(id=key)
+        lines.append(f"{label}: {t.number(percent)} %")
+    lines.append(t._("A service's rule wins over its category's, which wins over all."))
+    return "\n".join(lines)
+
+
+def money_lines(
+    t: Translator, periods: list[tuple[str, dict[str, Decimal]]], currency: str
+) -> list[str]:
+    lines = [t._("<b>Money</b> (deposits · sales · panel cost · refunds · profit)")]
+    for label, f in periods:
+        figures = " · ".join(
+            t.money(f[k], currency) for k in ("deposits", "sales", "cost", "refunds", "profit")
+        )
+        lines.append(f"{label}: {figures}")
+    return lines

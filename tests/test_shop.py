@@ -1,0 +1,255 @@
+"""Shop mode through the bot: wallet orders with markup, top-ups, refunds, admins' tools."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from telegram import Chat, Message, PhotoSize, Update
+
+from bot.config import Settings
+from bot.ui import callback as cb
+from tests.harness import ADMIN, OTHER, STRANGER, TOKEN, USER, Call, Harness
+from tests.test_order_flow import LINK
+
+SHOP = {
+    "wallets": "on",
+    "markup_percent": "25",
+    "deposit_instructions": "Transfer to BCA 123456 a.n. Toko",
+    "deposit_min": "10000",
+}
+
+
+async def credit(bot: Harness, user: int, amount: int) -> Call:
+    return await bot.say(ADMIN, f"/credit {user} {amount} welcome")
+
+
+async def summary_of(bot: Harness, quantity: int = 100, user: int = USER) -> Call:
+    """Service 1 (Rp15.000 per 1000 on the panel) for `quantity`, up to its summary."""
+    await bot.tap(user, cb.START_ORDER(1))
+    await bot.say(user, LINK)
+    reply = await bot.say(user, str(quantity))
+    return await bot.tap(user, reply.button_of(cb.DRIP_FEED, 0))
+
+
+async def wallet_of(bot: Harness, user: int = USER) -> Decimal:
+    return (await bot.state.shop.wallet(user)).balance
+
+
+async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        done = await credit(bot, USER, 100_000)
+        assert "now <b>IDR100,000</b>" in done.text
+        card = await bot.tap(USER, cb.SERVICE(1))
+        assert "IDR18,750" in card.text  # 15,000 per 1000 plus 25 %
+        summary = await summary_of(bot, 101)  # 101 × 18.75 = 1,893.75, charged 1,894
+        assert "Price: <b>IDR1,894</b>" in summary.text
+        assert "Wallet: IDR100,000 → after the order: IDR98,106" in summary.text
+        placed = await bot.tap(USER, summary.button("✅"))
+        assert "Order placed" in placed.text and "Paid: IDR1,894" in placed.text
+        assert "Charge" not in placed.text  # the panel's charge is the shop's cost
+        assert await wallet_of(bot) == Decimal(98_106)
+        balance = await bot.say(USER, "/balance")
+        assert "Wallet: <b>IDR98,106</b>" in balance.text
+        assert any(text.startswith("➕ Top up") for text, _ in balance.buttons)
+        admin_card = await bot.tap(ADMIN, cb.SERVICE(1))
+        assert "IDR15,000" in admin_card.text  # admins: the panel's prices, the panel balance
+        admin_balance = await bot.say(ADMIN, "/balance")
+        assert "Balance: <b>" in admin_balance.text
+
+
+async def test_an_order_above_the_wallet_never_reaches_the_panel(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 1000)
+        summary = await summary_of(bot, 100)  # 1,875
+        assert "Your wallet is IDR875 short" in summary.text
+        refused = await bot.tap(USER, summary.button("✅"))
+        assert "Not enough money in your wallet: IDR875 missing" in refused.text
+        assert any(text.startswith("➕ Top up") for text, _ in refused.buttons)
+        assert bot.sandbox.calls["add"] == 0
+        assert await wallet_of(bot) == Decimal(1000)
+        assert await bot.orders_of(USER) == []
+
+
+async def test_a_refusal_refunds_at_once_and_cancel_and_partial_refund_as_told(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        bot.sandbox.fail_next("refuse", action="add", message="Link is private")
+        refused = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        assert "Link is private" in refused.text
+        assert await wallet_of(bot) == Decimal(100_000)
+        first = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        second = await bot.tap(
+            USER, (await summary_of_link(bot, "https://instagram.com/p/two", 1000)).button("✅")
+        )
+        assert "Order placed" in first.text and "Order placed" in second.text
+        assert await wallet_of(bot) == Decimal(100_000 - 1875 - 18_750)
+        orders = {o.quantity: o for o in await bot.orders_of(USER)}
+        bot.sandbox.set_status(orders[100].panel_order_id, "Canceled", remains=100)
+        bot.sandbox.set_status(orders[1000].panel_order_id, "Partial", remains=333)
+        for _ in range(2):  # a repeated status never refunds twice
+            await bot.state.tracker.run_cycle(bot.app.bot)
+        # 1,875 back; 18,750 × 333 / 1000 = 6,243.75, rounded down
+        assert await wallet_of(bot) == Decimal(100_000 - 18_750 + 6243)
+        told = [c.text for c in bot.request.sent(USER) if "went back to your wallet" in c.text]
+        assert len(told) == 2
+        assert any("IDR1,875 went back" in text for text in told)
+        assert any("IDR6,243 went back" in text for text in told)
+        card = await bot.tap(USER, cb.ORDER(orders[1000].id))
+        assert "Paid: IDR18,750" in card.text and "Refunded to your wallet: IDR6,243" in card.text
+
+
+async def summary_of_link(bot: Harness, link: str, quantity: int) -> Call:
+    await bot.tap(USER, cb.START_ORDER(1))
+    await bot.say(USER, link)
+    reply = await bot.say(USER, str(quantity))
+    return await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+
+
+def photo_update(bot: Harness, user_id: int) -> Update:
+    message = Message(
+        message_id=9999,
+        date=datetime.now(UTC),
+        chat=Chat(id=user_id, type=Chat.PRIVATE),
+        from_user=bot._user(user_id, "en"),
+        photo=(PhotoSize("file-small", "u1", 90, 90), PhotoSize("file-big", "u2", 800, 800)),
+    )
+    message.set_bot(bot.app.bot)
+    update = Update(update_id=99999, message=message)
+    update.set_bot(bot.app.bot)
+    return update
+
+
+async def test_a_top_up_with_its_proof_is_credited_once_however_often_approved(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        balance = await bot.say(USER, "/balance")
+        choose = await bot.tap(USER, balance.button("➕"))
+        assert "At least IDR10,000" in choose.text
+        typed_too_small = await bot.say(USER, "5000")
+        assert "The smallest top-up is IDR10,000" in typed_too_small.text
+        instructions = await bot.say(USER, "150.000")
+        assert "Top-up of <b>IDR150,000</b>" in instructions.text
+        assert "BCA 123456" in instructions.text
+        await bot.app.process_update(photo_update(bot, USER))
+        assert "An admin checks your payment" in bot.last(USER).text
+        card = bot.request.sent(ADMIN)[-1]
+        assert card.method == "sendPhoto" and card.params["photo"] == "file-big"
+        assert "Top-up #1" in card.params["caption"] and f"user {USER}" in card.params["caption"]
+        approve = card.button("✅")
+        await bot.tap(ADMIN, approve)
+        await bot.tap(ADMIN, approve)  # twice: credited once
+        assert "decided already" in bot.answers()[-1].params["text"]
+        assert await wallet_of(bot) == Decimal(150_000)
+        assert "was credited" in bot.last(USER).text
+        assert sum("was credited" in c.text for c in bot.request.sent(USER)) == 1
+        # a text proof, rejected
+        await bot.tap(USER, (await bot.say(USER, "/balance")).button("➕"))
+        await bot.tap(USER, cb.TOP_UP_AMOUNT(50_000))
+        await bot.say(USER, "ref 8812")
+        card = bot.request.sent(ADMIN)[-1]
+        assert "Proof: ref 8812" in card.text
+        await bot.tap(ADMIN, card.button("❌"))
+        await bot.tap(OTHER, card.button("✅"))  # not an admin: nothing
+        assert "not accepted" in bot.last(USER).text
+        assert await wallet_of(bot) == Decimal(150_000)
+
+
+async def test_an_unknown_outcome_keeps_the_money_until_an_admin_says(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        bot.sandbox.fail_next("timeout", action="add")
+        unknown = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        assert "not known" in unknown.text
+        assert not any("not placed" in text for text, _ in unknown.buttons)  # admins decide
+        assert await wallet_of(bot) == Decimal(10_000 - 1875)  # held
+        await bot.state.tracker.deliver(bot.app.bot)
+        alert = bot.request.sent(ADMIN)[-1]
+        assert "was paid IDR1,875 from the wallet" in alert.text
+        refund = alert.button("↩️")
+        await bot.tap(ADMIN, refund)
+        await bot.tap(ADMIN, refund)  # twice: once
+        await bot.tap(ADMIN, alert.button("✅"))  # and the other button: too late
+        assert "resolved already" in bot.answers()[-1].params["text"]
+        assert await wallet_of(bot) == Decimal(10_000)
+
+
+async def test_an_unknown_outcome_an_admin_finds_placed_is_attached(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        bot.sandbox.fail_next("drop", action="add")
+        await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        await bot.state.tracker.deliver(bot.app.bot)
+        alert = bot.request.sent(ADMIN)[-1]
+        asked = await bot.tap(ADMIN, alert.button("✅"))
+        assert "Send the panel's id" in asked.text
+        attached = await bot.say(ADMIN, str(max(bot.sandbox.orders)))
+        assert "Attached" in attached.text
+        await bot.tap(ADMIN, alert.button("↩️"))
+        assert "resolved already" in bot.answers()[-1].params["text"]
+        assert await wallet_of(bot) == Decimal(10_000 - 1875)
+
+
+async def test_admin_tools_credit_debit_limit_wallet_markup_and_stats(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 5000)
+        refused = await bot.say(ADMIN, f"/debit {USER} 6000")
+        assert "would be IDR1,000 below its limit" in refused.text
+        await bot.say(ADMIN, f"/limit {USER} 2000")
+        done = await bot.say(ADMIN, f"/debit {USER} 6000 correction")
+        assert "now <b>-IDR1,000</b>" in done.text
+        lowered = await bot.say(ADMIN, f"/limit {USER} 0")
+        assert "holds -IDR1,000 already" in lowered.text
+        for n in range(10):
+            await bot.say(ADMIN, f"/credit {USER} 1{n}00")
+        page = await bot.say(ADMIN, f"/wallet {USER}")
+        assert "Credit limit: IDR2,000" in page.text and "Page 1 of 2" in str(page.buttons)
+        assert "correction" not in page.text  # newest first: on page 2
+        page2 = await bot.tap(ADMIN, cb.WALLET_PAGE(USER, 1))
+        assert "correction" in page2.text and "welcome" in page2.text
+        usage = await bot.say(ADMIN, "/credit someone lots")
+        assert "Usage: /credit" in usage.text
+        assert "did not understand" in (await bot.say(USER, f"/credit {USER} 100")).text
+        rules = await bot.say(ADMIN, "/markup service 1 10")
+        assert "Service 1: 10 %" in rules.text
+        await bot.say(ADMIN, "/markup category Instagram Followers 40")
+        assert "IDR16,500" in (await bot.tap(USER, cb.SERVICE(1))).text  # the service's rule
+        await bot.say(ADMIN, "/markup service 1 off")
+        assert "IDR21,000" in (await bot.tap(USER, cb.SERVICE(1))).text  # its category's
+        assert "Usage: /markup" in (await bot.say(ADMIN, "/markup everything 5")).text
+        stats = await bot.say(ADMIN, "/stats")
+        assert "<b>Money</b>" in stats.text and "7 days" in stats.text
+
+
+async def test_the_panel_balance_guard_refuses_and_tells_the_admins_once(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        bot.sandbox.balance = Decimal(100)
+        bot.clock.advance(3600)  # the balance as last known is stale: asked again
+        for _ in range(2):
+            refused = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+            assert "cannot take this order right now" in refused.text
+        assert bot.sandbox.calls["add"] == 0 and await wallet_of(bot) == Decimal(100_000)
+        await bot.state.tracker.deliver(bot.app.bot)
+        alerts = [c for c in bot.request.sent(ADMIN) if "cannot pay for the customers" in c.text]
+        assert len(alerts) == 1
+
+
+async def test_open_signup_lets_anyone_in_with_an_empty_wallet(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP, open_signup="true") as bot:
+        reply = await bot.say(STRANGER, "/balance")
+        assert "Wallet: <b>IDR0</b>" in reply.text
+    with pytest.raises(Exception, match="OPEN_SIGNUP=true needs WALLETS=on"):
+        Settings(_env_file=None, bot_token=TOKEN, panel_url="sandbox", open_signup="true")  # type: ignore[call-arg]
+
+
+async def test_with_wallets_off_nothing_changes(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        placed = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        assert "Charge: IDR1,500" in placed.text and "Paid" not in placed.text
+        assert "did not understand" in (await bot.say(ADMIN, f"/credit {USER} 100")).text

@@ -1,0 +1,229 @@
+"""Shop mode's money: a stateful property test of the ledger through the store (top-ups
+approved twice, orders, refusals, unknown outcomes and their resolution, statuses repeated,
+restarts), the refund rule, and the screens."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from bot.domain import (
+    Check,
+    EntryKind,
+    InsufficientFunds,
+    Notice,
+    Outcome,
+    refund_due,
+    sale_price,
+)
+from bot.panel.models import OrderState, OrderStatus, Service
+from bot.storage.repositories import Store
+
+USERS = (11, 12, 13)
+QUANTITY = 1000
+SERVICE = Service.model_validate(
+    {"service": 1, "name": "S", "type": "Default", "rate": "1", "min": 1, "max": 100000}
+)
+STATES = ("In progress", "Completed", "Partial", "Canceled", "Refunded", "Fail", "Error")
+UNIT = Decimal(1)  # IDR
+
+
+def test_sale_prices_round_up_to_whole_rupiah() -> None:
+    assert sale_price(Decimal("1250.25"), Decimal(0), UNIT) == Decimal(1251)
+    assert sale_price(Decimal(15000), Decimal(25), UNIT) == Decimal(18750)
+    assert sale_price(Decimal("0.27819"), Decimal(10), Decimal("0.01")) == Decimal("0.31")
+
+
+def test_refunds_are_whole_for_cancel_and_pro_rata_rounded_down_for_partial() -> None:
+    paid = Decimal(18751)
+    for state in (OrderState.CANCELED, OrderState.REFUNDED, OrderState.FAIL, OrderState.ERROR):
+        assert refund_due(paid, Decimal(0), 1000, state, 1000, UNIT) == paid
+    partial = OrderState.PARTIAL
+    assert refund_due(paid, Decimal(0), 1000, partial, 333, UNIT) == Decimal(6244)  # 6244.08
+    assert refund_due(paid, Decimal(6244), 1000, partial, 333, UNIT) == 0  # never twice
+    assert refund_due(paid, Decimal(0), 1000, partial, -5, UNIT) == 0  # over-delivered
+    assert refund_due(paid, Decimal(0), 1000, partial, 5000, UNIT) == paid  # never above paid
+    assert refund_due(paid, Decimal(6244), 1000, OrderState.REFUNDED, 0, UNIT) == paid - 6244
+    assert refund_due(paid, Decimal(0), 1000, OrderState.COMPLETED, 0, UNIT) == 0
+
+
+class Ledger(RuleBasedStateMachine):
+    """The model: what each wallet should hold, what each order paid and got back, computed
+    here independently of the bot's code."""
+
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.directory = tempfile.TemporaryDirectory()
+        self.path = str(Path(self.directory.name) / "bot.db")
+        self.store = Store(self.path)
+        self.run(self.store.open())
+        self.balance = {user: Decimal(0) for user in USERS}
+        self.limit = {user: Decimal(0) for user in USERS}
+        self.paid: dict[int, Decimal] = {}
+        self.refunded: dict[int, Decimal] = {}
+        self.user_of: dict[int, int] = {}
+        self.final: set[int] = set()
+        self.keys = 0
+        self.money_in = Decimal(0)
+
+    def run(self, coroutine):  # type: ignore[no-untyped-def]
+        return self.loop.run_until_complete(coroutine)
+
+    def teardown(self) -> None:
+        self.run(self.store.close())
+        self.loop.close()
+        self.directory.cleanup()
+
+    def _give_back(self, order_id: int, owed: Decimal) -> None:
+        if owed > 0:
+            self.refunded[order_id] += owed
+            self.balance[self.user_of[order_id]] += owed
+
+    @rule(user=st.sampled_from(USERS), amount=st.integers(1, 200_000), taps=st.integers(1, 3))
+    def top_up(self, user: int, amount: int, taps: int) -> None:
+        deposits = self.store.deposits
+        deposit = self.run(deposits.open(user, Decimal(amount)))
+        self.run(deposits.prove(deposit.id, "text", "paid"))
+        decided = [self.run(deposits.decide(deposit.id, True, 1)) for _ in range(taps)]
+        assert sum(d is not None for d in decided) == 1  # credited once, however often tapped
+        self.balance[user] += amount
+        self.money_in += amount
+
+    @rule(user=st.sampled_from(USERS), amount=st.integers(1, 50_000))
+    def admin_debit(self, user: int, amount: int) -> None:
+        try:
+            self.run(self.store.wallets.post(user, Decimal(-amount), EntryKind.ADJUSTMENT))
+        except InsufficientFunds:
+            assert self.balance[user] - amount < -self.limit[user]
+            return
+        self.balance[user] -= amount
+        self.money_in -= amount
+
+    @rule(user=st.sampled_from(USERS), limit=st.sampled_from([0, 10_000, 100_000]))
+    def set_limit(self, user: int, limit: int) -> None:
+        changed = self.run(self.store.wallets.set_limit(user, Decimal(limit)))
+        assert changed == (self.balance[user] >= -limit)  # never below the limit
+        if changed:
+            self.limit[user] = Decimal(limit)
+
+    @rule(
+        target=orders,
+        user=st.sampled_from(USERS),
+        price=st.decimals(min_value=1, max_value=90_000, places=2),
+        outcome=st.sampled_from(["placed", "placed", "rejected", "unknown"]),
+    )
+    def order(self, user: int, price: Decimal, outcome: str) -> int:
+        paid = sale_price(price, Decimal(0), UNIT)
+        self.keys += 1
+        try:
+            row, created = self.run(
+                self.store.orders.record_intent(
+                    intent_key=f"k{self.keys}",
+                    user_id=user,
+                    service=SERVICE,
+                    fields={"link": "https://x.com/a", "quantity": str(QUANTITY)},
+                    quantity=QUANTITY,
+                    price=price,
+                    currency="IDR",
+                    paid=paid,
+                )
+            )
+        except InsufficientFunds as short:
+            assert self.balance[user] - paid < -self.limit[user]
+            assert short.missing == -self.limit[user] - (self.balance[user] - paid)
+            return -1
+        assert created
+        self.balance[user] -= paid
+        self.paid[row.id], self.refunded[row.id], self.user_of[row.id] = paid, Decimal(0), user
+        if outcome == "placed":
+            self.run(self.store.orders.mark_placed(row.id, 1000 + row.id))
+        elif outcome == "rejected":
+            self.run(self.store.orders.mark_failed(row.id, Outcome.REJECTED, "refused"))
+            self._give_back(row.id, paid)
+            self.final.add(row.id)
+            return -1
+        else:
+            self.run(self.store.orders.mark_failed(row.id, Outcome.UNKNOWN, "timeout"))
+        return row.id
+
+    @rule(order=orders, state=st.sampled_from(STATES), remains=st.integers(-10, QUANTITY + 10))
+    def status(self, order: int, state: str, remains: int) -> None:
+        if order < 0 or order in self.final:
+            return
+        row = self.run(self.store.orders.get(order))
+        if row.outcome is not Outcome.PLACED:
+            return
+        status = OrderStatus(status=state, remains=remains, currency="IDR")
+        notice = Notice(self.user_of[order], "order", {"order": order})
+        self.run(self.store.orders.apply_checks([Check(order, status, None)], [notice]))
+        paid, back = self.paid[order], self.refunded[order]
+        if state in ("Canceled", "Refunded", "Fail", "Error"):
+            owed = paid - back
+        elif state == "Partial":
+            share = paid * max(0, min(remains, QUANTITY)) / QUANTITY
+            owed = max(Decimal(0), share.to_integral_value(rounding=ROUND_FLOOR) - back)
+        else:
+            owed = Decimal(0)
+        self._give_back(order, owed)
+        if owed:
+            assert notice.payload["refund"] == str(owed)  # the user is told how much
+
+    @rule(order=orders, placed=st.booleans(), taps=st.integers(1, 2))
+    def resolve_unknown(self, order: int, placed: bool, taps: int) -> None:
+        if order < 0:
+            return
+        row = self.run(self.store.orders.get(order))
+        if row.outcome is not Outcome.UNKNOWN:
+            return
+        for _ in range(taps):  # two admins, or one tapping twice: one takes effect
+            if placed:
+                self.run(self.store.orders.attach(order, 5000 + order))
+            else:
+                self.run(self.store.orders.mark_not_placed(order))
+        if not placed:
+            self._give_back(order, self.paid[order] - self.refunded[order])
+            self.final.add(order)
+
+    @rule()
+    def restart(self) -> None:
+        self.run(self.store.close())
+        self.store = Store(self.path)
+        self.run(self.store.open())
+
+    @invariant()
+    def wallets_match_the_model_and_their_entries(self) -> None:
+        for user in USERS:
+            wallet = self.run(self.store.wallets.get(user))
+            assert wallet.balance == self.balance[user]
+            assert wallet.balance >= -wallet.credit_limit
+        assert self.run(self.store.wallets.mismatches()) == {}
+
+    @invariant()
+    def no_order_gets_back_more_than_it_cost(self) -> None:
+        for order_id, paid in self.paid.items():
+            row = self.run(self.store.orders.get(order_id))
+            assert row.paid == paid and 0 <= row.refunded <= paid
+            assert row.refunded == self.refunded[order_id]
+
+    @invariant()
+    def money_in_is_money_out_plus_balances(self) -> None:
+        spent = sum(self.paid.values(), Decimal(0)) - sum(self.refunded.values(), Decimal(0))
+        assert self.money_in == spent + sum(self.balance.values(), Decimal(0))
+
+
+Ledger.TestCase.settings = settings(
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestLedger = Ledger.TestCase
