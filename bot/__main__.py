@@ -9,6 +9,7 @@ import math
 import secrets
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 from telegram import Bot
@@ -20,6 +21,8 @@ from bot.logs import redact, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, StartupError, serve
 from bot.storage.backup import backup
+from bot.storage.db import Database
+from bot.storage.repositories import WalletRepo
 
 log = logging.getLogger("bot")
 
@@ -83,7 +86,34 @@ async def check(settings: Settings, secrets: list[str]) -> bool:
         say(f"panel: FAILED ({panel_problem(exc)})")
     finally:
         await panel.aclose()
+    if settings.wallets:
+        line = await wallets_problem(settings)
+        ok = ok and line is None
+        say(f"wallets: FAILED ({line})" if line else "wallets: OK (each equals its entries)")
     return ok
+
+
+async def wallets_problem(settings: Settings) -> str | None:
+    """Whether every wallet's kept total is the sum of its ledger entries (read only)."""
+    if not settings.database_path.exists():
+        return None
+    db = Database(settings.database_path)
+    try:
+        await db.open_read_only()
+        mismatches = await WalletRepo(db, time.time).mismatches()
+    except sqlite3.Error as exc:
+        if "no such table" in str(exc):
+            return None  # not yet opened by this version: no wallet at all
+        return f"the database cannot be read: {exc}"
+    finally:
+        await db.close()
+    if not mismatches:
+        return None
+    user, (kept, total) = sorted(mismatches.items())[0]
+    return (
+        f"{len(mismatches)} wallet(s) differ from their entries, e.g. user {user}: "
+        f"{kept} kept, {total} in entries"
+    )
 
 
 def panel_problem(failure: PanelFailure) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import EntryKind
 from bot.logs import current_update, setup_logging
 from bot.panel import Service
 from bot.panel.sandbox import SandboxPanel, SandboxServer
@@ -93,6 +94,34 @@ def test_check_with_a_good_and_a_bad_key(
     )
     assert no_telegram.returncode == 1 and "telegram: FAILED" in no_telegram.stdout
     assert TOKEN not in no_telegram.stdout + no_telegram.stderr
+
+
+async def test_check_compares_every_wallet_with_the_sum_of_its_entries(
+    tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
+) -> None:
+    store = Store(str(tmp_path / "bot.db"))
+    await store.open()
+    await store.wallets.post(5, Decimal(100_000), EntryKind.CREDIT, admin_id=1)
+    await store.wallets.post(5, Decimal(-2500), EntryKind.ADJUSTMENT, admin_id=1)
+    await store.close()
+    env = {
+        "PANEL_URL": panel_server.url,
+        "PANEL_KEY": "sandbox",
+        "TELEGRAM_API_URL": telegram.api_url,
+        "WALLETS": "on",
+        "DATABASE_PATH": str(tmp_path / "bot.db"),
+    }
+    good = smm_bot(tmp_path, "check", **env)
+    assert "wallets: OK" in good.stdout and good.returncode == 0
+    conn = sqlite3.connect(tmp_path / "bot.db")
+    conn.execute("UPDATE wallets SET balance = '97501' WHERE user_id = 5")
+    conn.commit()
+    conn.close()
+    bad = smm_bot(tmp_path, "check", **env)
+    assert bad.returncode == 1
+    assert "wallets: FAILED (1 wallet(s) differ from their entries, e.g. user 5: 97501 kept," in (
+        bad.stdout
+    )
 
 
 async def test_backup_while_writes_go_on(tmp_path: Path) -> None:

@@ -235,6 +235,11 @@ class Database:
         if str(self.path) != ":memory:":
             self._identity = self._file_identity()
 
+    async def open_read_only(self) -> None:
+        """For looking only (`smm-bot check` beside a running bot): no migration, no write."""
+        self._conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        self._conn.row_factory = aiosqlite.Row
+
     async def close(self) -> None:
         if self._conn is not None:
             await self._conn.close()
