@@ -344,3 +344,22 @@ def test_the_shop_end_to_end_through_the_real_process(tmp_path: Path) -> None:
     conn.close()
     assert sum(entries) == Decimal(kept) == Decimal(100_000 - 18_750 + 6243)
     assert entries.count(Decimal(100_000)) == 1
+
+
+async def test_a_mass_order_from_a_wallet_sends_only_what_the_wallet_pays(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 2000)
+        lines = "\n".join(f"1|https://instagram.com/p/w{n}|100" for n in range(2))
+        shown = await bot.say(USER, "/mass\n" + lines)
+        assert "| 100 | IDR1,875" in bot.request.sent(USER)[-1].text  # with the markup
+        assert "2 orders, total <b>IDR3,750</b>" in shown.text
+        assert "Wallet after: -IDR1,750" in shown.text and "Your wallet is IDR1,750 short" in (
+            shown.text
+        )
+        await bot.tap(USER, shown.button("✅"))
+        await bot.state.mass_job.wait()
+        report = bot.last(USER)
+        assert "1 of 2 placed" in report.text
+        assert "2. ⏭ instagram.com/p/w1: not sent, not enough money in your wallet" in report.text
+        assert bot.sandbox.calls["add"] == 1
+        assert await wallet_of(bot) == Decimal(125)
