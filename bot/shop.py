@@ -10,7 +10,7 @@ back with the status change that causes it (`OrderRepo.apply_checks`, `mark_fail
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from bot.balance import PanelBalance, PanelCurrency
@@ -18,6 +18,7 @@ from bot.catalog import Catalog, CatalogIndex
 from bot.config import Settings
 from bot.domain import Deposit, EntryKind, LedgerEntry, Notice, Wallet, round_up
 from bot.i18n import currency_unit
+from bot.ordering import OrderDraft, quote
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service
 from bot.storage.repositories import Store
@@ -107,9 +108,22 @@ class Shop:
 
     # -- the panel balance guard ------------------------------------------------------------
 
-    async def panel_covers(self, cost: Decimal) -> bool:
-        """Whether the panel balance (as last known, asked again when stale) can pay an order
-        of this panel price; when not, the admins are told once until it can again."""
+    async def can_take(self, user_id: int, orders: Iterable[tuple[int, Mapping[str, str]]]) -> bool:
+        """Whether orders (service id, answers) of a customer can go to the panel: the panel
+        balance must cover what the panel charges for them. Always for admins."""
+        if not self.pays_from_wallet(user_id):
+            return True
+        index = await self._catalog.get()
+        cost = Decimal(0)
+        for service_id, fields in orders:
+            service = index.by_id.get(service_id)
+            if service is not None:
+                cost += quote(OrderDraft(service_id=service_id, values=dict(fields)), service).price
+        return await self._panel_covers(cost)
+
+    async def _panel_covers(self, cost: Decimal) -> bool:
+        """Whether the panel balance (as last known, asked again when stale) can pay this;
+        when not, the admins are told once until it can again."""
         try:
             balance = await self._balance.get()
         except PanelFailure:

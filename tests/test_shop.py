@@ -239,6 +239,10 @@ async def test_the_panel_balance_guard_refuses_and_tells_the_admins_once(tmp_pat
         for _ in range(2):
             refused = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
             assert "cannot take this order right now" in refused.text
+        shown = await bot.say(USER, "/mass 1|https://instagram.com/p/m|100")
+        refused = await bot.tap(USER, shown.button("✅"))
+        assert "cannot take this mass order right now" in refused.text
+        await bot.state.mass_job.wait()
         assert bot.sandbox.calls["add"] == 0 and await wallet_of(bot) == Decimal(100_000)
         await bot.state.tracker.deliver(bot.app.bot)
         alerts = [c for c in bot.request.sent(ADMIN) if "cannot pay for the customers" in c.text]

@@ -446,7 +446,7 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
         return await _summary(update, context, checkout, offer=offer)
     shop = context.state.shop
     paid = shop.charge(user.id, offer.price)
-    if paid is not None and not await shop.panel_covers(await _panel_cost(context, draft)):
+    if not await shop.can_take(user.id, [(draft.service_id, draft.fields())]):
         t = context.t
         text = t._(
             "The shop cannot take this order right now. Nothing was ordered and nothing was "
@@ -488,12 +488,6 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
     context.data.draft = None
     await show(update, context, outcome_text(context.t, row), await order_buttons(context, row))
     return END
-
-
-async def _panel_cost(context: BotContext, draft: OrderDraft) -> Decimal:
-    """What the panel charges for the draft (its own price, without the markup)."""
-    service = (await context.state.catalog.get()).by_id.get(draft.service_id)
-    return quote(draft, service).price if service is not None else Decimal(0)
 
 
 async def _tell_short(update: Update, context: BotContext, missing: Decimal) -> None:

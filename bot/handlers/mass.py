@@ -128,6 +128,17 @@ async def confirm(update: Update, context: BotContext) -> None:
     t = context.t
     mass = context.state.mass
     key = str(args[0])
+    waiting = await mass.get(key, user.id)
+    if waiting is not None and waiting.state is BatchState.PREVIEW:
+        lines = [(line.service_id, line.fields) for line in waiting.lines]
+        if not await context.state.shop.can_take(user.id, lines):
+            text = t._(
+                "The shop cannot take this mass order right now. Nothing was ordered and "
+                "nothing was taken from your wallet; the operator is told. Please try again "
+                "later."
+            )
+            await show(update, context, "⚠️ " + text, home_menu(context))
+            return
     batch = await mass.start(key, user.id, query.message.chat.id, query.message.message_id)
     if batch is None:
         await _started_already(update, context, key)
