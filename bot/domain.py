@@ -61,6 +61,8 @@ class LedgerEntry:
     admin_id: int | None
     note: str
     created_at: float
+    panel_order_id: int | None = None
+    """The panel's id of the order it is for, when it has one (what the user knows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,15 @@ class Wallet:
     @property
     def available(self) -> Decimal:
         return self.balance + self.credit_limit
+
+
+@dataclass(frozen=True, slots=True)
+class WalletPayment:
+    """An order paid from a wallet: what the user pays, and what the panel charges for it
+    (the shop's cost, kept for the money in /stats)."""
+
+    amount: Decimal
+    cost: Decimal
 
 
 class InsufficientFunds(Exception):

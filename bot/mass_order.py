@@ -364,13 +364,22 @@ class MassOrders:
                 key=key,
                 offer=offer,
                 currency=self._currency.code,
-                paid=self._shop.charge(batch.user_id, offer.price),
+                payment=await self._shop.payment(batch.user_id, service.id, offer.fields),
             )
 
     async def drop(self, key: str, user_id: int) -> bool:
         """The user canceled the preview: its Confirm button expires. False when the batch
         was not waiting for Confirm (started already, say)."""
         return await self._store.mass.drop(key, user_id)
+
+    async def panel_cost(self, batch: MassBatch) -> Decimal:
+        """What the panel would charge for the batch's lines (the panel balance guard)."""
+        cost = Decimal(0)
+        for line in batch.lines:
+            with contextlib.suppress(LookupError):
+                payment = await self._shop.payment(batch.user_id, line.service_id, line.fields)
+                cost += payment.cost if payment is not None else 0
+        return cost
 
     async def give_up(self, batch: MassBatch) -> None:
         """The batch ends where it is (its lines not sent stay so)."""

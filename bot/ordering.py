@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from bot.domain import Order, Outcome
+from bot.domain import Order, Outcome, WalletPayment
 from bot.panel.client import OrderRequest, PanelClient
 from bot.panel.errors import OutcomeUnknown, PanelError, PanelUnavailable, failure_to_text
 from bot.panel.models import Service
@@ -184,11 +184,11 @@ async def submit(
     key: str,
     offer: Quote,
     currency: str,
-    paid: Decimal | None = None,
+    payment: WalletPayment | None = None,
 ) -> tuple[Order, bool]:
     """Place the quoted order once per intent `key`. Returns the stored row and whether this
     call sent it. The quote is the one the user confirmed, computed once by the caller; a
-    quote the bot's own checks refuse is never sent. `paid`: taken from the user's wallet
+    quote the bot's own checks refuse is never sent. `payment`: taken from the user's wallet
     with the intent (raises `InsufficientFunds` before the panel is called)."""
     if offer.issues:
         raise ValueError(f"a quote with issues is not an order: {offer.issues}")
@@ -201,7 +201,7 @@ async def submit(
         quantity=offer.quantity,
         price=offer.price,
         currency=currency,
-        paid=paid,
+        payment=payment,
     )
     if not created:
         log.info("order intent %s was already submitted (%s); not sent again", key, row.outcome)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from bot.balance import PanelBalance, PanelCurrency
 from bot.catalog import Catalog, CatalogIndex
 from bot.config import Settings
-from bot.domain import Deposit, EntryKind, LedgerEntry, Notice, Wallet, round_up
+from bot.domain import Deposit, EntryKind, LedgerEntry, Notice, Wallet, WalletPayment, round_up
 from bot.i18n import currency_unit
 from bot.ordering import OrderDraft, quote
 from bot.panel.errors import PanelFailure
@@ -108,17 +108,27 @@ class Shop:
 
     # -- the panel balance guard ------------------------------------------------------------
 
-    async def can_take(self, user_id: int, orders: Iterable[tuple[int, Mapping[str, str]]]) -> bool:
-        """Whether orders (service id, answers) of a customer can go to the panel: the panel
-        balance must cover what the panel charges for them. Always for admins."""
+    async def payment(
+        self, user_id: int, service_id: int, fields: Mapping[str, str]
+    ) -> WalletPayment | None:
+        """What a customer pays from their wallet for this order (their view's price, rounded
+        up) and what the panel charges for it; None when they do not pay from a wallet.
+        Raises `LookupError` for a service the catalog does not have."""
+        if not self.pays_from_wallet(user_id):
+            return None
+        draft = OrderDraft(service_id=service_id, values=dict(fields))
+        sold = (await self.catalog_for(user_id)).by_id[service_id]
+        bought = (await self._catalog.get()).by_id[service_id]
+        return WalletPayment(
+            round_up(quote(draft, sold).price, self.unit), quote(draft, bought).price
+        )
+
+    async def can_take(self, user_id: int, cost: Decimal) -> bool:
+        """Whether a customer's orders costing the panel this much can go to the panel: the
+        panel balance must cover it. Always for admins (the panel refuses what it cannot
+        pay for)."""
         if not self.pays_from_wallet(user_id):
             return True
-        index = await self._catalog.get()
-        cost = Decimal(0)
-        for service_id, fields in orders:
-            service = index.by_id.get(service_id)
-            if service is not None:
-                cost += quote(OrderDraft(service_id=service_id, values=dict(fields)), service).price
         return await self._panel_covers(cost)
 
     async def _panel_covers(self, cost: Decimal) -> bool:

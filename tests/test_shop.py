@@ -63,6 +63,10 @@ async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Pat
         assert "IDR15,000" in admin_card.text  # admins: the panel's prices, the panel balance
         admin_balance = await bot.say(ADMIN, "/balance")
         assert "Balance: <b>" in admin_balance.text
+        stats = await bot.say(ADMIN, "/stats")  # the cost: 101 at the panel's 15,000 per 1000
+        assert "Today: IDR100,000 · IDR1,894 · IDR1,515 · IDR0 · IDR379" in stats.text
+        page = await bot.say(ADMIN, f"/wallet {USER}")
+        assert "−IDR1,894 · order #1001" in page.text and "+IDR100,000 · credit" in page.text
 
 
 async def test_an_order_above_the_wallet_never_reaches_the_panel(tmp_path: Path) -> None:

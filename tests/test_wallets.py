@@ -19,6 +19,7 @@ from bot.domain import (
     InsufficientFunds,
     Notice,
     Outcome,
+    WalletPayment,
     refund_due,
     sale_price,
 )
@@ -134,7 +135,7 @@ class Ledger(RuleBasedStateMachine):
                     quantity=QUANTITY,
                     price=price,
                     currency="IDR",
-                    paid=paid,
+                    payment=WalletPayment(paid, price),
                 )
             )
         except InsufficientFunds as short:

@@ -445,8 +445,8 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
     if offer.issues:  # the catalog changed since the summary: the answer is asked again
         return await _summary(update, context, checkout, offer=offer)
     shop = context.state.shop
-    paid = shop.charge(user.id, offer.price)
-    if not await shop.can_take(user.id, [(draft.service_id, draft.fields())]):
+    payment = await shop.payment(user.id, checkout.service.id, offer.fields)
+    if payment is not None and not await shop.can_take(user.id, payment.cost):
         t = context.t
         text = t._(
             "The shop cannot take this order right now. Nothing was ordered and nothing was "
@@ -463,7 +463,7 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
             key=draft.key,
             offer=offer,
             currency=context.state.currency.code,
-            paid=paid,
+            payment=payment,
         )
     except InsufficientFunds as short:
         await _tell_short(update, context, short.missing)

@@ -130,8 +130,8 @@ async def confirm(update: Update, context: BotContext) -> None:
     key = str(args[0])
     waiting = await mass.get(key, user.id)
     if waiting is not None and waiting.state is BatchState.PREVIEW:
-        lines = [(line.service_id, line.fields) for line in waiting.lines]
-        if not await context.state.shop.can_take(user.id, lines):
+        cost = await mass.panel_cost(waiting)
+        if not await context.state.shop.can_take(user.id, cost):
             text = t._(
                 "The shop cannot take this mass order right now. Nothing was ordered and "
                 "nothing was taken from your wallet; the operator is told. Please try again "

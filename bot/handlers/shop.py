@@ -204,11 +204,12 @@ async def _proven(update: Update, context: BotContext, kind: str, proof: str) ->
 async def _tell_admins(context: BotContext, deposit: Deposit, name: str) -> None:
     """Every admin gets the deposit's card with Approve / Reject (the photo, if it is one)."""
     state = context.state
-    i18n = state.i18n
-    t = i18n.get(i18n.default_language)
-    text = deposit_card(t, deposit, name, _currency(context))
-    keyboard = _decision_keyboard(t, deposit.id)
-    for admin in sorted(state.settings.admin_ids):
+    admins = sorted(state.settings.admin_ids)
+    records = await state.store.users.get_many(admins)
+    for admin in admins:
+        t = user_translator(state.i18n, records.get(admin))
+        text = deposit_card(t, deposit, name, _currency(context))
+        keyboard = _decision_keyboard(t, deposit.id)
         try:
             if deposit.proof_kind == "photo" and deposit.proof:
                 await context.bot.send_photo(

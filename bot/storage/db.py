@@ -136,6 +136,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE orders ADD COLUMN paid TEXT;
     ALTER TABLE orders ADD COLUMN refunded TEXT NOT NULL DEFAULT '0';
+    ALTER TABLE orders ADD COLUMN cost TEXT;
     CREATE TABLE ledger (
         id         INTEGER PRIMARY KEY AUTOINCREMENT,
         user_id    INTEGER NOT NULL,

@@ -31,6 +31,7 @@ from bot.domain import (
     TrackedOrder,
     UserRecord,
     Wallet,
+    WalletPayment,
     refund_due,
     same_target,
     target_core,
@@ -304,9 +305,9 @@ class OrderRepo:
         quantity: int | None,
         price: Decimal,
         currency: str,
-        paid: Decimal | None = None,
+        payment: WalletPayment | None = None,
     ) -> tuple[Order, bool]:
-        """Store the intent to order before the panel is called; `paid`: taken from the
+        """Store the intent to order before the panel is called; `payment`: taken from the
         user's wallet in the same transaction (`InsufficientFunds`: no intent, nothing
         taken).
 
@@ -321,8 +322,8 @@ class OrderRepo:
             cursor = await conn.execute(
                 "INSERT INTO orders (intent_key, user_id, service_id, service_name, service_type,"
                 " category, rate, can_refill, can_cancel, fields, quantity, price, currency,"
-                " outcome, created_at, updated_at, paid)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " outcome, created_at, updated_at, paid, cost)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (intent_key) DO NOTHING",
                 (
                     intent_key,
@@ -341,12 +342,18 @@ class OrderRepo:
                     Outcome.SUBMITTING.value,
                     now,
                     now,
-                    str(paid) if paid is not None else None,
+                    str(payment.amount) if payment is not None else None,
+                    str(payment.cost) if payment is not None else None,
                 ),
             )
-            if cursor.rowcount == 1 and paid is not None:
+            if cursor.rowcount == 1 and payment is not None:
                 await _post(
-                    conn, user_id, -paid, EntryKind.DEBIT_ORDER, now, order_id=cursor.lastrowid
+                    conn,
+                    user_id,
+                    -payment.amount,
+                    EntryKind.DEBIT_ORDER,
+                    now,
+                    order_id=cursor.lastrowid,
                 )
         created = cursor.rowcount == 1
         row = await self.by_intent(intent_key, user_id)
@@ -623,13 +630,14 @@ class OrderRepo:
             await _add_notices(conn, notices, now)
 
     async def panel_costs(self, since: float) -> list[tuple[float, Decimal]]:
-        """(time, the panel's charge) of the wallet-paid orders since then that it charged."""
+        """(time, the panel's charge) of the wallet-paid orders placed since then: as the
+        panel reports it, else as its price was when ordered."""
         rows = await self._db.fetchall(
-            "SELECT created_at, charge FROM orders WHERE paid IS NOT NULL"
-            " AND charge IS NOT NULL AND created_at >= ?",
+            "SELECT created_at, COALESCE(charge, cost) AS cost FROM orders"
+            " WHERE paid IS NOT NULL AND outcome = 'placed' AND created_at >= ?",
             (since,),
         )
-        return [(row["created_at"], Decimal(row["charge"])) for row in rows]
+        return [(row["created_at"], Decimal(row["cost"])) for row in rows if row["cost"]]
 
     async def counts_by_status(self) -> dict[str, int]:
         rows = await self._db.fetchall(
@@ -842,7 +850,9 @@ class WalletRepo:
     async def entries(self, user_id: int, offset: int, limit: int) -> tuple[list[LedgerEntry], int]:
         """The wallet's entries, newest first, a page at a time; and how many there are."""
         rows = await self._db.fetchall(
-            "SELECT * FROM ledger WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            "SELECT ledger.*, orders.panel_order_id FROM ledger"
+            " LEFT JOIN orders ON orders.id = ledger.order_id"
+            " WHERE ledger.user_id = ? ORDER BY ledger.id DESC LIMIT ? OFFSET ?",
             (user_id, limit, offset),
         )
         count = await self._db.fetchone(
@@ -852,7 +862,8 @@ class WalletRepo:
 
     async def since(self, moment: float) -> list[LedgerEntry]:
         rows = await self._db.fetchall(
-            "SELECT * FROM ledger WHERE created_at >= ? ORDER BY id", (moment,)
+            "SELECT ledger.*, NULL AS panel_order_id FROM ledger WHERE created_at >= ? ORDER BY id",
+            (moment,),
         )
         return [_entry(row) for row in rows]
 
@@ -884,6 +895,7 @@ def _entry(row: aiosqlite.Row) -> LedgerEntry:
         admin_id=row["admin_id"],
         note=row["note"],
         created_at=row["created_at"],
+        panel_order_id=row["panel_order_id"],
     )
 
 

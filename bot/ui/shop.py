@@ -35,8 +35,8 @@ def entry_line(t: Translator, entry: LedgerEntry, currency: str) -> str:
     when = t.datetime(datetime.fromtimestamp(entry.created_at, tz=UTC))
     sign = "+" if entry.amount > 0 else "−"
     what = t._(ENTRY_KINDS[entry.kind])
-    if entry.order_id is not None:
-        what += f" #{entry.order_id}"
+    if entry.panel_order_id is not None:
+        what += f" #{entry.panel_order_id}"
     if entry.note:
         what += " · " + escape(shorten(entry.note, 60))
     return f"{when} · {sign}{t.money(abs(entry.amount), currency)} · {what}"
