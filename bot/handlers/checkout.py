@@ -390,8 +390,9 @@ async def _summary(
     user = update.effective_user
     shop = context.state.shop
     currency = context.state.currency.code
-    if user is not None and shop.pays_from_wallet(user.id):
-        charged = replace(offer, price=shop.charge(user.id, offer.price) or offer.price)
+    payment = await shop.payment(user.id, checkout.service.id, offer.fields) if user else None
+    if user is not None and payment is not None:
+        charged = replace(offer, price=payment.amount)
         wallet = await shop.wallet(user.id)
         text = summary_text(t, charged, currency, None, wallet=wallet.available)
     else:
