@@ -92,6 +92,7 @@ def order_notice(order: TrackedOrder, status: OrderStatus, target: str | None) -
             if status.charge is not None and order.paid is None
             else None,
             "currency": status.currency or "",
+            "wallet": order.paid is not None,
         },
     )
 

@@ -106,6 +106,7 @@ async def test_a_refusal_refunds_at_once_and_cancel_and_partial_refund_as_told(
         assert await wallet_of(bot) == Decimal(100_000 - 18_750 + 6243)
         told = [c.text for c in bot.request.sent(USER) if "went back to your wallet" in c.text]
         assert len(told) == 2
+        assert not any("The panel refunds" in text for text in told)  # the wallet is told
         assert any("IDR1,875 went back" in text for text in told)
         assert any("IDR6,243 went back" in text for text in told)
         card = await bot.tap(USER, cb.ORDER(orders[1000].id))
@@ -174,7 +175,8 @@ async def test_an_unknown_outcome_keeps_the_money_until_an_admin_says(tmp_path: 
         await credit(bot, USER, 10_000)
         bot.sandbox.fail_next("timeout", action="add")
         unknown = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
-        assert "not known" in unknown.text
+        assert "the operator checks it. The money stays held" in unknown.text
+        assert "/found" not in unknown.text and "panel's website" not in unknown.text
         assert not any("not placed" in text for text, _ in unknown.buttons)  # admins decide
         assert await wallet_of(bot) == Decimal(10_000 - 1875)  # held
         await bot.state.tracker.deliver(bot.app.bot)

@@ -14,7 +14,15 @@ from bot.panel.ordertypes import FieldKind, OrderType
 from bot.ui import callback as cb
 from bot.ui.format import order_card
 from bot.ui.keyboards import Button, markup
-from bot.ui.text import choice_label, escape, failure_text, field_label, field_prompt, shorten
+from bot.ui.text import (
+    choice_label,
+    escape,
+    failure_text,
+    field_label,
+    field_prompt,
+    lost_answer_text,
+    shorten,
+)
 
 EDITS_PER_ROW = 2
 SHORT_CHOICE = 12
@@ -106,6 +114,13 @@ def outcome_text(t: Translator, row: Order) -> str:
     """What became of a submission."""
     if row.outcome is Outcome.PLACED:
         return t._("✅ Order placed.") + "\n\n" + order_card(t, row)
+    if row.outcome is Outcome.UNKNOWN and row.paid is not None:
+        lost = lost_answer_text(t, OutcomeUnknown(row.error or "").lost)
+        held = t._(
+            "It is not known yet whether the order went through: the operator checks it. The "
+            "money stays held until then, and comes back if it was not placed."
+        )
+        return "⚠️ " + lost + " " + held + "\n\n" + order_card(t, row)
     if row.outcome is Outcome.UNKNOWN:
         failure = OutcomeUnknown(row.error or "")
         return "⚠️ " + failure_text(t, failure) + "\n\n" + order_card(t, row)

@@ -271,6 +271,8 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
             )
         if order.cancel_requested_at is not None and not order.final:
             lines.append(t._("✖️ Cancellation requested"))
+    elif order.outcome is Outcome.UNKNOWN and order.paid is not None:
+        lines.append(t._("Status: outcome unknown — the operator checks it"))
     elif order.outcome is Outcome.UNKNOWN:
         lines.append(t._("Status: outcome unknown — check the panel before ordering again"))
         lines.append(found_hint(t, order.id))
@@ -360,7 +362,13 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
         lines.append(bar)
     if new in (OrderState.PARTIAL, OrderState.CANCELED, OrderState.REFUNDED) and quantity:
         short = quantity if remains is None else min(quantity, max(0, remains))
-        if short:
+        if short and payload.get("wallet"):  # the refund to the wallet is told below
+            lines.append(
+                t._("Not delivered: {n} of {total}.").format(
+                    n=t.number(short), total=t.number(quantity)
+                )
+            )
+        elif short:
             lines.append(
                 t._(
                     "Not delivered: {n} of {total}. The panel refunds what was not delivered."

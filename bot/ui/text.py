@@ -214,7 +214,7 @@ def _refusal_lead(t: Translator, error: errors.PanelError) -> str:
     return t._("The panel refused.")
 
 
-def _lost_answer_text(t: Translator, lost: errors.LostAnswer) -> str:
+def lost_answer_text(t: Translator, lost: errors.LostAnswer) -> str:
     match lost:
         case errors.LostAnswer.TIMEOUT:
             return t._("The panel did not answer in time.")
@@ -241,7 +241,7 @@ def failure_text(t: Translator, failure: errors.PanelFailure) -> str:
             )
         case errors.OutcomeUnknown():
             return (
-                _lost_answer_text(t, failure.lost)
+                lost_answer_text(t, failure.lost)
                 + " "
                 + t._(
                     "It is not known whether this went through. Check My orders (or the "
