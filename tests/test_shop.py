@@ -12,6 +12,7 @@ import pytest
 from telegram import Chat, Message, PhotoSize, Update
 
 from bot.config import Settings
+from bot.ordering import OrderDraft, quote
 from bot.panel.sandbox import SandboxPanel, SandboxServer
 from bot.ui import callback as cb
 from tests.fake_telegram import FakeTelegram
@@ -373,3 +374,34 @@ async def test_a_mass_order_from_a_wallet_sends_only_what_the_wallet_pays(tmp_pa
         assert "2. ⏭ instagram.com/p/w1: not sent, not enough money in your wallet" in report.text
         assert bot.sandbox.calls["add"] == 1
         assert await wallet_of(bot) == Decimal(125)
+
+
+async def test_an_order_interrupted_by_a_restart_keeps_its_money_for_the_admins(
+    tmp_path: Path,
+) -> None:
+    sandbox = SandboxPanel()
+    async with Harness(tmp_path, sandbox, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        index = await bot.state.shop.catalog_for(USER)
+        draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
+        payment = await bot.state.shop.payment(USER, 1, draft.fields())
+        await bot.state.store.orders.record_intent(
+            intent_key=draft.key,
+            user_id=USER,
+            service=index.by_id[1],
+            fields=draft.fields(),
+            quantity=100,
+            price=quote(draft, index.by_id[1]).price,
+            currency="IDR",
+            payment=payment,
+        )  # the bot is killed here, before the panel answered
+    async with Harness(tmp_path, sandbox, **SHOP) as bot:  # the restart
+        await bot.state.tracker.deliver(bot.app.bot)
+        notice = next(c for c in bot.request.sent(USER) if "interrupted" in c.text)
+        assert "The operator checks it; the money stays held" in notice.text
+        assert "/found" not in notice.text
+        alert = next(c for c in bot.request.sent(ADMIN) if "outcome is unknown" in c.text)
+        assert "was paid IDR1,875 from the wallet" in alert.text
+        assert await wallet_of(bot) == Decimal(10_000 - 1875)
+        await bot.tap(ADMIN, alert.button("↩️"))
+        assert await wallet_of(bot) == Decimal(10_000)

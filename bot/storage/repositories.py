@@ -424,7 +424,7 @@ class OrderRepo:
         now = self._clock()
         async with self._db.transaction() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT id, user_id, service_name, fields FROM orders WHERE outcome = ?",
+                "SELECT id, user_id, service_name, fields, paid FROM orders WHERE outcome = ?",
                 (Outcome.SUBMITTING.value,),
             )
             await conn.execute(
@@ -441,6 +441,7 @@ class OrderRepo:
                         "order": row["id"],
                         "service": row["service_name"],
                         "link": json.loads(row["fields"]).get("link", ""),
+                        "wallet": row["paid"] is not None,
                     },
                 )
                 for row in rows

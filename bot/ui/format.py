@@ -393,6 +393,15 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
     """A notification from the outbox, in the recipient's language."""
     if kind == "order":
         return _order_notice(t, payload)
+    if kind == "interrupted" and payload.get("wallet"):
+        return t._(
+            "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: it "
+            "may or may not have been placed. The operator checks it; the money stays held "
+            "until then, and comes back if it was not placed."
+        ).format(
+            service=escape(shorten(payload["service"], 120)),
+            link=escape(shorten(payload.get("link") or "—", 80)),
+        )
     if kind == "interrupted":
         return (
             t._(
