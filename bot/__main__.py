@@ -22,7 +22,7 @@ from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, StartupError, serve
 from bot.storage.backup import backup
 from bot.storage.db import Database
-from bot.storage.repositories import WalletRepo
+from bot.storage.shop import WalletRepo
 
 log = logging.getLogger("bot")
 

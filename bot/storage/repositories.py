@@ -16,11 +16,7 @@ from bot.domain import (
     BatchLine,
     BatchState,
     Check,
-    Deposit,
-    DepositState,
     EntryKind,
-    InsufficientFunds,
-    LedgerEntry,
     ListedOrder,
     MassBatch,
     Notice,
@@ -30,16 +26,15 @@ from bot.domain import (
     Refill,
     TrackedOrder,
     UserRecord,
-    Wallet,
     WalletPayment,
-    refund_due,
     same_target,
     target_core,
     target_of,
 )
-from bot.i18n import currency_unit
 from bot.panel.models import OrderState, OrderStatus, RefillState, Service
+from bot.storage import ledger
 from bot.storage.db import Database
+from bot.storage.shop import DepositRepo, MarkupRepo, WalletRepo
 
 log = logging.getLogger(__name__)
 
@@ -67,76 +62,6 @@ async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: f
         "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
         [(n.user_id, n.kind, json.dumps(n.payload, ensure_ascii=False), now) for n in notices],
     )
-
-
-async def _post(
-    conn: aiosqlite.Connection,
-    user_id: int,
-    amount: Decimal,
-    kind: EntryKind,
-    now: float,
-    *,
-    order_id: int | None = None,
-    deposit_id: int | None = None,
-    admin_id: int | None = None,
-    note: str = "",
-) -> Decimal:
-    """One ledger entry and the wallet's total, inside the caller's transaction. Money taken
-    may not bring the wallet below its credit limit (`InsufficientFunds`). Returns the new
-    balance."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT balance, credit_limit FROM wallets WHERE user_id = ?", (user_id,)
-        )
-    )
-    balance, limit = (Decimal(rows[0][0]), Decimal(rows[0][1])) if rows else (Decimal(0),) * 2
-    new = balance + amount
-    if amount < 0 and new < -limit:
-        raise InsufficientFunds(-limit - new)
-    await conn.execute(
-        "INSERT INTO ledger (user_id, amount, kind, order_id, deposit_id, admin_id, note,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (user_id, str(amount), kind.value, order_id, deposit_id, admin_id, note, now),
-    )
-    await conn.execute(
-        "INSERT INTO wallets (user_id, balance) VALUES (?, ?)"
-        " ON CONFLICT (user_id) DO UPDATE SET balance = excluded.balance",
-        (user_id, str(new)),
-    )
-    return new
-
-
-async def _refund(
-    conn: aiosqlite.Connection, order_id: int, state: OrderState, remains: int | None, now: float
-) -> tuple[Decimal, str] | None:
-    """What an order paid from a wallet is owed in this state, given back (once: what came
-    back already is subtracted, and written in the same transaction): the amount and the
-    order's currency, or None when nothing is owed."""
-    rows = list(
-        await conn.execute_fetchall(
-            "SELECT user_id, paid, refunded, quantity, currency FROM orders WHERE id = ?",
-            (order_id,),
-        )
-    )
-    if not rows or rows[0]["paid"] is None:
-        return None
-    row = rows[0]
-    refunded = Decimal(row["refunded"])
-    owed = refund_due(
-        Decimal(row["paid"]),
-        refunded,
-        row["quantity"],
-        state,
-        remains,
-        currency_unit(row["currency"]),
-    )
-    if owed <= 0:
-        return None
-    await conn.execute(
-        "UPDATE orders SET refunded = ? WHERE id = ?", (str(refunded + owed), order_id)
-    )
-    await _post(conn, row["user_id"], owed, EntryKind.REFUND, now, order_id=order_id)
-    return owed, row["currency"]
 
 
 async def _held(conn: aiosqlite.Connection, row_ids: list[int], now: float) -> None:
@@ -347,7 +272,7 @@ class OrderRepo:
                 ),
             )
             if cursor.rowcount == 1 and payment is not None:
-                await _post(
+                await ledger.post(
                     conn,
                     user_id,
                     -payment.amount,
@@ -391,7 +316,7 @@ class OrderRepo:
                 (outcome.value, error, now, row_id),
             )
             if outcome is Outcome.REJECTED:
-                await _refund(conn, row_id, OrderState.FAIL, None, now)
+                await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
             elif outcome is Outcome.UNKNOWN:
                 await _held(conn, [row_id], now)
         return await self._must_get(row_id)
@@ -407,7 +332,7 @@ class OrderRepo:
                 (Outcome.NOT_PLACED.value, now, row_id, Outcome.UNKNOWN.value),
             )
             if cursor.rowcount:
-                await _refund(conn, row_id, OrderState.FAIL, None, now)
+                await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
         return await self._must_get(row_id) if cursor.rowcount else None
 
     async def mark_cancel_requested(self, row_ids: list[int]) -> None:
@@ -616,7 +541,9 @@ class OrderRepo:
                 if c.status is not None and (
                     c.status.state in REFUND_ALL or c.status.state is OrderState.PARTIAL
                 ):
-                    back = await _refund(conn, c.order_id, c.status.state, c.status.remains, now)
+                    back = await ledger.refund(
+                        conn, c.order_id, c.status.state, c.status.remains, now
+                    )
                     notice = by_order.get(c.order_id)
                     if back and notice is not None:
                         notice.payload["refund"] = str(back[0])
@@ -797,225 +724,6 @@ class FavouriteRepo:
                 )
         self._lists.pop(user_id, None)  # read again, in the database's order
         return starred
-
-
-class WalletRepo:
-    """Wallets: the ledger (append-only) and each wallet's total, written together."""
-
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
-    async def get(self, user_id: int) -> Wallet:
-        row = await self._db.fetchone(
-            "SELECT balance, credit_limit FROM wallets WHERE user_id = ?", (user_id,)
-        )
-        if row is None:
-            return Wallet(user_id, Decimal(0), Decimal(0))
-        return Wallet(user_id, Decimal(row["balance"]), Decimal(row["credit_limit"]))
-
-    async def post(
-        self,
-        user_id: int,
-        amount: Decimal,
-        kind: EntryKind,
-        *,
-        admin_id: int | None = None,
-        note: str = "",
-    ) -> Decimal:
-        """An admin's credit or debit (`InsufficientFunds` when a debit would take the
-        wallet below its limit). Returns the new balance."""
-        async with self._db.transaction() as conn:
-            return await _post(
-                conn, user_id, amount, kind, self._clock(), admin_id=admin_id, note=note
-            )
-
-    async def set_limit(self, user_id: int, limit: Decimal) -> bool:
-        """A new credit limit; False (nothing changed) when the wallet is further below zero
-        than that already: no wallet is ever below its limit."""
-        async with self._db.transaction() as conn:
-            rows = list(
-                await conn.execute_fetchall(
-                    "SELECT balance FROM wallets WHERE user_id = ?", (user_id,)
-                )
-            )
-            if rows and Decimal(rows[0]["balance"]) < -limit:
-                return False
-            await conn.execute(
-                "INSERT INTO wallets (user_id, credit_limit) VALUES (?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET credit_limit = excluded.credit_limit",
-                (user_id, str(limit)),
-            )
-        return True
-
-    async def entries(self, user_id: int, offset: int, limit: int) -> tuple[list[LedgerEntry], int]:
-        """The wallet's entries, newest first, a page at a time; and how many there are."""
-        rows = await self._db.fetchall(
-            "SELECT ledger.*, orders.panel_order_id FROM ledger"
-            " LEFT JOIN orders ON orders.id = ledger.order_id"
-            " WHERE ledger.user_id = ? ORDER BY ledger.id DESC LIMIT ? OFFSET ?",
-            (user_id, limit, offset),
-        )
-        count = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM ledger WHERE user_id = ?", (user_id,)
-        )
-        return [_entry(row) for row in rows], int(count["n"]) if count else 0
-
-    async def since(self, moment: float) -> list[LedgerEntry]:
-        rows = await self._db.fetchall(
-            "SELECT ledger.*, NULL AS panel_order_id FROM ledger WHERE created_at >= ? ORDER BY id",
-            (moment,),
-        )
-        return [_entry(row) for row in rows]
-
-    async def mismatches(self) -> dict[int, tuple[Decimal, Decimal]]:
-        """Wallets whose total differs from the sum of their entries: user -> (kept, sum).
-        Summed here as exact decimals (SQL would sum the text as floats)."""
-        sums: dict[int, Decimal] = {}
-        for row in await self._db.fetchall("SELECT user_id, amount FROM ledger"):
-            sums[row["user_id"]] = sums.get(row["user_id"], Decimal(0)) + Decimal(row["amount"])
-        kept = {
-            row["user_id"]: Decimal(row["balance"])
-            for row in await self._db.fetchall("SELECT user_id, balance FROM wallets")
-        }
-        return {
-            user: (kept.get(user, Decimal(0)), sums.get(user, Decimal(0)))
-            for user in set(sums) | set(kept)
-            if kept.get(user, Decimal(0)) != sums.get(user, Decimal(0))
-        }
-
-
-def _entry(row: aiosqlite.Row) -> LedgerEntry:
-    return LedgerEntry(
-        id=row["id"],
-        user_id=row["user_id"],
-        amount=Decimal(row["amount"]),
-        kind=EntryKind(row["kind"]),
-        order_id=row["order_id"],
-        deposit_id=row["deposit_id"],
-        admin_id=row["admin_id"],
-        note=row["note"],
-        created_at=row["created_at"],
-        panel_order_id=row["panel_order_id"],
-    )
-
-
-class DepositRepo:
-    """Top-ups: asked (amount), proven (a photo or a text), then approved or rejected once."""
-
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db = db
-        self._clock = clock
-
-    async def open(self, user_id: int, amount: Decimal) -> Deposit:
-        """A new top-up waiting for its proof; the user's earlier one waiting is dropped."""
-        now = self._clock()
-        async with self._db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM deposits WHERE user_id = ? AND state = ?",
-                (user_id, DepositState.AWAITING_PROOF.value),
-            )
-            cursor = await conn.execute(
-                "INSERT INTO deposits (user_id, amount, state, created_at) VALUES (?, ?, ?, ?)",
-                (user_id, str(amount), DepositState.AWAITING_PROOF.value, now),
-            )
-            deposit_id = cursor.lastrowid
-        deposit = await self.get(int(deposit_id or 0))
-        assert deposit is not None
-        return deposit
-
-    async def awaiting_proof(self, user_id: int) -> Deposit | None:
-        row = await self._db.fetchone(
-            "SELECT * FROM deposits WHERE user_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
-            (user_id, DepositState.AWAITING_PROOF.value),
-        )
-        return _deposit(row) if row else None
-
-    async def prove(self, deposit_id: int, kind: str, proof: str) -> Deposit | None:
-        """The proof arrived: the deposit waits for an admin. None if it was not waiting."""
-        cursor = await self._db.execute(
-            "UPDATE deposits SET state = ?, proof_kind = ?, proof = ? WHERE id = ? AND state = ?",
-            (
-                DepositState.PENDING.value,
-                kind,
-                proof,
-                deposit_id,
-                DepositState.AWAITING_PROOF.value,
-            ),
-        )
-        return await self.get(deposit_id) if cursor.rowcount else None
-
-    async def decide(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
-        """Approve (the wallet credited in the same transaction) or reject a pending deposit,
-        once: None when it was decided already (by this admin or another)."""
-        now = self._clock()
-        state = DepositState.APPROVED if approve else DepositState.REJECTED
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE deposits SET state = ?, decided_by = ?, decided_at = ?"
-                " WHERE id = ? AND state = ?",
-                (state.value, admin_id, now, deposit_id, DepositState.PENDING.value),
-            )
-            if not cursor.rowcount:
-                return None
-            if approve:
-                rows = list(
-                    await conn.execute_fetchall(
-                        "SELECT user_id, amount FROM deposits WHERE id = ?", (deposit_id,)
-                    )
-                )
-                await _post(
-                    conn,
-                    rows[0]["user_id"],
-                    Decimal(rows[0]["amount"]),
-                    EntryKind.DEPOSIT,
-                    now,
-                    deposit_id=deposit_id,
-                    admin_id=admin_id,
-                )
-        return await self.get(deposit_id)
-
-    async def get(self, deposit_id: int) -> Deposit | None:
-        row = await self._db.fetchone("SELECT * FROM deposits WHERE id = ?", (deposit_id,))
-        return _deposit(row) if row else None
-
-
-def _deposit(row: aiosqlite.Row) -> Deposit:
-    return Deposit(
-        id=row["id"],
-        user_id=row["user_id"],
-        amount=Decimal(row["amount"]),
-        state=DepositState(row["state"]),
-        proof_kind=row["proof_kind"],
-        proof=row["proof"],
-        decided_by=row["decided_by"],
-    )
-
-
-class MarkupRepo:
-    """Markup rules by scope ('all', 'category', 'service'), read once and kept."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._rules: dict[tuple[str, str], Decimal] | None = None
-
-    async def rules(self) -> dict[tuple[str, str], Decimal]:
-        if self._rules is None:
-            rows = await self._db.fetchall("SELECT scope, key, percent FROM markups")
-            self._rules = {(r["scope"], r["key"]): Decimal(r["percent"]) for r in rows}
-        return self._rules
-
-    async def set(self, scope: str, key: str, percent: Decimal | None) -> None:
-        """A rule set, or removed (None)."""
-        if percent is None:
-            await self._db.execute("DELETE FROM markups WHERE scope = ? AND key = ?", (scope, key))
-        else:
-            await self._db.execute(
-                "INSERT INTO markups (scope, key, percent) VALUES (?, ?, ?)"
-                " ON CONFLICT (scope, key) DO UPDATE SET percent = excluded.percent",
-                (scope, key, str(percent)),
-            )
-        self._rules = None
 
 
 class MassBatchRepo:
