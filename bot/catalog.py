@@ -86,7 +86,11 @@ class _WordIndex:
 class CatalogIndex:
     """An immutable view of one service list."""
 
-    def __init__(self, services: list[Service], fetched_at: float) -> None:
+    def __init__(
+        self, services: list[Service], fetched_at: float, *, words_of: CatalogIndex | None = None
+    ) -> None:
+        """`words_of`: an index of the same services in the same order (other rates, say),
+        whose word indexes are shared instead of built again."""
         self.services = services
         self.fetched_at = fetched_at
         self.by_id = {s.id: s for s in services}
@@ -107,8 +111,13 @@ class CatalogIndex:
             self._members.append(positions)
             self._by_key[key] = category
             self._places.update((s.id, (category, rank)) for rank, s in enumerate(members))
-        self._names = _WordIndex(s.name for s in services)
-        self._category_words = _WordIndex(c.name for c in self.categories)
+        self._names: _WordIndex
+        self._category_words: _WordIndex
+        if words_of is not None:
+            self._names, self._category_words = words_of._names, words_of._category_words
+        else:
+            self._names = _WordIndex(s.name for s in services)
+            self._category_words = _WordIndex(c.name for c in self.categories)
         self._terms: dict[str, tuple[frozenset[int], frozenset[int], list[int]]] = {}
 
     def category(self, key: str) -> Category | None:

@@ -88,7 +88,7 @@ class Shop:
             )
             rate = service.rate * (100 + percent) / 100 if percent else service.rate
             marked.append(service.model_copy(update={"rate": rate}) if percent else service)
-        view = CatalogIndex(marked, index.fetched_at)
+        view = CatalogIndex(marked, index.fetched_at, words_of=index)
         self._views = (id(index), self._version, view)
         return view
 
