@@ -45,8 +45,9 @@ class Shop:
         self._catalog = catalog
         self._currency = currency
         self._balance = balance
-        self._views: tuple[int, int, CatalogIndex] | None = None
-        """(id of the panel's index, rules version, the customers' view of it)"""
+        self._view: tuple[CatalogIndex, int, CatalogIndex] | None = None
+        """(the panel's index, the rules' version, the customers' view of it); the index itself
+        is kept: an id could be reused by the next one once the old one is freed."""
         self._version = 0
 
     @property
@@ -76,8 +77,8 @@ class Shop:
         index = await self._catalog.get()
         if not self.pays_from_wallet(user_id):
             return index
-        if self._views is not None and self._views[:2] == (id(index), self._version):
-            return self._views[2]
+        if self._view is not None and self._view[0] is index and self._view[1] == self._version:
+            return self._view[2]
         rules = await self._store.markups.rules()
         default = self._settings.markup_percent
         marked = []
@@ -89,7 +90,7 @@ class Shop:
             rate = service.rate * (100 + percent) / 100 if percent else service.rate
             marked.append(service.model_copy(update={"rate": rate}) if percent else service)
         view = CatalogIndex(marked, index.fetched_at, words_of=index)
-        self._views = (id(index), self._version, view)
+        self._view = (index, self._version, view)
         return view
 
     def charge(self, user_id: int, price: Decimal) -> Decimal | None:

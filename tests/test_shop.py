@@ -52,6 +52,12 @@ async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Pat
         assert "IDR18,750" in card.text  # 15,000 per 1000 plus 25 %
         found = await bot.say(USER, "followers")  # the customer's search: the same prices
         assert "IDR18,750 per 1000" in str(found.buttons)
+        first = bot.sandbox.services[0]
+        bot.sandbox.services[0] = first.model_copy(update={"rate": Decimal(16000)})
+        await bot.state.catalog.refresh()  # the panel's new rate: the customers' view follows
+        assert "IDR20,000" in (await bot.tap(USER, cb.SERVICE(1))).text
+        bot.sandbox.services[0] = first
+        await bot.state.catalog.refresh()
         summary = await summary_of(bot, 101)  # 101 × 18.75 = 1,893.75, charged 1,894
         assert "Price: <b>IDR1,894</b>" in summary.text
         assert "Wallet: IDR100,000 → after the order: IDR98,106" in summary.text
