@@ -413,3 +413,13 @@ async def test_an_order_interrupted_by_a_restart_keeps_its_money_for_the_admins(
         assert await wallet_of(bot) == Decimal(10_000 - 1875)
         await bot.tap(ADMIN, alert.button("↩️"))
         assert await wallet_of(bot) == Decimal(10_000)
+
+
+async def test_a_subscription_is_not_sold_from_a_wallet(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 1_000_000)
+        refused = await bot.tap(USER, cb.START_ORDER(5))  # Instagram Auto Likes, per post
+        assert "cannot be paid from a wallet" in refused.text
+        assert bot.data(USER).draft is None
+        asked = await bot.tap(ADMIN, cb.START_ORDER(5))  # admins: the panel balance, as before
+        assert "cannot be paid" not in asked.text

@@ -44,7 +44,7 @@ from bot.handlers.browse import BROWSE, catalog_index, show_service
 from bot.handlers.common import answer_query, button_args, expired, order_buttons, show
 from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
 from bot.panel.errors import PanelFailure
-from bot.panel.models import Service
+from bot.panel.models import Service, ServiceType
 from bot.panel.ordertypes import (
     FieldKind,
     InvalidField,
@@ -92,6 +92,8 @@ async def begin(update: Update, context: BotContext) -> str | int:
     if service is None:
         await expired(update, context)
         return BROWSE
+    if await _not_from_a_wallet(update, context, service):
+        return BROWSE
     context.data.draft = OrderDraft(service_id=service.id)
     return await _next(
         update, context, Checkout(context.data.draft, service, order_type_of(service))
@@ -120,7 +122,28 @@ async def _offered(update: Update, context: BotContext, service_id: int) -> Serv
     if service is None:
         text = context.t._("This service is no longer offered by the panel.")
         await show(update, context, text, main_menu(context.t), new_message=True)
+    elif await _not_from_a_wallet(update, context, service):
+        return None
     return service
+
+
+async def _not_from_a_wallet(update: Update, context: BotContext, service: Service) -> bool:
+    """A subscription is charged by the panel per post, after the fact: a wallet cannot pay
+    it up front (nor get back what the posts did not use). True after saying so."""
+    user = update.effective_user
+    if (
+        service.type is not ServiceType.SUBSCRIPTIONS
+        or user is None
+        or not context.state.shop.pays_from_wallet(user.id)
+    ):
+        return False
+    t = context.t
+    text = t._(
+        "This service is charged by the panel per post, so it cannot be paid from a wallet. "
+        "Ask the operator to order it for you."
+    )
+    await show(update, context, text, main_menu(t), new_message=True)
+    return True
 
 
 async def _next(
