@@ -423,3 +423,21 @@ async def test_a_subscription_is_not_sold_from_a_wallet(tmp_path: Path) -> None:
         assert bot.data(USER).draft is None
         asked = await bot.tap(ADMIN, cb.START_ORDER(5))  # admins: the panel balance, as before
         assert "cannot be paid" not in asked.text
+
+
+async def test_forged_shop_buttons_and_odd_amounts_change_no_money(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **{**SHOP, "deposit_min": "0"}) as bot:
+        await credit(bot, USER, 10_000)
+        await bot.tap(USER, cb.TOP_UP_AMOUNT(0))  # a forged button: no top-up of nothing
+        assert await bot.state.store.deposits.awaiting_proof(USER) is None
+        for forged in (cb.DEPOSIT_APPROVE(1), cb.UNKNOWN_NOT_PLACED(1), cb.WALLET_PAGE(ADMIN, 0)):
+            reply = await bot.tap(USER, forged)  # admins' buttons, tapped by a customer
+            assert "expired" in reply.text
+        for typed in ("-5000", "1e9", "١٠٠", "9" * 20, "12.345.678,9", "Rp 5.000,-"):
+            await bot.tap(USER, (await bot.say(USER, "/balance")).button("➕"))
+            reply = await bot.say(USER, typed)
+            assert "That is not an amount" in reply.text, typed
+        await bot.say(ADMIN, f"/credit {USER} -100")
+        await bot.say(ADMIN, "/markup all 5000")
+        assert await wallet_of(bot) == Decimal(10_000)
+        assert (await bot.state.shop.markup_rules()) == {}

@@ -149,7 +149,7 @@ async def _open_deposit(update: Update, context: BotContext, amount: Decimal) ->
         await expired(update, context)
         return
     currency = _currency(context)
-    if amount < shop.deposit_min:
+    if amount <= 0 or amount < shop.deposit_min:
         context.data.screen = TOP_UP_SCREEN
         text = t._("The smallest top-up is {amount}. Send a larger amount.").format(
             amount=t.money(shop.deposit_min, currency)
