@@ -1,6 +1,7 @@
 """Shop mode's cost: the bot's CPU time for Confirm (placing an order: the intent, the panel's
 `add`, the outcome), with wallets on (the debit in the intent's transaction, the markup, the
-panel balance guard) and off, in-process. The median of each, compared."""
+panel balance guard) and off, in-process, the two taking turns. The median of each,
+compared."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from bench.menu import LeanRequest
 from bot.panel.sandbox import SandboxPanel
@@ -21,34 +21,48 @@ ORDERS = 150
 TARGET_MS = 1.0
 
 
-async def confirm_times(directory: Path, **settings: Any) -> list[float]:
-    sandbox = SandboxPanel()
-    async with Harness(directory, sandbox, request=LeanRequest(), **settings) as bot:
-        if settings:
-            await bot.state.shop.adjust(USER, Decimal(10**9), ADMIN, "bench")
-        timings = []
-        for n in range(ORDERS + 10):
-            await bot.tap(USER, cb.START_ORDER(1))
-            await bot.say(USER, f"https://instagram.com/p/bench{n}")
-            await bot.say(USER, "100")
-            draft = bot.data(USER).draft
-            assert draft is not None
-            await bot.tap(USER, cb.DRIP_FEED(draft.screen, 0))
-            draft = bot.data(USER).draft
-            assert draft is not None
-            confirm = cb.CONFIRM(draft.key, draft.screen)
-            started = time.process_time()
-            await bot.tap(USER, confirm)
-            timings.append(time.process_time() - started)
-        assert bot.data(USER).draft is None and sandbox.calls["add"] == ORDERS + 10
-        return timings[10:]  # the first ones warm the caches up
+async def ready_to_confirm(bot: Harness, n: int) -> str:
+    """An order of service 1 up to its summary; its Confirm button's data."""
+    await bot.tap(USER, cb.START_ORDER(1))
+    await bot.say(USER, f"https://instagram.com/p/bench{n}")
+    await bot.say(USER, "100")
+    draft = bot.data(USER).draft
+    assert draft is not None
+    await bot.tap(USER, cb.DRIP_FEED(draft.screen, 0))
+    draft = bot.data(USER).draft
+    assert draft is not None
+    return cb.CONFIRM(draft.key, draft.screen)
 
 
 async def measure() -> tuple[float, float]:
+    """The two bots take turns, one order each at a time: this machine's speed drifts from
+    one minute to the next, and both see the same drift."""
     with tempfile.TemporaryDirectory() as off_dir, tempfile.TemporaryDirectory() as on_dir:
-        off = await confirm_times(Path(off_dir))
-        on = await confirm_times(Path(on_dir), wallets="on", markup_percent="25")
-    return statistics.median(off) * 1000, statistics.median(on) * 1000
+        off_sandbox, on_sandbox = SandboxPanel(), SandboxPanel()
+        async with (
+            Harness(Path(off_dir), off_sandbox, request=LeanRequest()) as off,
+            Harness(
+                Path(on_dir),
+                on_sandbox,
+                request=LeanRequest(),
+                wallets="on",
+                markup_percent="25",
+            ) as on,
+        ):
+            await on.state.shop.adjust(USER, Decimal(10**9), ADMIN, "bench")
+            timings: dict[Harness, list[float]] = {off: [], on: []}
+            for n in range(ORDERS + 10):
+                for bot in (off, on):
+                    confirm = await ready_to_confirm(bot, n)
+                    started = time.process_time()
+                    await bot.tap(USER, confirm)
+                    timings[bot].append(time.process_time() - started)
+                    assert bot.data(USER).draft is None
+            assert off_sandbox.calls["add"] == on_sandbox.calls["add"] == ORDERS + 10
+        # the first ones warm the caches up
+        return statistics.median(timings[off][10:]) * 1000, statistics.median(
+            timings[on][10:]
+        ) * 1000
 
 
 def run() -> list[tuple[str, str, str, bool]]:

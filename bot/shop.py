@@ -29,6 +29,7 @@ ALL, CATEGORY, SERVICE = "all", "category", "service"
 """The scopes of markup rules; a service's rule wins over its category's, which wins over
 the rule for all, which wins over MARKUP_PERCENT."""
 MAX_MARKUP = Decimal(1000)
+SHORT_ALERTED = "panel_short_alerted"
 
 
 class Shop:
@@ -49,6 +50,8 @@ class Shop:
         """(the panel's index, the rules' version, the customers' view of it); the index itself
         is kept: an id could be reused by the next one once the old one is freed."""
         self._version = 0
+        self._short_alerted: bool | None = None
+        """Whether the admins were told the panel balance falls short (kept in kv too)."""
 
     @property
     def on(self) -> bool:
@@ -140,12 +143,16 @@ class Shop:
         except PanelFailure:
             return True  # not known: the panel itself refuses what it cannot pay for
         kv = self._store.kv
+        if self._short_alerted is None:  # read once: every order asks
+            self._short_alerted = bool(await kv.get(SHORT_ALERTED))
         if balance.amount >= cost:
-            if await kv.get("panel_short_alerted"):
-                await kv.delete("panel_short_alerted")
+            if self._short_alerted:
+                await kv.delete(SHORT_ALERTED)
+                self._short_alerted = False
             return True
-        if not await kv.get("panel_short_alerted"):
-            await kv.set("panel_short_alerted", "1")
+        if not self._short_alerted:
+            await kv.set(SHORT_ALERTED, "1")
+            self._short_alerted = True
             await self._store.outbox.add(
                 [
                     Notice(
