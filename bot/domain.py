@@ -127,9 +127,10 @@ def round_down(amount: Decimal, unit: Decimal) -> Decimal:
     return (amount / unit).to_integral_value(rounding=ROUND_FLOOR) * unit
 
 
-def sale_price(panel_price: Decimal, markup_percent: Decimal, unit: Decimal) -> Decimal:
-    """What a customer pays: the panel's price plus the markup, rounded up to the unit."""
-    return round_up(panel_price * (100 + markup_percent) / 100, unit)
+def with_markup(panel_amount: Decimal, markup_percent: Decimal) -> Decimal:
+    """A rate or price as a customer sees it: the panel's plus the markup, exact (rounded up
+    to the currency's unit only where it is charged)."""
+    return panel_amount * (100 + markup_percent) / 100
 
 
 def refund_due(

@@ -16,7 +16,16 @@ from decimal import Decimal
 from bot.balance import PanelBalance, PanelCurrency
 from bot.catalog import Catalog, CatalogIndex
 from bot.config import Settings
-from bot.domain import Deposit, EntryKind, LedgerEntry, Notice, Wallet, WalletPayment, round_up
+from bot.domain import (
+    Deposit,
+    EntryKind,
+    LedgerEntry,
+    Notice,
+    Wallet,
+    WalletPayment,
+    round_up,
+    with_markup,
+)
 from bot.i18n import currency_unit
 from bot.ordering import OrderDraft, quote
 from bot.panel.errors import PanelFailure
@@ -30,6 +39,17 @@ ALL, CATEGORY, SERVICE = "all", "category", "service"
 the rule for all, which wins over MARKUP_PERCENT."""
 MAX_MARKUP = Decimal(1000)
 SHORT_ALERTED = "panel_short_alerted"
+
+
+def markup_of(
+    service: Service, rules: Mapping[tuple[str, str], Decimal], default: Decimal
+) -> Decimal:
+    """The markup percent of a service: its own rule, else its category's, else the rule for
+    all, else MARKUP_PERCENT (`default`)."""
+    for key in ((SERVICE, str(service.id)), (CATEGORY, service.category), (ALL, "")):
+        if key in rules:
+            return rules[key]
+    return default
 
 
 class Shop:
@@ -66,13 +86,6 @@ class Shop:
 
     # -- prices -----------------------------------------------------------------------------
 
-    async def markup(self, service: Service) -> Decimal:
-        rules = await self._store.markups.rules()
-        for key in ((SERVICE, str(service.id)), (CATEGORY, service.category), (ALL, "")):
-            if key in rules:
-                return rules[key]
-        return self._settings.markup_percent
-
     async def catalog_for(self, user_id: int) -> CatalogIndex:
         """The catalog as this user sees it: a customer's rates include the markup (exact;
         a price is rounded up to the currency's unit when charged). Raises `PanelFailure`
@@ -83,14 +96,10 @@ class Shop:
         if self._view is not None and self._view[0] is index and self._view[1] == self._version:
             return self._view[2]
         rules = await self._store.markups.rules()
-        default = self._settings.markup_percent
         marked = []
         for service in index.services:
-            percent = rules.get(
-                (SERVICE, str(service.id)),
-                rules.get((CATEGORY, service.category), rules.get((ALL, ""), default)),
-            )
-            rate = service.rate * (100 + percent) / 100 if percent else service.rate
+            percent = markup_of(service, rules, self._settings.markup_percent)
+            rate = with_markup(service.rate, percent)
             marked.append(service.model_copy(update={"rate": rate}) if percent else service)
         view = CatalogIndex(marked, index.fetched_at, words_of=index)
         self._view = (index, self._version, view)
@@ -207,9 +216,6 @@ class Shop:
     async def decide_deposit(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
         """Approve (credit, once) or reject; None when it was decided already."""
         return await self._store.deposits.decide(deposit_id, approve, admin_id)
-
-    async def get_deposit(self, deposit_id: int) -> Deposit | None:
-        return await self._store.deposits.get(deposit_id)
 
     # -- money in the /stats ----------------------------------------------------------------
 

@@ -21,7 +21,8 @@ from bot.domain import (
     Outcome,
     WalletPayment,
     refund_due,
-    sale_price,
+    round_up,
+    with_markup,
 )
 from bot.panel.models import OrderState, OrderStatus, Service
 from bot.storage.repositories import Store
@@ -36,9 +37,11 @@ UNIT = Decimal(1)  # IDR
 
 
 def test_sale_prices_round_up_to_whole_rupiah() -> None:
-    assert sale_price(Decimal("1250.25"), Decimal(0), UNIT) == Decimal(1251)
-    assert sale_price(Decimal(15000), Decimal(25), UNIT) == Decimal(18750)
-    assert sale_price(Decimal("0.27819"), Decimal(10), Decimal("0.01")) == Decimal("0.31")
+    assert round_up(with_markup(Decimal("1250.25"), Decimal(0)), UNIT) == Decimal(1251)
+    assert round_up(with_markup(Decimal(15000), Decimal(25)), UNIT) == Decimal(18750)
+    assert round_up(with_markup(Decimal("0.27819"), Decimal(10)), Decimal("0.01")) == Decimal(
+        "0.31"
+    )
 
 
 def test_refunds_are_whole_for_cancel_and_pro_rata_rounded_down_for_partial() -> None:
@@ -123,7 +126,7 @@ class Ledger(RuleBasedStateMachine):
         outcome=st.sampled_from(["placed", "placed", "rejected", "unknown"]),
     )
     def order(self, user: int, price: Decimal, outcome: str) -> int:
-        paid = sale_price(price, Decimal(0), UNIT)
+        paid = round_up(price, UNIT)
         self.keys += 1
         try:
             row, created = self.run(
