@@ -113,6 +113,13 @@ async def too_fast(update: Update, context: BotContext) -> bool:
     return True
 
 
+def command_arguments(update: Update) -> str:
+    """What follows the command, whatever separates them (space or new line)."""
+    text = update.effective_message.text if update.effective_message else None
+    parts = (text or "").split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
 def button_args(button: cb.Button, update: Update) -> tuple[Any, ...] | None:
     """The arguments of the tapped button, if it is one of this kind (else None)."""
     query = update.callback_query

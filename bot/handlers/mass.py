@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain import BatchState
-from bot.handlers.common import answer_query, expired, home_menu, show
+from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
 from bot.mass_order import TooManyLines
 from bot.panel.errors import PanelFailure
 from bot.ui import callback as cb
@@ -67,9 +67,7 @@ async def pasted_lines(update: Update, context: BotContext) -> int:
 
 async def mass_command(update: Update, context: BotContext) -> None:
     """/mass alone asks for the lines; /mass followed by lines previews them."""
-    message = update.effective_message
-    text = message.text if message is not None and message.text else ""
-    lines = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+    lines = command_arguments(update)
     if lines.strip():
         await preview(update, context, lines)
         return

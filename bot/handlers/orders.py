@@ -16,7 +16,14 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext, PendingRetry
 from bot.domain import NOT_YOURS, Order, OrderFilter, Outcome, same_target
-from bot.handlers.common import answer_query, expired, order_buttons, show, too_fast
+from bot.handlers.common import (
+    answer_query,
+    command_arguments,
+    expired,
+    order_buttons,
+    show,
+    too_fast,
+)
 from bot.i18n import N_
 from bot.order_actions import Refusal
 from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
@@ -73,13 +80,6 @@ def parse_ids(text: str) -> tuple[list[int], list[str]]:
         elif token not in bad:
             bad.append(token)
     return list(ids), bad
-
-
-def _command_arguments(update: Update) -> str:
-    """What follows the command, whatever separates them (space or new line)."""
-    text = update.effective_message.text if update.effective_message else None
-    parts = (text or "").split(None, 1)
-    return parts[1] if len(parts) > 1 else ""
 
 
 async def _send_lines(update: Update, context: BotContext, lines: list[str]) -> None:
@@ -625,7 +625,7 @@ async def found_command(update: Update, context: BotContext) -> None:
     if user is None:
         return
     t = context.t
-    parts = _command_arguments(update).replace("#", " ").replace(",", " ").split()
+    parts = command_arguments(update).replace("#", " ").replace(",", " ").split()
     if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 12 for p in parts):
         usage = t._(
             "Usage: /found &lt;number of the order in the bot&gt; &lt;its order id on the panel&gt;"
@@ -723,7 +723,7 @@ async def id_command(update: Update, context: BotContext, command: str) -> None:
     then run by ids."""
     if update.effective_user is None:
         return
-    arguments = _command_arguments(update)
+    arguments = command_arguments(update)
     ids = await _ids_or_usage(update, context, arguments, _usage(context, command))
     if ids is not None:
         await BY_IDS[command](update, context, ids)

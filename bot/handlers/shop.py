@@ -16,7 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.domain import Deposit, DepositState, InsufficientFunds, Outcome
-from bot.handlers.common import answer_query, expired, home_menu, show
+from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
 from bot.i18n import Translator
 from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE
 from bot.ui import callback as cb
@@ -288,8 +288,12 @@ async def _tell_owner(context: BotContext, deposit: Deposit) -> None:
 
 
 def _arguments(update: Update) -> list[str]:
-    text = update.effective_message.text if update.effective_message else None
-    return (text or "").split()[1:]
+    return command_arguments(update).split()
+
+
+def _user_id(args: list[str]) -> int | None:
+    """The user id an admin's command starts with."""
+    return int(args[0]) if args and args[0].isascii() and args[0].isdigit() else None
 
 
 async def adjust_command(update: Update, context: BotContext, sign: int) -> None:
@@ -298,7 +302,7 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
     admin = update.effective_user
     args = _arguments(update)
     amount = parse_amount(args[1]) if len(args) >= 2 else None
-    user_id = int(args[0]) if args and args[0].isascii() and args[0].isdigit() else None
+    user_id = _user_id(args)
     if admin is None or amount is None or user_id is None:
         usage = "/credit" if sign > 0 else "/debit"
         text = t._("Usage: {command} &lt;user id&gt; &lt;amount&gt; [note]").format(command=usage)
@@ -334,7 +338,7 @@ async def limit_command(update: Update, context: BotContext) -> None:
     """/limit <user id> <amount>: how far below zero the wallet may go (0: not at all)."""
     t = context.t
     args = _arguments(update)
-    user_id = int(args[0]) if args and args[0].isascii() and args[0].isdigit() else None
+    user_id = _user_id(args)
     limit = Decimal(0) if len(args) == 2 and args[1] == "0" else None
     if len(args) == 2 and limit is None:
         limit = parse_amount(args[1])
@@ -357,11 +361,11 @@ async def limit_command(update: Update, context: BotContext) -> None:
 
 async def wallet_command(update: Update, context: BotContext) -> None:
     """/wallet <user id>: the balance and the latest entries, a page at a time."""
-    args = _arguments(update)
-    if not args or not args[0].isascii() or not args[0].isdigit():
+    user_id = _user_id(_arguments(update))
+    if user_id is None:
         await show(update, context, context.t._("Usage: /wallet &lt;user id&gt;"))
         return
-    await _wallet_page(update, context, int(args[0]), 0)
+    await _wallet_page(update, context, user_id, 0)
 
 
 async def wallet_page(update: Update, context: BotContext) -> None:
