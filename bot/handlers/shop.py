@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -18,6 +18,7 @@ from bot.context import BotContext
 from bot.domain import Deposit, DepositState, InsufficientFunds, Outcome
 from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
 from bot.i18n import Translator
+from bot.panel.ordertypes import parse_int
 from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE
 from bot.ui import callback as cb
 from bot.ui.keyboards import PAGE_SIZE, Button, markup, menu_button, pager, wallet_keyboard
@@ -38,7 +39,6 @@ PROOF_SCREEN = "proof"
 FOUND_SCREEN = "found:"
 """An admin's: `found:<order row id>`, the panel's id of an order of unknown outcome."""
 MAX_AMOUNT = Decimal(10) ** 12
-_GROUPED = re.compile(r"^\d{1,3}([.,\s']\d{3})+$")
 _DECIMAL = re.compile(r"^\d+([.,]\d{1,5})?$")
 
 
@@ -49,14 +49,12 @@ def parse_amount(text: str) -> Decimal | None:
     text = text.strip().removeprefix("Rp").removeprefix("IDR").strip()
     if not text.isascii():
         return None
-    try:
-        if _GROUPED.match(text):
-            amount = Decimal(re.sub(r"\D", "", text))
-        elif _DECIMAL.match(text):
-            amount = Decimal(text.replace(",", "."))
-        else:
-            return None
-    except InvalidOperation:
+    whole = parse_int(text)
+    if whole is not None:
+        amount = Decimal(whole)
+    elif _DECIMAL.match(text):
+        amount = Decimal(text.replace(",", "."))
+    else:
         return None
     return amount if 0 < amount <= MAX_AMOUNT else None
 

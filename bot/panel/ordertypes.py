@@ -247,7 +247,9 @@ def _bounds(spec: FieldSpec, service: Service) -> tuple[int | None, int | None]:
     return spec.minimum, spec.maximum
 
 
-def _parse_int(text: str) -> int | None:
+def parse_int(text: str) -> int | None:
+    """A whole number as people type it: digits, or digits grouped by three (`1.000`,
+    `1,000`, `1 000`)."""
     text = text.strip()
     if text.isascii() and text.isdigit():
         return int(text)
@@ -302,7 +304,7 @@ def check_field(spec: FieldSpec, raw: str, service: Service, *, today: date | No
             raise InvalidField(Issue(spec.name, Reason.BAD_HASHTAG))
         return text
     if spec.kind is FieldKind.INTEGER:
-        number = _parse_int(text) if len(text) <= 32 else None
+        number = parse_int(text) if len(text) <= 32 else None
         if number is None:
             raise InvalidField(Issue(spec.name, Reason.NOT_INTEGER))
         _check_range(spec, number, low, high)
