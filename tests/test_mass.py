@@ -17,7 +17,7 @@ from bot.mass_order import MAX_ORDERS, MassLine, Problem, parse, plan
 from bot.panel.models import Service
 from bot.panel.sandbox import SandboxPanel, default_catalog
 from bot.ui import callback as cb
-from bot.ui.mass import MESSAGE_LIMIT, Line, pack
+from bot.ui.text import MESSAGE_LIMIT, Line, pack
 from tests.harness import OTHER, USER, Call, Harness
 from tests.test_orders import LINK, place
 

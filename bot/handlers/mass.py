@@ -8,7 +8,7 @@ import contextlib
 import re
 from decimal import Decimal
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -110,9 +110,21 @@ async def preview(update: Update, context: BotContext, text: str) -> None:
         last = preview_keyboard(t, result.key, len(result.plan.valid))
     else:
         context.data.screen = MASS_SCREEN  # corrected lines may follow
+    await _send_pages(update, context, messages, last)
+
+
+async def _send_pages(
+    update: Update, context: BotContext, messages: list[str], keyboard: InlineKeyboardMarkup
+) -> None:
+    """A screen in several messages, its buttons under the last."""
     for number, message in enumerate(messages, start=1):
-        keyboard = last if number == len(messages) else None
-        await show(update, context, message, keyboard, new_message=True)
+        await show(
+            update,
+            context,
+            message,
+            keyboard if number == len(messages) else None,
+            new_message=True,
+        )
 
 
 async def confirm(update: Update, context: BotContext) -> None:
@@ -158,10 +170,7 @@ async def _started_already(update: Update, context: BotContext, key: str) -> Non
     else:
         reports = await mass.report(batch, finished=True)
         await answer_query(update, context, t._("This mass order was placed already."))
-        messages = report_messages(t, reports)
-        for number, message in enumerate(messages, start=1):
-            keyboard = report_keyboard(t) if number == len(messages) else None
-            await show(update, context, message, keyboard, new_message=True)
+        await _send_pages(update, context, report_messages(t, reports), report_keyboard(t))
 
 
 async def drop(update: Update, context: BotContext) -> None:

@@ -32,9 +32,11 @@ from bot.ui import callback as cb
 from bot.ui.format import order_card, order_line, order_progress
 from bot.ui.keyboards import Button, clamp_page, markup, menu_button, pager
 from bot.ui.text import (
+    Line,
     escape,
     failure_text,
     order_state_text,
+    pack,
     refill_state_text,
     shorten,
 )
@@ -87,16 +89,8 @@ async def _send_lines(update: Update, context: BotContext, lines: list[str]) -> 
     chat = update.effective_chat
     if chat is None:
         return
-    chunk: list[str] = []
-    size = 0
-    for line in lines:
-        if chunk and size + len(line) + 1 > MESSAGE_LIMIT:
-            await context.bot.send_message(chat.id, "\n".join(chunk))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += len(line) + 1
-    if chunk:
-        await context.bot.send_message(chat.id, "\n".join(chunk))
+    for text in pack([Line(line) for line in lines], MESSAGE_LIMIT):
+        await context.bot.send_message(chat.id, text)
 
 
 async def _owned(context: BotContext, user_id: int, ids: list[int]) -> dict[int, Order]:

@@ -1,12 +1,10 @@
 """Mass order screens: the prompt, the preview, the progress message and the report.
 
-A preview or report of 100 lines is longer than one Telegram message: `pack` splits the
-lines into messages, closing and reopening a monospace block where it cuts one."""
+A preview or report of 100 lines is longer than one Telegram message: `bot.ui.text.pack`
+splits the lines into messages, closing and reopening a monospace block where it cuts one."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup
@@ -21,58 +19,16 @@ from bot.mass_order import (
     PlannedLine,
     Problem,
 )
+from bot.panel.ordertypes import Issue
 from bot.ui import callback as cb
 from bot.ui.checkout import rejection_text
 from bot.ui.format import progress_bar
 from bot.ui.keyboards import Button, markup, menu_button
-from bot.ui.text import escape, field_label, issue_text, short_link, shorten
+from bot.ui.text import Line, escape, field_label, issue_text, pack, short_link, shorten
 
-MESSAGE_LIMIT = 3900
-"""Characters per message (Telegram takes 4096), with room for the tags."""
 EXAMPLE = (
     "1|https://instagram.com/p/abc|1000\n# a comment\n2 | https://youtube.com/watch?v=xyz | 500"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of a long screen: `mono` lines are shown in a monospace block."""
-
-    text: str
-    mono: bool = False
-
-
-def pack(lines: Sequence[Line], limit: int = MESSAGE_LIMIT) -> list[str]:
-    """The lines as few messages as fit, each at most `limit` characters (a single longer
-    line is cut), monospace runs in <pre> blocks."""
-    messages: list[str] = []
-    current: list[str] = []
-    size = 0
-    mono = False
-
-    def close() -> None:
-        nonlocal current, size, mono
-        if mono:
-            current[-1] += "</pre>"
-        if current:
-            messages.append("\n".join(current))
-        current, size, mono = [], 0, False
-
-    for line in lines:
-        text = line.text if len(line.text) <= limit - 20 else line.text[: limit - 21] + "…"
-        opening = "<pre>" if line.mono and not mono else ""
-        closing = "</pre>" if mono and not line.mono else ""
-        if size + len(opening) + len(closing) + len(text) + 7 > limit:
-            close()
-            opening = "<pre>" if line.mono else ""
-            closing = ""
-        if closing:
-            current[-1] += closing
-        current.append(opening + text)
-        size += len(opening) + len(closing) + len(text) + 1
-        mono = line.mono
-    close()
-    return messages
 
 
 def prompt_text(t: Translator) -> str:
@@ -98,6 +54,11 @@ def too_many_text(t: Translator, count: int) -> str:
     ).format(count=t.number(count), max=t.number(MAX_ORDERS))
 
 
+def _issue_text(t: Translator, issue: Issue) -> str:
+    """A field's problem on a line: which field, and what is expected."""
+    return field_label(t, issue.field) + ": " + issue_text(t, issue)
+
+
 def problem_text(t: Translator, line: PlannedLine) -> str:
     match line.problem:
         case Problem.FORMAT:
@@ -121,7 +82,7 @@ def problem_text(t: Translator, line: PlannedLine) -> str:
         case Problem.ACTIVE:
             return t._("you have an unfinished order for this link")
         case Problem.FIELD if line.issue is not None:
-            return field_label(t, line.issue.field) + ": " + issue_text(t, line.issue)
+            return _issue_text(t, line.issue)
     return t._("this line cannot be ordered")
 
 
@@ -255,7 +216,7 @@ def _report_line(t: Translator, report: LineReport) -> str:
                 n=report.number, link=link
             )
         case LineResult.NOT_SENT if report.issue is not None:
-            why = field_label(t, report.issue.field) + ": " + issue_text(t, report.issue)
+            why = _issue_text(t, report.issue)
             return t._("{n}. ⏭ {link}: not sent, {why}").format(
                 n=report.number, link=link, why=escape(why)
             )

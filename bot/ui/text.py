@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.domain import UserRecord
 from bot.i18n import N_, I18n, Translator
@@ -263,6 +265,51 @@ def user_translator(i18n: I18n, user: UserRecord | None) -> Translator:
     if user is None:
         return i18n.get(i18n.default_language)
     return i18n.get(i18n.resolve(user.language, user.telegram_language))
+
+
+MESSAGE_LIMIT = 3900
+"""Characters per message (Telegram takes 4096), with room for the tags."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a long screen: `mono` lines are shown in a monospace block."""
+
+    text: str
+    mono: bool = False
+
+
+def pack(lines: Sequence[Line], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """The lines as few messages as fit, each at most `limit` characters (a single longer
+    line is cut), monospace runs in <pre> blocks."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    mono = False
+
+    def close() -> None:
+        nonlocal current, size, mono
+        if mono:
+            current[-1] += "</pre>"
+        if current:
+            messages.append("\n".join(current))
+        current, size, mono = [], 0, False
+
+    for line in lines:
+        text = line.text if len(line.text) <= limit - 20 else line.text[: limit - 21] + "…"
+        opening = "<pre>" if line.mono and not mono else ""
+        closing = "</pre>" if mono and not line.mono else ""
+        if size + len(opening) + len(closing) + len(text) + 7 > limit:
+            close()
+            opening = "<pre>" if line.mono else ""
+            closing = ""
+        if closing:
+            current[-1] += closing
+        current.append(opening + text)
+        size += len(opening) + len(closing) + len(text) + 1
+        mono = line.mono
+    close()
+    return messages
 
 
 def escape(text: object) -> str:
