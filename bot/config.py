@@ -135,10 +135,6 @@ class Settings(BaseSettings):
     def is_allowed(self, user_id: int) -> bool:
         return self.open_signup or user_id in self.admin_ids or user_id in self.allowed_ids
 
-    def pays_from_wallet(self, user_id: int) -> bool:
-        """Shop mode: everyone but the admins (who order from the panel balance)."""
-        return self.wallets and user_id not in self.admin_ids
-
 
 EXPECTED = {
     "bot_token": "the token @BotFather gave you, like 123456789:AAE...",

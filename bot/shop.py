@@ -78,7 +78,8 @@ class Shop:
         return self._settings.wallets
 
     def pays_from_wallet(self, user_id: int) -> bool:
-        return self._settings.pays_from_wallet(user_id)
+        """Shop mode: everyone but the admins (who order from the panel balance)."""
+        return self._settings.wallets and not self._settings.is_admin(user_id)
 
     @property
     def unit(self) -> Decimal:
