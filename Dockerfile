@@ -7,7 +7,6 @@ RUN useradd --create-home --uid 10001 bot && mkdir /data && chown bot /data
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-COPY locales ./locales
 RUN pip install -e .
 
 USER bot

@@ -32,10 +32,10 @@ typecheck: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 
-# Re-extract the messages of bot/ and merge them into every catalog under locales/.
+# Re-extract the messages of bot/ and merge them into every catalog under bot/locales/.
 messages: $(VENV)/.installed-dev
-	$(BIN)/pybabel extract --no-location -F babel.cfg -k _ -k n_:1,2 -k N_ -o locales/bot.pot bot
-	$(BIN)/pybabel update --ignore-obsolete -N -i locales/bot.pot -d locales -D bot
+	$(BIN)/pybabel extract --no-location -F babel.cfg -k _ -k n_:1,2 -k N_ -o bot/locales/bot.pot bot
+	$(BIN)/pybabel update --ignore-obsolete -N -i bot/locales/bot.pot -d bot/locales -D bot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

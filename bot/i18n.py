@@ -2,7 +2,7 @@
 
 Messages are marked with `t._("...")` and `t.n_("one", "many", n)` on a `Translator`, or
 with `N_("...")` where the text is translated later. `make messages` extracts them into
-`locales/bot.pot` and merges them into every `locales/<lang>/LC_MESSAGES/bot.po`.
+`bot/locales/bot.pot` and merges them into every `bot/locales/<lang>/LC_MESSAGES/bot.po`.
 The .po files are compiled in memory at start, so no generated file is kept in the tree.
 """
 
@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "bot"
 LANGUAGE_ALIASES = {"in": "id"}
 
