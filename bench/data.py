@@ -1,4 +1,4 @@
-"""Synthetic catalogs and orders built from the real catalogs in ../shared/catalogs."""
+"""Synthetic catalogs and orders built from the real catalogs in tests/catalogs."""
 
 from __future__ import annotations
 
@@ -6,17 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-CATALOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "catalogs"
+CATALOGS = Path(__file__).resolve().parent.parent / "tests" / "catalogs"
 
 
 def real_services() -> list[dict[str, Any]]:
     services: list[dict[str, Any]] = []
     for path in sorted(CATALOGS.glob("*.json")):
         services += json.loads(path.read_text(encoding="utf-8"))
-    if not services:
-        from bot.panel.sandbox import default_catalog
-
-        services = default_catalog()
     return services
 
 

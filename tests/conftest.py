@@ -10,18 +10,14 @@ import pytest
 from bot.storage.repositories import Store
 from tests.harness import Clock
 
-CATALOGS = Path(__file__).resolve().parent.parent.parent / "shared" / "catalogs"
-
-
-def catalog_files() -> list[Path]:
-    return sorted(CATALOGS.glob("*.json"))
+CATALOGS = Path(__file__).resolve().parent / "catalogs"
+"""The service lists of two real panels, as their `services` action answered (public data)."""
 
 
 @pytest.fixture
 def catalogs() -> list[Path]:
-    files = catalog_files()
-    if not files:
-        pytest.skip("shared/catalogs is not beside the repository")
+    files = sorted(CATALOGS.glob("*.json"))
+    assert len(files) == 2, f"the real catalogs are missing from {CATALOGS}"
     return files
 
 
