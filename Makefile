@@ -9,6 +9,7 @@ PIP_TOOLS := pip-tools==7.6.2
 COMPILE := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links --build-deps-for editable --extra sentry
 NAMES ?=
+LOCALES ?= bot/locales
 
 .PHONY: run test typecheck bench messages lock clean
 
@@ -54,13 +55,13 @@ typecheck: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench $(NAMES)
 
-# Re-extract the messages of bot/ and merge them into every catalog under bot/locales/. The
+# Re-extract the messages of bot/ and merge them into every catalog under $(LOCALES). The
 # template has no header and the catalogs keep theirs, so an unchanged tree stays unchanged.
 messages: $(VENV)/.installed-dev
 	$(BIN)/pybabel --quiet extract --omit-header --no-location --width 100 -F babel.cfg \
-		-k _ -k n_:1,2 -k N_ -o bot/locales/bot.pot bot
+		-k _ -k n_:1,2 -k N_ -o $(LOCALES)/bot.pot bot
 	$(BIN)/pybabel --quiet update --ignore-pot-creation-date --ignore-obsolete -N --width 100 \
-		-i bot/locales/bot.pot -d bot/locales -D bot
+		-i $(LOCALES)/bot.pot -d $(LOCALES) -D bot
 
 # Pin again after a change to the dependencies in pyproject.toml (the other pins are kept);
 # `make lock UPGRADE=--upgrade` moves every pin to the newest release.

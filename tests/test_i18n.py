@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +27,24 @@ def code_messages() -> set[str | tuple[str, str]]:
     ):
         found.add(message if isinstance(message, str) else tuple(message))  # type: ignore[arg-type]
     return found
+
+
+@pytest.mark.skipif(
+    not (ROOT / ".venv" / "bin" / "pybabel").exists() or shutil.which("make") is None,
+    reason="make messages needs the project's .venv (made by make test)",
+)
+def test_make_messages_changes_nothing_in_an_up_to_date_tree(tmp_path: Path) -> None:
+    """A diff after `make messages` means a message changed, not a date or a wrapping."""
+    copy = shutil.copytree(LOCALES_DIR, tmp_path / "locales")
+    subprocess.run(
+        ["make", "--no-print-directory", "-s", "messages", f"LOCALES={copy}"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    for committed in sorted(LOCALES_DIR.rglob("*.po*")):
+        produced = copy / committed.relative_to(LOCALES_DIR)
+        assert produced.read_text() == committed.read_text(), f"run make messages: {committed}"
 
 
 @pytest.mark.parametrize("language", ["en", "id"])
