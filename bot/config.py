@@ -8,8 +8,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.amounts import parse_amount
 
 DEFAULT_PANEL_URL = "https://esellr.id/api/v2"
 SANDBOX = "sandbox"
@@ -18,9 +27,28 @@ SUPPORTED_LANGUAGES = ("en", "id")
 UserIds = Annotated[frozenset[int], NoDecode]
 
 
+def _written_amount(value: Any) -> Any:
+    if isinstance(value, str):
+        amount = parse_amount(value)
+        if amount is None:
+            raise ValueError("not an amount")
+        return amount
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_written_amount)]
+"""An amount in the settings, read as the bot reads one typed in chat (`bot.amounts`):
+`LOW_BALANCE=50.000` is fifty thousand, not fifty; what reads two ways is refused."""
+
+
 class Settings(BaseSettings):
+    # An empty value (`LOW_BALANCE=`) is a setting left unset: its default applies.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        env_ignore_empty=True,
     )
 
     bot_token: SecretStr
@@ -36,7 +64,7 @@ class Settings(BaseSettings):
     catalog_ttl: float = Field(default=1800.0, gt=0)
     panel_timeout: float = Field(default=30.0, gt=0)
     panel_concurrency: int = Field(default=8, ge=1, le=64)
-    low_balance: Decimal | None = None
+    low_balance: Amount | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     webhook_url: str | None = None
@@ -45,10 +73,10 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     wallets: bool = False
     """Shop mode: users who are not admins order from a wallet of their own."""
-    markup_percent: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    markup_percent: Amount = Field(default=Decimal(0), ge=0, le=1000)
     open_signup: bool = False
     deposit_instructions: str = ""
-    deposit_min: Decimal = Field(default=Decimal(0), ge=0)
+    deposit_min: Amount = Field(default=Decimal(0), ge=0)
 
     @field_validator("wallets", mode="before")
     @classmethod
@@ -136,6 +164,10 @@ class Settings(BaseSettings):
         return self.open_signup or user_id in self.admin_ids or user_id in self.allowed_ids
 
 
+AMOUNT_RULE = (
+    " (a dot, comma or space before each group of three digits separates thousands; one dot "
+    "or comma before one to five digits starts a fraction, like 12.5)"
+)
 EXPECTED = {
     "bot_token": "the token @BotFather gave you, like 123456789:AAE...",
     "panel_url": "the panel's API URL, like https://esellr.id/api/v2, or the word sandbox",
@@ -150,7 +182,7 @@ EXPECTED = {
     "catalog_ttl": "a number of seconds greater than 0, like 1800",
     "panel_timeout": "a number of seconds greater than 0, like 30",
     "panel_concurrency": "a whole number from 1 to 64, like 8",
-    "low_balance": "an amount in the panel's currency, like 50000",
+    "low_balance": "an amount in the panel's currency, like 50000 or 50.000" + AMOUNT_RULE,
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text or json",
     "webhook_url": "the public https URL Telegram should post updates to",
@@ -158,10 +190,11 @@ EXPECTED = {
     "webhook_port": "the local port to listen on, like 8443",
     "webhook_secret": "1 to 256 characters: letters, digits, _ and -",
     "wallets": "on or off",
-    "markup_percent": "a percentage from 0 to 1000, like 25",
+    "markup_percent": "a percentage from 0 to 1000, like 25 or 12.5",
     "open_signup": "true or false",
     "deposit_instructions": "the text a user reads to pay a top-up (bank account, QRIS)",
-    "deposit_min": "an amount in the panel's currency, 0 or more, like 10000",
+    "deposit_min": "an amount in the panel's currency, 0 or more, like 10000 or 10.000"
+    + AMOUNT_RULE,
 }
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from bot.config import DEFAULT_PANEL_URL, Settings
+from bot.config import DEFAULT_PANEL_URL, Amount, Settings, describe_errors
 from tests.harness import TOKEN, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,82 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.poll_interval == 60 and settings.default_language == "en"
     assert settings.conversation_timeout == 900
     assert settings.admin_ids == frozenset() and settings.allowed_ids == frozenset()
+
+
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_an_empty_value_is_a_setting_left_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean_environment(monkeypatch)
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"BOT_TOKEN={TOKEN}\nPANEL_URL=sandbox\nLOW_BALANCE=\nDEPOSIT_MIN=\nADMIN_IDS=\n"
+        "POLL_INTERVAL=\nWEBHOOK_PORT=\nWEBHOOK_URL=\nLOG_LEVEL=\n"
+    )
+    monkeypatch.setenv("PANEL_TIMEOUT", "")
+    settings = Settings(_env_file=dotenv)  # type: ignore[call-arg]
+    assert settings.low_balance is None and settings.deposit_min == 0
+    assert settings.admin_ids == frozenset() and settings.poll_interval == 60
+    assert settings.webhook_port == 8443 and settings.webhook_url is None
+    assert settings.log_level == "INFO" and settings.panel_timeout == 30
+
+
+@pytest.mark.parametrize(
+    ("written", "amount"),
+    [
+        ("50000", Decimal(50_000)),
+        ("50.000", Decimal(50_000)),  # how an Indonesian writes fifty thousand
+        ("50,000", Decimal(50_000)),
+        ("1.000.000", Decimal(1_000_000)),
+        ("50 000", Decimal(50_000)),
+        ("12.5", Decimal("12.5")),
+        ("12,50", Decimal("12.50")),
+        ("0.001", Decimal("0.001")),  # a leading 0 is no group of thousands
+        (" 7 ", Decimal(7)),
+    ],
+)
+def test_amounts_are_read_as_they_are_written(
+    tmp_path: Path, written: str, amount: Decimal
+) -> None:
+    settings = make_settings(tmp_path, low_balance=written, deposit_min=written)
+    assert settings.low_balance == amount and settings.deposit_min == amount
+
+
+@pytest.mark.parametrize("written", ["50.000,50", "1e9", "5.0000.000", "-5", "Rp5000", "١٠٠"])
+def test_an_amount_that_reads_two_ways_or_none_is_refused(tmp_path: Path, written: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        make_settings(tmp_path, low_balance=written)
+    assert "LOW_BALANCE is not valid. Expected an amount" in describe_errors(refused.value)
+
+
+def test_the_amount_type_serves_a_new_setting_in_one_line() -> None:
+    class WithMaximum(BaseModel):
+        deposit_max: Amount | None = None
+
+    assert WithMaximum(deposit_max="2.500.000").deposit_max == Decimal(2_500_000)
+
+
+def test_every_setting_is_in_env_example_and_each_line_works_uncommented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean_environment(monkeypatch)
+    example = (ROOT / ".env.example").read_text().splitlines()
+    assignment = re.compile(r"^(# )?([A-Z_]+)=(.*)$")
+    found = [(n, m) for n, m in enumerate(map(assignment.match, example)) if m]
+    assert {m.group(2) for _, m in found} == {name.upper() for name in Settings.model_fields}
+    commented = [(n, m.group(2), m.group(3)) for n, m in found if m.group(1)]
+    assert len(commented) >= 20
+    for number, name, value in commented:
+        lines = list(example)
+        lines[number] = f"{name}={value}"
+        dotenv = tmp_path / ".env"
+        dotenv.write_text("\n".join(lines) + "\n")
+        settings = Settings(_env_file=dotenv, panel_key="k")  # type: ignore[call-arg]
+        assert getattr(settings, name.lower()) is not None, name
 
 
 def test_ids_and_amounts_parse(tmp_path: Path) -> None:
@@ -80,6 +157,7 @@ def test_secrets_never_in_reprs(tmp_path: Path) -> None:
             {"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEFAULT_LANGUAGE": "xx"},
             "DEFAULT_LANGUAGE",
         ),
+        ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEPOSIT_MIN": "50.000,50"}, "DEPOSIT_MIN"),
     ],
 )
 def test_a_bad_setting_prints_what_is_expected_and_exits_2(

@@ -5,7 +5,6 @@ order of unknown outcome paid from a wallet."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -14,11 +13,11 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import amounts
 from bot.context import BotContext
 from bot.domain import Deposit, DepositState, InsufficientFunds, Outcome
 from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
 from bot.i18n import Translator
-from bot.panel.ordertypes import parse_int
 from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE
 from bot.ui import callback as cb
 from bot.ui.keyboards import PAGE_SIZE, Button, markup, menu_button, pager, wallet_keyboard
@@ -39,24 +38,13 @@ PROOF_SCREEN = "proof"
 FOUND_SCREEN = "found:"
 """An admin's: `found:<order row id>`, the panel's id of an order of unknown outcome."""
 MAX_AMOUNT = Decimal(10) ** 12
-_DECIMAL = re.compile(r"^\d+([.,]\d{1,5})?$")
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """An amount as people type it: `100000`, `100.000`, `100,000` or `100 000` (groups of
-    three are thousands), `12.5` or `12,50` (a fraction); None if it is none of these, not
-    positive, or absurdly large."""
-    text = text.strip().removeprefix("Rp").removeprefix("IDR").strip()
-    if not text.isascii():
-        return None
-    whole = parse_int(text)
-    if whole is not None:
-        amount = Decimal(whole)
-    elif _DECIMAL.match(text):
-        amount = Decimal(text.replace(",", "."))
-    else:
-        return None
-    return amount if 0 < amount <= MAX_AMOUNT else None
+    """An amount as people type it (`bot.amounts`: `100.000` is a hundred thousand), after
+    `Rp` or `IDR`; None if it is none, not positive, or absurdly large."""
+    amount = amounts.parse_amount(text.strip().removeprefix("Rp").removeprefix("IDR"))
+    return amount if amount is not None and 0 < amount <= MAX_AMOUNT else None
 
 
 def _currency(context: BotContext) -> str:

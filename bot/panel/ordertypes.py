@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.amounts import parse_int
 from bot.panel.models import Service, ServiceType
 
 log = logging.getLogger(__name__)
@@ -237,7 +238,6 @@ _BARE_DOMAIN = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.IGNORECASE)
 _USERNAME = re.compile(r"^[A-Za-z0-9._]{1,64}$")
 _HASHTAG = re.compile(r"^#?\w{1,100}$")
 """One word of letters (any script), digits or underscores, with or without its #."""
-_GROUPED_INT = re.compile(r"^\d{1,3}([.,\s']\d{3})+$")
 _DATE_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
 
 
@@ -245,17 +245,6 @@ def _bounds(spec: FieldSpec, service: Service) -> tuple[int | None, int | None]:
     if spec.service_bounds:
         return service.min, service.max
     return spec.minimum, spec.maximum
-
-
-def parse_int(text: str) -> int | None:
-    """A whole number as people type it: digits, or digits grouped by three (`1.000`,
-    `1,000`, `1 000`)."""
-    text = text.strip()
-    if text.isascii() and text.isdigit():
-        return int(text)
-    if _GROUPED_INT.match(text):
-        return int(re.sub(r"\D", "", text))
-    return None
 
 
 def _check_range(spec: FieldSpec, number: int, low: int | None, high: int | None) -> None:

@@ -1,0 +1,39 @@
+"""Numbers as people write them, read one way wherever the bot reads one: a quantity or an
+amount typed in chat, and an amount in the settings.
+
+Digits grouped by three after a dot, a comma, a space or an apostrophe are thousands:
+`50.000` and `50,000` are fifty thousand, as Indonesians and English speakers write it. Failing
+that, one dot or comma followed by one to five digits is a fraction: `12.5`, `12,50`. Anything
+else (`1e9`, `50.000,50`, `-5`, digits of other scripts) is no number.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+_GROUPED_INT = re.compile(r"[1-9]\d{0,2}([.,\s']\d{3})+", re.ASCII)
+_DECIMAL = re.compile(r"\d+([.,]\d{1,5})?", re.ASCII)
+
+
+def parse_int(text: str) -> int | None:
+    """A whole number as people type it: digits, or digits grouped by three (`1.000`,
+    `1,000`, `1 000`)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if _GROUPED_INT.fullmatch(text):
+        return int(re.sub(r"\D", "", text))
+    return None
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount: a whole number as `parse_int` reads it, else digits with a fraction after one
+    dot or comma; None when it is neither."""
+    text = text.strip()
+    whole = parse_int(text)
+    if whole is not None:
+        return Decimal(whole)
+    if _DECIMAL.fullmatch(text):
+        return Decimal(text.replace(",", "."))
+    return None
