@@ -315,6 +315,11 @@ async def _post_init(application: BotApplication) -> None:
     runtime.freeze_startup_objects()
     panel = "sandbox" if state.settings.uses_sandbox else state.panel.url
     log.info("bot started; panel %s", panel)
+    if not state.settings.admin_ids:
+        log.warning(
+            "no ADMIN_IDS: nobody can manage the bot. Write to it: it answers with your "
+            "Telegram id, and this log shows it; put it in ADMIN_IDS and restart"
+        )
 
 
 async def _post_stop(application: BotApplication) -> None:

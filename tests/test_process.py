@@ -140,6 +140,25 @@ def test_an_unreadable_database_is_one_line_before_telegram_is_asked(
     assert telegram.methods() == []
 
 
+def test_the_first_start_without_admins_tells_the_operator_their_id(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    """The README's first try: no ADMIN_IDS yet, write to the bot, read your id."""
+    bot = start_bot(tmp_path, telegram, ADMIN_IDS="", ALLOWED_IDS="")
+    try:
+        wait_for(lambda: "deleteWebhook" in telegram.methods(), 30)
+        telegram.push_text(424242, "/start")
+        wait_for(lambda: telegram.sent(424242), 20)
+        assert "<code>424242</code>" in telegram.sent(424242)[0]["text"]
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=20)
+    assert bot.returncode == 0, output
+    assert_clean(output)
+    assert "WARNING bot.app: no ADMIN_IDS" in output
+    assert "refused user 424242: not in ADMIN_IDS or ALLOWED_IDS" in output
+
+
 def _running(tmp_path: Path, telegram: FakeTelegram, **env: str) -> subprocess.Popen[str]:
     bot = start_bot(tmp_path, telegram, **env)
     wait_for(lambda: "deleteWebhook" in telegram.methods(), 30)  # polling starts

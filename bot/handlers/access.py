@@ -37,6 +37,9 @@ async def gate(update: Update, context: BotContext) -> None:
         await answer_query(update, context, t._("Sorry, this bot is private."))
         if update.effective_chat is not None and update.effective_chat.type == "private":
             await context.bot.send_message(update.effective_chat.id, text)
+        log.info(
+            "refused user %d: not in ADMIN_IDS or ALLOWED_IDS (told them their id)", user.id
+        )
         raise ApplicationHandlerStop
     row = await state.store.users.touch(user.id, user.language_code)
     context.use_language(state.i18n.resolve(row.language, user.language_code))
