@@ -21,31 +21,35 @@ from bot.logs import redact, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, StartupError, serve
 from bot.storage.backup import backup
-from bot.storage.db import Database
+from bot.storage.db import MIGRATIONS, Database, DatabaseUnusable, check_place, newer_version
 from bot.storage.shop import WalletRepo
 
 log = logging.getLogger("bot")
 
 
 def webhook_secret(settings: Settings) -> str:
-    """WEBHOOK_SECRET, or one generated once and kept beside the database."""
+    """WEBHOOK_SECRET, or one generated once and kept beside the database (one line and exit
+    status 2 when it cannot be kept there)."""
     if settings.webhook_secret is not None:
         return settings.webhook_secret.get_secret_value()
     path = settings.database_path.parent / "webhook.secret"
+    try:
+        check_place(settings.database_path)
+    except DatabaseUnusable as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(32)
     path.write_text(secret)
     path.chmod(0o600)
     return secret
 
 
-def run(settings: Settings) -> None:
-    """Polling by default; webhooks when WEBHOOK_URL is set. Ends with one line, never a
-    traceback, whatever stops it."""
+def run(settings: Settings, secret: str | None) -> None:
+    """Polling by default; webhooks when WEBHOOK_URL is set (with `secret`). Ends with one
+    line, never a traceback, whatever stops it."""
     application = build_application(settings)
-    secret = webhook_secret(settings) if settings.webhook_url else None
     try:
         asyncio.run(serve(application, settings, webhook_secret=secret))
     except StartupError as exc:
@@ -86,11 +90,32 @@ async def check(settings: Settings, secrets: list[str]) -> bool:
         say(f"panel: FAILED ({panel_problem(exc)})")
     finally:
         await panel.aclose()
+    problem = await database_problem(settings.database_path)
+    ok = ok and problem is None
+    say(f"database: FAILED ({problem})" if problem else f"database: OK ({settings.database_path})")
     if settings.wallets:
         line = await wallets_problem(settings)
         ok = ok and line is None
         say(f"wallets: FAILED ({line})" if line else "wallets: OK (each equals its entries)")
     return ok
+
+
+async def database_problem(path: Path) -> str | None:
+    """What would keep the bot from using its database, found without writing to it."""
+    try:
+        if not check_place(path):
+            return None  # made at the first start
+    except DatabaseUnusable as exc:
+        return str(exc)
+    db = Database(path)
+    try:
+        await db.open_read_only()
+        found = await db.stored_version()
+    except sqlite3.Error as exc:
+        return f"the database {path} cannot be read: {exc}"
+    finally:
+        await db.close()
+    return newer_version(path, found, len(MIGRATIONS)) if found > len(MIGRATIONS) else None
 
 
 async def wallets_problem(settings: Settings) -> str | None:
@@ -141,11 +166,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     settings = load_settings()
+    secret = webhook_secret(settings) if settings.webhook_url else None
     secret_values = [settings.bot_token.get_secret_value()]
     if settings.panel_key is not None:
         secret_values.append(settings.panel_key.get_secret_value())
-    if settings.webhook_url:
-        secret_values.append(webhook_secret(settings))
+    if secret is not None:
+        secret_values.append(secret)
     setup_logging(settings.log_level, settings.log_format == "json", secret_values)
 
     if args.command == "check":
@@ -158,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         print(f"backup: OK ({args.path}, {orders} orders)")
         return
-    run(settings)
+    run(settings, secret)
 
 
 if __name__ == "__main__":

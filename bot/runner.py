@@ -4,8 +4,9 @@ PTB's `run_polling` and `run_webhook` are replaced by the sequence PTB documents
 application by hand (initialize, post_init, the updater, start; then the reverse) because a
 process run by an operator must:
 
-- check local things first: a database that cannot be read is one line naming the file,
-  before Telegram or the panel is asked anything;
+- check local things first: a database that cannot be used (its directory not writable, a
+  file that is no database or is a newer version's, one another bot has open) is one line
+  naming it, before Telegram or the panel is asked anything;
 - say in one line, and exit with status 2, when Telegram refuses the token;
 - wait for the network when it is not there yet (a service started before it), with one log
   line per attempt and backoff up to `MAX_CONNECT_DELAY`, never a traceback;
@@ -30,6 +31,7 @@ from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
+from bot.storage.db import DatabaseUnusable
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +114,8 @@ async def _open_database(application: Application[Any, Any, Any, Any, Any, Any])
     store = application.bot_data.store
     try:
         await store.open()
+    except DatabaseUnusable as exc:
+        raise StartupError(str(exc), status=2) from None
     except (sqlite3.Error, OSError) as exc:
         raise StartupError(
             f"The database {store.db.path} cannot be used ({exc}). Restore a backup over it "

@@ -140,6 +140,103 @@ def test_an_unreadable_database_is_one_line_before_telegram_is_asked(
     assert telegram.methods() == []
 
 
+UNWRITABLE = Path("/sys/kernel")
+"""sysfs takes no new file, not even from root (who may write anywhere else)."""
+
+
+def the_one_line(output: str) -> str:
+    assert_clean(output)
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+@pytest.mark.skipif(not UNWRITABLE.is_dir(), reason="needs sysfs")
+def test_an_unwritable_database_directory_is_one_line_every_time_and_fails_check(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    from tests.test_ops import smm_bot
+
+    database = str(UNWRITABLE / "bot.db")
+    expected = (
+        f"The directory {UNWRITABLE} is not writable by the user the bot runs as "
+        f"(uid {os.getuid()})"
+    )
+    for _ in range(4):  # aiosqlite's thread once raced the loop's close: a traceback in four
+        bot = start_bot(tmp_path, telegram, DATABASE_PATH=database)
+        output, _ = bot.communicate(timeout=30)
+        assert bot.returncode == 2, output
+        assert expected in the_one_line(output)
+        assert "Restore a backup" not in output
+    assert telegram.methods() == []
+    checked = smm_bot(
+        tmp_path,
+        "check",
+        PANEL_URL="sandbox",
+        TELEGRAM_API_URL=telegram.api_url,
+        DATABASE_PATH=database,
+    )
+    assert checked.returncode == 1
+    assert f"database: FAILED ({expected}" in checked.stdout
+    webhook = smm_bot(  # the webhook secret is kept beside the database
+        tmp_path,
+        "check",
+        PANEL_URL="sandbox",
+        DATABASE_PATH=database,
+        WEBHOOK_URL="https://bot.example.test/hook",
+    )
+    assert webhook.returncode == 2 and expected in the_one_line(webhook.stderr)
+
+
+def test_a_file_in_the_way_of_the_database_directory_is_one_line(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    (tmp_path / "data").write_text("a file where the directory should be")
+    bot = start_bot(tmp_path, telegram, DATABASE_PATH=str(tmp_path / "data" / "bot.db"))
+    output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 2, output
+    assert f"The database directory {tmp_path / 'data'} cannot be made" in the_one_line(output)
+
+
+def test_a_database_of_a_newer_version_is_refused_untouched(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    connection = sqlite3.connect(tmp_path / "bot.db")
+    connection.executescript(
+        "CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (99);"
+    )
+    connection.close()
+    before = (tmp_path / "bot.db").read_bytes()
+    bot = start_bot(tmp_path, telegram)
+    output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 2, output
+    assert "is of a newer version of the bot (schema 99; this one knows" in the_one_line(output)
+    assert (tmp_path / "bot.db").read_bytes() == before
+    assert not list(tmp_path.glob("*.bak"))
+
+
+def test_a_second_bot_on_the_same_database_is_refused(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    first = _running(tmp_path, telegram)
+    try:
+        second = start_bot(tmp_path, telegram)
+        output, _ = second.communicate(timeout=30)
+        assert second.returncode == 2, output
+        line = the_one_line(output)
+        assert f"Another bot (pid {first.pid}) is running on the database" in line
+        telegram.push_text(1, "/start")
+        wait_for(lambda: telegram.sent(1), 20)  # the first one goes on
+    finally:
+        first.send_signal(signal.SIGTERM)
+        output, _ = first.communicate(timeout=20)
+    assert first.returncode == 0, output
+    telegram.calls.clear()
+    again = _running(tmp_path, telegram)  # the lock went with the first bot
+    again.send_signal(signal.SIGTERM)
+    assert again.wait(timeout=20) == 0
+
+
 def test_the_first_start_without_admins_tells_the_operator_their_id(
     tmp_path: Path, telegram: FakeTelegram
 ) -> None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.context import PendingRetry, UserData
 from bot.domain import Outcome
 from bot.panel import Service
 from bot.persistence import SqlitePersistence
-from bot.storage.db import MIGRATIONS, Database
+from bot.storage.db import MIGRATIONS, Database, DatabaseUnusable
 from bot.storage.repositories import Store
 
 SERVICE = Service.model_validate(
@@ -64,11 +67,52 @@ async def test_upgrade_from_an_older_version_keeps_the_data(tmp_path: Path) -> N
     assert (await db.fetchone("SELECT user_id FROM users"))["user_id"] == 7  # type: ignore[index]
     assert await db.fetchone("SELECT COUNT(*) FROM outbox") is not None
     await db.close()
-    # Opening again applies nothing.
+    # The file as it was, copied before the upgrade touched it.
+    (copy,) = backups(tmp_path)
+    assert copy.name.startswith("bot.db.v1-")
+    kept = sqlite3.connect(copy)
+    assert kept.execute("SELECT MAX(version) FROM schema_version").fetchone() == (1,)
+    assert kept.execute("SELECT user_id FROM users").fetchall() == [(7,)]
+    kept.close()
+    # Opening again applies nothing, and copies nothing.
     db = Database(path)
     await db.open()
     assert await db.version() == len(MIGRATIONS)
     await db.close()
+    assert len(backups(tmp_path)) == 1
+
+
+def backups(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.bak"))
+
+
+async def test_a_fresh_database_is_not_backed_up(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bot.db")
+    await db.open()
+    await db.close()
+    assert not backups(tmp_path)
+
+
+async def test_a_database_file_the_bot_cannot_write_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = Database(tmp_path / "bot.db")
+    await made.open()
+    await made.close()
+    monkeypatch.setattr("os.access", lambda path, mode: False)  # as root, every file is
+    with pytest.raises(DatabaseUnusable, match="is not readable and writable by the user"):
+        await Database(tmp_path / "bot.db").open()
+
+
+async def test_one_database_one_bot(tmp_path: Path) -> None:
+    first = Database(tmp_path / "bot.db")
+    await first.open()
+    with pytest.raises(DatabaseUnusable, match=f"Another bot \\(pid {os.getpid()}\\)"):
+        await Database(tmp_path / "bot.db").open()
+    await first.close()
+    second = Database(tmp_path / "bot.db")
+    await second.open()
+    await second.close()
 
 
 async def test_an_intent_is_recorded_once(tmp_path: Path) -> None:

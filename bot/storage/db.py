@@ -1,16 +1,23 @@
-"""The SQLite database: one aiosqlite connection, WAL, versioned migrations."""
+"""The SQLite database: one aiosqlite connection, WAL, versioned migrations, one process at a
+time (a lock file beside it), a backup before each upgrade."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
+import sqlite3
+import tempfile
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import aiosqlite
+
+from bot.storage.backup import backup
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +186,86 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+class DatabaseUnusable(Exception):
+    """Why the bot cannot use its database, in one line for the operator."""
+
+
+def check_place(path: Path) -> bool:
+    """Raise `DatabaseUnusable` unless the bot can keep its database at `path`: the directory
+    is made if missing and takes new files (SQLite writes its journal beside the database), the
+    file, if there, is one the bot may read and write. True when the file is there.
+
+    Checked before aiosqlite is asked: a connection it fails to open stops its worker thread
+    without waiting for it, and that thread, finishing after the event loop closed, dies with
+    "Event loop is closed" (a traceback, once in a few runs)."""
+    directory = path.parent
+    uid = os.getuid()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise DatabaseUnusable(
+            f"The database directory {directory} cannot be made: a file is in its way. "
+            "Set DATABASE_PATH to a file in a directory."
+        ) from None
+    except OSError as exc:
+        raise DatabaseUnusable(
+            f"The directory {directory} is not writable by the user the bot runs as (uid {uid}): "
+            f"{exc.strerror}. Give that user write access, or set DATABASE_PATH elsewhere."
+        ) from None
+    if not path.exists():
+        return False
+    if not path.is_file():
+        raise DatabaseUnusable(f"DATABASE_PATH {path} is not a file. Set it to a file's path.")
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseUnusable(
+            f"The database {path} is not readable and writable by the user the bot runs as "
+            f"(uid {uid}). Give that user access to it."
+        )
+    return True
+
+
+def newer_version(path: Path, found: int, known: int) -> str:
+    return (
+        f"The database {path} is of a newer version of the bot (schema {found}; this one "
+        f"knows {known}): run that version, or restore a backup made before the upgrade."
+    )
+
+
+class ProcessLock:
+    """`<database>.lock`, held (flock) while a bot has the database open: a second bot on the
+    same database would answer every update twice and race the first on its orders. The
+    kernel lets go of it when the process ends, however it ends."""
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.path = database.with_name(database.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise DatabaseUnusable(
+                f"Another bot (pid {holder}) is running on the database {self.database}: "
+                "stop it first, or give this one a DATABASE_PATH of its own."
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class StorageLost(RuntimeError):
     """The database file the bot opened is gone or was replaced: what is written now would be
     lost at the next start."""
@@ -190,6 +277,7 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
+        self._lock: ProcessLock | None = None
         self._write_lock = asyncio.Lock()
         self._identity: tuple[int, int] | None = None
         """(device, inode) of the file at open."""
@@ -225,15 +313,24 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-        await self.migrate()
-        if str(self.path) != ":memory:":
+        """Open for the bot: checked, locked, migrated. Raises `DatabaseUnusable` (or
+        `sqlite3.Error` for a file that is no database)."""
+        in_memory = str(self.path) == ":memory:"
+        if not in_memory:
+            check_place(self.path)
+            self._lock = ProcessLock(self.path)
+            self._lock.acquire()
+        try:
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            await self._conn.execute("PRAGMA busy_timeout=5000")
+            await self.migrate()  # first: a newer version's file is refused untouched
+            await self._conn.execute("PRAGMA journal_mode=WAL")
+            await self._conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            await self.close()
+            raise
+        if not in_memory:
             self._identity = self._file_identity()
 
     async def open_read_only(self) -> None:
@@ -245,19 +342,49 @@ class Database:
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     async def version(self) -> int:
         await self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
-        row = await self.fetchone("SELECT MAX(version) AS v FROM schema_version")
+        return await self.stored_version()
+
+    async def stored_version(self) -> int:
+        """The schema version of the file, without writing (0: none yet)."""
+        try:
+            row = await self.fetchone("SELECT MAX(version) AS v FROM schema_version")
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return 0
+            raise
         return int(row["v"] or 0) if row else 0
 
     async def migrate(self, migrations: tuple[str, ...] = MIGRATIONS) -> None:
+        """Bring the schema to the last version, after a backup of the file as it was. A file
+        written by a newer version of the bot is refused: this one would misread it."""
         current = await self.version()
+        if current > len(migrations):
+            raise DatabaseUnusable(newer_version(self.path, current, len(migrations)))
+        if 0 < current < len(migrations) and str(self.path) != ":memory:":
+            await self._back_up_before_migrating(current)
         for version, script in enumerate(migrations[current:], start=current + 1):
             log.info("migrating database %s to version %d", self.path, version)
             await self.conn.executescript(
                 f"BEGIN;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;"
             )
+
+    async def _back_up_before_migrating(self, current: int) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        copy = self.path.with_name(f"{self.path.name}.v{current}-{stamp}.bak")
+        try:
+            await asyncio.to_thread(backup, self.path, copy)
+        except (OSError, sqlite3.Error) as exc:
+            raise DatabaseUnusable(
+                f"The database {self.path} could not be backed up before its upgrade from "
+                f"version {current} ({exc}); nothing was changed. Free some space beside it."
+            ) from None
+        log.info("backed up the database to %s before upgrading it from version %d", copy, current)
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
         """One write, committed at once (never inside another coroutine's transaction)."""
