@@ -10,8 +10,11 @@ process run by an operator must:
 - say in one line, and exit with status 2, when Telegram refuses the token;
 - wait for the network when it is not there yet (a service started before it), with one log
   line per attempt and backoff up to `MAX_CONNECT_DELAY`, never a traceback;
-- stop on SIGINT or SIGTERM however often they come: the first starts the shutdown, a second
-  cannot interrupt it, a third exits at once (SQLite's journal keeps the database whole).
+- stop on SIGINT, SIGTERM or SIGHUP however often they come: the first starts the shutdown,
+  a second cannot interrupt it, a third exits at once (SQLite's journal keeps the database
+  whole). SIGHUP (the terminal or ssh session that started the bot closed) stops it like the
+  others rather than leave a bot running whose output goes nowhere; a service runs it
+  detached (deploy/smm-bot.service).
 """
 
 from __future__ import annotations
@@ -53,21 +56,33 @@ class StartupError(Exception):
         self.status = status
 
 
+STOP_SIGNALS = {
+    signal.SIGINT: "",
+    signal.SIGTERM: "",
+    signal.SIGHUP: " (the terminal or ssh session the bot was started from closed)",
+}
+"""Each signal that stops the bot, and what it means when it is not plain."""
+
+
 class StopSignals:
-    """SIGINT and SIGTERM, counted: 1 stops, 2 is told to wait, 3 exits at once."""
+    """The stop signals, counted: 1 stops, 2 is told to wait, 3 exits at once."""
 
     def __init__(self, stop: asyncio.Event) -> None:
         self._stop = stop
         self.received = 0
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, sig: signal.Signals) -> None:
         self.received += 1
         if self.received == 1:
-            log.info("%s received: stopping (a third signal exits at once)", sig.name)
+            log.info(
+                "%s received%s: stopping (a third signal exits at once)",
+                sig.name,
+                STOP_SIGNALS[sig],
+            )
             self._stop.set()
         elif self.received == 2:
             log.warning("%s received: still stopping, finishing what is under way", sig.name)

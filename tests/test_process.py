@@ -3,6 +3,7 @@ no network, an unreadable database, Ctrl-C twice. One clear line, never a traceb
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import shutil
@@ -301,6 +302,42 @@ def test_a_third_signal_exits_at_once_with_the_database_intact(
     assert "exiting at once" in output
     assert_clean(output)
     assert database_intact(tmp_path / "bot.db")
+
+
+def test_a_dropped_terminal_stops_the_bot_gracefully_and_says_so(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    bot = _running(tmp_path, telegram)
+    bot.send_signal(signal.SIGHUP)
+    output, _ = bot.communicate(timeout=20)
+    assert bot.returncode == 0, output
+    assert_clean(output)
+    assert "SIGHUP received (the terminal or ssh session the bot was started from closed)" in (
+        output
+    )
+    assert "bot stopped" in output and database_intact(tmp_path / "bot.db")
+
+
+def test_the_service_unit_stops_the_bot_with_one_sigterm(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    """systemd runs ExecStart alone in its unit; KillMode=mixed sends SIGTERM to it alone (a
+    process-group stop of `make run` gave the bot two, and a "still stopping" warning)."""
+    unit = configparser.ConfigParser(interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(ROOT / "deploy" / "smm-bot.service")
+    service = unit["Service"]
+    assert service["ExecStart"] == service["WorkingDirectory"] + "/.venv/bin/smm-bot"
+    assert (service["KillMode"], service["KillSignal"]) == ("mixed", "SIGTERM")
+    assert (service["Restart"], service["RestartPreventExitStatus"]) == ("on-failure", "2")
+    bot = _running(tmp_path, telegram)
+    bot.send_signal(signal.SIGTERM)
+    output, _ = bot.communicate(timeout=20)
+    assert bot.returncode == 0, output
+    assert_clean(output)
+    stops = [line for line in output.splitlines() if "received" in line]
+    assert len(stops) == 1 and "SIGTERM received: stopping" in stops[0]
+    assert "bot stopped" in output
 
 
 @pytest.mark.skipif(
