@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 
 from bot.panel.client import PanelClient
-from bot.panel.errors import PanelFailure
+from bot.panel.errors import BadKey, PanelFailure
 from bot.panel.models import Balance, to_currency
 from bot.storage.repositories import KeyValueRepo
 
@@ -73,6 +73,12 @@ class PanelBalance:
     async def _learn(self) -> None:
         try:
             await self.get()
+        except BadKey as exc:
+            log.warning(
+                "the panel refuses the API key (PANEL_KEY): %s; the admins are told by the "
+                "tracker",
+                exc,
+            )
         except PanelFailure as exc:
             log.info("the panel's currency is not known yet (%s)", exc)
 

@@ -249,10 +249,12 @@ class OrderTracking:
             report.changes += len(notices)
 
     async def _check_balance(self) -> None:
+        """Asked every cycle, with or without LOW_BALANCE: a refused key or a panel that is
+        down is noticed with no order to follow too."""
+        balance = await self._balance.get()
         threshold = self._low_balance
         if threshold is None:
             return
-        balance = await self._balance.get()
         kv = self._store.kv
         alerted = await kv.get("low_balance_alerted")
         if balance.amount < threshold and not alerted:
@@ -278,7 +280,7 @@ class OrderTracking:
     async def _key_refused(self, now: float, exc: BadKey) -> None:
         """The panel is up but refuses the key: one alert saying so, not the outage alert."""
         delay = self._back_off(now)
-        log.error("tracker: the panel refuses the API key (%s); next try in %.0f s", exc, delay)
+        log.warning("tracker: the panel refuses the API key (%s); next try in %.0f s", exc, delay)
         kv = self._store.kv
         if not await kv.get("bad_key_alerted"):
             await self._alert_admins("bad_key", {"message": exc.message})

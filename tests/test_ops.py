@@ -96,6 +96,26 @@ def test_check_with_a_good_and_a_bad_key(
     assert TOKEN not in no_telegram.stdout + no_telegram.stderr
 
 
+def test_a_refused_key_is_a_warning_and_one_admin_alert_with_no_order_to_follow(
+    tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
+) -> None:
+    bot = start_bot(
+        tmp_path, telegram, PANEL_URL=panel_server.url, PANEL_KEY="wrong-key-123", POLL_INTERVAL="1"
+    )
+    try:
+        wait_for(lambda: any("refuses the bot's API key" in m["text"] for m in telegram.sent(1)))
+        time.sleep(1.5)  # a cycle more (the tracker backs off): still one alert
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=30)
+    alerts = [m for m in telegram.sent(1) if "refuses the bot's API key" in m["text"]]
+    assert len(alerts) == 1 and "Incorrect API key" in alerts[0]["text"]
+    assert "WARNING bot.balance: the panel refuses the API key (PANEL_KEY)" in output
+    assert "WARNING bot.tracking: tracker: the panel refuses the API key" in output
+    assert " INFO " not in "".join(line for line in output.splitlines() if "API key" in line)
+    assert "wrong-key-123" not in output
+
+
 async def test_check_compares_every_wallet_with_the_sum_of_its_entries(
     tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
 ) -> None:
