@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application, panel_client
-from bot.config import Settings, load_settings
+from bot.config import Settings, export_proxies, load_settings
 from bot.logs import redact, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, StartupError, serve
@@ -166,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     settings = load_settings()
+    export_proxies(settings)
     secret = webhook_secret(settings) if settings.webhook_url else None
     secret_values = [settings.bot_token.get_secret_value()]
     if settings.panel_key is not None:

@@ -278,7 +278,7 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        calls, updates = runtime.bot_api_requests()
+        calls, updates = runtime.bot_api_requests(base_url)
         builder = builder.request(calls).get_updates_request(updates)
     application: BotApplication = builder.build()
 

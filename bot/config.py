@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from decimal import Decimal
@@ -77,6 +78,10 @@ class Settings(BaseSettings):
     open_signup: bool = False
     deposit_instructions: str = ""
     deposit_min: Amount = Field(default=Decimal(0), ge=0)
+    https_proxy: SecretStr | None = None
+    """The proxy of https URLs (the Bot API), read from .env as from the environment."""
+    http_proxy: SecretStr | None = None
+    no_proxy: str | None = None
 
     @field_validator("wallets", mode="before")
     @classmethod
@@ -115,6 +120,13 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError(f"{part!r} is not a number")
             return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("https_proxy", "http_proxy")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
+            raise ValueError("not an http proxy URL")
         return value
 
     @field_validator("default_language")
@@ -195,7 +207,22 @@ EXPECTED = {
     "deposit_instructions": "the text a user reads to pay a top-up (bank account, QRIS)",
     "deposit_min": "an amount in the panel's currency, 0 or more, like 10000 or 10.000"
     + AMOUNT_RULE,
+    "https_proxy": "an http proxy's URL, like http://proxy.example:3128",
+    "http_proxy": "an http proxy's URL, like http://proxy.example:3128",
+    "no_proxy": "comma-separated host names that are reached without the proxy",
 }
+
+
+def export_proxies(settings: Settings) -> None:
+    """HTTPS_PROXY, HTTP_PROXY and NO_PROXY written in .env reach the HTTP clients, which read
+    them from the environment only (httpx, and the Bot API's pool in bot.runtime)."""
+    for name, value in (
+        ("HTTPS_PROXY", settings.https_proxy),
+        ("HTTP_PROXY", settings.http_proxy),
+        ("NO_PROXY", settings.no_proxy),
+    ):
+        if value:
+            os.environ[name] = value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def describe_errors(error: ValidationError) -> str:

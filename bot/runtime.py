@@ -13,7 +13,9 @@ library's private API is pinned by a test that fails when an upgrade removes it
   keep-alive HTTP/1.1; httpx's client layers (URLs, cookies, auth, redirects, hooks) took a
   third of each call's CPU, and a bot answer is one or two calls ("side by side" row). A few
   dozen pooled connections: the pool is scanned per request, and 256 (PTB's default) only
-  cost CPU ("menu" rows). An upload (a file) goes through PTB's own httpx request.
+  cost CPU ("menu" rows). An upload (a file) goes through PTB's own httpx request. The proxy
+  the environment names (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) is used as httpx uses it for the
+  panel and for `smm-bot check`.
 - `gc_paused`: building 20,000 services triggers dozens of collections that scan every new
   object and free none ("catalog: load and index 20,000 services").
 - `freeze_startup_objects`: what exists after start (modules, schemas, the catalog) lives as
@@ -26,7 +28,8 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import httpcore
 import httpx
@@ -49,8 +52,10 @@ class BotApiRequest(BaseRequest):
     """Bot API calls on httpcore: the same timeouts and errors as PTB's `HTTPXRequest`
     (`TimedOut`, `NetworkError`), without httpx's per-call layers."""
 
-    def __init__(self, connections: int, pool_timeout: float = 1.0, timeout: float = 5.0) -> None:
-        self._pool = httpcore.AsyncConnectionPool(max_connections=connections)
+    def __init__(
+        self, url: str, connections: int, pool_timeout: float = 1.0, timeout: float = 5.0
+    ) -> None:
+        self._pool = connection_pool(url, connections)
         self._timeouts = {"connect": timeout, "read": timeout, "write": timeout}
         self._pool_timeout = pool_timeout
         self._uploads = HTTPXRequest(connection_pool_size=1)
@@ -115,9 +120,19 @@ def _named(timeouts: dict[str, Any]) -> dict[str, Any]:
     return {f"{name}_timeout": value for name, value in timeouts.items()}
 
 
-def bot_api_requests() -> tuple[BotApiRequest, BotApiRequest]:
-    """The requests for Bot API calls and for getUpdates."""
-    return BotApiRequest(BOT_API_CONNECTIONS, pool_timeout=10.0), BotApiRequest(1)
+def bot_api_requests(url: str) -> tuple[BotApiRequest, BotApiRequest]:
+    """The requests for Bot API calls to `url` and for getUpdates."""
+    return BotApiRequest(url, BOT_API_CONNECTIONS, pool_timeout=10.0), BotApiRequest(url, 1)
+
+
+def connection_pool(url: str, connections: int) -> httpcore.AsyncConnectionPool:
+    """httpcore's pool for requests to `url`: through the proxy the environment names for its
+    scheme unless NO_PROXY exempts its host (the rules of urllib, which httpx follows)."""
+    target = urlsplit(url)
+    proxy = getproxies().get(target.scheme)
+    if proxy and not proxy_bypass(target.hostname or ""):
+        return httpcore.AsyncHTTPProxy(proxy_url=proxy, max_connections=connections)
+    return httpcore.AsyncConnectionPool(max_connections=connections)
 
 
 @contextmanager

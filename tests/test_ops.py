@@ -27,6 +27,7 @@ from bot.storage.backup import backup
 from bot.storage.repositories import Store
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, TOKEN, USER, Harness
+from tests.recording_proxy import RecordingProxy
 from tests.test_e2e import ROOT, start_bot, wait_for
 
 SERVICE = Service.model_validate(
@@ -114,6 +115,33 @@ def test_a_refused_key_is_a_warning_and_one_admin_alert_with_no_order_to_follow(
     assert "WARNING bot.tracking: tracker: the panel refuses the API key" in output
     assert " INFO " not in "".join(line for line in output.splitlines() if "API key" in line)
     assert "wrong-key-123" not in output
+
+
+def test_the_bot_and_check_take_the_proxy_named_in_dotenv(
+    tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
+) -> None:
+    proxy = RecordingProxy().start()
+    (tmp_path / ".env").write_text(f"HTTP_PROXY={proxy.url}\n")
+    env = {"PANEL_URL": panel_server.url, "PANEL_KEY": "sandbox"}
+    try:
+        checked = smm_bot(tmp_path, "check", TELEGRAM_API_URL=telegram.api_url, **env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert proxy.passed(f"{telegram.api_url}{TOKEN}/getMe")
+        assert proxy.passed(f"POST {panel_server.url}")
+        proxy.requests.clear()
+        bot = start_bot(tmp_path, telegram, **env)
+        try:
+            telegram.push_text(1, "/balance")
+            wait_for(lambda: any("Balance" in m["text"] for m in telegram.sent(1)))
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            output, _ = bot.communicate(timeout=30)
+    finally:
+        proxy.stop()
+    assert bot.returncode == 0, output
+    for method in ("getMe", "getUpdates", "sendMessage"):
+        assert proxy.passed(f"POST {telegram.api_url}{TOKEN}/{method}"), method
+    assert proxy.passed(f"POST {panel_server.url}")
 
 
 async def test_check_compares_every_wallet_with_the_sum_of_its_entries(

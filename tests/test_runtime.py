@@ -18,6 +18,7 @@ from bot.panel import PanelClient
 from bot.runtime import AcyclicAsyncClient, gc_paused
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, make_settings
+from tests.recording_proxy import RecordingProxy
 
 KEY = "secret-panel-key-0123456789"
 
@@ -61,7 +62,7 @@ async def test_the_lean_request_speaks_and_fails_as_ptbs_own() -> None:
     """A real call over HTTP, its answer parsed by PTB; a refused connection is PTB's
     NetworkError, a slow answer its TimedOut, with the same defaults and per-call timeouts."""
     telegram = FakeTelegram(TOKEN).start()
-    request = runtime.BotApiRequest(2)
+    request = runtime.BotApiRequest(telegram.api_url, 2)
     try:
         await request.initialize()
         bot = Bot(TOKEN, base_url=telegram.api_url, request=request, get_updates_request=request)
@@ -77,6 +78,28 @@ async def test_the_lean_request_speaks_and_fails_as_ptbs_own() -> None:
             await closed.get_me()
     finally:
         await request.shutdown()
+        telegram.stop()
+
+
+async def test_bot_api_calls_take_the_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    telegram, proxy = FakeTelegram(TOKEN).start(), RecordingProxy().start()
+    try:
+        for no_proxy, through in (("", True), ("127.0.0.1", False)):
+            monkeypatch.setenv("HTTP_PROXY", proxy.url)
+            monkeypatch.setenv("NO_PROXY", no_proxy)
+            request = runtime.BotApiRequest(telegram.api_url, 2)
+            await request.initialize()
+            bot = Bot(TOKEN, base_url=telegram.api_url, request=request)
+            try:
+                await bot.send_message(7, f"through the proxy: {through}")
+            finally:
+                await request.shutdown()
+            assert bool(proxy.passed(f"POST {telegram.api_url}")) is through
+            proxy.requests.clear()
+    finally:
+        proxy.stop()
         telegram.stop()
 
 
