@@ -17,7 +17,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application, panel_client
 from bot.config import Settings, export_proxies, load_settings
-from bot.logs import redact, setup_logging
+from bot.logs import redact, report_errors, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, StartupError, serve
 from bot.storage.backup import backup
@@ -173,7 +173,19 @@ def main(argv: list[str] | None = None) -> None:
         secret_values.append(settings.panel_key.get_secret_value())
     if secret is not None:
         secret_values.append(secret)
+    if settings.sentry_dsn is not None:
+        secret_values.append(settings.sentry_dsn.get_secret_value())
     setup_logging(settings.log_level, settings.log_format == "json", secret_values)
+    if settings.sentry_dsn is not None:
+        try:
+            report_errors(settings.sentry_dsn.get_secret_value(), secret_values)
+        except ImportError:
+            print(
+                "Configuration error: SENTRY_DSN is set but sentry-sdk is not installed: "
+                "pip install 'smm-bot[sentry]' (make installs it).",
+                file=sys.stderr,
+            )
+            sys.exit(2)
 
     if args.command == "check":
         sys.exit(0 if asyncio.run(check(settings, secret_values)) else 1)

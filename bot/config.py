@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     """The proxy of https URLs (the Bot API), read from .env as from the environment."""
     http_proxy: SecretStr | None = None
     no_proxy: str | None = None
+    sentry_dsn: SecretStr | None = None
+    """Errors with a traceback are reported there too (needs the sentry extra)."""
 
     @field_validator("wallets", mode="before")
     @classmethod
@@ -120,6 +122,15 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError(f"{part!r} is not a number")
             return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _dsn_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"https?://[^@/\s]+@[^/\s]+/\S+", value.get_secret_value()
+        ):
+            raise ValueError("not a Sentry DSN")
         return value
 
     @field_validator("https_proxy", "http_proxy")
@@ -210,6 +221,7 @@ EXPECTED = {
     "https_proxy": "an http proxy's URL, like http://proxy.example:3128",
     "http_proxy": "an http proxy's URL, like http://proxy.example:3128",
     "no_proxy": "comma-separated host names that are reached without the proxy",
+    "sentry_dsn": "the DSN of a Sentry project, like https://key@sentry.example.com/1",
 }
 
 

@@ -63,6 +63,40 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def _redacted(value: Any, secrets: list[str]) -> Any:
+    """Every string in a nested structure (a Sentry event), its secrets replaced."""
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {key: _redacted(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item, secrets) for item in value]
+    return value
+
+
+def report_errors(dsn: str, secrets: Iterable[str]) -> None:
+    """SENTRY_DSN: every record at ERROR or above that carries an exception (an uncaught
+    error, a handler's failure) goes to Sentry too, each secret replaced wherever it appears
+    (messages, breadcrumbs, the exception's words); no local variables, no personal data.
+    sentry-sdk is imported here alone: without SENTRY_DSN it is not needed (ImportError)."""
+    import sentry_sdk
+    from sentry_sdk.integrations.logging import LoggingIntegration
+
+    hidden = [secret for secret in secrets if secret]
+
+    def before_send(event: Any, hint: Any) -> Any:
+        return _redacted(event, hidden) if "exception" in event else None
+
+    sentry_sdk.init(
+        dsn=dsn,
+        before_send=before_send,
+        send_default_pii=False,
+        include_local_variables=False,
+        max_request_body_size="never",
+        integrations=[LoggingIntegration(level=logging.INFO, event_level=logging.ERROR)],
+    )
+
+
 def _log_uncaught(kind: type[BaseException], error: BaseException, trace: Any) -> None:
     """Exceptions nobody caught go through the logging (and its redaction), not to stderr."""
     logging.getLogger("bot").critical("uncaught %s", kind.__name__, exc_info=(kind, error, trace))

@@ -169,3 +169,21 @@ def test_a_bad_setting_prints_what_is_expected_and_exits_2(
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
     assert TOKEN not in result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_sentry_dsn_without_sentry_sdk_installed_is_one_line(tmp_path: Path) -> None:
+    hidden = tmp_path / "without-sentry" / "sentry_sdk"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = {
+        "BOT_TOKEN": TOKEN,
+        "PANEL_URL": "sandbox",
+        "SENTRY_DSN": "https://public-key@sentry.example.com/1",
+        "PYTHONPATH": f"{hidden.parent}{os.pathsep}{ROOT}",
+    }
+    result = run_bot(tmp_path, env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SENTRY_DSN is set but sentry-sdk is not installed: "
+        "pip install 'smm-bot[sentry]' (make installs it)."
+    ]

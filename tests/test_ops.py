@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 import os
@@ -10,12 +11,15 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,6 +146,67 @@ def test_the_bot_and_check_take_the_proxy_named_in_dotenv(
     for method in ("getMe", "getUpdates", "sendMessage"):
         assert proxy.passed(f"POST {telegram.api_url}{TOKEN}/{method}"), method
     assert proxy.passed(f"POST {panel_server.url}")
+
+
+class BrokenTelegram(FakeTelegram):
+    """Refuses every sendMessage in words that repeat the token: the handler fails."""
+
+    def handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        status, answer = super().handle(path, content_type, body)
+        if path.endswith("/sendMessage"):
+            return 400, {"ok": False, "error_code": 400, "description": f"no chat for {TOKEN}"}
+        return status, answer
+
+
+class SentryServer:
+    """Where a SENTRY_DSN of 127.0.0.1 points: the envelopes the SDK posts, unpacked."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                server.envelopes.append(body.decode())
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.dsn = f"http://public-key-0123@127.0.0.1:{self._server.server_address[1]}/1"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_an_error_in_a_handler_goes_to_sentry_without_secrets(tmp_path: Path) -> None:
+    telegram, sentry = BrokenTelegram(TOKEN).start(), SentryServer()
+    try:
+        bot = start_bot(tmp_path, telegram, SENTRY_DSN=sentry.dsn)
+        try:
+            telegram.push_text(1, "/start")
+            wait_for(lambda: sentry.envelopes, 20)
+        finally:
+            bot.send_signal(signal.SIGTERM)
+            output, _ = bot.communicate(timeout=30)
+    finally:
+        sentry.stop()
+        telegram.stop()
+    assert bot.returncode == 0, output
+    assert "ERROR bot.handlers.errors: error while handling an update" in output
+    sent = "\n".join(sentry.envelopes)
+    assert '"exception"' in sent and "error while handling an update" in sent
+    assert "**********" in sent  # the token PTB's error repeated, taken out
+    assert TOKEN not in sent and '"vars"' not in sent  # no local variables either
+    assert all('"exception"' in envelope for envelope in sentry.envelopes)  # errors only
 
 
 async def test_check_compares_every_wallet_with_the_sum_of_its_entries(
