@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> None:
         secret_values.append(secret)
     if settings.sentry_dsn is not None:
         secret_values.append(settings.sentry_dsn.get_secret_value())
-    setup_logging(settings.log_level, settings.log_format == "json", secret_values)
+    setup_logging(
+        settings.log_level, settings.log_format == "json", secret_values, settings.log_level_libs
+    )
     if settings.sentry_dsn is not None:
         try:
             report_errors(settings.sentry_dsn.get_secret_value(), secret_values)

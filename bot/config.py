@@ -26,6 +26,7 @@ SANDBOX = "sandbox"
 SUPPORTED_LANGUAGES = ("en", "id")
 
 UserIds = Annotated[frozenset[int], NoDecode]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def _written_amount(value: Any) -> Any:
@@ -66,7 +67,9 @@ class Settings(BaseSettings):
     panel_timeout: float = Field(default=30.0, gt=0)
     panel_concurrency: int = Field(default=8, ge=1, le=64)
     low_balance: Amount | None = None
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: LogLevel = "INFO"
+    log_level_libs: LogLevel = "WARNING"
+    """The libraries' records (python-telegram-bot, httpx…): their noise stays out of DEBUG."""
     log_format: Literal["text", "json"] = "text"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -207,6 +210,7 @@ EXPECTED = {
     "panel_concurrency": "a whole number from 1 to 64, like 8",
     "low_balance": "an amount in the panel's currency, like 50000 or 50.000" + AMOUNT_RULE,
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_level_libs": "one of DEBUG, INFO, WARNING, ERROR",
     "log_format": "text or json",
     "webhook_url": "the public https URL Telegram should post updates to",
     "webhook_listen": "the local address to listen on, like 127.0.0.1",

@@ -107,7 +107,12 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
         _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
 
 
-def setup_logging(level: str, json_lines: bool, secrets: Iterable[str]) -> None:
+def setup_logging(
+    level: str, json_lines: bool, secrets: Iterable[str], libraries: str = "WARNING"
+) -> None:
+    """The bot's own records (`bot.*`) from `level` (LOG_LEVEL) up, the libraries' (PTB,
+    httpx, httpcore, the scheduler…) from `libraries` (LOG_LEVEL_LIBS): DEBUG shows the bot's
+    steps without every request of every library."""
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter(secrets, json_lines))
     sys.excepthook = _log_uncaught
@@ -115,8 +120,6 @@ def setup_logging(level: str, json_lines: bool, secrets: Iterable[str]) -> None:
     handler.addFilter(_UpdateTags())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(libraries)
+    logging.getLogger("bot").setLevel(level)
     logging.captureWarnings(True)
-    # httpx logs every request URL, and Bot API URLs contain the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)

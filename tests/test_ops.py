@@ -300,11 +300,23 @@ async def _make_db(path: Path) -> None:
     await store.close()
 
 
+@pytest.fixture
+def logging_set_up() -> Iterator[None]:
+    """setup_logging changes the process's loggers: they are put back after the test."""
+    root, own = logging.getLogger(), logging.getLogger("bot")
+    handlers, levels = list(root.handlers), (root.level, own.level)
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(levels[0])
+    own.setLevel(levels[1])
+
+
+@pytest.mark.usefixtures("logging_set_up")
 def test_json_logs_parse_carry_the_update_and_hide_secrets(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     setup_logging("INFO", True, [TOKEN, "panel-key-xyz"])
-    log = logging.getLogger("test")
+    log = logging.getLogger("bot.test")
     log.info("calling https://api.telegram.org/bot%s/getMe", TOKEN)
     current_update.set((7, 99))
     try:
@@ -312,7 +324,6 @@ def test_json_logs_parse_carry_the_update_and_hide_secrets(
     except ValueError:
         log.exception("failed")
     current_update.set((None, None))
-    logging.getLogger().handlers.clear()
     lines = capsys.readouterr().err.strip().splitlines()
     entries = [json.loads(line) for line in lines]
     assert entries[0]["message"].startswith("calling https://api.telegram.org/bot**********")
@@ -333,6 +344,22 @@ def test_the_bot_process_logs_json_lines(tmp_path: Path, telegram: FakeTelegram)
     entries = [json.loads(line) for line in output.strip().splitlines()]
     assert any(e.get("user_id") == 1 for e in entries)
     assert TOKEN not in output
+    debug = {e["logger"].partition(".")[0] for e in entries if e["level"] == "DEBUG"}
+    assert debug == {"bot"}  # the libraries' DEBUG only with LOG_LEVEL_LIBS=DEBUG
+
+
+@pytest.mark.usefixtures("logging_set_up")
+@pytest.mark.parametrize(("libraries", "library_debug"), [("WARNING", False), ("DEBUG", True)])
+def test_the_libraries_log_at_their_own_level(
+    capsys: pytest.CaptureFixture[str], libraries: str, library_debug: bool
+) -> None:
+    setup_logging("DEBUG", False, [], libraries)
+    logging.getLogger("bot.jobs").debug("the bot's step")
+    logging.getLogger("telegram.ext").debug("a library's step")
+    logging.getLogger("httpx").warning("a library's warning")
+    text = capsys.readouterr().err
+    assert "DEBUG bot.jobs: the bot's step" in text and "WARNING httpx" in text
+    assert ("DEBUG telegram.ext: a library's step" in text) is library_debug
 
 
 def _post(url: str, body: dict[str, object], secret: str | None) -> int:

@@ -27,6 +27,7 @@ async def gate(update: Update, context: BotContext) -> None:
     if user is None:
         raise ApplicationHandlerStop
     current_update.set((user.id, update.update_id))
+    log.debug("an update from user %d", user.id)
     if not state.settings.is_allowed(user.id):
         context.use_language(state.i18n.resolve(None, user.language_code))
         t = context.t
