@@ -1,0 +1,57 @@
+"""The package as `pip install .` or a wheel installs it: Indonesian comes along."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LOOK_FROM_THE_INSTALL = """
+import sys
+from bot.i18n import LOCALES_DIR, I18n
+assert LOCALES_DIR.is_relative_to(sys.prefix), LOCALES_DIR
+print(I18n("en").get("id")._("Sorry, this bot is private."))
+"""
+
+
+def test_a_wheel_installed_in_a_fresh_venv_speaks_indonesian(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # built from a copy: a build leaves files where it runs
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    shutil.copytree(ROOT / "bot", source / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path, source],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("smm_bot-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"bot/locales/id/LC_MESSAGES/bot.po", "bot/locales/en/LC_MESSAGES/bot.po"} <= set(names)
+
+    fresh = tmp_path / "venv"
+    venv.create(fresh, with_pip=False)
+    (site,) = fresh.glob("lib/python*/site-packages")
+    # The dependencies come from this environment's packages; the project only from the wheel.
+    dependencies = next(Path(p) for p in sys.path if p.endswith("site-packages"))
+    (site / "dependencies.pth").write_text(f"{dependencies}\n")
+    python = fresh / "bin" / "python"
+    subprocess.run(
+        [*pip, "--python", python, "install", "--no-deps", "--no-index", wheel],
+        check=True,
+        capture_output=True,
+    )
+    said = subprocess.run(
+        [python, "-c", LOOK_FROM_THE_INSTALL],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert said.stdout.strip() == "Maaf, bot ini bersifat pribadi."
