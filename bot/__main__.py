@@ -1,4 +1,5 @@
-"""`smm-bot` (or `python -m bot`): run the bot; `smm-bot check`; `smm-bot backup PATH`."""
+"""`smm-bot` (or `python -m bot`): run the bot; `smm-bot check`, `smm-bot health`,
+`smm-bot backup PATH`."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from bot.app import build_application, panel_client
 from bot.config import Settings, export_proxies, load_settings
 from bot.logs import redact, report_errors, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
-from bot.runner import EXIT_AT_ONCE, StartupError, serve
+from bot.runner import EXIT_AT_ONCE, HEARTBEAT_STALE, StartupError, heartbeat_path, serve
 from bot.storage.backup import backup
 from bot.storage.db import MIGRATIONS, Database, DatabaseUnusable, check_place, newer_version
 from bot.storage.shop import WalletRepo
@@ -141,6 +142,22 @@ async def wallets_problem(settings: Settings) -> str | None:
     )
 
 
+def health(settings: Settings) -> bool:
+    """Whether the running bot touched its heartbeat lately (a container's health check: it
+    does not fail when the panel or Telegram is down, only when the bot is)."""
+    path = heartbeat_path(settings)
+    try:
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        print(f"health: FAILED (no heartbeat at {path}: the bot is not serving)")
+        return False
+    if age > HEARTBEAT_STALE:
+        print(f"health: FAILED (the last heartbeat is {age:.0f} s old: the bot is stuck)")
+        return False
+    print(f"health: OK (heartbeat {age:.0f} s ago)")
+    return True
+
+
 def panel_problem(failure: PanelFailure) -> str:
     """A failed panel call in the operator's words (English, one line)."""
     if isinstance(failure, BadKey):
@@ -161,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot (the default)")
     commands.add_parser("check", help="check the configuration, the bot token and the panel key")
+    commands.add_parser("health", help="whether the running bot is alive (its heartbeat)")
     backup_parser = commands.add_parser("backup", help="copy the live database to PATH")
     backup_parser.add_argument("path", type=Path)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
@@ -191,6 +209,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.command == "check":
         sys.exit(0 if asyncio.run(check(settings, secret_values)) else 1)
+    if args.command == "health":
+        sys.exit(0 if health(settings) else 1)
     if args.command == "backup":
         try:
             orders = backup(settings.database_path, args.path)

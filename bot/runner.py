@@ -26,6 +26,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -46,6 +47,10 @@ WEBHOOK_MAX_BODY = 1024 * 1024
 WEBHOOK_BODY_TIMEOUT = 10.0
 EXIT_AT_ONCE = 130
 """Exit status after the third signal."""
+HEARTBEAT_EVERY = 30.0
+"""Seconds between two touches of the heartbeat file while the bot serves."""
+HEARTBEAT_STALE = 3 * HEARTBEAT_EVERY
+"""`smm-bot health` fails on a heartbeat older than this: the bot stopped or is stuck."""
 
 
 class StartupError(Exception):
@@ -138,6 +143,21 @@ async def _open_database(application: Application[Any, Any, Any, Any, Any, Any])
         ) from None
 
 
+def heartbeat_path(settings: Settings) -> Path:
+    return settings.database_path.parent / "heartbeat"
+
+
+async def beat(path: Path, every: float = HEARTBEAT_EVERY) -> None:
+    """Touch `path` every `every` seconds: a container's health check (`smm-bot health`)
+    watches the running bot itself, not the panel or Telegram it talks to."""
+    while True:
+        try:
+            await asyncio.to_thread(path.touch)
+        except OSError as exc:
+            log.warning("the heartbeat %s cannot be written (%s)", path, exc)
+        await asyncio.sleep(every)
+
+
 async def _start_updater(
     application: Application[Any, Any, Any, Any, Any, Any],
     settings: Settings,
@@ -178,8 +198,11 @@ async def serve(
     stop = asyncio.Event()
     StopSignals(stop).install(asyncio.get_running_loop())
     started = False
+    heartbeat = heartbeat_path(settings)
+    beating: asyncio.Task[None] | None = None
     try:
         await _open_database(application)
+        await asyncio.to_thread(heartbeat.unlink, missing_ok=True)  # a former run's
         if not await until_reachable(application.bot.initialize, "connecting to Telegram", stop):
             return
         await application.initialize()
@@ -193,8 +216,12 @@ async def serve(
             return
         await application.start()
         started = True
+        beating = asyncio.create_task(beat(heartbeat))
         await stop.wait()
     finally:
+        if beating is not None:
+            beating.cancel()
+            await asyncio.to_thread(heartbeat.unlink, missing_ok=True)
         await _shut_down(application)
         if started:
             log.info("bot stopped")

@@ -209,6 +209,29 @@ def test_an_error_in_a_handler_goes_to_sentry_without_secrets(tmp_path: Path) ->
     assert all('"exception"' in envelope for envelope in sentry.envelopes)  # errors only
 
 
+def test_health_watches_the_bot_itself_not_the_panel(
+    tmp_path: Path, telegram: FakeTelegram
+) -> None:
+    """The container's health check: a bot serving with its panel down is healthy."""
+    down = {"PANEL_URL": "http://127.0.0.1:9/api/v2", "PANEL_KEY": "k"}
+    bot = start_bot(tmp_path, telegram, **down)
+    heartbeat = tmp_path / "heartbeat"
+    try:
+        wait_for(heartbeat.exists, 30)
+        healthy = smm_bot(tmp_path, "health", **down)
+        assert healthy.returncode == 0 and healthy.stdout.startswith("health: OK"), healthy
+        old = time.time() - 600
+        os.utime(heartbeat, (old, old))
+        stuck = smm_bot(tmp_path, "health", **down)
+        assert stuck.returncode == 1 and "is 600 s old: the bot is stuck" in stuck.stdout
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=30)
+    assert bot.returncode == 0, output
+    stopped = smm_bot(tmp_path, "health", **down)
+    assert stopped.returncode == 1 and "the bot is not serving" in stopped.stdout
+
+
 async def test_check_compares_every_wallet_with_the_sum_of_its_entries(
     tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
 ) -> None:

@@ -55,3 +55,15 @@ def test_a_wheel_installed_in_a_fresh_venv_speaks_indonesian(tmp_path: Path) -> 
         text=True,
     )
     assert said.stdout.strip() == "Maaf, bot ini bersifat pribadi."
+
+
+def test_the_image_installs_the_lock_before_the_code_and_is_sent_no_secret() -> None:
+    """What scripts/docker-smoke.sh checks with a Docker daemon, read from the files here."""
+    recipe = (ROOT / "Dockerfile").read_text()
+    lock = recipe.index("RUN pip install --require-hashes -r requirements.lock")
+    assert lock < recipe.index("COPY bot ./bot")  # a change to the code reuses the packages
+    assert 'CMD ["smm-bot", "health"]' in recipe  # the heartbeat, not the panel
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    allowed = {line.removeprefix("!") for line in ignored if line.startswith("!")}
+    assert "*" in ignored  # nothing else: no .env, .venv, database, .git
+    assert allowed == {"requirements.lock", "pyproject.toml", "README.md", "bot/"}
