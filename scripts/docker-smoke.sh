@@ -30,10 +30,15 @@ if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
     [ -n "$mirror" ] || mirror=$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list)
     rootfs=$(mktemp -d)
+    chmod 755 "$rootfs"  # the image's /, which mktemp made for root alone
     echo "making the base image $BASE_IMAGE with debootstrap from $mirror"
     debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
         bookworm "$rootfs" "$mirror" >/tmp/smm-bot-debootstrap.log
-    tar -C "$rootfs" -c . | docker import - "$BASE_IMAGE" >/dev/null
+    # pip in the build trusts the certificates this machine trusts (its way to the registry
+    # may pass a proxy with a certificate of its own); pip otherwise reads its own bundle.
+    cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+    tar -C "$rootfs" -c . | docker import \
+        --change "ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt" - "$BASE_IMAGE" >/dev/null
     rm -rf "$rootfs"
 fi
 
@@ -81,10 +86,11 @@ image, name, volume = sys.argv[1:]
 
 
 def docker(*args: str, check: bool = True) -> str:
+    """The command's output (a container's log is on both streams)."""
     done = subprocess.run(["docker", *args], capture_output=True, text=True)
     if check and done.returncode:
         sys.exit(f"FAILED: docker {' '.join(args)}: {done.stdout}{done.stderr}")
-    return done.stdout.strip()
+    return (done.stdout + done.stderr).strip()
 
 
 def wait_for(what: str, condition, seconds: float = 60) -> None:
