@@ -1,4 +1,5 @@
-"""The package as `pip install .` or a wheel installs it: Indonesian comes along."""
+"""How the bot is installed: by make from the lock (a broken .venv made again), as a wheel
+(Indonesian comes along), as a Docker image (its recipe)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import sys
 import venv
 import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,3 +70,24 @@ def test_the_image_installs_the_lock_before_the_code_and_is_sent_no_secret() -> 
     allowed = {line.removeprefix("!") for line in ignored if line.startswith("!")}
     assert "*" in ignored  # nothing else: no .env, .venv, database, .git
     assert allowed == {"requirements.lock", "pyproject.toml", "README.md", "bot/"}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_makes_a_venv_without_pip_again(tmp_path: Path) -> None:
+    """A first `make run` on Debian without python3-venv leaves a .venv with no pip in it: the
+    next one starts it over instead of failing on `.venv/bin/pip: No such file`."""
+    for name in ("Makefile", "pyproject.toml", "requirements.lock", "requirements-dev.lock"):
+        shutil.copy(ROOT / name, tmp_path)
+    venv.create(tmp_path / ".venv", with_pip=False)
+    planned = subprocess.run(
+        ["make", "--no-print-directory", "-n", ".venv/.installed", f"PYTHON={sys.executable}"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    made_again = planned.index("rm -rf .venv")
+    assert planned[made_again + 1].startswith(f"{sys.executable} -m venv .venv")
+    assert planned[made_again + 3] == (
+        ".venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock"
+    )
