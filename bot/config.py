@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -37,6 +38,14 @@ def _written_amount(value: Any) -> Any:
         return amount
     return value
 
+
+SECRET_SHAPES = {
+    "webhook_secret": (r"[A-Za-z0-9_-]{1,256}", "not a valid secret"),
+    "https_proxy": (r"https?://\S+", "not an http proxy URL"),
+    "http_proxy": (r"https?://\S+", "not an http proxy URL"),
+    "sentry_dsn": (r"https?://[^@/\s]+@[^/\s]+/\S+", "not a Sentry DSN"),
+}
+"""What each secret setting must look like (its value is never shown, even when wrong)."""
 
 Amount = Annotated[Decimal, BeforeValidator(_written_amount)]
 """An amount in the settings, read as the bot reads one typed in chat (`bot.amounts`):
@@ -107,13 +116,12 @@ class Settings(BaseSettings):
             raise ValueError("not an https URL")
         return value
 
-    @field_validator("webhook_secret")
+    @field_validator(*SECRET_SHAPES)
     @classmethod
-    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(
-            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
-        ):
-            raise ValueError("not a valid secret")
+    def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        pattern, problem = SECRET_SHAPES[info.field_name or ""]
+        if value is not None and not re.fullmatch(pattern, value.get_secret_value()):
+            raise ValueError(problem)
         return value
 
     @field_validator("admin_ids", "allowed_ids", mode="before")
@@ -125,22 +133,6 @@ class Settings(BaseSettings):
                 if not part.lstrip("-").isdigit():
                     raise ValueError(f"{part!r} is not a number")
             return frozenset(int(p) for p in parts)
-        return value
-
-    @field_validator("sentry_dsn")
-    @classmethod
-    def _dsn_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not re.fullmatch(
-            r"https?://[^@/\s]+@[^/\s]+/\S+", value.get_secret_value()
-        ):
-            raise ValueError("not a Sentry DSN")
-        return value
-
-    @field_validator("https_proxy", "http_proxy")
-    @classmethod
-    def _proxy_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("http://", "https://")):
-            raise ValueError("not an http proxy URL")
         return value
 
     @field_validator("default_language")

@@ -158,6 +158,7 @@ def test_secrets_never_in_reprs(tmp_path: Path) -> None:
             "DEFAULT_LANGUAGE",
         ),
         ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEPOSIT_MIN": "50.000,50"}, "DEPOSIT_MIN"),
+        ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "HTTPS_PROXY": "socks5://p"}, "HTTPS_PROXY"),
     ],
 )
 def test_a_bad_setting_prints_what_is_expected_and_exits_2(
