@@ -27,14 +27,22 @@ class _UpdateTags(logging.Filter):
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as text or JSON, then removes every secret from the result."""
+    """Formats as text or JSON, then removes every secret from the result. A library's record
+    shows its exception in one line (its kind and words) unless `library_tracebacks`: the
+    operator reads what failed (a getUpdates refused at shutdown, say), not the library's
+    traceback; the bot's own errors keep theirs."""
 
-    def __init__(self, secrets: Iterable[str], json_lines: bool) -> None:
+    def __init__(
+        self, secrets: Iterable[str], json_lines: bool, library_tracebacks: bool = False
+    ) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s%(tags)s")
         self._secrets = [s for s in secrets if s]
         self._json = json_lines
+        self._library_tracebacks = library_tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not self._library_tracebacks and not _own(record):
+            record = _in_one_line(record)
         user_id = getattr(record, "user_id", None)
         update_id = getattr(record, "update_id", None)
         if self._json:
@@ -54,6 +62,21 @@ class RedactingFormatter(logging.Formatter):
             record.tags = f" [user {user_id} update {update_id}]" if user_id is not None else ""
             text = super().format(record)
         return redact(text, self._secrets)
+
+
+def _own(record: logging.LogRecord) -> bool:
+    return record.name == "bot" or record.name.startswith("bot.")
+
+
+def _in_one_line(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of the record, its exception told after its message instead of as a traceback
+    (the record itself goes on to other handlers, Sentry's among them, as it was)."""
+    assert record.exc_info is not None
+    kind, error, _ = record.exc_info
+    told = logging.makeLogRecord(record.__dict__)
+    told.msg = f"{record.getMessage()} ({kind.__name__ if kind else 'error'}: {error})"
+    told.args, told.exc_info, told.exc_text = None, None, None
+    return told
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -114,7 +137,7 @@ def setup_logging(
     httpx, httpcore, the scheduler…) from `libraries` (LOG_LEVEL_LIBS): DEBUG shows the bot's
     steps without every request of every library."""
     handler = logging.StreamHandler()
-    handler.setFormatter(RedactingFormatter(secrets, json_lines))
+    handler.setFormatter(RedactingFormatter(secrets, json_lines, libraries == "DEBUG"))
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
     handler.addFilter(_UpdateTags())

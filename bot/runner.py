@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
@@ -180,12 +180,28 @@ async def _start_updater(
             allowed_updates=ALLOWED_UPDATES,
         )
     else:
-        await updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed)
+        await updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, error_callback=PollingFailures()
+        )
 
 
-def _polling_failed(error: TelegramError) -> None:
-    """Called by PTB when a getUpdates call fails; it tries again by itself."""
-    log.warning("getting updates from Telegram failed (%s); trying again", error)
+class PollingFailures:
+    """Called by PTB when a getUpdates call fails; it tries again by itself. Telegram answers
+    409 Conflict while another process polls with the same token (a second bot elsewhere: the
+    lock beside the database sees only this machine's): said once, as what it means."""
+
+    def __init__(self) -> None:
+        self._conflict_told = False
+
+    def __call__(self, error: TelegramError) -> None:
+        if not isinstance(error, Conflict):
+            log.warning("getting updates from Telegram failed (%s); trying again", error)
+        elif not self._conflict_told:
+            self._conflict_told = True
+            log.error(
+                "another process gets this bot's updates (Telegram: 409 Conflict): a second "
+                "bot runs with the same BOT_TOKEN; stop it, the two share the updates"
+            )
 
 
 async def serve(

@@ -380,9 +380,16 @@ def test_the_libraries_log_at_their_own_level(
     logging.getLogger("bot.jobs").debug("the bot's step")
     logging.getLogger("telegram.ext").debug("a library's step")
     logging.getLogger("httpx").warning("a library's warning")
+    try:
+        raise ValueError("refused")
+    except ValueError:
+        logging.getLogger("telegram.ext").exception("a library failed")
     text = capsys.readouterr().err
     assert "DEBUG bot.jobs: the bot's step" in text and "WARNING httpx" in text
     assert ("DEBUG telegram.ext: a library's step" in text) is library_debug
+    # a library's traceback only when its steps are asked for; else its exception in one line
+    assert ("Traceback" in text) is library_debug
+    assert ("a library failed (ValueError: refused)" in text) is not library_debug
 
 
 def _post(url: str, body: dict[str, object], secret: str | None) -> int:

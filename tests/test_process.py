@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,6 +237,32 @@ def test_a_second_bot_on_the_same_database_is_refused(
     again = _running(tmp_path, telegram)  # the lock went with the first bot
     again.send_signal(signal.SIGTERM)
     assert again.wait(timeout=20) == 0
+
+
+class PolledElsewhere(FakeTelegram):
+    """Another process polls with the same token: every getUpdates is a 409 Conflict."""
+
+    def handle(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        if path.endswith("/getUpdates"):
+            self.calls.append(("getUpdates", {}, time.monotonic()))
+            description = "Conflict: terminated by other getUpdates request"
+            return 409, {"ok": False, "error_code": 409, "description": description}
+        return super().handle(path, content_type, body)
+
+
+def test_a_second_bot_with_the_same_token_elsewhere_is_said_once(tmp_path: Path) -> None:
+    telegram = PolledElsewhere(TOKEN).start()
+    bot = start_bot(tmp_path, telegram)
+    try:
+        wait_for(lambda: telegram.methods().count("getUpdates") >= 2, 20)
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        output, _ = bot.communicate(timeout=20)
+        telegram.stop()
+    assert bot.returncode == 0, output
+    assert_clean(output)
+    told = [line for line in output.splitlines() if "409 Conflict" in line]
+    assert len(told) == 1 and "a second bot runs with the same BOT_TOKEN" in told[0], output
 
 
 def test_the_first_start_without_admins_tells_the_operator_their_id(
