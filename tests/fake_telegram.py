@@ -28,6 +28,9 @@ BOT_ME = {
     "supports_inline_queries": False,
 }
 """What getMe answers, here and in the recording Bot API of tests/harness.py."""
+STOP_POLL = 0.05
+"""Seconds between two looks of a test server's thread for `stop` (the default half second
+was spent at the end of every test that ran one)."""
 
 
 class FakeTelegram:
@@ -76,7 +79,9 @@ class FakeTelegram:
                 return
 
         self._server = LoopbackServer(("127.0.0.1", port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(STOP_POLL,), daemon=True
+        )
 
     @property
     def api_url(self) -> str:

@@ -8,6 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.fake_telegram import STOP_POLL
+
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization"}
 
 
@@ -50,7 +52,7 @@ class RecordingProxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def start(self) -> RecordingProxy:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(STOP_POLL,), daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -29,7 +29,7 @@ from bot.panel import Service
 from bot.panel.sandbox import SandboxPanel, SandboxServer
 from bot.storage.backup import backup
 from bot.storage.repositories import Store
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import STOP_POLL, FakeTelegram
 from tests.harness import ADMIN, TOKEN, USER, Harness
 from tests.recording_proxy import RecordingProxy
 from tests.test_e2e import ROOT, start_bot, wait_for
@@ -104,12 +104,11 @@ def test_check_with_a_good_and_a_bad_key(
 def test_a_refused_key_is_a_warning_and_one_admin_alert_with_no_order_to_follow(
     tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
 ) -> None:
-    bot = start_bot(
-        tmp_path, telegram, PANEL_URL=panel_server.url, PANEL_KEY="wrong-key-123", POLL_INTERVAL="1"
-    )
+    refused = {"PANEL_URL": panel_server.url, "PANEL_KEY": "wrong-key-123"}
+    bot = start_bot(tmp_path, telegram, POLL_INTERVAL="0.2", **refused)
     try:
         wait_for(lambda: any("refuses the bot's API key" in m["text"] for m in telegram.sent(1)))
-        time.sleep(1.5)  # a cycle more (the tracker backs off): still one alert
+        time.sleep(0.7)  # two cycles more (the tracker backs off): still one alert
     finally:
         bot.send_signal(signal.SIGTERM)
         output, _ = bot.communicate(timeout=30)
@@ -180,7 +179,7 @@ class SentryServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.dsn = f"http://public-key-0123@127.0.0.1:{self._server.server_address[1]}/1"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(STOP_POLL,), daemon=True).start()
 
     def stop(self) -> None:
         self._server.shutdown()
