@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,18 @@ async def test_a_database_file_the_bot_cannot_write_is_named(
     monkeypatch.setattr("os.access", lambda path, mode: False)  # as root, every file is
     with pytest.raises(DatabaseUnusable, match="is not readable and writable by the user"):
         await Database(tmp_path / "bot.db").open()
+
+
+async def test_an_unusable_place_is_refused_before_aiosqlite_starts_its_thread(
+    tmp_path: Path,
+) -> None:
+    """A failed aiosqlite open leaves its thread to finish after the event loop closed ("Event
+    loop is closed", a traceback in most runs of a busy machine): none is started."""
+    (tmp_path / "file").write_text("in the way of a directory")
+    threads = threading.active_count()
+    with pytest.raises(DatabaseUnusable, match="cannot be made: a file is in its way"):
+        await Database(tmp_path / "file" / "bot.db").open()
+    assert threading.active_count() == threads
 
 
 async def test_one_database_one_bot(tmp_path: Path) -> None:
