@@ -20,9 +20,11 @@ from bot.domain import (
     Deposit,
     EntryKind,
     LedgerEntry,
+    Money,
     Notice,
     Wallet,
     WalletPayment,
+    money_since,
     round_up,
     with_markup,
 )
@@ -220,29 +222,11 @@ class Shop:
 
     # -- money in the /stats ----------------------------------------------------------------
 
-    async def money_since(self, moments: Iterable[float]) -> list[dict[str, Decimal]]:
-        """For each moment: deposits and credits, sales, refunds, the panel's cost of the
-        sales (as the panel charged it) and the profit since then."""
+    async def money_since(self, moments: Iterable[float]) -> list[Money]:
+        """For each moment, the money since then (`bot.domain.money_since`)."""
         moments = list(moments)
-        entries = await self._store.wallets.since(min(moments)) if moments else []
-        costs = await self._store.orders.panel_costs(min(moments)) if moments else []
-        figures = []
-        for moment in moments:
-            chosen = [e for e in entries if e.created_at >= moment]
-            money_in = sum(
-                (e.amount for e in chosen if e.kind in (EntryKind.DEPOSIT, EntryKind.CREDIT)),
-                Decimal(0),
-            )
-            sales = -sum((e.amount for e in chosen if e.kind is EntryKind.DEBIT_ORDER), Decimal(0))
-            refunds = sum((e.amount for e in chosen if e.kind is EntryKind.REFUND), Decimal(0))
-            cost = sum((c for at, c in costs if at >= moment), Decimal(0))
-            figures.append(
-                {
-                    "deposits": money_in,
-                    "sales": sales,
-                    "refunds": refunds,
-                    "cost": cost,
-                    "profit": sales - refunds - cost,
-                }
-            )
-        return figures
+        if not moments:
+            return []
+        entries = await self._store.wallets.since(min(moments))
+        costs = await self._store.orders.panel_costs(min(moments))
+        return [money_since(moment, entries, costs) for moment in moments]

@@ -91,7 +91,7 @@ def order_notice(order: TrackedOrder, status: OrderStatus, target: str | None) -
             "charge": str(status.charge)
             if status.charge is not None and order.paid is None
             else None,
-            "currency": status.currency or "",
+            "currency": order.currency,
             "wallet": order.paid is not None,
         },
     )

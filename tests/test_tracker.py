@@ -273,7 +273,7 @@ async def test_an_unchanged_young_order_costs_no_write(tmp_path: Path) -> None:
 
 
 def test_what_counts_as_news() -> None:
-    order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S", None)
+    order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S", None, "IDR")
     assert not is_news(order, OrderStatus.model_validate({"status": "in progress", "remains": 800}))
     assert is_news(order, OrderStatus.model_validate({"status": "In progress", "remains": 700}))
     assert is_news(order, OrderStatus.model_validate({"status": "Completed", "remains": 0}))

@@ -176,7 +176,7 @@ def status_line(
     elif status.charge is not None:
         parts.append(
             t._("charge {amount}").format(
-                amount=t.money(status.charge, status.currency or (order.currency if order else ""))
+                amount=t.money(status.charge, order.currency if order else status.currency or "")
             )
         )
     if status.start_count is not None:

@@ -52,10 +52,10 @@ async def post(
 
 async def refund(
     conn: aiosqlite.Connection, order_id: int, state: OrderState, remains: int | None, now: float
-) -> tuple[Decimal, str] | None:
+) -> Decimal:
     """What an order paid from a wallet is owed in this state, given back (once: what came
-    back already is subtracted, and written in the same transaction): the amount and the
-    order's currency, or None when nothing is owed."""
+    back already is subtracted, and written in the same transaction); 0 when nothing is
+    owed."""
     rows = list(
         await conn.execute_fetchall(
             "SELECT user_id, paid, refunded, quantity, currency FROM orders WHERE id = ?",
@@ -63,7 +63,7 @@ async def refund(
         )
     )
     if not rows or rows[0]["paid"] is None:
-        return None
+        return Decimal(0)
     row = rows[0]
     refunded = Decimal(row["refunded"])
     owed = refund_due(
@@ -75,9 +75,9 @@ async def refund(
         currency_unit(row["currency"]),
     )
     if owed <= 0:
-        return None
+        return Decimal(0)
     await conn.execute(
         "UPDATE orders SET refunded = ? WHERE id = ?", (str(refunded + owed), order_id)
     )
     await post(conn, row["user_id"], owed, EntryKind.REFUND, now, order_id=order_id)
-    return owed, row["currency"]
+    return owed

@@ -27,6 +27,7 @@ from bot.domain import (
     TrackedOrder,
     UserRecord,
     WalletPayment,
+    panel_cost,
     same_target,
     target_core,
     target_of,
@@ -498,7 +499,7 @@ class OrderRepo:
         """Placed, unfinished orders whose next check is due."""
         async with self._db.conn.execute(
             "SELECT id, panel_order_id, user_id, status, remains, quantity, created_at,"
-            " service_name, paid FROM orders WHERE final = 0 AND outcome = 'placed'"
+            " service_name, paid, currency FROM orders WHERE final = 0 AND outcome = 'placed'"
             " AND (next_check_at IS NULL OR next_check_at <= ?)",
             (now,),
         ) as cursor:
@@ -517,14 +518,12 @@ class OrderRepo:
                 unchanged.setdefault(check.next_check_at, []).append(check.order_id)
         async with self._db.transaction() as conn:
             await conn.executemany(
-                "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
-                " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
-                " updated_at = ?, next_check_at = ? WHERE id = ?",
+                "UPDATE orders SET status = ?, charge = COALESCE(?, charge), remains = ?,"
+                " start_count = ?, final = ?, updated_at = ?, next_check_at = ? WHERE id = ?",
                 [
                     (
                         c.status.status_raw,
                         str(c.status.charge) if c.status.charge is not None else None,
-                        c.status.currency or None,
                         c.status.remains,
                         c.status.start_count,
                         int(c.status.state.is_final),
@@ -546,8 +545,7 @@ class OrderRepo:
                     )
                     notice = by_order.get(c.order_id)
                     if back and notice is not None:
-                        notice.payload["refund"] = str(back[0])
-                        notice.payload["currency"] = notice.payload.get("currency") or back[1]
+                        notice.payload["refund"] = str(back)
             # Unchanged orders share their new schedule: one statement per few hundred.
             for next_check_at, ids in unchanged.items():
                 for part, marks in _in_lists(ids):
@@ -558,14 +556,27 @@ class OrderRepo:
             await _add_notices(conn, notices, now)
 
     async def panel_costs(self, since: float) -> list[tuple[float, Decimal]]:
-        """(time, the panel's charge) of the wallet-paid orders placed since then: as the
-        panel reports it, else as its price was when ordered."""
+        """(time, the panel's cost) of the wallet-paid orders placed since then (`panel_cost`:
+        what the panel charged, less what it gives back)."""
         rows = await self._db.fetchall(
-            "SELECT created_at, COALESCE(charge, cost) AS cost FROM orders"
-            " WHERE paid IS NOT NULL AND outcome = 'placed' AND created_at >= ?",
+            "SELECT created_at, charge, cost, status, quantity, remains FROM orders"
+            " WHERE paid IS NOT NULL AND outcome = 'placed' AND cost IS NOT NULL"
+            " AND created_at >= ?",
             (since,),
         )
-        return [(row["created_at"], Decimal(row["cost"])) for row in rows if row["cost"]]
+        return [
+            (
+                row["created_at"],
+                panel_cost(
+                    Decimal(row["cost"]),
+                    Decimal(row["charge"]) if row["charge"] is not None else None,
+                    row["quantity"],
+                    OrderState.parse(row["status"] or ""),
+                    row["remains"],
+                ),
+            )
+            for row in rows
+        ]
 
     async def counts_by_status(self) -> dict[str, int]:
         rows = await self._db.fetchall(

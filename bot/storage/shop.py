@@ -76,6 +76,13 @@ class WalletRepo:
         )
         return [_entry(row) for row in rows], int(count["n"]) if count else 0
 
+    async def all(self) -> list[Wallet]:
+        rows = await self._db.fetchall("SELECT user_id, balance, credit_limit FROM wallets")
+        return [
+            Wallet(row["user_id"], Decimal(row["balance"]), Decimal(row["credit_limit"]))
+            for row in rows
+        ]
+
     async def since(self, moment: float) -> list[LedgerEntry]:
         rows = await self._db.fetchall(
             "SELECT ledger.*, NULL AS panel_order_id FROM ledger WHERE created_at >= ? ORDER BY id",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bot.domain import Deposit, EntryKind, LedgerEntry, Wallet
+from bot.domain import Deposit, EntryKind, LedgerEntry, Money, Wallet
 from bot.i18n import N_, Translator
 from bot.ui.text import escape, shorten
 
@@ -75,13 +75,32 @@ def markup_rules_text(
     return "\n".join(lines)
 
 
-def money_lines(
-    t: Translator, periods: list[tuple[str, dict[str, Decimal]]], currency: str
-) -> list[str]:
-    lines = [t._("<b>Money</b> (deposits · sales · panel cost · refunds · profit)")]
-    for label, f in periods:
-        figures = " · ".join(
-            t.money(f[k], currency) for k in ("deposits", "sales", "cost", "refunds", "profit")
+MONEY_KINDS = {
+    EntryKind.DEPOSIT: N_("Top-ups: {amount}"),
+    EntryKind.CREDIT: N_("Credited by admins: {amount}"),
+    EntryKind.ADJUSTMENT: N_("Taken by admins: {amount}"),
+    EntryKind.DEBIT_ORDER: N_("Sales: {amount}"),
+    EntryKind.REFUND: N_("Refunded to wallets: {amount}"),
+}
+"""/stats: a labelled line for every kind of ledger entry."""
+
+
+def money_lines(t: Translator, periods: list[tuple[str, Money]], currency: str) -> list[str]:
+    """Each period's money, one labelled figure a line."""
+    lines = [t._("<b>Money</b>")]
+    for label, money in periods:
+        lines += ["", f"<b>{label}</b>"]
+        lines += [
+            "  " + t._(text).format(amount=t.money(money.of(kind), currency))
+            for kind, text in MONEY_KINDS.items()
+        ]
+        lines.append(
+            "  " + t._("Panel cost: {amount}").format(amount=t.money(money.panel_cost, currency))
         )
-        lines.append(f"{label}: {figures}")
+        lines.append(
+            "  "
+            + t._("Profit (sales − refunds − panel cost): {amount}").format(
+                amount=t.money(money.profit, currency)
+            )
+        )
     return lines

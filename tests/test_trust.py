@@ -1,0 +1,79 @@
+"""Shop mode against customers who try things and panels that answer nonsense: every amount
+shown is the amount that moves, and nobody takes what is not theirs (one test per finding)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.panel.models import OrderStatus
+from bot.ui import callback as cb
+from tests.harness import ADMIN, USER, Harness
+from tests.test_shop import SHOP, credit, money_block, summary_of, wallet_of
+
+
+async def set_rate(bot: Harness, rate: str) -> None:
+    first = bot.sandbox.services[0]
+    bot.sandbox.services[0] = first.model_copy(update={"rate": Decimal(rate)})
+    await bot.state.catalog.refresh()
+
+
+# -- a hostile or broken panel moves no money -------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", ["-15000", "0", "1E+9999"])
+async def test_a_rate_no_order_can_have_makes_the_service_unsellable(
+    tmp_path: Path, rate: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        await set_rate(bot, rate)
+        await bot.state.catalog.refresh()  # a second refresh: logged once
+        assert sum("left out for a rate" in r.getMessage() for r in caplog.records) == 1
+        assert "expired" in (await bot.tap(USER, cb.START_ORDER(1))).text
+        assert "expired" in (await bot.tap(USER, cb.SERVICE(1))).text
+        listing = await bot.tap(USER, cb.CATEGORIES(0))  # every page still lists
+        category = listing.button_of(cb.CATEGORY, 0, 0)
+        await bot.tap(USER, category)
+        await bot.say(USER, "followers")
+        assert bot.sandbox.calls["add"] == 0
+        assert await wallet_of(bot) == Decimal(10_000)
+
+
+async def test_a_status_in_another_currency_keeps_the_orders_own(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        await bot.tap(USER, (await summary_of(bot, 1000)).button("✅"))
+        (order,) = await bot.orders_of(USER)
+        bot.sandbox.currency = "USD"
+        bot.sandbox.set_status(order.panel_order_id, "Partial", remains=333)
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        (order,) = await bot.orders_of(USER)
+        assert order.currency == "IDR"
+        assert order.refunded == Decimal(6243)  # whole rupiah, never a fraction
+        assert await wallet_of(bot) == Decimal(100_000 - 18_750 + 6243)
+        told = bot.request.sent(USER)[-1].text
+        assert "IDR6,243 went back to your wallet" in told
+
+
+async def test_hostile_statuses_give_back_no_more_than_was_paid(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        await bot.tap(USER, (await summary_of(bot, 1000)).button("✅"))
+        (order,) = await bot.orders_of(USER)
+        tracking = bot.state.tracking
+        for hostile in (
+            {"status": "Partial", "remains": "999999999", "charge": "1000000000000"},
+            {"status": "Partial", "remains": "-50"},
+            {"status": "Refunded", "remains": "0", "charge": "-5"},
+            {"status": "Canceled", "remains": "1000"},
+        ):
+            order = await tracking.record(order, OrderStatus.parse(hostile))
+        assert order.refunded == Decimal(18_750)  # everything paid, once
+        assert await wallet_of(bot) == Decimal(100_000)
+        stats = await bot.say(ADMIN, "/stats")
+        today = money_block(stats.text, "Today")
+        assert today["Panel cost"] == "IDR0"  # canceled: the panel gave it all back
+        assert today["Sales"] == today["Refunded to wallets"] == "IDR18,750"
