@@ -3,11 +3,13 @@ shown is the amount that moves, and nobody takes what is not theirs (one test pe
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from bot.__main__ import wallets_problem
 from bot.panel.models import OrderStatus
 from bot.ui import callback as cb
 from tests.harness import ADMIN, USER, Harness
@@ -77,3 +79,18 @@ async def test_hostile_statuses_give_back_no_more_than_was_paid(tmp_path: Path) 
         today = money_block(stats.text, "Today")
         assert today["Panel cost"] == "IDR0"  # canceled: the panel gave it all back
         assert today["Sales"] == today["Refunded to wallets"] == "IDR18,750"
+
+
+async def test_check_fails_on_an_entry_that_moves_money_against_its_kind(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        settings = bot.settings
+    assert await wallets_problem(settings) is None
+    conn = sqlite3.connect(settings.database_path)  # an order that credited its wallet
+    conn.execute("UPDATE ledger SET amount = '1875' WHERE kind = 'debit_order'")
+    conn.execute("UPDATE wallets SET balance = '11875'")
+    conn.commit()
+    conn.close()
+    problem = await wallets_problem(settings)
+    assert problem is not None and "1 ledger entr(y/ies) move money against their kind" in problem
