@@ -54,6 +54,7 @@ from bot.persistence import SqlitePersistence
 from bot.shop import Shop
 from bot.storage.repositories import Store
 from bot.tracking import OrderTracking
+from bot.unknown_outcome import UnknownOutcomes
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,7 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         shop=shop,
         mass_job=MassOrderJob(mass_orders, store, i18n, clock=clock),
         user_limit=UserRateLimit(clock=clock),
+        unknown=UnknownOutcomes(store, panel, settings.poll_interval, clock),
         clock=clock,
     )
 
@@ -318,8 +320,10 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_stop(application: BotApplication) -> None:
-    """Before the Bot API client closes: running mass orders stop between two lines."""
+    """Before the Bot API client closes: running mass orders stop between two lines, and a
+    delivery of the outbox under way ends."""
     await application.bot_data.mass_job.stop()
+    await application.bot_data.tracker.delivered()
 
 
 async def _post_shutdown(application: BotApplication) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.shop import Shop
     from bot.storage.repositories import Store
     from bot.tracking import OrderTracking
+    from bot.unknown_outcome import UnknownOutcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class AppState:
     shop: Shop
     mass_job: MassOrderJob
     user_limit: UserRateLimit
+    unknown: UnknownOutcomes
     clock: Callable[[], float]
 
 

@@ -348,6 +348,10 @@ class Order:
     paid: Decimal | None = None
     """What the user paid from their wallet (None: ordered from the panel balance)."""
     refunded: Decimal = Decimal(0)
+    cost: Decimal | None = None
+    """What the panel charges for it, as priced when ordered (shop mode)."""
+    known_panel_id: int | None = None
+    """The newest panel order id the bot knew when the intent was stored."""
 
     @property
     def state(self) -> OrderState | None:

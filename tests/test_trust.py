@@ -3,6 +3,7 @@ shown is the amount that moves, and nobody takes what is not theirs (one test pe
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -10,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import wallets_problem
+from bot.domain import Order, Outcome
 from bot.panel.models import OrderStatus
 from bot.ui import callback as cb
-from tests.harness import ADMIN, USER, Harness
+from tests.harness import ADMIN, OTHER, USER, Harness
 from tests.test_shop import SHOP, credit, money_block, summary_of, wallet_of
 
 
@@ -94,3 +96,87 @@ async def test_check_fails_on_an_entry_that_moves_money_against_its_kind(tmp_pat
     conn.close()
     problem = await wallets_problem(settings)
     assert problem is not None and "1 ledger entr(y/ies) move money against their kind" in problem
+
+
+# -- taking what is not yours -------------------------------------------------------------------
+
+
+def website_order(bot: Harness, service: int = 1, quantity: int = 100) -> int:
+    """An order someone places on the panel's website, outside the bot."""
+    form = {"key": "sandbox", "action": "add", "service": str(service)}
+    form |= {"link": "https://instagram.com/p/operator", "quantity": str(quantity)}
+    status, body, _ = bot.sandbox.respond(form)
+    assert status == 200
+    return int(json.loads(body)["order"])
+
+
+async def lost_order(bot: Harness, user: int = USER, quantity: int = 100) -> Order:
+    """An order the panel took, its answer lost on the way back (its outcome is unknown)."""
+    bot.sandbox.fail_next("drop", action="add")
+    await bot.tap(user, (await summary_of(bot, quantity, user)).button("✅"))
+    (order,) = [o for o in await bot.orders_of(user) if o.panel_order_id is None]
+    return order
+
+
+async def test_a_customer_cannot_attach_a_panel_order_to_their_paid_order(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        order = await lost_order(bot)
+        operators = website_order(bot)
+        refused = await bot.say(USER, f"/found {order.id} {operators}")
+        assert "the operator checks on the panel" in refused.text
+        assert (await bot.state.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
+        assert "not found" in (await bot.say(USER, f"/status {operators}")).text
+        bot.sandbox.set_status(operators, "Canceled", remains=100)
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        assert await wallet_of(bot) == Decimal(10_000 - 1875)  # held, not refunded
+
+
+async def test_an_admin_cannot_attach_a_panel_id_another_order_has(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        await credit(bot, OTHER, 100_000)
+        await bot.tap(OTHER, (await summary_of(bot, 100, OTHER)).button("✅"))
+        (others,) = await bot.orders_of(OTHER)
+        order = await lost_order(bot)
+        await bot.state.tracker.deliver(bot.app.bot)
+        alert = bot.request.sent(ADMIN)[-1]
+        await bot.tap(ADMIN, alert.button("✅"))
+        refused = await bot.say(ADMIN, str(others.panel_order_id))
+        assert "already one of the bot's orders" in refused.text
+        assert (await bot.state.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
+        bot.sandbox.set_status(others.panel_order_id, "Canceled", remains=100)
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        assert await wallet_of(bot, OTHER) == Decimal(100_000)  # one refund, to its owner
+        assert await wallet_of(bot) == Decimal(100_000 - 1875)
+        # the id it really has: attached, the owner told, and followed
+        real = max(bot.sandbox.orders)
+        attached = await bot.say(ADMIN, str(real))
+        assert "Attached" in attached.text
+        await bot.state.tracker.delivered()
+        assert f"was placed after all: it is order {real}" in bot.last(USER).text
+
+
+async def test_found_checks_all_the_api_allows(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:  # a team: no wallets, /found is theirs
+        older = website_order(bot)  # before the bot's newest order: it cannot be a later one
+        await bot.tap(OTHER, (await summary_of(bot, 100, OTHER)).button("✅"))
+        (others,) = await bot.orders_of(OTHER)
+        order = await lost_order(bot)
+        real = max(bot.sandbox.orders)
+        dearer = website_order(bot, quantity=5000)  # newer, but charged 75,000 not 1,500
+        cases = {
+            others.panel_order_id: "already one of the bot's orders",
+            older: "is older than order",
+            real + 1000: "The panel does not know order",
+            dearer: "The panel charged more",
+        }
+        for panel_id, answer in cases.items():
+            assert answer in (await bot.say(USER, f"/found {order.id} {panel_id}")).text
+            assert (await bot.state.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
+        attached = await bot.say(USER, f"/found {order.id} {real}")
+        assert f"Order #{real} is attached" in attached.text
+        again = await bot.say(USER, f"/found {order.id} {real}")
+        assert "not waiting for a panel order id" in again.text

@@ -15,12 +15,14 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.domain import Deposit, DepositState, InsufficientFunds, Outcome
+from bot.domain import Deposit, DepositState, InsufficientFunds, Order, Outcome
 from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
 from bot.i18n import Translator
+from bot.panel.errors import PanelFailure
 from bot.panel.ordertypes import parse_int
 from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE
 from bot.ui import callback as cb
+from bot.ui.format import not_attached_text
 from bot.ui.keyboards import PAGE_SIZE, Button, markup, menu_button, pager, wallet_keyboard
 from bot.ui.shop import (
     deposit_card,
@@ -28,7 +30,8 @@ from bot.ui.shop import (
     markup_rules_text,
     wallet_text,
 )
-from bot.ui.text import escape, user_translator
+from bot.ui.text import escape, failure_text, user_translator
+from bot.unknown_outcome import Attached, NotAttached
 
 log = logging.getLogger(__name__)
 
@@ -439,20 +442,32 @@ async def unknown_placed(update: Update, context: BotContext) -> None:
 
 
 async def _attach(update: Update, context: BotContext, row_id: int, text: str) -> None:
+    """The panel id an admin sent for an order of unknown outcome: attached after every
+    check /found makes."""
     t = context.t
     digits = text.strip().lstrip("#")
-    if not (digits.isascii() and digits.isdigit()):
+    order = await context.state.store.orders.get(row_id)
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 12) or order is None:
         context.data.screen = FOUND_SCREEN + str(row_id)
         await show(
             update, context, t._("Send the order id in digits, like 123456."), new_message=True
         )
         return
-    attached = await context.state.store.orders.attach(row_id, int(digits))
-    text = (
-        t._("✅ Attached: order {id} is followed, the money stays paid.").format(id=digits)
-        if attached
-        else t._("This order was resolved already.")
-    )
+    panel_id = int(digits)
+    try:
+        result = await context.state.unknown.attach(order, panel_id, by_admin=True)
+    except PanelFailure as exc:
+        context.data.screen = FOUND_SCREEN + str(row_id)
+        await show(update, context, failure_text(t, exc), new_message=True)
+        return
+    if isinstance(result, Attached):
+        text = t._("✅ Attached: order {id} is followed, the money stays paid.").format(id=digits)
+        context.state.tracker.deliver_soon(context.bot)
+    elif result is NotAttached.NOT_WAITING:
+        text = t._("This order was resolved already.")
+    else:
+        context.data.screen = FOUND_SCREEN + str(row_id)
+        text = not_attached_text(t, result, order.id, panel_id)
     await show(update, context, text, new_message=True)
 
 
@@ -462,12 +477,14 @@ async def unknown_not_placed(update: Update, context: BotContext) -> None:
         update.callback_query.data if update.callback_query else None
     )
     t = context.t
-    order = await context.state.store.orders.mark_not_placed(int(args[0])) if args else None
-    if order is None:
+    order = await context.state.store.orders.get(int(args[0])) if args else None
+    marked = await context.state.unknown.not_placed(order, by_admin=True) if order else None
+    if not isinstance(marked, Order):
         await answer_query(update, context, t._("This order was resolved already."))
         return
+    context.state.tracker.deliver_soon(context.bot)
     text = t._("↩️ Marked not placed: {amount} went back to the wallet of user {user}.").format(
-        amount=t.money(order.refunded, order.currency or _currency(context)), user=order.user_id
+        amount=t.money(marked.refunded, marked.currency or _currency(context)), user=marked.user_id
     )
     await show(update, context, text)
 

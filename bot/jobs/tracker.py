@@ -57,7 +57,11 @@ class TrackerJob:
         self._interval = interval
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._sending = asyncio.Lock()
+        """One delivery of the outbox at a time (a cycle's, or one asked for at once)."""
         self._send_rate = AsyncLimiter(1, 1 / NOTIFICATIONS_PER_SECOND)
+        self._soon: asyncio.Task[None] | None = None
+        self._again = False
         self.last_cycle: CycleReport | None = None
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -87,8 +91,34 @@ class TrackerJob:
 
     # -- delivery -------------------------------------------------------------------------------
 
+    def deliver_soon(self, bot: Bot) -> None:
+        """Send the outbox now, not at the next cycle (a card an admin must act on, a reply
+        someone waits for): the notices are stored already, so nothing is lost if this does
+        not run."""
+        self._again = True
+        if self._soon is None or self._soon.done():
+            self._soon = asyncio.create_task(self._deliver_while_asked(bot))
+
+    async def _deliver_while_asked(self, bot: Bot) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.deliver(bot)
+            except Exception:  # the next cycle sends what is left
+                log.warning("outbox not delivered now; the next cycle sends it", exc_info=True)
+                return
+
+    async def delivered(self) -> None:
+        """Until the delivery asked for with `deliver_soon` is done (tests, shutdown)."""
+        if self._soon is not None:
+            await asyncio.gather(self._soon, return_exceptions=True)
+
     async def deliver(self, bot: Bot) -> int:
         """Send the outbox. Returns how many messages were sent."""
+        async with self._sending:
+            return await self._deliver(bot)
+
+    async def _deliver(self, bot: Bot) -> int:
         store = self._store
         sent = 0
         while True:

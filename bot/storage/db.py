@@ -176,6 +176,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scope, key)
     );
     """,
+    # 8: the newest panel order id the bot knew when an order's intent was stored (an order
+    # of unknown outcome can only be one placed after it); top-ups waiting, oldest first.
+    """
+    ALTER TABLE orders ADD COLUMN known_panel_id INTEGER;
+    CREATE INDEX deposits_state ON deposits (state, id);
+    """,
 )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 import aiosqlite
@@ -95,6 +96,62 @@ async def _held(conn: aiosqlite.Connection, row_ids: list[int], now: float) -> N
     await _add_notices(conn, notices, now)
 
 
+REFUND_TOLD = frozenset({"order", "unknown_resolved"})
+"""The kinds of notices about one order that tell the refund its change causes."""
+
+
+def _with_refund(notice: Notice, amount: Decimal) -> Notice:
+    if amount and notice.kind in REFUND_TOLD:
+        return replace(notice, payload={**notice.payload, "refund": str(amount)})
+    return notice
+
+
+async def _store_checks(
+    conn: aiosqlite.Connection, checks: list[Check], notices: list[Notice], now: float
+) -> None:
+    """Statuses (refunded as they say), schedules and the notices they cause, inside the
+    caller's transaction; a notice about a refunded order says how much came back."""
+    unchanged: dict[float | None, list[int]] = {}
+    for check in checks:
+        if check.status is None:
+            unchanged.setdefault(check.next_check_at, []).append(check.order_id)
+    await conn.executemany(
+        "UPDATE orders SET status = ?, charge = COALESCE(?, charge), remains = ?,"
+        " start_count = ?, final = ?, updated_at = ?, next_check_at = ? WHERE id = ?",
+        [
+            (
+                c.status.status_raw,
+                str(c.status.charge) if c.status.charge is not None else None,
+                c.status.remains,
+                c.status.start_count,
+                int(c.status.state.is_final),
+                now,
+                c.next_check_at,
+                c.order_id,
+            )
+            for c in checks
+            if c.status is not None
+        ],
+    )
+    refunds: dict[object, Decimal] = {}
+    for c in checks:
+        if c.status is not None and (
+            c.status.state in REFUND_ALL or c.status.state is OrderState.PARTIAL
+        ):
+            refunds[c.order_id] = await ledger.refund(
+                conn, c.order_id, c.status.state, c.status.remains, now
+            )
+    # Unchanged orders share their new schedule: one statement per few hundred.
+    for next_check_at, ids in unchanged.items():
+        for part, marks in _in_lists(ids):
+            await conn.execute(
+                f"UPDATE orders SET next_check_at = ? WHERE id IN ({marks})",
+                (next_check_at, *part),
+            )
+    told = [_with_refund(n, refunds.get(n.payload.get("order"), Decimal(0))) for n in notices]
+    await _add_notices(conn, told, now)
+
+
 def _order(row: aiosqlite.Row) -> Order:
     return Order(
         id=row["id"],
@@ -124,6 +181,8 @@ def _order(row: aiosqlite.Row) -> Order:
         cancel_requested_at=row["cancel_requested_at"],
         paid=Decimal(row["paid"]) if row["paid"] is not None else None,
         refunded=Decimal(row["refunded"]),
+        cost=Decimal(row["cost"]) if row["cost"] is not None else None,
+        known_panel_id=row["known_panel_id"],
     )
 
 
@@ -248,8 +307,9 @@ class OrderRepo:
             cursor = await conn.execute(
                 "INSERT INTO orders (intent_key, user_id, service_id, service_name, service_type,"
                 " category, rate, can_refill, can_cancel, fields, quantity, price, currency,"
-                " outcome, created_at, updated_at, paid, cost)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " outcome, created_at, updated_at, paid, cost, known_panel_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT MAX(panel_order_id) FROM orders))"
                 " ON CONFLICT (intent_key) DO NOTHING",
                 (
                     intent_key,
@@ -322,9 +382,10 @@ class OrderRepo:
                 await _held(conn, [row_id], now)
         return await self._must_get(row_id)
 
-    async def mark_not_placed(self, row_id: int) -> Order | None:
-        """An order of unknown outcome the user (or an admin) found absent from the panel;
-        None when it is no longer of unknown outcome (attached meanwhile, say)."""
+    async def mark_not_placed(self, row_id: int, notices: Sequence[Notice] = ()) -> Order | None:
+        """An order of unknown outcome the user (or an admin) found absent from the panel: its
+        money back, `notices` (told how much) with it; None when it is no longer of unknown
+        outcome (attached meanwhile, say)."""
         now = self._clock()
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
@@ -333,7 +394,8 @@ class OrderRepo:
                 (Outcome.NOT_PLACED.value, now, row_id, Outcome.UNKNOWN.value),
             )
             if cursor.rowcount:
-                await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
+                back = await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
+                await _add_notices(conn, [_with_refund(n, back) for n in notices], now)
         return await self._must_get(row_id) if cursor.rowcount else None
 
     async def mark_cancel_requested(self, row_ids: list[int]) -> None:
@@ -375,15 +437,30 @@ class OrderRepo:
             await _add_notices(conn, notices, now)
         return len(notices)
 
-    async def attach(self, row_id: int, panel_order_id: int) -> bool:
-        """An order of unknown outcome found on the panel: it is placed, with this id. False
-        if the row is not (or no longer) of unknown outcome."""
-        cursor = await self._db.execute(
-            "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending', error = NULL,"
-            " updated_at = ? WHERE id = ? AND outcome = ?",
-            (Outcome.PLACED.value, panel_order_id, self._clock(), row_id, Outcome.UNKNOWN.value),
-        )
-        return cursor.rowcount == 1
+    async def attach(self, check: Check, panel_order_id: int, notices: list[Notice]) -> bool:
+        """An order of unknown outcome found on the panel: it is placed with this id, its
+        status stored (and refunded as it says) with `notices`, in one transaction. False
+        (nothing written) if the row is no longer of unknown outcome, or another order has
+        that id."""
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending',"
+                " error = NULL, updated_at = ? WHERE id = ? AND outcome = ? AND NOT EXISTS"
+                " (SELECT 1 FROM orders WHERE panel_order_id = ?)",
+                (
+                    Outcome.PLACED.value,
+                    panel_order_id,
+                    now,
+                    check.order_id,
+                    Outcome.UNKNOWN.value,
+                    panel_order_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await _store_checks(conn, [check], notices, now)
+        return True
 
     async def _must_get(self, row_id: int) -> Order:
         row = await self.get(row_id)
@@ -511,49 +588,8 @@ class OrderRepo:
         """Store a poll's results and the notifications they cause, all or nothing, with the
         refunds of wallet-paid orders the panel canceled, refunded, failed or delivered in
         part (a notice of such an order says how much came back)."""
-        now = self._clock()
-        unchanged: dict[float | None, list[int]] = {}
-        for check in checks:
-            if check.status is None:
-                unchanged.setdefault(check.next_check_at, []).append(check.order_id)
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE orders SET status = ?, charge = COALESCE(?, charge), remains = ?,"
-                " start_count = ?, final = ?, updated_at = ?, next_check_at = ? WHERE id = ?",
-                [
-                    (
-                        c.status.status_raw,
-                        str(c.status.charge) if c.status.charge is not None else None,
-                        c.status.remains,
-                        c.status.start_count,
-                        int(c.status.state.is_final),
-                        now,
-                        c.next_check_at,
-                        c.order_id,
-                    )
-                    for c in checks
-                    if c.status is not None
-                ],
-            )
-            by_order = {n.payload.get("order"): n for n in notices if n.kind == "order"}
-            for c in checks:
-                if c.status is not None and (
-                    c.status.state in REFUND_ALL or c.status.state is OrderState.PARTIAL
-                ):
-                    back = await ledger.refund(
-                        conn, c.order_id, c.status.state, c.status.remains, now
-                    )
-                    notice = by_order.get(c.order_id)
-                    if back and notice is not None:
-                        notice.payload["refund"] = str(back)
-            # Unchanged orders share their new schedule: one statement per few hundred.
-            for next_check_at, ids in unchanged.items():
-                for part, marks in _in_lists(ids):
-                    await conn.execute(
-                        f"UPDATE orders SET next_check_at = ? WHERE id IN ({marks})",
-                        (next_check_at, *part),
-                    )
-            await _add_notices(conn, notices, now)
+            await _store_checks(conn, checks, notices, self._clock())
 
     async def panel_costs(self, since: float) -> list[tuple[float, Decimal]]:
         """(time, the panel's cost) of the wallet-paid orders placed since then (`panel_cost`:

@@ -23,6 +23,7 @@ from bot.ui.text import (
     short_link,
     shorten,
 )
+from bot.unknown_outcome import NotAttached
 
 BUTTON_TEXT = 64
 NUMBER_FIELDS = frozenset({"quantity", "runs", "interval", "min", "max", "posts", "old_posts"})
@@ -326,6 +327,30 @@ def refill_term_text(t: Translator, order: Order, term: RefillTerm) -> str:
     return t._("♻️ Refill can be asked until {date}").format(date=t.datetime(until))
 
 
+def not_attached_text(t: Translator, reason: NotAttached, number: int, panel_id: int) -> str:
+    """Why the panel order `panel_id` was not attached to the bot's order `number`."""
+    match reason:
+        case NotAttached.NOT_WAITING:
+            return t._("Order {n} is not waiting for a panel order id.").format(n=number)
+        case NotAttached.OPERATOR_DECIDES:
+            return t._(
+                "Order {n} was paid from your wallet: the operator checks on the panel whether "
+                "it was placed, and you are told here."
+            ).format(n=number)
+        case NotAttached.TAKEN:
+            return t._("Order #{id} is already one of the bot's orders.").format(id=panel_id)
+        case NotAttached.OLDER:
+            return t._(
+                "Order #{id} is older than order {n}, so it cannot be that order. Check the number."
+            ).format(id=panel_id, n=number)
+        case NotAttached.NOT_ON_PANEL:
+            return t._("The panel does not know order #{id}. Check the number.").format(id=panel_id)
+    return t._(
+        "The panel charged more for order #{id} than order {n} costs, so it cannot be that "
+        "order. Check the number."
+    ).format(id=panel_id, n=number)
+
+
 def found_hint(t: Translator, number: int) -> str:
     return t._(
         "Found it on the panel? Send /found {n} followed by its order id, and it is followed "
@@ -450,6 +475,8 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
             link=escape(short_link(payload.get("link") or "—")),
             paid=t.money(Decimal(payload["paid"]), payload.get("currency") or ""),
         )
+    if kind == "unknown_resolved":
+        return _resolved_notice(t, payload)
     if kind == "panel_short":
         return t._(
             "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they are "
@@ -461,6 +488,25 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
             threshold=t.money(Decimal(payload["threshold"]), payload["currency"]),
         )
     return escape(kind)
+
+
+def _resolved_notice(t: Translator, payload: dict[str, Any]) -> str:
+    """An admin decided the customer's order of unknown outcome."""
+    what = t._("{service} ({link})").format(
+        service=escape(shorten(payload["service"], 120)),
+        link=escape(short_link(payload.get("link") or "—")),
+    )
+    if payload.get("panel_id"):
+        text = t._("✅ Your order of {what} was placed after all: it is order {id}.").format(
+            what=what, id=payload["panel_id"]
+        )
+    else:
+        text = t._("Your order of {what} was not placed.").format(what=what)
+    if payload.get("refund"):
+        text += "\n" + t._("💰 {amount} went back to your wallet.").format(
+            amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
+        )
+    return text
 
 
 def notice_keyboard(
@@ -476,7 +522,7 @@ def notice_keyboard(
             t._("↩️ Not placed: refund"), callback_data=cb.UNKNOWN_NOT_PLACED(payload["order"])
         )
         return InlineKeyboardMarkup([[placed, refund]])
-    if kind in ("order", "interrupted", "refill") and payload.get("order"):
+    if kind in ("order", "interrupted", "refill", "unknown_resolved") and payload.get("order"):
         button = InlineKeyboardButton(
             t._("Open the order"), callback_data=cb.OPEN_ORDER(payload["order"])
         )
