@@ -48,6 +48,7 @@ from bot.jobs.tracker import TrackerJob
 from bot.limits import UserRateLimit
 from bot.mass_order import MassOrders
 from bot.order_actions import OrderActions
+from bot.ordering import UnsavedOutcomes
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.persistence import SqlitePersistence
@@ -186,7 +187,8 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
     )
     shop = Shop(settings, store, catalog, currency, balance)
-    mass_orders = MassOrders(store, panel, shop, currency)
+    unsaved = UnsavedOutcomes()
+    mass_orders = MassOrders(store, panel, shop, currency, unsaved)
     tracking = OrderTracking(
         store,
         panel,
@@ -210,6 +212,7 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
             tracking,
             store,
             i18n,
+            unsaved,
             admin_ids=settings.admin_ids,
             interval=settings.poll_interval,
             clock=clock,
@@ -219,6 +222,7 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         mass_job=MassOrderJob(mass_orders, store, i18n, clock=clock),
         user_limit=UserRateLimit(clock=clock),
         unknown=UnknownOutcomes(store, panel, settings.poll_interval, clock),
+        unsaved=unsaved,
         clock=clock,
     )
 

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     open_signup: bool = False
     deposit_instructions: str = ""
     deposit_min: Decimal = Field(default=Decimal(0), ge=0)
+    deposit_max: Decimal = Field(default=Decimal(100_000_000), gt=0)
 
     @field_validator("wallets", mode="before")
     @classmethod
@@ -119,6 +120,8 @@ class Settings(BaseSettings):
             self.panel_key is None or not self.panel_key.get_secret_value().strip()
         ):
             raise ValueError("PANEL_KEY is required unless PANEL_URL=sandbox")
+        if self.deposit_max < self.deposit_min:
+            raise ValueError("DEPOSIT_MAX is below DEPOSIT_MIN: no top-up could be made")
         if self.open_signup and not self.wallets:
             raise ValueError(
                 "OPEN_SIGNUP=true needs WALLETS=on: strangers would spend the panel balance"
@@ -162,6 +165,7 @@ EXPECTED = {
     "open_signup": "true or false",
     "deposit_instructions": "the text a user reads to pay a top-up (bank account, QRIS)",
     "deposit_min": "an amount in the panel's currency, 0 or more, like 10000",
+    "deposit_max": "an amount in the panel's currency above 0, like 10000000",
 }
 
 

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import I18n, Translator
-from bot.ordering import OrderDraft
+from bot.ordering import OrderDraft, UnsavedOutcomes
 
 if TYPE_CHECKING:
     from bot.balance import PanelBalance, PanelCurrency
@@ -108,6 +108,7 @@ class AppState:
     mass_job: MassOrderJob
     user_limit: UserRateLimit
     unknown: UnknownOutcomes
+    unsaved: UnsavedOutcomes
     clock: Callable[[], float]
 
 

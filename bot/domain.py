@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
@@ -76,6 +76,10 @@ class Wallet:
     def available(self) -> Decimal:
         return self.balance + self.credit_limit
 
+    def short_of(self, amount: Decimal) -> Decimal:
+        """What is missing to pay this much (0: it can)."""
+        return max(Decimal(0), amount - self.available)
+
 
 @dataclass(frozen=True, slots=True)
 class WalletPayment:
@@ -116,6 +120,22 @@ class Deposit:
     """'photo' (the proof is Telegram's file id) or 'text'."""
     proof: str | None
     decided_by: int | None
+    created_at: float = 0.0
+    name: str = ""
+    """The sender's name as Telegram gave it when they sent the proof."""
+
+
+_INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160"
+    r"\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """Text from a user as an admin may read it: without control characters, bidi overrides
+    and zero-width characters (which can make "Rp10.000" read as "Rp100.00"); new lines and
+    tabs stay."""
+    return _INVISIBLE.sub("", text)
 
 
 REFUND_ALL = frozenset(
@@ -234,16 +254,29 @@ class BatchState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BatchLine:
-    """One valid line of a mass order: its number as typed, the service, the order's fields."""
+    """One valid line of a mass order: its number as typed, the service, the order's fields,
+    and the price its preview showed (what the line may take: None for a batch stored by an
+    older version, which showed none)."""
 
     number: int
     service_id: int
     fields: Mapping[str, str]
+    price: Decimal | None = None
+
+
+class Skipped(StrEnum):
+    """Why a line of a running mass order was not sent (no intent was stored for it)."""
+
+    GONE = "gone"
+    """The service is no longer offered, or no longer takes the line's fields."""
+    PRICE_CHANGED = "price_changed"
+    NO_FUNDS = "no_funds"
 
 
 @dataclass(frozen=True, slots=True)
 class MassBatch:
-    """A mass order: its lines, and the message that shows its progress once started."""
+    """A mass order: its lines, the message that shows its progress once started, and the
+    lines it did not send and why."""
 
     key: str
     user_id: int
@@ -251,6 +284,7 @@ class MassBatch:
     lines: tuple[BatchLine, ...]
     chat_id: int | None
     message_id: int | None
+    skipped: Mapping[int, Skipped] = field(default_factory=dict)
 
 
 ADMINS = 0

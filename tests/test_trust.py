@@ -7,15 +7,27 @@ import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import AsyncMock
 
 import pytest
 
+from bot import ordering
 from bot.__main__ import wallets_problem
+from bot.catalog import CatalogIndex
 from bot.domain import Order, Outcome
+from bot.mass_order import LineResult
 from bot.panel.models import OrderStatus
 from bot.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Harness
-from tests.test_shop import SHOP, credit, money_block, summary_of, wallet_of
+from tests.test_shop import (
+    SHOP,
+    credit,
+    money_block,
+    photo_update,
+    summary_of,
+    summary_of_link,
+    wallet_of,
+)
 
 
 async def set_rate(bot: Harness, rate: str) -> None:
@@ -180,3 +192,231 @@ async def test_found_checks_all_the_api_allows(tmp_path: Path) -> None:
         assert f"Order #{real} is attached" in attached.text
         again = await bot.say(USER, f"/found {order.id} {real}")
         assert "not waiting for a panel order id" in again.text
+
+
+# -- the price shown is the price taken ---------------------------------------------------------
+
+
+async def test_confirm_takes_the_price_the_summary_showed_or_nothing(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        summary = await summary_of(bot, 1000)
+        assert "Price: <b>IDR18,750</b>" in summary.text
+        await bot.say(ADMIN, "/markup all 300")  # the admin changes the markup meanwhile
+        changed = await bot.tap(USER, summary.button("✅"))
+        assert "The price changed since the summary" in changed.text
+        assert "Price: <b>IDR60,000</b>" in changed.text
+        assert bot.sandbox.calls["add"] == 0 and await wallet_of(bot) == Decimal(100_000)
+        await set_rate(bot, "20000")  # and the panel's rate changes too
+        again = await bot.tap(USER, changed.button("✅"))
+        assert "Price: <b>IDR80,000</b>" in again.text and bot.sandbox.calls["add"] == 0
+        placed = await bot.tap(USER, again.button("✅"))  # what it showed last: taken
+        assert "Order placed" in placed.text and "Paid: IDR80,000" in placed.text
+        assert await wallet_of(bot) == Decimal(20_000)
+
+
+async def test_the_summary_shows_the_wallet_and_the_credit_limit_apart(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 101_280)
+        await bot.say(ADMIN, f"/limit {USER} 50000")
+        summary = await summary_of(bot, 1000)
+        assert "Wallet: IDR101,280 → after the order: IDR82,530" in summary.text
+        assert "Credit limit: IDR50,000" in summary.text
+        big = await summary_of(bot, 7000)  # 131,250: within the limit
+        assert "Wallet: IDR101,280 → after the order: -IDR29,970" in big.text
+        assert "short" not in big.text and big.button("✅")
+        too_big = await summary_of(bot, 9000)  # 168,750: 17,470 beyond the limit
+        assert "Your wallet is IDR17,470 short" in too_big.text
+        assert not any(text.startswith("✅") for text, _ in too_big.buttons)
+        opened = await bot.tap(USER, too_big.button("➕ Top up IDR17,470"))
+        assert "Top-up of <b>IDR17,470</b>" in opened.text
+
+
+async def test_without_top_ups_a_short_wallet_is_told_to_ask_the_operator(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **{**SHOP, "deposit_instructions": ""}) as bot:
+        await credit(bot, USER, 1000)
+        summary = await summary_of(bot, 100)
+        assert "Ask the operator to top up your wallet" in summary.text
+        assert not any(text.startswith(("✅", "➕")) for text, _ in summary.buttons)
+
+
+# -- top-ups --------------------------------------------------------------------------------------
+
+
+async def test_top_ups_have_a_cap_wait_one_at_a_time_and_reach_admins_clean(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path, **SHOP, deposit_max="1000000") as bot:
+        await bot.tap(USER, cb.TOP_UP())
+        assert "The largest top-up is IDR1,000,000" in (await bot.say(USER, "999999999999")).text
+        assert "are whole" in (await bot.say(USER, "25.000,50")).text
+        await bot.say(USER, "50.000")
+        bidi = "Budi \u202e000.001pR\u200b"
+        await bot.say(USER, f"ref 8812 {bidi}")
+        card = bot.request.sent(ADMIN)[-1]
+        assert "\u202e" not in card.text and "\u200b" not in card.text
+        assert "Top-up #1" in card.text
+        again = await bot.tap(USER, cb.TOP_UP())  # one waiting at a time
+        assert "is waiting for an admin" in again.text
+        assert "is waiting for an admin" in (await bot.tap(USER, cb.TOP_UP_AMOUNT(60_000))).text
+        balance = await bot.say(USER, "/balance")
+        assert "⏳ Top-up waiting: IDR50,000, sent" in balance.text
+        cards = [c for c in bot.request.sent(ADMIN) if "Top-up #" in c.text]
+        assert len(cards) == 1
+        listed = await bot.say(ADMIN, "/deposits")
+        assert "1 top-up waiting" in listed.text and "#1 · IDR50,000" in listed.text
+        reopened = await bot.tap(ADMIN, listed.button("#1"))
+        assert "Top-up #1" in reopened.text and reopened.button("✅")
+
+
+async def test_top_ups_count_against_the_users_limit(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        for _ in range(15):
+            await bot.tap(USER, cb.TOP_UP_AMOUNT(50_000))
+        assert "going too fast" in bot.last(USER).text
+
+
+async def test_a_deposit_card_is_never_lost_to_a_bot_api_error(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await bot.tap(USER, cb.TOP_UP_AMOUNT(50_000))
+        error = {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        expired = {"ok": False, "error_code": 400, "description": "Bad Request: wrong file id"}
+        bot.request.fail_with["sendPhoto"] = [(500, error), (400, expired)]
+        await bot.process(photo_update(bot, USER))
+        assert "An admin checks your payment" in bot.last(USER).text
+        assert not [c for c in bot.request.sent(ADMIN) if "Top-up #1" in c.text]
+        await bot.state.tracker.run_cycle(bot.app.bot)  # the next cycle: the photo fails,
+        card = bot.request.sent(ADMIN)[-1]  # so the card goes as text
+        assert card.method == "sendMessage" and "Top-up #1" in card.text
+        assert "photo could not be shown" in card.text
+        await bot.tap(ADMIN, card.button("✅"))
+        assert await wallet_of(bot) == Decimal(50_000)
+        assert "was credited" in bot.last(USER).text
+
+
+async def test_wallets_hold_whole_rupiah_only(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        refused = await bot.say(ADMIN, f"/credit {USER} 25.000,50")
+        assert "are whole" in refused.text
+        assert "are whole" in (await bot.say(ADMIN, f"/limit {USER} 100,5")).text
+        assert await wallet_of(bot) == Decimal(0)
+        assert "now <b>IDR25,000</b>" in (await bot.say(ADMIN, f"/credit {USER} 25.000")).text
+
+
+async def test_a_mass_order_takes_the_prices_its_preview_showed(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 1_000_000)
+        lines = "\n".join(f"1|https://instagram.com/p/m{n}|1000" for n in range(3))
+        shown = await bot.say(USER, "/mass\n" + lines)
+        assert "3 orders, total <b>IDR56,250</b>" in shown.text
+        await bot.say(ADMIN, "/markup all 1000")
+        again = await bot.tap(USER, shown.button("✅"))
+        assert "Prices changed since the preview" in again.text
+        assert "3 orders, total <b>IDR495,000</b>" in again.text
+        assert "expired" in (await bot.tap(USER, shown.button("✅"))).text  # the old one
+        assert bot.sandbox.calls["add"] == 0 and await wallet_of(bot) == Decimal(1_000_000)
+        await bot.tap(USER, again.button("✅"))  # what it showed: taken
+        await bot.state.mass_job.wait()
+        assert bot.sandbox.calls["add"] == 3
+        assert await wallet_of(bot) == Decimal(1_000_000 - 495_000)
+
+
+async def test_a_price_changed_while_a_mass_order_runs_skips_its_lines(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 1_000_000)
+        lines = "\n".join(f"1|https://instagram.com/p/m{n}|1000" for n in range(3))
+        shown = await bot.say(USER, "/mass\n" + lines)
+        (key,) = cb.MASS_CONFIRM.parse(shown.button("✅"))
+        mass = bot.state.mass
+        batch = await mass.start(key, USER, USER, 1)
+
+        async def raise_the_markup_after_the_first_line(done: int, total: int) -> None:
+            if done == 1:
+                await bot.state.shop.set_markup("all", "", Decimal(1000))
+
+        reports = await mass.run(batch, raise_the_markup_after_the_first_line)
+        assert [r.result for r in reports] == [
+            LineResult.PLACED,
+            LineResult.PRICE_CHANGED,
+            LineResult.PRICE_CHANGED,
+        ]
+        assert bot.sandbox.calls["add"] == 1
+        assert await wallet_of(bot) == Decimal(1_000_000 - 18_750)
+        again = await mass.run(await mass.get(key, USER), raise_the_markup_after_the_first_line)
+        assert bot.sandbox.calls["add"] == 1 and again == reports  # a restart: nothing more
+
+
+async def test_a_service_dropped_during_a_mass_order_fails_its_lines_alone(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 1_000_000)
+        text = "1|https://instagram.com/p/a|1000\n4|https://instagram.com/p/b|1\n1|https://instagram.com/p/c|1000"
+        shown = await bot.say(USER, "/mass\n" + text)
+        catalog = bot.state.catalog
+        before = await catalog.get()
+        after = CatalogIndex([s for s in before.services if s.id != 1], before.fetched_at)
+        real_add = bot.sandbox.respond
+
+        def refresh_without_service_one(form: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+            if form.get("action") == "add":  # a refresh between two lines drops service 1
+                catalog.get = AsyncMock(return_value=after)  # type: ignore[method-assign]
+            return real_add(form)
+
+        bot.sandbox.respond = refresh_without_service_one  # type: ignore[method-assign]
+        await bot.tap(USER, shown.button("✅"))
+        await bot.state.mass_job.wait()
+        report = bot.last(USER).text
+        assert "Mass order done</b>: 2 of 3 placed" in report
+        assert "3. ⏭ instagram.com/p/c: not sent, the service is no longer offered" in report
+        assert await bot.state.store.mass.running() == []  # finished, not stuck "running"
+        orders = await bot.orders_of(USER)
+        assert len(orders) == 2  # the dropped line took nothing
+        assert await wallet_of(bot) == Decimal(1_000_000) - sum(o.paid or 0 for o in orders)
+
+
+# -- failures that leave money stuck, everyone's fair share ---------------------------------------
+
+
+async def test_a_refusal_the_database_would_not_store_is_refunded_by_the_bot_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ordering, "STORE_RETRY_PAUSES", (0.0, 0.0, 0.0))
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 10_000)
+        orders = bot.state.store.orders
+        real = orders.mark_failed
+        failing = {"left": 4}  # three tries at once, then the first cycle
+
+        async def mark_failed(*args: object) -> Order:
+            if failing["left"]:
+                failing["left"] -= 1
+                raise sqlite3.OperationalError("disk I/O error")
+            return await real(*args)  # type: ignore[arg-type]
+
+        orders.mark_failed = mark_failed  # type: ignore[method-assign]
+        bot.sandbox.fail_next("refuse", action="add", message="Link is private")
+        refused = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        assert "Link is private" in refused.text  # the user reads the refusal at once
+        assert await wallet_of(bot) == Decimal(10_000 - 1875)  # not stored yet
+        await bot.state.tracker.run_cycle(bot.app.bot)  # still failing: kept
+        await bot.state.tracker.run_cycle(bot.app.bot)  # stored now: refunded
+        assert await wallet_of(bot) == Decimal(10_000)
+        for _ in range(3):
+            await bot.state.tracker.run_cycle(bot.app.bot)
+        assert await wallet_of(bot) == Decimal(10_000)  # once
+        (order,) = [o for o in await orders.by_ids([1])]
+        assert order.outcome is Outcome.REJECTED and order.refunded == Decimal(1875)
+
+
+async def test_confirm_counts_against_the_users_limit(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await credit(bot, USER, 1_000_000)
+        for n in range(12):
+            summary = await summary_of_link(bot, f"https://instagram.com/p/l{n}", 100)
+            await bot.tap(USER, summary.button("✅"))
+        assert "going too fast" in bot.last(USER).text
+        assert bot.sandbox.calls["add"] <= 10
+        text = "\n".join(f"1|https://instagram.com/p/x{n}|100" for n in range(2))
+        shown = await bot.say(USER, "/mass\n" + text)
+        assert "going too fast" in (await bot.tap(USER, shown.button("✅"))).text
+        await bot.state.mass_job.wait()
+        assert bot.sandbox.calls["add"] <= 10

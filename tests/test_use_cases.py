@@ -9,7 +9,7 @@ import pytest
 from bot.balance import PanelBalance, PanelCurrency
 from bot.domain import NOT_YOURS, Outcome
 from bot.order_actions import OrderActions, Refusal
-from bot.ordering import OrderDraft, quote, submit
+from bot.ordering import OrderDraft, UnsavedOutcomes, quote, submit
 from bot.panel.errors import NotFound
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.panel.sandbox import SandboxPanel
@@ -30,6 +30,7 @@ async def placed(store: Store, sandbox: SandboxPanel, user_id: int, service_id: 
         key=draft.key,
         offer=quote(draft, service),
         currency="",
+        unsaved=UnsavedOutcomes(),
     )
     assert row.outcome is Outcome.PLACED and row.panel_order_id is not None
     return row.panel_order_id
@@ -43,7 +44,13 @@ async def test_a_quote_the_checks_refuse_is_never_sent(store: Store) -> None:
     assert offer.issues
     with pytest.raises(ValueError):
         await submit(
-            store, sandbox_client(sandbox), user_id=7, key=draft.key, offer=offer, currency=""
+            store,
+            sandbox_client(sandbox),
+            user_id=7,
+            key=draft.key,
+            offer=offer,
+            currency="",
+            unsaved=UnsavedOutcomes(),
         )
     assert sandbox.calls["add"] == 0 and await store.orders.by_intent(draft.key, 7) is None
 

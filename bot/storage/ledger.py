@@ -1,16 +1,33 @@
-"""Money moving, inside the caller's transaction: a ledger entry with its wallet's total, and
-an order's refund. Every write of money goes through here, in the same transaction as what
-causes it (an order's intent, its refusal, a status, an approval)."""
+"""Money moving, inside the caller's transaction: a ledger entry with its wallet's total, an
+order's refund, and the notices that tell of them. Every write of money goes through here, in
+the same transaction as what causes it (an order's intent, its refusal, a status, an
+approval)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import aiosqlite
 
-from bot.domain import EntryKind, InsufficientFunds, refund_due
+from bot.domain import EntryKind, InsufficientFunds, Notice, refund_due
 from bot.i18n import currency_unit
 from bot.panel.models import OrderState
+
+
+async def add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
+    """Notices to the outbox, inside the caller's transaction (with what they announce)."""
+    await conn.executemany(
+        "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        [(n.user_id, n.kind, json.dumps(n.payload, ensure_ascii=False), now) for n in notices],
+    )
+
+
+async def wallet_balance(conn: aiosqlite.Connection, user_id: int) -> Decimal:
+    rows = list(
+        await conn.execute_fetchall("SELECT balance FROM wallets WHERE user_id = ?", (user_id,))
+    )
+    return Decimal(rows[0][0]) if rows else Decimal(0)
 
 
 async def post(

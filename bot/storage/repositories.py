@@ -25,6 +25,7 @@ from bot.domain import (
     OutboxItem,
     Outcome,
     Refill,
+    Skipped,
     TrackedOrder,
     UserRecord,
     WalletPayment,
@@ -36,6 +37,7 @@ from bot.domain import (
 from bot.panel.models import OrderState, OrderStatus, RefillState, Service
 from bot.storage import ledger
 from bot.storage.db import Database
+from bot.storage.ledger import add_notices
 from bot.storage.shop import DepositRepo, MarkupRepo, WalletRepo
 
 log = logging.getLogger(__name__)
@@ -57,13 +59,6 @@ def _in_lists(ids: list[int]) -> Iterator[tuple[list[int], str]]:
 
 Clock = Callable[[], float]
 RECENT_SCAN = 500
-
-
-async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
-    await conn.executemany(
-        "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-        [(n.user_id, n.kind, json.dumps(n.payload, ensure_ascii=False), now) for n in notices],
-    )
 
 
 async def _held(conn: aiosqlite.Connection, row_ids: list[int], now: float) -> None:
@@ -93,7 +88,7 @@ async def _held(conn: aiosqlite.Connection, row_ids: list[int], now: float) -> N
             )
             for row in rows
         ]
-    await _add_notices(conn, notices, now)
+    await add_notices(conn, notices, now)
 
 
 REFUND_TOLD = frozenset({"order", "unknown_resolved"})
@@ -149,7 +144,7 @@ async def _store_checks(
                 (next_check_at, *part),
             )
     told = [_with_refund(n, refunds.get(n.payload.get("order"), Decimal(0))) for n in notices]
-    await _add_notices(conn, told, now)
+    await add_notices(conn, told, now)
 
 
 def _order(row: aiosqlite.Row) -> Order:
@@ -369,16 +364,18 @@ class OrderRepo:
 
     async def mark_failed(self, row_id: int, outcome: Outcome, error: str) -> Order:
         """A refused order's payment comes back at once, in the same transaction; one of
-        unknown outcome keeps it (held until someone finds out)."""
+        unknown outcome keeps it (held until someone finds out). Only a submission under way
+        changes: written twice (a retry after a failed write), it moves nothing twice."""
         now = self._clock()
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE orders SET outcome = ?, error = ?, updated_at = ? WHERE id = ?",
-                (outcome.value, error, now, row_id),
+            cursor = await conn.execute(
+                "UPDATE orders SET outcome = ?, error = ?, updated_at = ? WHERE id = ?"
+                " AND outcome = ?",
+                (outcome.value, error, now, row_id, Outcome.SUBMITTING.value),
             )
-            if outcome is Outcome.REJECTED:
+            if cursor.rowcount and outcome is Outcome.REJECTED:
                 await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
-            elif outcome is Outcome.UNKNOWN:
+            elif cursor.rowcount and outcome is Outcome.UNKNOWN:
                 await _held(conn, [row_id], now)
         return await self._must_get(row_id)
 
@@ -395,7 +392,7 @@ class OrderRepo:
             )
             if cursor.rowcount:
                 back = await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
-                await _add_notices(conn, [_with_refund(n, back) for n in notices], now)
+                await add_notices(conn, [_with_refund(n, back) for n in notices], now)
         return await self._must_get(row_id) if cursor.rowcount else None
 
     async def mark_cancel_requested(self, row_ids: list[int]) -> None:
@@ -434,7 +431,7 @@ class OrderRepo:
                 )
                 for row in rows
             ]
-            await _add_notices(conn, notices, now)
+            await add_notices(conn, notices, now)
         return len(notices)
 
     async def attach(self, check: Check, panel_order_id: int, notices: list[Notice]) -> bool:
@@ -675,7 +672,7 @@ class RefillRepo:
                     for refill_id, status in statuses.items()
                 ],
             )
-            await _add_notices(conn, notices, now)
+            await add_notices(conn, notices, now)
 
 
 def _refill(row: aiosqlite.Row) -> Refill:
@@ -695,7 +692,7 @@ class OutboxRepo:
 
     async def add(self, notices: list[Notice]) -> None:
         async with self._db.transaction() as conn:
-            await _add_notices(conn, notices, self._clock())
+            await add_notices(conn, notices, self._clock())
 
     async def pending(self, limit: int) -> list[OutboxItem]:
         rows = await self._db.fetchall(
@@ -784,7 +781,10 @@ class MassBatchRepo:
         """A new batch waiting for Confirm; the user's earlier waiting one is dropped."""
         now = self._clock()
         encoded = json.dumps(
-            [[line.number, line.service_id, dict(line.fields)] for line in lines],
+            [
+                [line.number, line.service_id, dict(line.fields), _text(line.price)]
+                for line in lines
+            ],
             ensure_ascii=False,
         )
         async with self._db.transaction() as conn:
@@ -826,6 +826,14 @@ class MassBatchRepo:
         )
         return cursor.rowcount == 1
 
+    async def skip(self, key: str, number: int, reason: Skipped) -> None:
+        """A line of the running batch not sent, and why (for its report)."""
+        await self._db.execute(
+            "UPDATE mass_batches SET skipped = json_set(skipped, ?, ?), updated_at = ?"
+            " WHERE key = ?",
+            (f'$."{number}"', reason.value, self._clock(), key),
+        )
+
     async def finish(self, key: str) -> None:
         await self._db.execute(
             "UPDATE mass_batches SET state = ?, updated_at = ? WHERE key = ?",
@@ -851,10 +859,21 @@ def _batch(row: aiosqlite.Row) -> MassBatch:
         key=row["key"],
         user_id=row["user_id"],
         state=BatchState(row["state"]),
-        lines=tuple(BatchLine(n, s, f) for n, s, f in json.loads(row["lines"])),
+        lines=tuple(_batch_line(*line) for line in json.loads(row["lines"])),
         chat_id=row["chat_id"],
         message_id=row["message_id"],
+        skipped={int(n): Skipped(r) for n, r in json.loads(row["skipped"]).items()},
     )
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return str(amount) if amount is not None else None
+
+
+def _batch_line(
+    number: int, service_id: int, fields: dict[str, str], price: str | None = None
+) -> BatchLine:
+    return BatchLine(number, service_id, fields, Decimal(price) if price else None)
 
 
 class KeyValueRepo:

@@ -8,12 +8,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order, Outcome, Refill, RefillTerm
+from bot.domain import Order, Outcome, Refill, RefillTerm, Wallet
 from bot.i18n import Translator
 from bot.ordering import Quote
 from bot.panel.models import OrderState, Service, ServiceType
 from bot.panel.ordertypes import order_type_of
 from bot.ui import callback as cb
+from bot.ui.shop import deposit_card, deposit_decided_text
 from bot.ui.text import (
     choice_label,
     escape,
@@ -148,10 +149,10 @@ def summary(
     currency: str,
     balance: Decimal | None,
     *,
-    wallet: Decimal | None = None,
+    wallet: Wallet | None = None,
 ) -> str:
-    """`balance`: the panel's; `wallet`: what the user's wallet can pay (shop mode), shown
-    with what it holds after the order."""
+    """`balance`: the panel's; `wallet`: the user's (shop mode), shown with what it holds
+    after the order and, apart, the credit limit."""
     details, price_line = _summary_details(t, offer, currency)
     explained = ("runs", "interval") if details and "runs" in offer.fields else ()
     shown = {name: value for name, value in offer.fields.items() if name not in explained}
@@ -169,20 +170,32 @@ def summary(
         if balance < offer.price:
             lines += ["", t._("⚠️ Your balance is too low for this order.")]
     if wallet is not None:
-        after = wallet - offer.price
-        lines.append(
-            t._("Wallet: {wallet} → after the order: {after}").format(
-                wallet=t.money(wallet, currency), after=t.money(after, currency)
-            )
-        )
-        if after < 0:
-            lines += [
-                "",
-                t._("⚠️ Your wallet is {missing} short: top up first.").format(
-                    missing=t.money(-after, currency)
-                ),
-            ]
+        lines += wallet_after(t, wallet, offer.price, currency)
     return "\n".join(lines)
+
+
+def wallet_after(t: Translator, wallet: Wallet, price: Decimal, currency: str) -> list[str]:
+    """What the wallet holds, what it will hold after paying `price`, its credit limit apart,
+    and what is missing when it cannot pay."""
+    lines = [
+        t._("Wallet: {wallet} → after the order: {after}").format(
+            wallet=t.money(wallet.balance, currency),
+            after=t.money(wallet.balance - price, currency),
+        )
+    ]
+    if wallet.credit_limit:
+        lines.append(
+            t._("Credit limit: {limit}").format(limit=t.money(wallet.credit_limit, currency))
+        )
+    missing = wallet.short_of(price)
+    if missing:
+        lines += [
+            "",
+            t._("⚠️ Your wallet is {missing} short: top up first.").format(
+                missing=t.money(missing, currency)
+            ),
+        ]
+    return lines
 
 
 def remains_text(t: Translator, remains: int) -> str:
@@ -477,6 +490,10 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
         )
     if kind == "unknown_resolved":
         return _resolved_notice(t, payload)
+    if kind == "deposit":
+        return deposit_card(t, payload)
+    if kind == "deposit_decided":
+        return deposit_decided_text(t, payload)
     if kind == "panel_short":
         return t._(
             "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they are "
@@ -509,11 +526,32 @@ def _resolved_notice(t: Translator, payload: dict[str, Any]) -> str:
     return text
 
 
+def notice_photo(kind: str, payload: dict[str, Any]) -> str | None:
+    """The photo a notice is shown with (a top-up's receipt), as Telegram's file id."""
+    if kind == "deposit" and payload.get("proof_kind") == "photo":
+        return str(payload.get("proof") or "") or None
+    return None
+
+
 def notice_keyboard(
     t: Translator, kind: str, payload: dict[str, Any]
 ) -> InlineKeyboardMarkup | None:
     """Orders and refills get a button that opens the order's card in a new message (the
     notification stays as it is)."""
+    if kind == "deposit":
+        deposit = payload["deposit"]
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t._("✅ Approve"), callback_data=cb.DEPOSIT_APPROVE(deposit)
+                    ),
+                    InlineKeyboardButton(
+                        t._("❌ Reject"), callback_data=cb.DEPOSIT_REJECT(deposit)
+                    ),
+                ]
+            ]
+        )
     if kind == "unknown_paid":
         placed = InlineKeyboardButton(
             t._("✅ It was placed"), callback_data=cb.UNKNOWN_PLACED(payload["order"])
