@@ -206,7 +206,7 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         catalog=catalog,
         currency=currency,
         balance=balance,
-        actions=OrderActions(store, panel, clock),
+        actions=OrderActions(store, panel, tracking, clock),
         tracking=tracking,
         tracker=TrackerJob(
             tracking,

@@ -202,6 +202,19 @@ def panel_cost(
     return min(charged, cost * delivered_share(quantity, state, remains))
 
 
+def panel_refund(
+    price: Decimal,
+    charge: Decimal | None,
+    quantity: int | None,
+    state: OrderState,
+    remains: int | None,
+) -> Decimal:
+    """What the panel gives back to its balance for an order in this state (ordered from the
+    panel balance): what it charged, less what the delivered part costs."""
+    charged = charge if charge is not None and 0 <= charge <= price else price
+    return charged - panel_cost(price, charge, quantity, state, remains)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """The money of a period: every kind of ledger entry (as positive figures), the panel's
@@ -339,6 +352,12 @@ def target_of(fields: Mapping[str, str]) -> str | None:
     return fields.get("link") or fields.get("username") or None
 
 
+def drip_runs(fields: Mapping[str, str]) -> int | None:
+    """The runs of a drip-feed order (None: delivered at once)."""
+    runs = fields.get("runs", "")
+    return int(runs) if runs.isdigit() and int(runs) > 1 else None
+
+
 def target_core(text: str) -> str:
     """A link (or username) without scheme, www, case and final slash."""
     text = text.strip().lower()
@@ -458,6 +477,7 @@ class TrackedOrder(NamedTuple):
     """What its user paid from their wallet (shop mode; the panel's charge is not told)."""
     currency: str
     """The currency it was priced in (a status answer's own currency never replaces it)."""
+    price: str
 
 
 class Check(NamedTuple):

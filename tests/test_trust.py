@@ -420,3 +420,71 @@ async def test_confirm_counts_against_the_users_limit(tmp_path: Path) -> None:
         assert "going too fast" in (await bot.tap(USER, shown.button("✅"))).text
         await bot.state.mass_job.wait()
         assert bot.sandbox.calls["add"] <= 10
+
+
+# -- screens that state something false -----------------------------------------------------------
+
+
+async def test_refill_asks_the_panel_when_the_stored_status_is_not_final(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))  # service 1: refill
+        (order,) = await bot.orders_of(USER)
+        bot.sandbox.set_status(order.panel_order_id, "Completed", remains=0)  # not polled yet
+        refill = await bot.say(USER, f"/refill {order.panel_order_id}")
+        assert "refill requested" in refill.text
+        (order,) = await bot.orders_of(USER)
+        assert order.status == "Completed"  # what the panel said is kept
+
+
+async def test_cancel_asks_the_panel_when_the_stored_status_is_not_final(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
+        (order,) = await bot.orders_of(USER)
+        bot.sandbox.set_status(order.panel_order_id, "Completed", remains=0)
+        ask = await bot.say(USER, f"/cancel {order.panel_order_id}")
+        done = await bot.tap(USER, ask.button("Yes"))
+        assert "already finished" in done.text and bot.sandbox.calls["cancel"] == 0
+
+
+async def test_a_pending_drip_feed_is_no_progress_and_reads_as_its_runs(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, cb.START_ORDER(1))
+        await bot.say(USER, "https://instagram.com/p/drip")
+        question = await bot.say(USER, "500")
+        await bot.tap(USER, question.button_of(cb.DRIP_FEED, 1))
+        await bot.say(USER, "5")
+        placed = await bot.tap(USER, (await bot.say(USER, "10")).button("✅"))
+        assert "Quantity: 500 × 5 runs = 2,500" in placed.text
+        (order,) = await bot.orders_of(USER)
+        bot.sandbox.set_status(order.panel_order_id, "Pending", remains=500)
+        sent = len(bot.request.sent(USER))
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        assert len(bot.request.sent(USER)) == sent  # pending: nothing delivered to tell
+        assert "%" not in (await bot.tap(USER, cb.ORDER(order.id))).text
+        listing = await bot.say(USER, "/orders")
+        assert "500 × 5 runs = 2,500 · Instagram Followers" in listing.text
+        bot.sandbox.set_status(order.panel_order_id, "Partial", remains=1000)
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        assert "quantity 500 × 5 runs = 2,500" in bot.last(USER).text
+
+
+async def test_a_canceled_order_says_what_the_panel_refunded(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await bot.tap(USER, (await summary_of(bot, 1000)).button("✅"))
+        (order,) = await bot.orders_of(USER)
+        bot.sandbox.set_status(order.panel_order_id, "Canceled", remains=1000)
+        await bot.state.tracker.run_cycle(bot.app.bot)
+        assert "The panel refunds IDR15,000" in bot.last(USER).text
+        card = await bot.tap(USER, cb.ORDER(order.id))
+        assert "Charge: IDR15,000" in card.text and "Refunded by the panel: IDR15,000" in card.text
+
+
+async def test_forged_filters_and_absurd_user_ids_are_expired_or_usage(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        assert "expired" in (await bot.tap(USER, cb.ORDERS(0, 9, 0))).text
+        assert "expired" in (await bot.tap(ADMIN, cb.ORDERS(0, 999, 0))).text
+        huge = "9" * 23
+        assert "Usage: /credit" in (await bot.say(ADMIN, f"/credit {huge} 5000")).text
+        assert "Usage: /wallet" in (await bot.say(ADMIN, f"/wallet {huge}")).text
+        assert "Your orders" in (await bot.say(ADMIN, f"/orders {huge}")).text
+        assert not [c for c in bot.request.sent() if "Something went wrong" in c.text]

@@ -23,6 +23,7 @@ from bot.handlers.common import (
     order_buttons,
     show,
     too_fast,
+    user_id_of,
 )
 from bot.i18n import N_
 from bot.order_actions import Refusal
@@ -241,9 +242,9 @@ async def orders_list(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
         args = cb.ORDERS.parse(update.callback_query.data)
     else:
-        token = context.args[0] if context.args else ""
-        args = (int(token) if token.isdigit() and is_admin else 0, OrderFilter.ACTIVE, 0)
-    if args is None or (args[0] and not is_admin):
+        owner = user_id_of(context.args[0]) if context.args and is_admin else None
+        args = (owner or 0, OrderFilter.ACTIVE, 0)
+    if args is None or (args[0] and not is_admin) or args[1] not in VIEWS:
         await expired(update, context)
         return
     owner, view, page = int(args[0]), OrderFilter(args[1]), int(args[2])

@@ -24,6 +24,7 @@ from bot.handlers.common import (
     home_menu,
     show,
     too_fast,
+    user_id_of,
 )
 from bot.jobs.tracker import send_notice
 from bot.panel.errors import PanelFailure
@@ -337,16 +338,9 @@ def _arguments(update: Update) -> list[str]:
     return command_arguments(update).split()
 
 
-MAX_USER_ID = 2**53
-"""Telegram's user ids fit in 52 bits; anything longer is a typo, not a user."""
-
-
 def _user_id(args: list[str]) -> int | None:
     """The user id an admin's command starts with."""
-    if not args or not (args[0].isascii() and args[0].isdigit() and len(args[0]) <= 16):
-        return None
-    user_id = int(args[0])
-    return user_id if 0 < user_id < MAX_USER_ID else None
+    return user_id_of(args[0]) if args else None
 
 
 async def adjust_command(update: Update, context: BotContext, sign: int) -> None:

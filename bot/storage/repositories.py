@@ -518,17 +518,14 @@ class OrderRepo:
         )
         return list(dict.fromkeys(row["service_id"] for row in rows))[:limit]
 
-    async def targets(self, row_ids: list[int]) -> dict[int, str]:
-        """The link (or username) of each of these orders that has one."""
-        result: dict[int, str] = {}
+    async def fields_of(self, row_ids: list[int]) -> dict[int, dict[str, str]]:
+        """The fields (link, quantity, runs…) of each of these orders."""
+        result: dict[int, dict[str, str]] = {}
         for part, marks in _in_lists(row_ids):
             rows = await self._db.fetchall(
                 f"SELECT id, fields FROM orders WHERE id IN ({marks})", part
             )
-            for row in rows:
-                target = target_of(json.loads(row["fields"]))
-                if target:
-                    result[row["id"]] = target
+            result.update((row["id"], json.loads(row["fields"])) for row in rows)
         return result
 
     async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, Order]:
@@ -573,7 +570,8 @@ class OrderRepo:
         """Placed, unfinished orders whose next check is due."""
         async with self._db.conn.execute(
             "SELECT id, panel_order_id, user_id, status, remains, quantity, created_at,"
-            " service_name, paid, currency FROM orders WHERE final = 0 AND outcome = 'placed'"
+            " service_name, paid, currency, price FROM orders WHERE final = 0"
+            " AND outcome = 'placed'"
             " AND (next_check_at IS NULL OR next_check_at <= ?)",
             (now,),
         ) as cursor:

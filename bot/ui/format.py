@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order, Outcome, Refill, RefillTerm, Wallet
+from bot.domain import Order, Outcome, Refill, RefillTerm, Wallet, drip_runs, panel_refund
 from bot.i18n import Translator
 from bot.ordering import Quote
 from bot.panel.models import OrderState, Service, ServiceType
@@ -232,6 +232,15 @@ def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> 
     return "▓" * filled + "░" * (width - filled) + f" {percent}%"
 
 
+def quantity_text(t: Translator, quantity: int, runs: int | None) -> str:
+    """An order's quantity in all; a drip-feed's as its runs make it (`500 × 5 runs = 2,500`)."""
+    if not runs:
+        return t.number(quantity)
+    return t._("{each} × {runs} runs = {total}").format(
+        each=t.number(quantity // runs), runs=t.number(runs), total=t.number(quantity)
+    )
+
+
 def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str:
     """An order as its card shows it; `refill`: its latest refill, shown while under way
     and once finished."""
@@ -247,8 +256,13 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
         title,
         "",
         t._("Service: {name}").format(name=escape(shorten(order.service_name, 200))),
-        *fields_block(t, order.fields),
     ]
+    runs = drip_runs(order.fields)
+    for name, value in order.fields.items():
+        if runs and name == "quantity" and order.quantity is not None:
+            lines.append(t._("Quantity: {n}").format(n=quantity_text(t, order.quantity, runs)))
+        elif not (runs and name == "runs"):
+            lines += fields_block(t, {name: value})
     if order.quantity is not None and "quantity" not in order.fields:
         lines.append(t._("Quantity: {n}").format(n=t.number(order.quantity)))
     if order.paid is not None:  # from a wallet: what the user paid (the panel's is the cost)
@@ -262,6 +276,15 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
     else:
         charge = order.charge if order.charge is not None else order.price
         lines.append(t._("Charge: {amount}").format(amount=t.money(charge, order.currency)))
+        back = (
+            panel_refund(order.price, order.charge, order.quantity, order.state, order.remains)
+            if order.state is not None
+            else Decimal(0)
+        )
+        if back:
+            lines.append(
+                t._("Refunded by the panel: {amount}").format(amount=t.money(back, order.currency))
+            )
     if order.outcome is Outcome.PLACED:
         lines.append(
             t._("Status: {status}").format(status=escape(order_state_text(t, order.status)))
@@ -321,7 +344,10 @@ def order_line(t: Translator, order: Order) -> str:
         case _:
             state = t._("being placed")
     what = escape(shorten(order.service_name, 60))
-    if order.quantity is not None:
+    runs = drip_runs(order.fields)
+    if order.quantity is not None and runs:
+        what = f"{quantity_text(t, order.quantity, runs)} · {what}"
+    elif order.quantity is not None:
         what = f"{t.number(order.quantity)} × {what}"
     lines = [f"{head} · {escape(state)}", what]
     target = order_target(order.fields)
@@ -386,12 +412,12 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
     if payload.get("link"):
         about.append("🔗 " + escape(short_link(payload["link"])))
     if quantity:
-        about.append(t._("quantity {n}").format(n=t.number(quantity)))
+        about.append(t._("quantity {n}").format(n=quantity_text(t, quantity, payload.get("runs"))))
     if about:
         lines.append(" · ".join(about))
     bar = order_progress(quantity, remains, new, "")  # a notice does not carry the type
     percent = delivered_percent(quantity, remains)
-    if new_raw == old_raw and percent is not None:  # only the progress moved
+    if new_raw == old_raw and bar is not None and percent is not None:  # only progress moved
         lines.append(t._("{percent} % delivered").format(percent=t.number(percent)))
     else:
         old_text, new_text = order_state_text(t, old_raw), order_state_text(t, new_raw)
@@ -404,6 +430,14 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
             lines.append(
                 t._("Not delivered: {n} of {total}.").format(
                     n=t.number(short), total=t.number(quantity)
+                )
+            )
+        elif short and payload.get("panel_refund"):
+            lines.append(
+                t._("Not delivered: {n} of {total}. The panel refunds {amount}.").format(
+                    n=t.number(short),
+                    total=t.number(quantity),
+                    amount=t.money(Decimal(payload["panel_refund"]), payload.get("currency") or ""),
                 )
             )
         elif short:
