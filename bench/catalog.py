@@ -3,13 +3,14 @@ of its cache); search latency."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import statistics
 import time
 
 from bench.data import big_catalog
-from bot.catalog import index_from_json, words
+from bot.catalog import Catalog, CatalogIndex, words
 from bot.runtime import gc_paused
 
 SEARCHES = 3000
@@ -26,13 +27,30 @@ def queries(services: list[dict[str, object]], count: int, seed: int = 1) -> lis
     return typed
 
 
+class _Cache:
+    """The service cache table, holding one list as JSON text."""
+
+    def __init__(self, payload: str) -> None:
+        self._payload = payload
+
+    async def load(self) -> tuple[float, str]:
+        return time.time(), self._payload
+
+
+async def _started(payload: str) -> CatalogIndex:
+    """The catalog as the bot starts it: from its cache's JSON text."""
+    catalog = Catalog(None, _Cache(payload), ttl=3600, pause=gc_paused)  # type: ignore[arg-type]
+    await catalog.load_cached()
+    return await catalog.get()
+
+
 def run() -> list[tuple[str, str, str, bool]]:
     catalog = big_catalog(20_000)
     payload = json.dumps(catalog)
     loads = []
     for _ in range(5):
         started = time.perf_counter()
-        index = index_from_json(payload, time.time(), gc_paused)  # as the bot starts
+        index = asyncio.run(_started(payload))
         loads.append(time.perf_counter() - started)
     load_ms = statistics.median(loads) * 1000
     timings = []

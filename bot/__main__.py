@@ -11,6 +11,7 @@ import secrets
 import sqlite3
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from telegram import Bot
@@ -18,6 +19,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application, panel_client
 from bot.config import Settings, export_proxies, load_settings
+from bot.domain import money_since, wrong_sign
 from bot.logs import redact, report_errors, setup_logging
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.runner import EXIT_AT_ONCE, HEARTBEAT_STALE, StartupError, heartbeat_path, serve
@@ -97,7 +99,11 @@ async def check(settings: Settings, secrets: list[str]) -> bool:
     if settings.wallets:
         line = await wallets_problem(settings)
         ok = ok and line is None
-        say(f"wallets: FAILED ({line})" if line else "wallets: OK (each equals its entries)")
+        say(
+            f"wallets: FAILED ({line})"
+            if line
+            else "wallets: OK (each equals its entries, and /stats the ledger)"
+        )
     return ok
 
 
@@ -126,20 +132,32 @@ async def wallets_problem(settings: Settings) -> str | None:
     db = Database(settings.database_path)
     try:
         await db.open_read_only()
-        mismatches = await WalletRepo(db, time.time).mismatches()
+        wallets = WalletRepo(db, time.time)
+        mismatches = await wallets.mismatches()
+        entries = await wallets.since(0)
+        kept = sum((w.balance for w in await wallets.all()), Decimal(0))
     except sqlite3.Error as exc:
         if "no such table" in str(exc):
             return None  # not yet opened by this version: no wallet at all
         return f"the database cannot be read: {exc}"
     finally:
         await db.close()
-    if not mismatches:
-        return None
-    user, (kept, total) = sorted(mismatches.items())[0]
-    return (
-        f"{len(mismatches)} wallet(s) differ from their entries, e.g. user {user}: "
-        f"{kept} kept, {total} in entries"
-    )
+    if mismatches:
+        user, (held, total) = sorted(mismatches.items())[0]
+        return (
+            f"{len(mismatches)} wallet(s) differ from their entries, e.g. user {user}: "
+            f"{held} kept, {total} in entries"
+        )
+    wrong = [entry for entry in entries if wrong_sign(entry)]
+    if wrong:
+        return (
+            f"{len(wrong)} ledger entr(y/ies) move money against their kind, e.g. entry "
+            f"{wrong[0].id}: {wrong[0].kind.value} of {wrong[0].amount}"
+        )
+    stated = money_since(0, entries, []).net
+    if stated != kept:
+        return f"/stats' totals ({stated}) differ from the wallets' ({kept})"
+    return None
 
 
 def health(settings: Settings) -> bool:

@@ -48,12 +48,14 @@ from bot.jobs.tracker import TrackerJob
 from bot.limits import UserRateLimit
 from bot.mass_order import MassOrders
 from bot.order_actions import OrderActions
+from bot.ordering import UnsavedOutcomes
 from bot.panel.client import PanelClient
 from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
 from bot.persistence import SqlitePersistence
 from bot.shop import Shop
 from bot.storage.repositories import Store
 from bot.tracking import OrderTracking
+from bot.unknown_outcome import UnknownOutcomes
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +187,8 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
     )
     shop = Shop(settings, store, catalog, currency, balance)
-    mass_orders = MassOrders(store, panel, shop, currency)
+    unsaved = UnsavedOutcomes()
+    mass_orders = MassOrders(store, panel, shop, currency, unsaved)
     tracking = OrderTracking(
         store,
         panel,
@@ -203,12 +206,13 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         catalog=catalog,
         currency=currency,
         balance=balance,
-        actions=OrderActions(store, panel, clock),
+        actions=OrderActions(store, panel, tracking, clock),
         tracking=tracking,
         tracker=TrackerJob(
             tracking,
             store,
             i18n,
+            unsaved,
             admin_ids=settings.admin_ids,
             interval=settings.poll_interval,
             clock=clock,
@@ -217,6 +221,8 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         shop=shop,
         mass_job=MassOrderJob(mass_orders, store, i18n, clock=clock),
         user_limit=UserRateLimit(clock=clock),
+        unknown=UnknownOutcomes(store, panel, settings.poll_interval, clock),
+        unsaved=unsaved,
         clock=clock,
     )
 
@@ -323,8 +329,10 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _post_stop(application: BotApplication) -> None:
-    """Before the Bot API client closes: running mass orders stop between two lines."""
+    """Before the Bot API client closes: running mass orders stop between two lines, and a
+    delivery of the outbox under way ends."""
     await application.bot_data.mass_job.stop()
+    await application.bot_data.tracker.delivered()
 
 
 async def _post_shutdown(application: BotApplication) -> None:

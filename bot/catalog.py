@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 
 from bot.panel.client import PanelClient
 from bot.panel.errors import PanelFailure
-from bot.panel.models import Service
+from bot.panel.models import Service, sellable_rate
 from bot.storage.repositories import ServiceCacheRepo
 
 log = logging.getLogger(__name__)
@@ -181,15 +181,13 @@ class CatalogIndex:
         return [self.services[position] for _, position in best], len(candidates)
 
 
-def index_from_json(
-    text: str,
-    fetched_at: float,
-    pause: Callable[[], AbstractContextManager[None]] = nullcontext,
-) -> CatalogIndex:
-    """The index of a service list stored as JSON text (the cache the bot starts from);
-    `pause` wraps the parse (the runtime pauses the collector)."""
+def services_from_json(
+    text: str, pause: Callable[[], AbstractContextManager[None]] = nullcontext
+) -> list[Service]:
+    """A service list stored as JSON text (the cache the bot starts from); `pause` wraps the
+    parse (the runtime pauses the collector)."""
     with pause():
-        return CatalogIndex(_SERVICES.validate_json(text), fetched_at)
+        return _SERVICES.validate_json(text)
 
 
 class Catalog:
@@ -212,13 +210,32 @@ class Catalog:
         self._index: CatalogIndex | None = None
         self._refreshing: asyncio.Task[None] | None = None
         self._retry_at = 0.0
+        self._unsellable: set[int] = set()
+        """Services left out for their rate, logged once each."""
+
+    def _index_of(self, services: list[Service], fetched_at: float) -> CatalogIndex:
+        """The index of the services a customer can be sold: one whose rate is zero,
+        negative or absurd is left out (and logged the first time)."""
+        sellable = [s for s in services if sellable_rate(s.rate)]
+        if len(sellable) < len(services):
+            left_out = {s.id for s in services} - {s.id for s in sellable}
+            new = sorted(left_out - self._unsellable)
+            if new:
+                log.warning(
+                    "%d service(s) left out for a rate no order can have: %s",
+                    len(new),
+                    ", ".join(map(str, new[:20])) + (" …" if len(new) > 20 else ""),
+                )
+            self._unsellable = left_out
+        with self._pause():
+            return CatalogIndex(sellable, fetched_at)
 
     async def load_cached(self) -> None:
         """Load the list kept in the database, if any (fast start, works with the panel down)."""
         cached = await self._cache.load()
         if cached is not None:
             fetched_at, text = cached
-            self._index = index_from_json(text, fetched_at, self._pause)
+            self._index = self._index_of(services_from_json(text, self._pause), fetched_at)
 
     async def get(self) -> CatalogIndex:
         """The current index; raises `PanelFailure` only when there is none at all."""
@@ -243,7 +260,7 @@ class Catalog:
     async def refresh(self) -> None:
         services = await self._panel.services()
         now = self._clock()
-        self._index = CatalogIndex(services, now)
+        self._index = self._index_of(services, now)
         await self._cache.save(now, services)
         log.info("service list refreshed: %d services", len(services))
 

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     open_signup: bool = False
     deposit_instructions: str = ""
     deposit_min: Amount = Field(default=Decimal(0), ge=0)
+    deposit_max: Amount = Field(default=Decimal(100_000_000), gt=0)
     https_proxy: SecretStr | None = None
     """The proxy of https URLs (the Bot API), read from .env as from the environment."""
     http_proxy: SecretStr | None = None
@@ -165,6 +166,8 @@ class Settings(BaseSettings):
             self.panel_key is None or not self.panel_key.get_secret_value().strip()
         ):
             raise ValueError("PANEL_KEY is required unless PANEL_URL=sandbox")
+        if self.deposit_max < self.deposit_min:
+            raise ValueError("DEPOSIT_MAX is below DEPOSIT_MIN: no top-up could be made")
         if self.open_signup and not self.wallets:
             raise ValueError(
                 "OPEN_SIGNUP=true needs WALLETS=on: strangers would spend the panel balance"
@@ -184,7 +187,7 @@ class Settings(BaseSettings):
 
 AMOUNT_RULE = (
     " (a dot, comma or space before each group of three digits separates thousands; one dot "
-    "or comma before one to five digits starts a fraction, like 12.5)"
+    "or comma before one to five digits starts a fraction, like 12.5 or 50.000,50)"
 )
 EXPECTED = {
     "bot_token": "the token @BotFather gave you, like 123456789:AAE...",
@@ -213,6 +216,8 @@ EXPECTED = {
     "open_signup": "true or false",
     "deposit_instructions": "the text a user reads to pay a top-up (bank account, QRIS)",
     "deposit_min": "an amount in the panel's currency, 0 or more, like 10000 or 10.000"
+    + AMOUNT_RULE,
+    "deposit_max": "an amount in the panel's currency above 0, like 10000000 or 10.000.000"
     + AMOUNT_RULE,
     "https_proxy": "an http proxy's URL, like http://proxy.example:3128",
     "http_proxy": "an http proxy's URL, like http://proxy.example:3128",

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.i18n import I18n, Translator
-from bot.ordering import OrderDraft
+from bot.ordering import OrderDraft, UnsavedOutcomes
 
 if TYPE_CHECKING:
     from bot.balance import PanelBalance, PanelCurrency
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.shop import Shop
     from bot.storage.repositories import Store
     from bot.tracking import OrderTracking
+    from bot.unknown_outcome import UnknownOutcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ class AppState:
     shop: Shop
     mass_job: MassOrderJob
     user_limit: UserRateLimit
+    unknown: UnknownOutcomes
+    unsaved: UnsavedOutcomes
     clock: Callable[[], float]
 
 

@@ -4,8 +4,8 @@ the user interface share. Storage maps rows to these; ui renders them. No Telegr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import IntEnum, StrEnum
 from typing import Any, NamedTuple
@@ -76,6 +76,10 @@ class Wallet:
     def available(self) -> Decimal:
         return self.balance + self.credit_limit
 
+    def short_of(self, amount: Decimal) -> Decimal:
+        """What is missing to pay this much (0: it can)."""
+        return max(Decimal(0), amount - self.available)
+
 
 @dataclass(frozen=True, slots=True)
 class WalletPayment:
@@ -84,6 +88,10 @@ class WalletPayment:
 
     amount: Decimal
     cost: Decimal
+
+    def __post_init__(self) -> None:
+        if not (self.amount > 0 and self.cost >= 0):  # a wallet is never credited by an order
+            raise ValueError(f"not a payment: {self.amount} for a cost of {self.cost}")
 
 
 class InsufficientFunds(Exception):
@@ -112,6 +120,22 @@ class Deposit:
     """'photo' (the proof is Telegram's file id) or 'text'."""
     proof: str | None
     decided_by: int | None
+    created_at: float = 0.0
+    name: str = ""
+    """The sender's name as Telegram gave it when they sent the proof."""
+
+
+_INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160"
+    r"\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def visible(text: str) -> str:
+    """Text from a user as an admin may read it: without control characters, bidi overrides
+    and zero-width characters (which can make "Rp10.000" read as "Rp100.00"); new lines and
+    tabs stay."""
+    return _INVISIBLE.sub("", text)
 
 
 REFUND_ALL = frozenset(
@@ -153,6 +177,87 @@ def refund_due(
     return max(Decimal(0), min(owed, paid) - refunded)
 
 
+def delivered_share(quantity: int | None, state: OrderState, remains: int | None) -> Decimal:
+    """The share of an order the panel delivered (and keeps the money for), as its state says:
+    none when canceled, refunded or failed, the delivered part of a partial, else all."""
+    if state in REFUND_ALL:
+        return Decimal(0)
+    if state is OrderState.PARTIAL and quantity and remains is not None:
+        return Decimal(quantity - max(0, min(remains, quantity))) / quantity
+    return Decimal(1)
+
+
+def panel_cost(
+    cost: Decimal,
+    charge: Decimal | None,
+    quantity: int | None,
+    state: OrderState,
+    remains: int | None,
+) -> Decimal:
+    """What an order costs the shop on the panel: what the panel charged (its reported charge
+    when it is a sane one, else the price when ordered), less what it gives back for what it
+    did not deliver. Panels that lower the charge of a partial and panels that keep it both
+    read right; a hostile charge (negative, or above the price) is not believed."""
+    charged = charge if charge is not None and 0 <= charge <= cost else cost
+    return min(charged, cost * delivered_share(quantity, state, remains))
+
+
+def panel_refund(
+    price: Decimal,
+    charge: Decimal | None,
+    quantity: int | None,
+    state: OrderState,
+    remains: int | None,
+) -> Decimal:
+    """What the panel gives back to its balance for an order in this state (ordered from the
+    panel balance): what it charged, less what the delivered part costs."""
+    charged = charge if charge is not None and 0 <= charge <= price else price
+    return charged - panel_cost(price, charge, quantity, state, remains)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """The money of a period: every kind of ledger entry (as positive figures), the panel's
+    cost of the orders placed in it, and what is left of the sales."""
+
+    entries: Mapping[EntryKind, Decimal]
+    panel_cost: Decimal
+
+    def of(self, kind: EntryKind) -> Decimal:
+        amount = self.entries.get(kind, Decimal(0))
+        return -amount if kind in MONEY_OUT else amount
+
+    @property
+    def profit(self) -> Decimal:
+        return self.of(EntryKind.DEBIT_ORDER) - self.of(EntryKind.REFUND) - self.panel_cost
+
+    @property
+    def net(self) -> Decimal:
+        """What the period's entries added to the wallets in all."""
+        return sum(self.entries.values(), Decimal(0))
+
+
+MONEY_OUT = frozenset({EntryKind.DEBIT_ORDER, EntryKind.ADJUSTMENT})
+"""The kinds of entries that take money from a wallet (the others bring money in)."""
+
+
+def money_since(
+    moment: float, entries: Iterable[LedgerEntry], costs: Iterable[tuple[float, Decimal]]
+) -> Money:
+    """The money since `moment`: the entries by kind and the panel's cost of the orders
+    placed since ((time, cost) pairs)."""
+    by_kind: dict[EntryKind, Decimal] = {}
+    for entry in entries:
+        if entry.created_at >= moment:
+            by_kind[entry.kind] = by_kind.get(entry.kind, Decimal(0)) + entry.amount
+    return Money(by_kind, sum((c for at, c in costs if at >= moment), Decimal(0)))
+
+
+def wrong_sign(entry: LedgerEntry) -> bool:
+    """An entry moving money the way its kind cannot (an order that credits a wallet)."""
+    return entry.amount > 0 if entry.kind in MONEY_OUT else entry.amount < 0
+
+
 class BatchState(StrEnum):
     PREVIEW = "preview"
     """Shown, waiting for Confirm."""
@@ -162,16 +267,29 @@ class BatchState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BatchLine:
-    """One valid line of a mass order: its number as typed, the service, the order's fields."""
+    """One valid line of a mass order: its number as typed, the service, the order's fields,
+    and the price its preview showed (what the line may take: None for a batch stored by an
+    older version, which showed none)."""
 
     number: int
     service_id: int
     fields: Mapping[str, str]
+    price: Decimal | None = None
+
+
+class Skipped(StrEnum):
+    """Why a line of a running mass order was not sent (no intent was stored for it)."""
+
+    GONE = "gone"
+    """The service is no longer offered, or no longer takes the line's fields."""
+    PRICE_CHANGED = "price_changed"
+    NO_FUNDS = "no_funds"
 
 
 @dataclass(frozen=True, slots=True)
 class MassBatch:
-    """A mass order: its lines, and the message that shows its progress once started."""
+    """A mass order: its lines, the message that shows its progress once started, and the
+    lines it did not send and why."""
 
     key: str
     user_id: int
@@ -179,6 +297,7 @@ class MassBatch:
     lines: tuple[BatchLine, ...]
     chat_id: int | None
     message_id: int | None
+    skipped: Mapping[int, Skipped] = field(default_factory=dict)
 
 
 ADMINS = 0
@@ -233,6 +352,12 @@ def target_of(fields: Mapping[str, str]) -> str | None:
     return fields.get("link") or fields.get("username") or None
 
 
+def drip_runs(fields: Mapping[str, str]) -> int | None:
+    """The runs of a drip-feed order (None: delivered at once)."""
+    runs = fields.get("runs", "")
+    return int(runs) if runs.isdigit() and int(runs) > 1 else None
+
+
 def target_core(text: str) -> str:
     """A link (or username) without scheme, www, case and final slash."""
     text = text.strip().lower()
@@ -276,6 +401,10 @@ class Order:
     paid: Decimal | None = None
     """What the user paid from their wallet (None: ordered from the panel balance)."""
     refunded: Decimal = Decimal(0)
+    cost: Decimal | None = None
+    """What the panel charges for it, as priced when ordered (shop mode)."""
+    known_panel_id: int | None = None
+    """The newest panel order id the bot knew when the intent was stored."""
 
     @property
     def state(self) -> OrderState | None:
@@ -346,6 +475,9 @@ class TrackedOrder(NamedTuple):
     service_name: str
     paid: str | None
     """What its user paid from their wallet (shop mode; the panel's charge is not told)."""
+    currency: str
+    """The currency it was priced in (a status answer's own currency never replaces it)."""
+    price: str
 
 
 class Check(NamedTuple):

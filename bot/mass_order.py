@@ -20,8 +20,16 @@ from enum import StrEnum
 
 from bot.balance import PanelCurrency
 from bot.catalog import CatalogIndex
-from bot.domain import BatchLine, InsufficientFunds, MassBatch, Order, Outcome, target_core
-from bot.ordering import OrderDraft, new_key, quote, submit
+from bot.domain import (
+    BatchLine,
+    InsufficientFunds,
+    MassBatch,
+    Order,
+    Outcome,
+    Skipped,
+    target_core,
+)
+from bot.ordering import OrderDraft, UnsavedOutcomes, new_key, quote, submit
 from bot.panel.client import PanelClient
 from bot.panel.models import Service
 from bot.panel.ordertypes import InvalidField, Issue, OrderType, check_field, order_type_of
@@ -236,8 +244,17 @@ class LineResult(StrEnum):
     """Checked again at Confirm, the catalog no longer took it (the service went, say)."""
     NO_FUNDS = "no_funds"
     """The wallet could not pay for it: not sent."""
+    PRICE_CHANGED = "price_changed"
+    """Its price is no longer the one the preview showed: not sent."""
     WAITING = "waiting"
     """Not sent yet (the batch runs on)."""
+
+
+SKIPPED = {
+    Skipped.GONE: LineResult.NOT_SENT,
+    Skipped.PRICE_CHANGED: LineResult.PRICE_CHANGED,
+    Skipped.NO_FUNDS: LineResult.NO_FUNDS,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,12 +292,18 @@ class MassOrders:
     (the bot is shutting down: the next start goes on with it)."""
 
     def __init__(
-        self, store: Store, panel: PanelClient, shop: Shop, currency: PanelCurrency
+        self,
+        store: Store,
+        panel: PanelClient,
+        shop: Shop,
+        currency: PanelCurrency,
+        unsaved: UnsavedOutcomes,
     ) -> None:
         self._store = store
         self._panel = panel
         self._shop = shop
         self._currency = currency
+        self._unsaved = unsaved
         self.stopping = False
 
     async def preview(self, user_id: int, text: str) -> Preview:
@@ -303,7 +326,7 @@ class MassOrders:
                 ]
             )
         lines = [
-            BatchLine(line.number, line.service_id, dict(line.fields))
+            BatchLine(line.number, line.service_id, dict(line.fields), line.price)
             for line in checked.valid
             if line.service_id is not None and line.fields is not None
         ]
@@ -327,45 +350,85 @@ class MassOrders:
         """Batches a stop or crash interrupted: they go on at the next start."""
         return await self._store.mass.running()
 
-    async def run(self, batch: MassBatch, progress: Progress) -> list[LineReport] | None:
-        """Place every line not placed yet, in order; the report, or None when stopped
-        first. A line is checked against the catalog again (it may have changed since the
-        preview); one whose intent is stored already is not sent again. Raises
-        `PanelFailure` when there is no catalog at all (nothing is sent)."""
+    async def reprice(self, batch: MassBatch) -> Preview | None:
+        """None when every line still costs what its preview showed; else the same lines
+        previewed again at today's prices, stored in place of the old batch (whose Confirm
+        expires): what a Confirm takes is what the screen showed."""
         index = await self._shop.catalog_for(batch.user_id)
+        if all(
+            line.price is None or self._amount(batch.user_id, index, line) in (None, line.price)
+            for line in batch.lines
+        ):
+            return None
+        text = "\n".join(
+            f"{line.service_id}|{line.fields.get('link', '')}|{line.fields.get('quantity', '')}"
+            for line in batch.lines
+        )
+        return await self.preview(batch.user_id, text)
+
+    def _amount(self, user_id: int, index: CatalogIndex, line: BatchLine) -> Decimal | None:
+        """What the line costs this user now (as a preview shows it), or None when the
+        catalog no longer takes it."""
+        service = index.by_id.get(line.service_id)
+        if service is None:
+            return None
+        offer = quote(OrderDraft(service_id=service.id, values=dict(line.fields)), service)
+        if offer.issues:
+            return None
+        return self._shop.charge(user_id, offer.price) or offer.price
+
+    async def run(self, batch: MassBatch, progress: Progress) -> list[LineReport] | None:
+        """Place every line not placed (or skipped) yet, in order; the report, or None when
+        stopped first. A line is checked against the catalog again (it may have changed
+        since the preview): one the catalog no longer takes, one whose price is not the one
+        shown, and one the wallet cannot pay are skipped, with the reason kept for the
+        report; one whose intent is stored already is not sent again. Raises `PanelFailure`
+        when there is no catalog at all (nothing is sent)."""
         for done, line in enumerate(batch.lines, start=1):
             if self.stopping:
                 return None
             key = line_key(batch.key, line.number)
-            if await self._store.orders.by_intent(key, batch.user_id) is None:
-                service = index.by_id.get(line.service_id)
-                await self._place(batch, key, service, dict(line.fields))
+            if (
+                line.number not in batch.skipped
+                and await self._store.orders.by_intent(key, batch.user_id) is None
+            ):
+                skipped = await self._place(batch, key, line)
+                if skipped is not None:
+                    await self._store.mass.skip(batch.key, line.number, skipped)
             await progress(done, len(batch.lines))
         await self._store.mass.finish(batch.key)
-        return await self.report(batch, finished=True)
+        finished = await self._store.mass.get(batch.key, batch.user_id)
+        return await self.report(finished or batch, finished=True)
 
-    async def _place(
-        self,
-        batch: MassBatch,
-        key: str,
-        service: Service | None,
-        fields: dict[str, str],
-    ) -> None:
-        if service is None:
-            return
-        offer = quote(OrderDraft(key=key, service_id=service.id, values=fields), service)
-        if offer.issues:
-            return
-        with contextlib.suppress(InsufficientFunds):  # reported: not sent, no money
+    async def _place(self, batch: MassBatch, key: str, line: BatchLine) -> Skipped | None:
+        """Send one line, or say why not. The catalog is read for each line: a refresh in
+        the middle of the batch is seen, and a service it dropped skips its lines alone."""
+        user_id = batch.user_id
+        index = await self._shop.catalog_for(user_id)
+        amount = self._amount(user_id, index, line)
+        if amount is None:
+            return Skipped.GONE
+        if line.price is not None and amount != line.price:
+            return Skipped.PRICE_CHANGED
+        service = index.by_id[line.service_id]
+        offer = quote(OrderDraft(key=key, service_id=service.id, values=dict(line.fields)), service)
+        try:
+            payment = await self._shop.payment(user_id, service.id, offer.fields)
             await submit(
                 self._store,
                 self._panel,
-                user_id=batch.user_id,
+                user_id=user_id,
                 key=key,
                 offer=offer,
                 currency=self._currency.code,
-                payment=await self._shop.payment(batch.user_id, service.id, offer.fields),
+                unsaved=self._unsaved,
+                payment=payment,
             )
+        except LookupError:  # the catalog changed between two reads
+            return Skipped.GONE
+        except InsufficientFunds:
+            return Skipped.NO_FUNDS
+        return None
 
     async def drop(self, key: str, user_id: int) -> bool:
         """The user canceled the preview: its Confirm button expires. False when the batch
@@ -404,10 +467,13 @@ class MassOrders:
                 draft = OrderDraft(service_id=line.service_id, values=dict(line.fields))
                 issues = quote(draft, service).issues
                 issue = issues[0] if issues else None
-            if not finished:
+            reason = batch.skipped.get(line.number)
+            if reason is not None:
+                result = SKIPPED[reason]
+            elif not finished:
                 result = LineResult.WAITING
             elif service is not None and issue is None:
-                result = LineResult.NO_FUNDS  # the only other reason a line has no intent
+                result = LineResult.NO_FUNDS  # a batch of an older version: no reason kept
             else:
                 result = LineResult.NOT_SENT
             reports.append(LineReport(line.number, link, result, issue=issue))

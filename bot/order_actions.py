@@ -11,9 +11,10 @@ from typing import Any
 
 from bot.domain import NOT_YOURS, Order
 from bot.panel.client import PanelClient
-from bot.panel.errors import PanelError
-from bot.panel.models import OrderState, RefillStatus
+from bot.panel.errors import PanelError, PanelFailure
+from bot.panel.models import OrderState, OrderStatus, RefillStatus
 from bot.storage.repositories import Store
+from bot.tracking import OrderTracking
 
 NOT_DELIVERED = frozenset(
     {OrderState.CANCELED, OrderState.REFUNDED, OrderState.ERROR, OrderState.FAIL}
@@ -45,19 +46,45 @@ RefillResult = int | PanelError | Refusal
 
 
 class OrderActions:
-    def __init__(self, store: Store, panel: PanelClient, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        panel: PanelClient,
+        tracking: OrderTracking,
+        clock: Callable[[], float],
+    ) -> None:
         self._store = store
         self._panel = panel
+        self._tracking = tracking
         self._clock = clock
         self._in_flight: set[tuple[str, int]] = set()
+
+    async def fresh(self, stored: Mapping[int, Order]) -> dict[int, Order]:
+        """The orders, those whose stored status is not final asked of the panel first (the
+        tracker polls old orders seldom: a refill refused as "not delivered yet" while the
+        panel says Completed would be false). A panel that cannot answer leaves them as
+        stored; the call that follows reads its failure."""
+        asked = [i for i, order in stored.items() if not order.final]
+        if not asked:
+            return dict(stored)
+        try:
+            statuses = await self._panel.statuses(asked)
+        except PanelFailure:
+            return dict(stored)
+        fresh = dict(stored)
+        for panel_id in asked:
+            status = statuses.get(panel_id)
+            if isinstance(status, OrderStatus):
+                fresh[panel_id] = await self._tracking.record(stored[panel_id], status)
+        return fresh
 
     def cancel_refusal(self, order: Order) -> Refusal | None:
         if not order.can_cancel:
             return Refusal.NOT_ALLOWED
+        if order.cancel_requested_at is not None or ("cancel", order.id) in self._in_flight:
+            return Refusal.REQUESTED  # even once it is canceled: that is what was asked
         if order.final:
             return Refusal.FINISHED
-        if order.cancel_requested_at is not None or ("cancel", order.id) in self._in_flight:
-            return Refusal.REQUESTED
         return None
 
     async def refill_refusal(self, order: Order) -> Refusal | None:
@@ -123,6 +150,7 @@ class OrderActions:
         `allowed` the ids this user may act on (an admin: any). Checks first, then one bulk
         call for the rest; accepted cancellations are remembered."""
         results: dict[int, CancelResult] = {}
+        stored = await self.fresh({i: o for i, o in stored.items() if i in allowed})
         sendable = await self._checked("cancel", ids, stored, allowed, results)
         rows = [stored[i] for i in sendable if i in stored]
         if sendable:
@@ -154,6 +182,7 @@ class OrderActions:
         """Ask refills for `ids` (panel ids), like `cancel`; each refill granted is followed
         (stored for its owner, or for `user_id` where the bot has no row)."""
         results: dict[int, RefillResult] = {}
+        stored = await self.fresh({i: o for i, o in stored.items() if i in allowed})
         sendable = await self._checked("refill", ids, stored, allowed, results)
         if sendable:
             with self._sending("refill", [stored[i] for i in sendable if i in stored]):

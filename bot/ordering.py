@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -57,6 +57,8 @@ class OrderDraft(BaseModel):
     drip_feed: bool | None = None
     screen: int = 0
     """The number of the question or summary last shown: only that message's buttons act."""
+    shown: Decimal | None = None
+    """The price the latest summary showed: Confirm takes that or nothing."""
 
     def next_screen(self) -> int:
         self.screen += 1
@@ -184,12 +186,14 @@ async def submit(
     key: str,
     offer: Quote,
     currency: str,
+    unsaved: UnsavedOutcomes,
     payment: WalletPayment | None = None,
 ) -> tuple[Order, bool]:
     """Place the quoted order once per intent `key`. Returns the stored row and whether this
     call sent it. The quote is the one the user confirmed, computed once by the caller; a
     quote the bot's own checks refuse is never sent. `payment`: taken from the user's wallet
-    with the intent (raises `InsufficientFunds` before the panel is called)."""
+    with the intent (raises `InsufficientFunds` before the panel is called). `unsaved` keeps
+    a failure's outcome the database would not store."""
     if offer.issues:
         raise ValueError(f"a quote with issues is not an order: {offer.issues}")
     service = offer.service
@@ -210,14 +214,53 @@ async def submit(
         order_id = await panel.add(OrderRequest(service.id, offer.fields))
     except OutcomeUnknown as exc:
         log.warning("order intent %s: outcome unknown (%s)", key, exc.reason)
-        return await store.orders.mark_failed(row.id, Outcome.UNKNOWN, exc.reason), True
+        return await unsaved.settle(store, row, Outcome.UNKNOWN, exc.reason), True
     except (PanelUnavailable, PanelError) as exc:
         # Refused, rate limited or never sent: nothing was ordered.
         log.info("order intent %s not placed: %s", key, exc)
         error = failure_to_text(exc)
-        return await store.orders.mark_failed(row.id, Outcome.REJECTED, error), True
+        return await unsaved.settle(store, row, Outcome.REJECTED, error), True
     log.info("order %d placed for user %d (service %d)", order_id, user_id, service.id)
     return await _keep(store, row, order_id), True
+
+
+class UnsavedOutcomes:
+    """A submission's failure (a refusal and its refund, an unknown outcome) the database
+    would not store: tried again at once, then kept here and stored by the tracker's next
+    cycle (`save`), so the money taken for a refused order comes back without a restart,
+    once (`OrderRepo.mark_failed` changes only a submission under way)."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, tuple[Outcome, str]] = {}
+
+    async def settle(self, store: Store, row: Order, outcome: Outcome, error: str) -> Order:
+        """The outcome stored, or (the database failing) kept to store later; the row as
+        it is meant to be either way."""
+        for pause in STORE_RETRY_PAUSES:
+            try:
+                return await store.orders.mark_failed(row.id, outcome, error)
+            except (sqlite3.Error, OSError) as exc:
+                log.error(
+                    "order intent %s: its outcome (%s) was not stored: %s",
+                    row.intent_key,
+                    outcome,
+                    exc,
+                )
+                if pause:
+                    await asyncio.sleep(pause)
+        self._waiting[row.id] = (outcome, error)
+        return replace(row, outcome=outcome, error=error)
+
+    async def save(self, store: Store) -> None:
+        """Store the outcomes kept for later (the tracker's cycle)."""
+        for row_id, (outcome, error) in list(self._waiting.items()):
+            try:
+                await store.orders.mark_failed(row_id, outcome, error)
+            except (sqlite3.Error, OSError) as exc:
+                log.error("order %d: its outcome is still not stored: %s", row_id, exc)
+                return
+            del self._waiting[row_id]
+            log.info("order %d: its outcome (%s) is stored now", row_id, outcome)
 
 
 class OrderNotStored(Exception):

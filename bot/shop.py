@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from enum import StrEnum
 
 from bot.balance import PanelBalance, PanelCurrency
 from bot.catalog import Catalog, CatalogIndex
@@ -20,10 +21,13 @@ from bot.domain import (
     Deposit,
     EntryKind,
     LedgerEntry,
+    Money,
     Notice,
     Wallet,
     WalletPayment,
+    money_since,
     round_up,
+    visible,
     with_markup,
 )
 from bot.i18n import currency_unit
@@ -33,6 +37,38 @@ from bot.panel.models import Service
 from bot.storage.repositories import Store
 
 log = logging.getLogger(__name__)
+
+MAX_NAME = 64
+MAX_PROOF = 1000
+
+
+class TopUpRefusal(StrEnum):
+    """Why a top-up was not opened."""
+
+    FRACTION = "fraction"
+    """Not a whole number of the currency's unit (a fraction of a rupiah)."""
+    BELOW_MIN = "below_min"
+    ABOVE_MAX = "above_max"
+    WAITING = "waiting"
+    """The user's earlier top-up waits for an admin."""
+
+
+def deposit_notice(admin: int, deposit: Deposit, currency: str) -> Notice:
+    """An admin's card of a top-up to decide (the receipt's photo, when it is one)."""
+    return Notice(
+        admin,
+        "deposit",
+        {
+            "deposit": deposit.id,
+            "user": deposit.user_id,
+            "name": deposit.name,
+            "amount": str(deposit.amount),
+            "currency": currency,
+            "proof_kind": deposit.proof_kind,
+            "proof": deposit.proof,
+        },
+    )
+
 
 ALL, CATEGORY, SERVICE = "all", "category", "service"
 """The scopes of markup rules; a service's rule wins over its category's, which wins over
@@ -198,6 +234,15 @@ class Shop:
         return self._settings.deposit_min
 
     @property
+    def deposit_max(self) -> Decimal:
+        return self._settings.deposit_max
+
+    def top_up_for(self, missing: Decimal) -> Decimal:
+        """The top-up that pays what is missing: at least DEPOSIT_MIN, at most DEPOSIT_MAX."""
+        wanted = round_up(missing, self.unit)
+        return min(max(wanted, self.deposit_min, self.unit), self.deposit_max)
+
+    @property
     def takes_deposits(self) -> bool:
         return self.on and bool(self._settings.deposit_instructions)
 
@@ -205,44 +250,86 @@ class Shop:
     def deposit_instructions(self) -> str:
         return self._settings.deposit_instructions
 
-    async def open_deposit(self, user_id: int, amount: Decimal) -> Deposit:
+    def whole(self, amount: Decimal) -> bool:
+        """Whether a wallet can hold this amount: a whole number of the currency's smallest
+        unit (whole rupiah in IDR)."""
+        return amount % self.unit == 0
+
+    def top_up_refusal(self, amount: Decimal) -> TopUpRefusal | None:
+        if not self.whole(amount):
+            return TopUpRefusal.FRACTION
+        if amount <= 0 or amount < self.deposit_min:
+            return TopUpRefusal.BELOW_MIN
+        if amount > self.deposit_max:
+            return TopUpRefusal.ABOVE_MAX
+        return None
+
+    async def open_deposit(self, user_id: int, amount: Decimal) -> Deposit | TopUpRefusal:
+        """A top-up waiting for its proof; refused when the amount is not one a wallet takes,
+        or while the user's earlier top-up waits for an admin (one at a time)."""
+        refusal = self.top_up_refusal(amount)
+        if refusal is not None:
+            return refusal
+        if await self._store.deposits.pending_of(user_id) is not None:
+            return TopUpRefusal.WAITING
         return await self._store.deposits.open(user_id, amount)
 
-    async def deposit_awaiting_proof(self, user_id: int) -> Deposit | None:
-        return await self._store.deposits.awaiting_proof(user_id)
+    async def waiting_deposit(self, user_id: int) -> Deposit | None:
+        """The user's top-up waiting for an admin, if any."""
+        return await self._store.deposits.pending_of(user_id)
 
-    async def prove_deposit(self, deposit: Deposit, kind: str, proof: str) -> Deposit | None:
-        return await self._store.deposits.prove(deposit.id, kind, proof)
+    async def waiting_deposits(self, limit: int) -> tuple[list[Deposit], int]:
+        return await self._store.deposits.pending(limit)
+
+    async def get_deposit(self, deposit_id: int) -> Deposit | None:
+        return await self._store.deposits.get(deposit_id)
+
+    async def prove_deposit(self, user_id: int, kind: str, proof: str, name: str) -> Deposit | None:
+        """The proof of the user's top-up waiting for one: the top-up waits for an admin, and
+        every admin's card goes to the outbox with it (what they read of the customer is
+        stripped of control and direction characters). None when none waits for a proof."""
+        waiting = await self._store.deposits.awaiting_proof(user_id)
+        if waiting is None:
+            return None
+        name = visible(name).strip()[:MAX_NAME]
+        return await self._store.deposits.prove(
+            waiting.id, kind, visible(proof).strip()[:MAX_PROOF], name, self._cards
+        )
+
+    def _cards(self, deposit: Deposit) -> list[Notice]:
+        return [deposit_notice(admin, deposit, self._currency.code) for admin in self._admins]
+
+    @property
+    def _admins(self) -> list[int]:
+        return sorted(self._settings.admin_ids)
 
     async def decide_deposit(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
-        """Approve (credit, once) or reject; None when it was decided already."""
-        return await self._store.deposits.decide(deposit_id, approve, admin_id)
+        """Approve (credit, once) or reject, the owner told in the same step; None when it
+        was decided already."""
+        currency = self._currency.code
+
+        def told(deposit: Deposit, balance: Decimal) -> Notice:
+            return Notice(
+                deposit.user_id,
+                "deposit_decided",
+                {
+                    "deposit": deposit.id,
+                    "approved": approve,
+                    "amount": str(deposit.amount),
+                    "balance": str(balance),
+                    "currency": currency,
+                },
+            )
+
+        return await self._store.deposits.decide(deposit_id, approve, admin_id, told)
 
     # -- money in the /stats ----------------------------------------------------------------
 
-    async def money_since(self, moments: Iterable[float]) -> list[dict[str, Decimal]]:
-        """For each moment: deposits and credits, sales, refunds, the panel's cost of the
-        sales (as the panel charged it) and the profit since then."""
+    async def money_since(self, moments: Iterable[float]) -> list[Money]:
+        """For each moment, the money since then (`bot.domain.money_since`)."""
         moments = list(moments)
-        entries = await self._store.wallets.since(min(moments)) if moments else []
-        costs = await self._store.orders.panel_costs(min(moments)) if moments else []
-        figures = []
-        for moment in moments:
-            chosen = [e for e in entries if e.created_at >= moment]
-            money_in = sum(
-                (e.amount for e in chosen if e.kind in (EntryKind.DEPOSIT, EntryKind.CREDIT)),
-                Decimal(0),
-            )
-            sales = -sum((e.amount for e in chosen if e.kind is EntryKind.DEBIT_ORDER), Decimal(0))
-            refunds = sum((e.amount for e in chosen if e.kind is EntryKind.REFUND), Decimal(0))
-            cost = sum((c for at, c in costs if at >= moment), Decimal(0))
-            figures.append(
-                {
-                    "deposits": money_in,
-                    "sales": sales,
-                    "refunds": refunds,
-                    "cost": cost,
-                    "profit": sales - refunds - cost,
-                }
-            )
-        return figures
+        if not moments:
+            return []
+        entries = await self._store.wallets.since(min(moments))
+        costs = await self._store.orders.panel_costs(min(moments))
+        return [money_since(moment, entries, costs) for moment in moments]

@@ -23,7 +23,16 @@ from decimal import Decimal
 from typing import Any
 
 from bot.balance import PanelBalance
-from bot.domain import NOT_YOURS, Check, Notice, Order, TrackedOrder
+from bot.domain import (
+    NOT_YOURS,
+    Check,
+    Notice,
+    Order,
+    TrackedOrder,
+    drip_runs,
+    panel_refund,
+    target_of,
+)
 from bot.panel.client import PanelClient
 from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
 from bot.panel.models import OrderState, OrderStatus, RefillStatus
@@ -63,19 +72,33 @@ def progress_step(quantity: int | None, remains: int | None) -> int:
 
 
 def is_news(order: TrackedOrder, status: OrderStatus) -> bool:
-    """A change worth telling: a new status, or progress past another step."""
+    """A change worth telling: a new status, or progress past another step (none while the
+    order is pending: nothing is delivered yet, whatever its remains say)."""
     old = order.status or ""
     if status.state is not OrderState.parse(old) or (
         status.state is OrderState.UNKNOWN and status.status_raw != old
     ):
         return True
+    if status.state is OrderState.PENDING:
+        return False
     return progress_step(order.quantity, status.remains) > progress_step(
         order.quantity, order.remains
     )
 
 
-def order_notice(order: TrackedOrder, status: OrderStatus, target: str | None) -> Notice:
-    """`target`: the order's link (or username), so the user tells their orders apart."""
+def order_notice(order: TrackedOrder, status: OrderStatus, fields: Mapping[str, str]) -> Notice:
+    """`fields`: the order's, for its link (or username: the user tells their orders apart
+    by it) and its runs (a drip-feed's quantity reads "500 × 5 runs"). An order from the
+    panel balance tells what the panel gives back to it; a wallet's refund is added where
+    it is stored."""
+    from_panel = order.paid is None
+    back = (
+        panel_refund(
+            Decimal(order.price), status.charge, order.quantity, status.state, status.remains
+        )
+        if from_panel
+        else Decimal(0)
+    )
     return Notice(
         order.user_id,
         "order",
@@ -83,16 +106,16 @@ def order_notice(order: TrackedOrder, status: OrderStatus, target: str | None) -
             "order": order.id,
             "panel_id": order.panel_order_id,
             "service": order.service_name,
-            "link": target,
+            "link": target_of(fields),
+            "runs": drip_runs(fields),
             "old": order.status,
             "new": status.status_raw,
             "quantity": order.quantity,
             "remains": status.remains,
-            "charge": str(status.charge)
-            if status.charge is not None and order.paid is None
-            else None,
-            "currency": status.currency or "",
-            "wallet": order.paid is not None,
+            "charge": str(status.charge) if status.charge is not None and from_panel else None,
+            "panel_refund": str(back) if back else None,
+            "currency": order.currency,
+            "wallet": not from_panel,
         },
     )
 
@@ -212,8 +235,8 @@ class OrderTracking:
                 elif next_check is not None:
                     checks.append(Check(order.id, None, next_check))
                 # An unchanged order polled every cycle keeps its schedule: nothing to store.
-            targets = await store.orders.targets([o.id for o, _ in news]) if news else {}
-            notices = [order_notice(o, s, targets.get(o.id)) for o, s in news]
+            fields = await store.orders.fields_of([o.id for o, _ in news]) if news else {}
+            notices = [order_notice(o, s, fields.get(o.id, {})) for o, s in news]
             await store.orders.apply_checks(checks, notices)
             report.changes += len(notices)
 

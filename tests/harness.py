@@ -355,9 +355,14 @@ class Harness:
         update.set_bot(self.app.bot)
         return update
 
+    async def process(self, update: Update) -> None:
+        """One update, and the messages it asked to send at once (the outbox's)."""
+        await self.app.process_update(update)
+        await self.state.tracker.delivered()
+
     async def say(self, user_id: int, text: str, language: str | None = "en") -> Call:
         """The user sends a text; returns the bot's last message to them."""
-        await self.app.process_update(self.message_update(user_id, text, language))
+        await self.process(self.message_update(user_id, text, language))
         return self.last(user_id)
 
     async def orders_of(self, user_id: int) -> list[Order]:
@@ -371,7 +376,7 @@ class Harness:
 
     async def tap(self, user_id: int, data: str, language: str | None = "en") -> Call:
         """The user taps a button; returns the bot's last message to them."""
-        await self.app.process_update(self.callback_update(user_id, data, language))
+        await self.process(self.callback_update(user_id, data, language))
         return self.last(user_id)
 
     def last(self, user_id: int) -> Call:

@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from bot.config import DEFAULT_PANEL_URL, Amount, Settings, describe_errors
+from bot.config import DEFAULT_PANEL_URL, Settings, describe_errors
 from tests.harness import TOKEN, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,8 @@ def test_an_empty_value_is_a_setting_left_unset(
         ("12.5", Decimal("12.5")),
         ("12,50", Decimal("12.50")),
         ("0.001", Decimal("0.001")),  # a leading 0 is no group of thousands
+        ("50.000,50", Decimal("50000.50")),
+        ("50,000.50", Decimal("50000.50")),
         (" 7 ", Decimal(7)),
     ],
 )
@@ -84,18 +86,18 @@ def test_amounts_are_read_as_they_are_written(
     assert settings.low_balance == amount and settings.deposit_min == amount
 
 
-@pytest.mark.parametrize("written", ["50.000,50", "1e9", "5.0000.000", "-5", "Rp5000", "١٠٠"])
+@pytest.mark.parametrize(
+    "written", ["1.000.00", "12.345.678,9.1", "1e9", "5.0000.000", "-5", "Rp5000", "١٠٠"]
+)
 def test_an_amount_that_reads_two_ways_or_none_is_refused(tmp_path: Path, written: str) -> None:
     with pytest.raises(ValidationError) as refused:
         make_settings(tmp_path, low_balance=written)
     assert "LOW_BALANCE is not valid. Expected an amount" in describe_errors(refused.value)
 
 
-def test_the_amount_type_serves_a_new_setting_in_one_line() -> None:
-    class WithMaximum(BaseModel):
-        deposit_max: Amount | None = None
-
-    assert WithMaximum(deposit_max="2.500.000").deposit_max == Decimal(2_500_000)
+def test_the_amount_type_serves_each_amount_setting(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, deposit_max="2.500.000", markup_percent="12,5")
+    assert settings.deposit_max == Decimal(2_500_000) and settings.markup_percent == Decimal("12.5")
 
 
 def test_every_setting_is_in_env_example_and_each_line_works_uncommented(
@@ -157,7 +159,7 @@ def test_secrets_never_in_reprs(tmp_path: Path) -> None:
             {"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEFAULT_LANGUAGE": "xx"},
             "DEFAULT_LANGUAGE",
         ),
-        ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEPOSIT_MIN": "50.000,50"}, "DEPOSIT_MIN"),
+        ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "DEPOSIT_MIN": "50.000.00"}, "DEPOSIT_MIN"),
         ({"BOT_TOKEN": TOKEN, "PANEL_URL": "sandbox", "HTTPS_PROXY": "socks5://p"}, "HTTPS_PROXY"),
     ],
 )

@@ -89,7 +89,8 @@ async def test_default_with_drip_feed(tmp_path: Path) -> None:
         placed = await confirm(bot, reply)
         order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
         assert order.quantity == 500  # what the panel's remains count down from
-        assert "Drip-feed runs: 5" in placed.text  # the card lists every answer
+        assert "Quantity: 100 × 5 runs = 500" in placed.text  # as the list and notices say
+        assert "Interval (minutes): 30" in placed.text  # the card lists every answer
         assert last_add(bot) == {
             "action": "add",
             "service": "1",

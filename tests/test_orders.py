@@ -27,6 +27,7 @@ async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int =
         key=draft.key,
         offer=quote(draft, index.by_id[service_id]),
         currency="IDR",
+        unsaved=bot.state.unsaved,
     )
     assert row.panel_order_id is not None
     return row.panel_order_id
@@ -420,6 +421,7 @@ async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
             key=draft.key,
             offer=quote(draft, index.by_id[1]),
             currency="IDR",
+            unsaved=bot.state.unsaved,
         )
         bot.sandbox.fail_next("refuse", action="add", message="Not enough funds")
         rejected_draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
@@ -430,6 +432,7 @@ async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
             key=rejected_draft.key,
             offer=quote(rejected_draft, index.by_id[1]),
             currency="IDR",
+            unsaved=bot.state.unsaved,
         )
         listing = await bot.say(USER, "/orders")
         assert "2 orders" in listing.text  # the refused attempt is not an order

@@ -273,7 +273,7 @@ async def test_an_unchanged_young_order_costs_no_write(tmp_path: Path) -> None:
 
 
 def test_what_counts_as_news() -> None:
-    order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S", None)
+    order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S", None, "IDR", "15")
     assert not is_news(order, OrderStatus.model_validate({"status": "in progress", "remains": 800}))
     assert is_news(order, OrderStatus.model_validate({"status": "In progress", "remains": 700}))
     assert is_news(order, OrderStatus.model_validate({"status": "Completed", "remains": 0}))
@@ -327,7 +327,7 @@ async def test_a_notification_says_which_order_and_what_changed_in_words(tmp_pat
         await cycle(bot)
         canceled = notices(bot)[-1]
         assert "In progress → <b>Canceled</b>" in canceled
-        assert "Not delivered: 190 of 1,000. The panel refunds what was not delivered." in canceled
+        assert "Not delivered: 190 of 1,000. The panel refunds IDR15,000." in canceled
         await bot.say(USER, "/start", language="id")
         await bot.state.store.users.set_language(USER, "id")
         second = await place(bot, USER, quantity=1000)

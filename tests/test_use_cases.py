@@ -9,7 +9,8 @@ import pytest
 from bot.balance import PanelBalance, PanelCurrency
 from bot.domain import NOT_YOURS, Outcome
 from bot.order_actions import OrderActions, Refusal
-from bot.ordering import OrderDraft, quote, submit
+from bot.ordering import OrderDraft, UnsavedOutcomes, quote, submit
+from bot.panel.client import PanelClient
 from bot.panel.errors import NotFound
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.panel.sandbox import SandboxPanel
@@ -30,6 +31,7 @@ async def placed(store: Store, sandbox: SandboxPanel, user_id: int, service_id: 
         key=draft.key,
         offer=quote(draft, service),
         currency="",
+        unsaved=UnsavedOutcomes(),
     )
     assert row.outcome is Outcome.PLACED and row.panel_order_id is not None
     return row.panel_order_id
@@ -43,14 +45,28 @@ async def test_a_quote_the_checks_refuse_is_never_sent(store: Store) -> None:
     assert offer.issues
     with pytest.raises(ValueError):
         await submit(
-            store, sandbox_client(sandbox), user_id=7, key=draft.key, offer=offer, currency=""
+            store,
+            sandbox_client(sandbox),
+            user_id=7,
+            key=draft.key,
+            offer=offer,
+            currency="",
+            unsaved=UnsavedOutcomes(),
         )
     assert sandbox.calls["add"] == 0 and await store.orders.by_intent(draft.key, 7) is None
 
 
+def tracking_of(store: Store, panel: PanelClient, clock: Clock) -> OrderTracking:
+    balance = PanelBalance(panel, PanelCurrency(store.kv, ""), clock=clock)
+    return OrderTracking(
+        store, panel, balance, poll_interval=60, low_balance=None, admin_ids=[1], clock=clock
+    )
+
+
 async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: Clock) -> None:
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
-    actions = OrderActions(store, sandbox_client(sandbox), clock)
+    panel = sandbox_client(sandbox)
+    actions = OrderActions(store, panel, tracking_of(store, panel, clock), clock)
     ok, disallowed = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 7, 4)
     rows = await store.orders.by_panel_ids([ok, disallowed])
     result = await actions.cancel([ok, disallowed, 99], rows, {ok, disallowed})
@@ -59,9 +75,11 @@ async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: C
     assert rows[ok].cancel_requested_at is not None
     assert await actions.cancel([ok], rows, {ok}) == {ok: Refusal.REQUESTED}
     assert sandbox.calls["cancel"] == 1
-    assert await actions.refill([ok], rows, {ok}, user_id=7) == {ok: Refusal.NOT_YET}
+    # stored: Pending; the panel, asked first, says Canceled: no refill, truthfully
+    assert await actions.refill([ok], rows, {ok}, user_id=7) == {ok: Refusal.NOT_DELIVERED}
+    assert (await store.orders.by_panel_ids([ok]))[ok].status == "Canceled"
     sandbox.set_status(ok, "Partial", remains=10)  # the cancellation left it partial
-    await store.orders.save_status(rows[ok].id, await sandbox_client(sandbox).status(ok), None)
+    await store.orders.save_status(rows[ok].id, await panel.status(ok), None)  # (final: kept)
     rows = await store.orders.by_panel_ids([ok])
     refilled = await actions.refill([ok], rows, {ok}, user_id=7)
     assert isinstance(refilled[ok], int)
@@ -72,11 +90,7 @@ async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: C
 
 async def test_looking_up_and_refreshing_store_what_was_seen(store: Store, clock: Clock) -> None:
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
-    panel = sandbox_client(sandbox)
-    balance = PanelBalance(panel, PanelCurrency(store.kv, ""), clock=clock)
-    tracking = OrderTracking(
-        store, panel, balance, poll_interval=60, low_balance=None, admin_ids=[1], clock=clock
-    )
+    tracking = tracking_of(store, sandbox_client(sandbox), clock)
     mine, theirs = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 8, 1)
     sandbox.set_status(mine, "In progress", remains=40)
     rows = await store.orders.by_panel_ids([mine])

@@ -15,14 +15,17 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from bot.domain import (
     Check,
+    Deposit,
     EntryKind,
     InsufficientFunds,
     Notice,
     Outcome,
     WalletPayment,
+    money_since,
     refund_due,
     round_up,
     with_markup,
+    wrong_sign,
 )
 from bot.panel.models import OrderState, OrderStatus, Service
 from bot.storage.repositories import Store
@@ -77,7 +80,9 @@ class Ledger(RuleBasedStateMachine):
         self.user_of: dict[int, int] = {}
         self.final: set[int] = set()
         self.keys = 0
-        self.money_in = Decimal(0)
+        self.by_kind = {kind: Decimal(0) for kind in EntryKind}
+        """The model's money by kind of entry, each as a positive figure."""
+        self.cost: dict[int, Decimal] = {}
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
@@ -91,16 +96,35 @@ class Ledger(RuleBasedStateMachine):
         if owed > 0:
             self.refunded[order_id] += owed
             self.balance[self.user_of[order_id]] += owed
+            self.by_kind[EntryKind.REFUND] += owed
 
-    @rule(user=st.sampled_from(USERS), amount=st.integers(1, 200_000), taps=st.integers(1, 3))
-    def top_up(self, user: int, amount: int, taps: int) -> None:
+    @rule(
+        user=st.sampled_from(USERS),
+        amount=st.integers(1, 200_000),
+        taps=st.integers(1, 3),
+        approve=st.booleans(),
+    )
+    def top_up(self, user: int, amount: int, taps: int, approve: bool) -> None:
         deposits = self.store.deposits
         deposit = self.run(deposits.open(user, Decimal(amount)))
-        self.run(deposits.prove(deposit.id, "text", "paid"))
-        decided = [self.run(deposits.decide(deposit.id, True, 1)) for _ in range(taps)]
-        assert sum(d is not None for d in decided) == 1  # credited once, however often tapped
+        self.run(deposits.prove(deposit.id, "text", "paid", "U", lambda d: []))
+
+        def told(d: Deposit, balance: Decimal) -> Notice:
+            return Notice(d.user_id, "deposit_decided", {"balance": str(balance)})
+
+        decided = [self.run(deposits.decide(deposit.id, approve, 1, told)) for _ in range(taps)]
+        assert sum(d is not None for d in decided) == 1  # decided once, however often tapped
+        if approve:
+            self.balance[user] += amount
+            self.by_kind[EntryKind.DEPOSIT] += amount
+        told_balance = self.run(self.store.outbox.pending(10_000))[-1].payload["balance"]
+        assert Decimal(told_balance) == self.balance[user]  # the owner reads the new balance
+
+    @rule(user=st.sampled_from(USERS), amount=st.integers(1, 100_000))
+    def admin_credit(self, user: int, amount: int) -> None:
+        self.run(self.store.wallets.post(user, Decimal(amount), EntryKind.CREDIT))
         self.balance[user] += amount
-        self.money_in += amount
+        self.by_kind[EntryKind.CREDIT] += amount
 
     @rule(user=st.sampled_from(USERS), amount=st.integers(1, 50_000))
     def admin_debit(self, user: int, amount: int) -> None:
@@ -110,7 +134,7 @@ class Ledger(RuleBasedStateMachine):
             assert self.balance[user] - amount < -self.limit[user]
             return
         self.balance[user] -= amount
-        self.money_in -= amount
+        self.by_kind[EntryKind.ADJUSTMENT] += amount
 
     @rule(user=st.sampled_from(USERS), limit=st.sampled_from([0, 10_000, 100_000]))
     def set_limit(self, user: int, limit: int) -> None:
@@ -147,6 +171,8 @@ class Ledger(RuleBasedStateMachine):
             return -1
         assert created
         self.balance[user] -= paid
+        self.by_kind[EntryKind.DEBIT_ORDER] += paid
+        self.cost[row.id] = price
         self.paid[row.id], self.refunded[row.id], self.user_of[row.id] = paid, Decimal(0), user
         if outcome == "placed":
             self.run(self.store.orders.mark_placed(row.id, 1000 + row.id))
@@ -159,14 +185,24 @@ class Ledger(RuleBasedStateMachine):
             self.run(self.store.orders.mark_failed(row.id, Outcome.UNKNOWN, "timeout"))
         return row.id
 
-    @rule(order=orders, state=st.sampled_from(STATES), remains=st.integers(-10, QUANTITY + 10))
-    def status(self, order: int, state: str, remains: int) -> None:
+    @rule(
+        order=orders,
+        state=st.sampled_from(STATES),
+        remains=st.one_of(st.integers(-10, QUANTITY + 10), st.integers(-(10**12), 10**12)),
+        charge=st.one_of(st.none(), st.decimals(min_value=-(10**12), max_value=10**12, places=5)),
+        currency=st.sampled_from(["IDR", "USD", None]),
+    )
+    def status(
+        self, order: int, state: str, remains: int, charge: Decimal | None, currency: str | None
+    ) -> None:
+        """A status the panel reports, hostile ones too (remains beyond the quantity, charges
+        negative or absurd, another currency)."""
         if order < 0 or order in self.final:
             return
         row = self.run(self.store.orders.get(order))
         if row.outcome is not Outcome.PLACED:
             return
-        status = OrderStatus(status=state, remains=remains, currency="IDR")
+        status = OrderStatus(status=state, remains=remains, charge=charge, currency=currency)
         notice = Notice(self.user_of[order], "order", {"order": order})
         self.run(self.store.orders.apply_checks([Check(order, status, None)], [notice]))
         paid, back = self.paid[order], self.refunded[order]
@@ -178,8 +214,8 @@ class Ledger(RuleBasedStateMachine):
         else:
             owed = Decimal(0)
         self._give_back(order, owed)
-        if owed:
-            assert notice.payload["refund"] == str(owed)  # the user is told how much
+        told = self.run(self.store.outbox.pending(10_000))[-1]
+        assert told.payload.get("refund") == (str(owed) if owed else None)  # told how much
 
     @rule(order=orders, placed=st.booleans(), taps=st.integers(1, 2))
     def resolve_unknown(self, order: int, placed: bool, taps: int) -> None:
@@ -190,7 +226,8 @@ class Ledger(RuleBasedStateMachine):
             return
         for _ in range(taps):  # two admins, or one tapping twice: one takes effect
             if placed:
-                self.run(self.store.orders.attach(order, 5000 + order))
+                pending = Check(order, OrderStatus(status="Pending"), None)
+                self.run(self.store.orders.attach(pending, 5000 + order, []))
             else:
                 self.run(self.store.orders.mark_not_placed(order))
         if not placed:
@@ -219,9 +256,23 @@ class Ledger(RuleBasedStateMachine):
             assert row.refunded == self.refunded[order_id]
 
     @invariant()
-    def money_in_is_money_out_plus_balances(self) -> None:
-        spent = sum(self.paid.values(), Decimal(0)) - sum(self.refunded.values(), Decimal(0))
-        assert self.money_in == spent + sum(self.balance.values(), Decimal(0))
+    def money_in_is_money_out_plus_money_held(self) -> None:
+        kind = self.by_kind
+        money_in = kind[EntryKind.DEPOSIT] + kind[EntryKind.CREDIT]
+        spent = kind[EntryKind.DEBIT_ORDER] - kind[EntryKind.REFUND]
+        held = sum(self.balance.values(), Decimal(0))
+        assert money_in == spent + kind[EntryKind.ADJUSTMENT] + held
+
+    @invariant()
+    def stats_are_the_ledger(self) -> None:
+        entries = self.run(self.store.wallets.since(0))
+        costs = self.run(self.store.orders.panel_costs(0))
+        money = money_since(0, entries, costs)
+        assert {kind: money.of(kind) for kind in EntryKind} == self.by_kind
+        assert money.net == sum(self.balance.values(), Decimal(0))
+        assert not [entry for entry in entries if wrong_sign(entry)]
+        # the panel's cost: never negative, never above what the orders cost when placed
+        assert Decimal(0) <= money.panel_cost <= sum(self.cost.values(), Decimal(0))
 
 
 Ledger.TestCase.settings = settings(

@@ -41,7 +41,14 @@ from bot.context import BotContext
 from bot.domain import InsufficientFunds, Outcome, target_of
 from bot.handlers import browse, mass
 from bot.handlers.browse import BROWSE, catalog_index, show_service
-from bot.handlers.common import answer_query, button_args, expired, order_buttons, show
+from bot.handlers.common import (
+    answer_query,
+    button_args,
+    expired,
+    order_buttons,
+    show,
+    too_fast,
+)
 from bot.ordering import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
 from bot.panel.errors import PanelFailure
 from bot.panel.models import Service, ServiceType
@@ -64,7 +71,7 @@ from bot.ui.checkout import (
     summary_keyboard,
 )
 from bot.ui.format import summary as summary_text
-from bot.ui.keyboards import Button, main_menu, markup, wallet_keyboard
+from bot.ui.keyboards import Button, main_menu, markup, top_up_button
 from bot.ui.text import field_prompt, issue_text
 
 log = logging.getLogger(__name__)
@@ -414,11 +421,19 @@ async def _summary(
     shop = context.state.shop
     currency = context.state.currency.code
     payment = await shop.payment(user.id, checkout.service.id, offer.fields) if user else None
+    top_up: Button | None = None
+    missing = Decimal(0)
     if user is not None and payment is not None:
-        charged = replace(offer, price=payment.amount)
+        draft.shown = payment.amount
         wallet = await shop.wallet(user.id)
-        text = summary_text(t, charged, currency, None, wallet=wallet.available)
+        text = summary_text(t, replace(offer, price=payment.amount), currency, None, wallet=wallet)
+        missing = wallet.short_of(payment.amount)
+        if missing and shop.takes_deposits:
+            top_up = top_up_button(t, shop.top_up_for(missing), currency)
+        elif missing:
+            text += "\n" + t._("Ask the operator to top up your wallet.")
     else:
+        draft.shown = offer.price
         balance: Decimal | None = None
         with contextlib.suppress(PanelFailure):
             balance = (await context.state.balance.get()).amount
@@ -432,7 +447,8 @@ async def _summary(
         text = notice + "\n\n" + text
     draft.next_screen()
     await _save_draft(update, context)
-    await show(update, context, text, summary_keyboard(t, draft), new_message=new_message)
+    keyboard = summary_keyboard(t, draft, top_up, payable=not missing)
+    await show(update, context, text, keyboard, new_message=new_message)
     return CONFIRM
 
 
@@ -470,6 +486,15 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
         return await _summary(update, context, checkout, offer=offer)
     shop = context.state.shop
     payment = await shop.payment(user.id, checkout.service.id, offer.fields)
+    if (payment.amount if payment is not None else offer.price) != draft.shown:
+        t = context.t
+        changed = "⚠️ " + t._(
+            "The price changed since the summary. Nothing was ordered and nothing was taken: "
+            "here is the order at its new price."
+        )
+        return await _summary(update, context, checkout, offer=offer, notice=changed)
+    if await too_fast(update, context):
+        return CONFIRM
     if payment is not None and not await shop.can_take(user.id, payment.cost):
         t = context.t
         text = t._(
@@ -487,6 +512,7 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
             key=draft.key,
             offer=offer,
             currency=context.state.currency.code,
+            unsaved=context.state.unsaved,
             payment=payment,
         )
     except InsufficientFunds as short:
@@ -515,13 +541,19 @@ async def confirm(update: Update, context: BotContext) -> str | int | None:
 
 
 async def _tell_short(update: Update, context: BotContext, missing: Decimal) -> None:
-    """The wallet cannot pay: nothing was sent; the summary stays for after a top-up."""
+    """The wallet cannot pay: nothing was sent; the draft stays for after a top-up (of what
+    is missing)."""
     t = context.t
+    shop = context.state.shop
+    currency = context.state.currency.code
     text = t._(
         "❌ Not enough money in your wallet: {missing} missing. Nothing was ordered. Top up, "
         "then confirm again."
-    ).format(missing=t.money(missing, context.state.currency.code))
-    await show(update, context, text, wallet_keyboard(t, context.state.shop.takes_deposits))
+    ).format(missing=t.money(missing, currency))
+    rows = [[Button(t._("▶️ Continue the order"), callback_data=cb.RESUME())]]
+    if shop.takes_deposits:
+        rows.insert(0, [top_up_button(t, shop.top_up_for(missing), currency)])
+    await show(update, context, text, markup(rows))
 
 
 async def _placing(update: Update, context: BotContext) -> None:

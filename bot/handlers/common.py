@@ -124,3 +124,15 @@ def button_args(button: cb.Button, update: Update) -> tuple[Any, ...] | None:
     """The arguments of the tapped button, if it is one of this kind (else None)."""
     query = update.callback_query
     return button.parse(query.data if query else None)
+
+
+MAX_USER_ID = 2**53
+"""Telegram's user ids fit in 52 bits; a longer number is a typo, not a user."""
+
+
+def user_id_of(token: str) -> int | None:
+    """A Telegram user id as an admin types it, or None."""
+    if not (token.isascii() and token.isdigit() and len(token) <= 16):
+        return None
+    user_id = int(token)
+    return user_id if 0 < user_id < MAX_USER_ID else None

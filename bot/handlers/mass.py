@@ -19,8 +19,15 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.domain import BatchState
-from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
-from bot.mass_order import TooManyLines
+from bot.handlers.common import (
+    answer_query,
+    command_arguments,
+    expired,
+    home_menu,
+    show,
+    too_fast,
+)
+from bot.mass_order import Preview, TooManyLines
 from bot.panel.errors import PanelFailure
 from bot.ui import callback as cb
 from bot.ui.keyboards import markup, menu_button
@@ -97,14 +104,28 @@ async def preview(update: Update, context: BotContext, text: str) -> None:
     except PanelFailure as exc:
         await show(update, context, failure_text(t, exc), home_menu(context), new_message=True)
         return
+    await _show_preview(update, context, result)
+
+
+async def _show_preview(
+    update: Update, context: BotContext, result: Preview, notice: str = ""
+) -> None:
+    """A preview's messages, the panel balance (or the user's wallet) after it, and its
+    Confirm button."""
+    user = update.effective_user
+    assert user is not None
+    t = context.t
+    state = context.state
     balance: Decimal | None = None
-    wallet = state.shop.pays_from_wallet(user.id)
-    if wallet:
-        balance = (await state.shop.wallet(user.id)).available
+    wallet = None
+    if state.shop.pays_from_wallet(user.id):
+        wallet = await state.shop.wallet(user.id)
     else:
         with contextlib.suppress(PanelFailure):
             balance = (await state.balance.get()).amount
-    messages = preview_messages(t, result.plan, state.currency.code, balance, wallet=wallet)
+    messages = preview_messages(
+        t, result.plan, state.currency.code, balance, wallet=wallet, notice=notice
+    )
     last = markup([[menu_button(t)]])
     if result.key is not None:
         last = preview_keyboard(t, result.key, len(result.plan.valid))
@@ -140,6 +161,17 @@ async def confirm(update: Update, context: BotContext) -> None:
     key = str(args[0])
     waiting = await mass.get(key, user.id)
     if waiting is not None and waiting.state is BatchState.PREVIEW:
+        if await too_fast(update, context):
+            return
+        repriced = await mass.reprice(waiting)
+        if repriced is not None:
+            await answer_query(update, context)
+            changed = "⚠️ " + t._(
+                "Prices changed since the preview. Nothing was ordered and nothing was taken: "
+                "here is the mass order at today's prices."
+            )
+            await _show_preview(update, context, repriced, changed)
+            return
         cost = await mass.panel_cost(waiting)
         if not await context.state.shop.can_take(user.id, cost):
             text = t._(

@@ -23,13 +23,14 @@ from bot.handlers.common import (
     order_buttons,
     show,
     too_fast,
+    user_id_of,
 )
 from bot.i18n import N_
 from bot.order_actions import Refusal
 from bot.panel.errors import NotFound, PanelError, PanelFailure, PanelUnavailable
 from bot.panel.models import OrderStatus, RefillStatus
 from bot.ui import callback as cb
-from bot.ui.format import order_card, order_line, order_progress
+from bot.ui.format import not_attached_text, order_card, order_line, order_progress
 from bot.ui.keyboards import Button, clamp_page, markup, menu_button, pager
 from bot.ui.text import (
     Line,
@@ -40,6 +41,7 @@ from bot.ui.text import (
     refill_state_text,
     shorten,
 )
+from bot.unknown_outcome import Attached, NotAttached
 
 USAGE = {
     "status": N_(
@@ -176,7 +178,7 @@ def status_line(
     elif status.charge is not None:
         parts.append(
             t._("charge {amount}").format(
-                amount=t.money(status.charge, status.currency or (order.currency if order else ""))
+                amount=t.money(status.charge, order.currency if order else status.currency or "")
             )
         )
     if status.start_count is not None:
@@ -240,9 +242,9 @@ async def orders_list(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
         args = cb.ORDERS.parse(update.callback_query.data)
     else:
-        token = context.args[0] if context.args else ""
-        args = (int(token) if token.isdigit() and is_admin else 0, OrderFilter.ACTIVE, 0)
-    if args is None or (args[0] and not is_admin):
+        owner = user_id_of(context.args[0]) if context.args and is_admin else None
+        args = (owner or 0, OrderFilter.ACTIVE, 0)
+    if args is None or (args[0] and not is_admin) or args[1] not in VIEWS:
         await expired(update, context)
         return
     owner, view, page = int(args[0]), OrderFilter(args[1]), int(args[2])
@@ -627,41 +629,31 @@ async def found_command(update: Update, context: BotContext) -> None:
         await _send_lines(update, context, [usage])
         return
     number, panel_id = int(parts[0]), int(parts[1])
-    store = context.state.store
-    order = await store.orders.get(number)
-    if order is None or not (order.user_id == user.id or context.state.settings.is_admin(user.id)):
+    order = await context.state.store.orders.get(number)
+    is_admin = context.state.settings.is_admin(user.id)
+    if order is None or not (order.user_id == user.id or is_admin):
         await _send_lines(
             update, context, [t._("You have no order {n} in the bot.").format(n=number)]
         )
         return
-    if order.outcome is not Outcome.UNKNOWN:
-        text = t._("Order {n} is not waiting for a panel order id.").format(n=number)
-        await show(update, context, text, await order_buttons(context, order))
+    unknown = context.state.unknown
+    refusal = unknown.refusal(order, by_admin=is_admin)
+    if refusal is None:
+        if await too_fast(update, context):
+            return
+        try:
+            result = await unknown.attach(order, panel_id, by_admin=is_admin)
+        except PanelFailure as exc:
+            await _panel_down(update, context, exc)
+            return
+    else:
+        result = refusal
+    if isinstance(result, Attached):
+        head = t._("✅ Order #{id} is attached; it is followed from now on.").format(id=panel_id)
+        await _show_card(update, context, result.order, head + "\n\n")
         return
-    if await store.orders.by_panel_ids([panel_id]):
-        text = t._("Order #{id} is already one of the bot's orders.").format(id=panel_id)
-        await _send_lines(update, context, [text])
-        return
-    if await too_fast(update, context):
-        return
-    try:
-        status = await context.state.panel.status(panel_id)
-    except NotFound:
-        text = t._("The panel does not know order #{id}. Check the number.").format(id=panel_id)
-        await _send_lines(update, context, [text])
-        return
-    except PanelFailure as exc:
-        await _panel_down(update, context, exc)
-        return
-    if not await store.orders.attach(order.id, panel_id):
-        text = t._("Order {n} is not waiting for a panel order id.").format(n=number)
-        await _send_lines(update, context, [text])
-        return
-    attached = await store.orders.get(order.id)
-    assert attached is not None
-    attached = await context.state.tracking.record(attached, status)
-    head = t._("✅ Order #{id} is attached; it is followed from now on.").format(id=panel_id)
-    await _show_card(update, context, attached, head + "\n\n")
+    text = not_attached_text(t, result, number, panel_id)
+    await show(update, context, text, await order_buttons(context, order), new_message=True)
 
 
 async def not_placed_ask(update: Update, context: BotContext) -> None:
@@ -691,11 +683,9 @@ async def not_placed(update: Update, context: BotContext) -> None:
     if order is None:
         return
     user = update.effective_user
-    if order.paid is not None and not (user and context.state.settings.is_admin(user.id)):
-        await _show_card(update, context, order)  # paid from a wallet: the admins decide
-        return
-    marked = await context.state.store.orders.mark_not_placed(order.id)
-    if marked is None:  # attached or marked meanwhile: show what it is now
+    is_admin = user is not None and context.state.settings.is_admin(user.id)
+    marked = await context.state.unknown.not_placed(order, by_admin=is_admin)
+    if isinstance(marked, NotAttached):  # decided meanwhile, or by the admins: as it is now
         current = await context.state.store.orders.get(order.id)
         assert current is not None
         await _show_card(update, context, current)

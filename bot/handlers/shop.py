@@ -6,28 +6,49 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import amounts
 from bot.context import BotContext
-from bot.domain import Deposit, DepositState, InsufficientFunds, Outcome
-from bot.handlers.common import answer_query, command_arguments, expired, home_menu, show
-from bot.i18n import Translator
-from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE
+from bot.domain import Deposit, InsufficientFunds, Order, Outcome, visible
+from bot.handlers.common import (
+    answer_query,
+    command_arguments,
+    expired,
+    home_menu,
+    show,
+    too_fast,
+    user_id_of,
+)
+from bot.jobs.tracker import send_notice
+from bot.panel.errors import PanelFailure
+from bot.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE, TopUpRefusal, deposit_notice
 from bot.ui import callback as cb
-from bot.ui.keyboards import PAGE_SIZE, Button, markup, menu_button, pager, wallet_keyboard
+from bot.ui.format import not_attached_text
+from bot.ui.keyboards import (
+    PAGE_SIZE,
+    Button,
+    markup,
+    menu_button,
+    pager,
+    top_up_button,
+    wallet_keyboard,
+)
 from bot.ui.shop import (
-    deposit_card,
+    deposit_line,
     entry_line,
     markup_rules_text,
     wallet_text,
+    whole_amount_text,
 )
-from bot.ui.text import escape, user_translator
+from bot.ui.text import escape, failure_text
+from bot.unknown_outcome import Attached, NotAttached
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +62,9 @@ MAX_AMOUNT = Decimal(10) ** 12
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """An amount as people type it (`bot.amounts`: `100.000` is a hundred thousand), after
-    `Rp` or `IDR`; None if it is none, not positive, or absurdly large."""
+    """An amount as people type it (`bot.amounts`: `100.000` is a hundred thousand, `25.000,50`
+    a fraction too), after `Rp` or `IDR`; None if it is none, not positive, or absurdly
+    large."""
     amount = amounts.parse_amount(text.strip().removeprefix("Rp").removeprefix("IDR"))
     return amount if amount is not None and 0 < amount <= MAX_AMOUNT else None
 
@@ -55,41 +77,56 @@ def _currency(context: BotContext) -> str:
 
 
 async def show_wallet(update: Update, context: BotContext) -> None:
-    """/balance of a user who pays from a wallet."""
+    """/balance of a user who pays from a wallet (and their top-up waiting, if any)."""
     user = update.effective_user
     assert user is not None
     shop = context.state.shop
     wallet = await shop.wallet(user.id)
-    text = wallet_text(context.t, wallet, _currency(context))
+    waiting = await shop.waiting_deposit(user.id)
+    text = wallet_text(context.t, wallet, _currency(context), waiting)
     await show(update, context, text, wallet_keyboard(context.t, shop.takes_deposits))
 
 
 def _presets(context: BotContext) -> list[Decimal]:
-    """Top-up amounts offered as buttons: at or above the minimum."""
+    """Top-up amounts offered as buttons: from the minimum to the maximum."""
     base = [Decimal(n) for n in (50_000, 100_000, 250_000, 500_000)]
     if _currency(context) not in ("IDR", ""):
         base = [Decimal(n) for n in (10, 25, 50, 100)]
-    return [a for a in base if a >= context.state.shop.deposit_min]
+    shop = context.state.shop
+    return [a for a in base if shop.top_up_refusal(a) is None]
 
 
 async def top_up(update: Update, context: BotContext) -> None:
     t = context.t
     shop = context.state.shop
-    if not shop.takes_deposits:
+    user = update.effective_user
+    if not shop.takes_deposits or user is None:
         await show(
             update, context, t._("Ask the operator to top up your wallet."), home_menu(context)
         )
+        return
+    waiting = await shop.waiting_deposit(user.id)
+    if waiting is not None:
+        await show(update, context, _waiting_text(context, waiting), home_menu(context))
         return
     currency = _currency(context)
     text = t._("➕ <b>Top up</b>\n\nHow much? Tap an amount or type one.")
     if shop.deposit_min > 0:
         text += "\n" + t._("At least {amount}.").format(amount=t.money(shop.deposit_min, currency))
-    buttons = [
-        Button(t.money(a, currency), callback_data=cb.TOP_UP_AMOUNT(int(a)))
-        for a in _presets(context)
-    ]
+    buttons = [top_up_button(t, amount, currency) for amount in _presets(context)]
     context.data.screen = TOP_UP_SCREEN
     await show(update, context, text, markup([buttons[:2], buttons[2:], [menu_button(t)]]))
+
+
+def _waiting_text(context: BotContext, deposit: Deposit) -> str:
+    t = context.t
+    return t._(
+        "Your top-up of {amount}, sent {when}, is waiting for an admin. You can top up again "
+        "once it is decided."
+    ).format(
+        amount=t.money(deposit.amount, _currency(context)),
+        when=t.datetime(datetime.fromtimestamp(deposit.created_at, tz=UTC)),
+    )
 
 
 async def top_up_amount(update: Update, context: BotContext) -> None:
@@ -97,7 +134,7 @@ async def top_up_amount(update: Update, context: BotContext) -> None:
     if args is None:
         await expired(update, context)
         return
-    await _open_deposit(update, context, Decimal(args[0]))
+    await _open_deposit(update, context, Decimal(args[0]) * context.state.shop.unit)
 
 
 async def typed(update: Update, context: BotContext, text: str) -> bool:
@@ -119,7 +156,7 @@ async def typed(update: Update, context: BotContext, text: str) -> bool:
         await _open_deposit(update, context, amount)
         return True
     if came_from == PROOF_SCREEN:
-        await _proven(update, context, "text", text.strip()[:1000])
+        await _proven(update, context, "text", text)
         return True
     if came_from.startswith(FOUND_SCREEN) and came_from[len(FOUND_SCREEN) :].isdigit():
         await _attach(update, context, int(came_from[len(FOUND_SCREEN) :]), text)
@@ -134,19 +171,23 @@ async def _open_deposit(update: Update, context: BotContext, amount: Decimal) ->
     if user is None or not shop.takes_deposits:
         await expired(update, context)
         return
-    currency = _currency(context)
-    if amount <= 0 or amount < shop.deposit_min:
-        context.data.screen = TOP_UP_SCREEN
-        text = t._("The smallest top-up is {amount}. Send a larger amount.").format(
-            amount=t.money(shop.deposit_min, currency)
-        )
-        await show(update, context, text, new_message=True)
+    if await too_fast(update, context):
         return
-    deposit = await shop.open_deposit(user.id, amount)
+    currency = _currency(context)
+    opened = await shop.open_deposit(user.id, amount)
+    if isinstance(opened, TopUpRefusal):
+        if opened is TopUpRefusal.WAITING:
+            waiting = await shop.waiting_deposit(user.id)
+            assert waiting is not None
+            await show(update, context, _waiting_text(context, waiting), home_menu(context))
+            return
+        context.data.screen = TOP_UP_SCREEN
+        await show(update, context, _amount_refused(context, opened), new_message=True)
+        return
     context.data.screen = PROOF_SCREEN
     text = "\n\n".join(
         (
-            t._("➕ Top-up of <b>{amount}</b>").format(amount=t.money(deposit.amount, currency)),
+            t._("➕ Top-up of <b>{amount}</b>").format(amount=t.money(opened.amount, currency)),
             escape(shop.deposit_instructions),
             t._(
                 "When you have paid, send a photo of the receipt here, or its reference as "
@@ -155,6 +196,22 @@ async def _open_deposit(update: Update, context: BotContext, amount: Decimal) ->
         )
     )
     await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
+
+
+def _amount_refused(context: BotContext, refusal: TopUpRefusal) -> str:
+    t = context.t
+    shop = context.state.shop
+    currency = _currency(context)
+    match refusal:
+        case TopUpRefusal.FRACTION:
+            return whole_amount_text(t, currency)
+        case TopUpRefusal.ABOVE_MAX:
+            return t._("The largest top-up is {amount}. Send a smaller amount.").format(
+                amount=t.money(shop.deposit_max, currency)
+            )
+    return t._("The smallest top-up is {amount}. Send a larger amount.").format(
+        amount=t.money(shop.deposit_min, currency)
+    )
 
 
 async def proof_photo(update: Update, context: BotContext) -> None:
@@ -166,55 +223,24 @@ async def proof_photo(update: Update, context: BotContext) -> None:
 
 
 async def _proven(update: Update, context: BotContext, kind: str, proof: str) -> None:
+    """The proof of the top-up waiting for one: every admin gets its card (through the
+    outbox, now)."""
     t = context.t
-    shop = context.state.shop
     user = update.effective_user
-    if user is None:
+    if user is None or await too_fast(update, context):
         return
-    waiting = await shop.deposit_awaiting_proof(user.id)
-    deposit = await shop.prove_deposit(waiting, kind, proof) if waiting else None
+    deposit = await context.state.shop.prove_deposit(user.id, kind, proof, user.full_name)
     if deposit is None:
         text = t._("No top-up is waiting for a proof. Start one with ➕ Top up in /balance.")
         await show(update, context, text, home_menu(context), new_message=True)
         return
+    context.state.tracker.deliver_soon(context.bot)
     await show(
         update,
         context,
         t._("Thank you. An admin checks your payment; you are told here when it is credited."),
         home_menu(context),
         new_message=True,
-    )
-    await _tell_admins(context, deposit, user.full_name)
-
-
-async def _tell_admins(context: BotContext, deposit: Deposit, name: str) -> None:
-    """Every admin gets the deposit's card with Approve / Reject (the photo, if it is one)."""
-    state = context.state
-    admins = sorted(state.settings.admin_ids)
-    records = await state.store.users.get_many(admins)
-    for admin in admins:
-        t = user_translator(state.i18n, records.get(admin))
-        text = deposit_card(t, deposit, name, _currency(context))
-        keyboard = _decision_keyboard(t, deposit.id)
-        try:
-            if deposit.proof_kind == "photo" and deposit.proof:
-                await context.bot.send_photo(
-                    admin, deposit.proof, caption=text, reply_markup=keyboard
-                )
-            else:
-                await context.bot.send_message(admin, text, reply_markup=keyboard)
-        except TelegramError as exc:
-            log.warning("admin %d not told of deposit %d: %s", admin, deposit.id, exc)
-
-
-def _decision_keyboard(t: Translator, deposit_id: int) -> InlineKeyboardMarkup:
-    return markup(
-        [
-            [
-                Button(t._("✅ Approve"), callback_data=cb.DEPOSIT_APPROVE(deposit_id)),
-                Button(t._("❌ Reject"), callback_data=cb.DEPOSIT_REJECT(deposit_id)),
-            ]
-        ]
     )
 
 
@@ -232,14 +258,14 @@ async def decide(update: Update, context: BotContext) -> None:
         await expired(update, context)
         return
     t = context.t
-    shop = context.state.shop
-    deposit = await shop.decide_deposit(int(args[0]), approve, admin.id)
+    deposit = await context.state.shop.decide_deposit(int(args[0]), approve, admin.id)
     if deposit is None:
         await answer_query(update, context, t._("This top-up was decided already."))
         return
+    context.state.tracker.deliver_soon(context.bot)  # the owner is told
     await answer_query(update, context, t._("Approved.") if approve else t._("Rejected."))
     verdict = (t._("✅ Approved by {admin}") if approve else t._("❌ Rejected by {admin}")).format(
-        admin=escape(admin.full_name)
+        admin=escape(visible(admin.full_name))
     )
     card = query.message if isinstance(query.message, Message) else None
     original = (card.caption or card.text or "") if card is not None else ""
@@ -250,27 +276,45 @@ async def decide(update: Update, context: BotContext) -> None:
             await query.edit_message_text(escape(original) + "\n\n" + verdict)
     except BadRequest as exc:
         log.info("deposit card not updated: %s", exc)
-    await _tell_owner(context, deposit)
 
 
-async def _tell_owner(context: BotContext, deposit: Deposit) -> None:
-    state = context.state
-    t = user_translator(state.i18n, await state.store.users.get(deposit.user_id))
+DEPOSITS_SHOWN = 20
+
+
+async def deposits_command(update: Update, context: BotContext) -> None:
+    """/deposits: the top-ups waiting for an admin, oldest first, each opening its card."""
+    t = context.t
+    deposits, count = await context.state.shop.waiting_deposits(DEPOSITS_SHOWN)
+    if not deposits:
+        await show(update, context, t._("No top-up is waiting."), home_menu(context))
+        return
     currency = _currency(context)
-    amount = t.money(deposit.amount, currency)
-    if deposit.state is DepositState.APPROVED:
-        wallet = await state.shop.wallet(deposit.user_id)
-        text = t._("✅ Your top-up of {amount} was credited. Wallet: <b>{balance}</b>").format(
-            amount=amount, balance=t.money(wallet.balance, currency)
-        )
-    else:
-        text = t._(
-            "❌ Your top-up of {amount} was not accepted. Ask the operator if you have paid."
-        ).format(amount=amount)
-    try:
-        await context.bot.send_message(deposit.user_id, text)
-    except TelegramError as exc:
-        log.info("user %d not told of deposit %d: %s", deposit.user_id, deposit.id, exc)
+    lines = [
+        t.n_("<b>{n} top-up waiting</b>", "<b>{n} top-ups waiting</b>", count).format(
+            n=t.number(count)
+        ),
+        "",
+        *(deposit_line(t, deposit, currency) for deposit in deposits),
+    ]
+    buttons = [
+        Button(f"#{deposit.id}", callback_data=cb.DEPOSIT_OPEN(deposit.id)) for deposit in deposits
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    await show(update, context, "\n".join(lines), markup([*rows, [menu_button(t)]]))
+
+
+async def deposit_open(update: Update, context: BotContext) -> None:
+    """A top-up's card again, for the admin who asked (with its photo and buttons)."""
+    args = cb.DEPOSIT_OPEN.parse(update.callback_query.data if update.callback_query else None)
+    deposit = await context.state.shop.get_deposit(int(args[0])) if args else None
+    chat = update.effective_chat
+    if deposit is None or chat is None:
+        await expired(update, context)
+        return
+    await answer_query(update, context)
+    notice = deposit_notice(chat.id, deposit, _currency(context))
+    t = context.t
+    await send_notice(context.bot, chat.id, notice.kind, notice.payload, t)
 
 
 def _arguments(update: Update) -> list[str]:
@@ -279,7 +323,7 @@ def _arguments(update: Update) -> list[str]:
 
 def _user_id(args: list[str]) -> int | None:
     """The user id an admin's command starts with."""
-    return int(args[0]) if args and args[0].isascii() and args[0].isdigit() else None
+    return user_id_of(args[0]) if args else None
 
 
 async def adjust_command(update: Update, context: BotContext, sign: int) -> None:
@@ -295,7 +339,10 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
         await show(update, context, text)
         return
     currency = _currency(context)
-    note = " ".join(args[2:])[:200]
+    if not context.state.shop.whole(amount):
+        await show(update, context, whole_amount_text(t, currency))
+        return
+    note = visible(" ".join(args[2:]))[:200]
     try:
         balance = await context.state.shop.adjust(user_id, sign * amount, admin.id, note)
     except InsufficientFunds as short:
@@ -330,6 +377,9 @@ async def limit_command(update: Update, context: BotContext) -> None:
         limit = parse_amount(args[1])
     if user_id is None or limit is None:
         await show(update, context, t._("Usage: /limit &lt;user id&gt; &lt;amount&gt; (0: none)"))
+        return
+    if not context.state.shop.whole(limit):
+        await show(update, context, whole_amount_text(t, _currency(context)))
         return
     if not await context.state.shop.set_limit(user_id, limit):
         wallet = await context.state.shop.wallet(user_id)
@@ -427,20 +477,32 @@ async def unknown_placed(update: Update, context: BotContext) -> None:
 
 
 async def _attach(update: Update, context: BotContext, row_id: int, text: str) -> None:
+    """The panel id an admin sent for an order of unknown outcome: attached after every
+    check /found makes."""
     t = context.t
     digits = text.strip().lstrip("#")
-    if not (digits.isascii() and digits.isdigit()):
+    order = await context.state.store.orders.get(row_id)
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 12) or order is None:
         context.data.screen = FOUND_SCREEN + str(row_id)
         await show(
             update, context, t._("Send the order id in digits, like 123456."), new_message=True
         )
         return
-    attached = await context.state.store.orders.attach(row_id, int(digits))
-    text = (
-        t._("✅ Attached: order {id} is followed, the money stays paid.").format(id=digits)
-        if attached
-        else t._("This order was resolved already.")
-    )
+    panel_id = int(digits)
+    try:
+        result = await context.state.unknown.attach(order, panel_id, by_admin=True)
+    except PanelFailure as exc:
+        context.data.screen = FOUND_SCREEN + str(row_id)
+        await show(update, context, failure_text(t, exc), new_message=True)
+        return
+    if isinstance(result, Attached):
+        text = t._("✅ Attached: order {id} is followed, the money stays paid.").format(id=digits)
+        context.state.tracker.deliver_soon(context.bot)
+    elif result is NotAttached.NOT_WAITING:
+        text = t._("This order was resolved already.")
+    else:
+        context.data.screen = FOUND_SCREEN + str(row_id)
+        text = not_attached_text(t, result, order.id, panel_id)
     await show(update, context, text, new_message=True)
 
 
@@ -450,12 +512,14 @@ async def unknown_not_placed(update: Update, context: BotContext) -> None:
         update.callback_query.data if update.callback_query else None
     )
     t = context.t
-    order = await context.state.store.orders.mark_not_placed(int(args[0])) if args else None
-    if order is None:
+    order = await context.state.store.orders.get(int(args[0])) if args else None
+    marked = await context.state.unknown.not_placed(order, by_admin=True) if order else None
+    if not isinstance(marked, Order):
         await answer_query(update, context, t._("This order was resolved already."))
         return
+    context.state.tracker.deliver_soon(context.bot)
     text = t._("↩️ Marked not placed: {amount} went back to the wallet of user {user}.").format(
-        amount=t.money(order.refunded, order.currency or _currency(context)), user=order.user_id
+        amount=t.money(marked.refunded, marked.currency or _currency(context)), user=marked.user_id
     )
     await show(update, context, text)
 
@@ -484,6 +548,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         ("limit", limit_command),
         ("wallet", wallet_command),
         ("markup", markup_command),
+        ("deposits", deposits_command),
     ):
         application.add_handler(CommandHandler(name, command, filters=admins))
     for button, callback in (
@@ -491,6 +556,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         (cb.TOP_UP_AMOUNT, top_up_amount),
         (cb.DEPOSIT_APPROVE, _admins_only(decide)),
         (cb.DEPOSIT_REJECT, _admins_only(decide)),
+        (cb.DEPOSIT_OPEN, _admins_only(deposit_open)),
         (cb.UNKNOWN_PLACED, _admins_only(unknown_placed)),
         (cb.UNKNOWN_NOT_PLACED, _admins_only(unknown_not_placed)),
         (cb.WALLET_PAGE, _admins_only(wallet_page)),

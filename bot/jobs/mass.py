@@ -36,6 +36,9 @@ class MassOrderJob:
         self._i18n = i18n
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._users: dict[int, asyncio.Lock] = {}
+        """A user's batches run one after the other: one customer does not flood the panel
+        with several batches at once."""
 
     def start(self, bot: Bot, batch: MassBatch) -> None:
         if batch.key in self._tasks:
@@ -70,8 +73,10 @@ class MassOrderJob:
             shown_at = self._clock()
             await self._edit(bot, batch, progress_text(t, done, total))
 
+        lock = self._users.setdefault(batch.user_id, asyncio.Lock())
         try:
-            reports = await self._mass.run(batch, progress)
+            async with lock:
+                reports = await self._mass.run(batch, progress)
         except PanelFailure as exc:  # no catalog at all: nothing was sent
             await self._mass.give_up(batch)
             nothing = t._("Nothing of this mass order was placed: send it again later.")

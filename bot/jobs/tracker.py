@@ -14,10 +14,11 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.domain import ADMINS, OutboxItem, UserRecord
-from bot.i18n import I18n
+from bot.i18n import I18n, Translator
+from bot.ordering import UnsavedOutcomes
 from bot.storage.repositories import Store
 from bot.tracking import CycleReport, OrderTracking
-from bot.ui.format import notice_keyboard, notice_text
+from bot.ui.format import notice_keyboard, notice_photo, notice_text
 from bot.ui.text import user_translator
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ SEND_BATCH = 100
 NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
-ADMIN_KINDS = frozenset(
+ALWAYS_SENT = frozenset(
     {
         "panel_down",
         "panel_up",
@@ -35,8 +36,31 @@ ADMIN_KINDS = frozenset(
         "storage_lost",
         "unknown_paid",
         "panel_short",
+        "deposit",
+        "deposit_decided",
+        "unknown_resolved",
     }
 )
+"""Notices sent whatever /notifications says: admins' alerts and cards, and the answers about
+their money a user waits for."""
+
+
+async def send_notice(
+    bot: Bot, chat_id: int, kind: str, payload: dict[str, Any], t: Translator
+) -> None:
+    """One notice, with its photo when it has one; a photo Telegram will not show (expired,
+    say) is replaced by the text alone, so the notice is never lost for its photo."""
+    text = notice_text(t, kind, payload)
+    keyboard = notice_keyboard(t, kind, payload)
+    photo = notice_photo(kind, payload)
+    if photo is not None:
+        try:
+            await bot.send_photo(chat_id, photo, caption=text, reply_markup=keyboard)
+            return
+        except BadRequest as exc:
+            log.info("a notice's photo was not sent (%s); its text is", exc)
+            text += "\n\n" + t._("(The photo could not be shown.)")
+    await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 class TrackerJob:
@@ -45,6 +69,7 @@ class TrackerJob:
         tracking: OrderTracking,
         store: Store,
         i18n: I18n,
+        unsaved: UnsavedOutcomes,
         *,
         admin_ids: Iterable[int],
         interval: float,
@@ -52,12 +77,17 @@ class TrackerJob:
     ) -> None:
         self._tracking = tracking
         self._store = store
+        self._unsaved = unsaved
         self._i18n = i18n
         self._admin_ids = sorted(admin_ids)
         self._interval = interval
         self._clock = clock
         self._lock = asyncio.Lock()
+        self._sending = asyncio.Lock()
+        """One delivery of the outbox at a time (a cycle's, or one asked for at once)."""
         self._send_rate = AsyncLimiter(1, 1 / NOTIFICATIONS_PER_SECOND)
+        self._soon: asyncio.Task[None] | None = None
+        self._again = False
         self.last_cycle: CycleReport | None = None
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -79,6 +109,7 @@ class TrackerJob:
             log.info("tracker cycle still running; this one is skipped")
             return None
         async with self._lock:
+            await self._unsaved.save(self._store)
             report = await self._tracking.poll()
             report.sent = await self.deliver(bot)
             report.duration = self._clock() - report.started
@@ -87,8 +118,34 @@ class TrackerJob:
 
     # -- delivery -------------------------------------------------------------------------------
 
+    def deliver_soon(self, bot: Bot) -> None:
+        """Send the outbox now, not at the next cycle (a card an admin must act on, a reply
+        someone waits for): the notices are stored already, so nothing is lost if this does
+        not run."""
+        self._again = True
+        if self._soon is None or self._soon.done():
+            self._soon = asyncio.create_task(self._deliver_while_asked(bot))
+
+    async def _deliver_while_asked(self, bot: Bot) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.deliver(bot)
+            except Exception:  # the next cycle sends what is left
+                log.warning("outbox not delivered now; the next cycle sends it", exc_info=True)
+                return
+
+    async def delivered(self) -> None:
+        """Until the delivery asked for with `deliver_soon` is done (tests, shutdown)."""
+        if self._soon is not None:
+            await asyncio.gather(self._soon, return_exceptions=True)
+
     async def deliver(self, bot: Bot) -> int:
         """Send the outbox. Returns how many messages were sent."""
+        async with self._sending:
+            return await self._deliver(bot)
+
+    async def _deliver(self, bot: Bot) -> int:
         store = self._store
         sent = 0
         while True:
@@ -126,16 +183,12 @@ class TrackerJob:
     ) -> str:
         if user is not None and user.blocked:
             return "dropped"
-        if item.kind not in ADMIN_KINDS and user is not None and not user.notifications:
+        if item.kind not in ALWAYS_SENT and user is not None and not user.notifications:
             return "dropped"
         t = user_translator(self._i18n, user)
         await self._send_rate.acquire()
         try:
-            await bot.send_message(
-                chat_id,
-                notice_text(t, item.kind, item.payload),
-                reply_markup=notice_keyboard(t, item.kind, item.payload),
-            )
+            await send_notice(bot, chat_id, item.kind, item.payload, t)
         except Forbidden:
             await self._store.users.mark_blocked(chat_id)
             log.info("user %d blocked the bot; not messaged until they write again", chat_id)

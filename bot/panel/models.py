@@ -264,6 +264,17 @@ class _PanelModel(BaseModel):
             return cls.model_validate(cls.tolerant(data))
 
 
+MAX_RATE = Decimal(10) ** 9
+"""A rate above this (per 1000, or per package) is no price a panel means."""
+
+
+def sellable_rate(rate: Decimal) -> bool:
+    """Whether a rate can price an order: finite, positive and not absurd. A negative rate
+    would credit a wallet on every order, a zero one sell for nothing, and `1E+9999` breaks
+    every page listing it."""
+    return rate.is_finite() and 0 < rate <= MAX_RATE
+
+
 class Service(_PanelModel):
     """Thousands at once: use `parse_services`, which takes the fast path when it can."""
 

@@ -183,6 +183,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (scope, key)
     );
     """,
+    # 8: the newest panel order id the bot knew when an order's intent was stored (an order
+    # of unknown outcome can only be one placed after it); who sent a top-up, as Telegram
+    # named them; top-ups waiting, oldest first; the lines a mass order did not send, and why.
+    """
+    ALTER TABLE orders ADD COLUMN known_panel_id INTEGER;
+    ALTER TABLE deposits ADD COLUMN name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE mass_batches ADD COLUMN skipped TEXT NOT NULL DEFAULT '{}';
+    CREATE INDEX deposits_state ON deposits (state, id);
+    """,
 )
 
 

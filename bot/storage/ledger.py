@@ -1,16 +1,33 @@
-"""Money moving, inside the caller's transaction: a ledger entry with its wallet's total, and
-an order's refund. Every write of money goes through here, in the same transaction as what
-causes it (an order's intent, its refusal, a status, an approval)."""
+"""Money moving, inside the caller's transaction: a ledger entry with its wallet's total, an
+order's refund, and the notices that tell of them. Every write of money goes through here, in
+the same transaction as what causes it (an order's intent, its refusal, a status, an
+approval)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import aiosqlite
 
-from bot.domain import EntryKind, InsufficientFunds, refund_due
+from bot.domain import EntryKind, InsufficientFunds, Notice, refund_due
 from bot.i18n import currency_unit
 from bot.panel.models import OrderState
+
+
+async def add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
+    """Notices to the outbox, inside the caller's transaction (with what they announce)."""
+    await conn.executemany(
+        "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
+        [(n.user_id, n.kind, json.dumps(n.payload, ensure_ascii=False), now) for n in notices],
+    )
+
+
+async def wallet_balance(conn: aiosqlite.Connection, user_id: int) -> Decimal:
+    rows = list(
+        await conn.execute_fetchall("SELECT balance FROM wallets WHERE user_id = ?", (user_id,))
+    )
+    return Decimal(rows[0][0]) if rows else Decimal(0)
 
 
 async def post(
@@ -52,10 +69,10 @@ async def post(
 
 async def refund(
     conn: aiosqlite.Connection, order_id: int, state: OrderState, remains: int | None, now: float
-) -> tuple[Decimal, str] | None:
+) -> Decimal:
     """What an order paid from a wallet is owed in this state, given back (once: what came
-    back already is subtracted, and written in the same transaction): the amount and the
-    order's currency, or None when nothing is owed."""
+    back already is subtracted, and written in the same transaction); 0 when nothing is
+    owed."""
     rows = list(
         await conn.execute_fetchall(
             "SELECT user_id, paid, refunded, quantity, currency FROM orders WHERE id = ?",
@@ -63,7 +80,7 @@ async def refund(
         )
     )
     if not rows or rows[0]["paid"] is None:
-        return None
+        return Decimal(0)
     row = rows[0]
     refunded = Decimal(row["refunded"])
     owed = refund_due(
@@ -75,9 +92,9 @@ async def refund(
         currency_unit(row["currency"]),
     )
     if owed <= 0:
-        return None
+        return Decimal(0)
     await conn.execute(
         "UPDATE orders SET refunded = ? WHERE id = ?", (str(refunded + owed), order_id)
     )
     await post(conn, row["user_id"], owed, EntryKind.REFUND, now, order_id=order_id)
-    return owed, row["currency"]
+    return owed

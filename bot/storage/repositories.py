@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 import aiosqlite
@@ -24,9 +25,11 @@ from bot.domain import (
     OutboxItem,
     Outcome,
     Refill,
+    Skipped,
     TrackedOrder,
     UserRecord,
     WalletPayment,
+    panel_cost,
     same_target,
     target_core,
     target_of,
@@ -34,6 +37,7 @@ from bot.domain import (
 from bot.panel.models import OrderState, OrderStatus, RefillState, Service
 from bot.storage import ledger
 from bot.storage.db import Database
+from bot.storage.ledger import add_notices
 from bot.storage.shop import DepositRepo, MarkupRepo, WalletRepo
 
 log = logging.getLogger(__name__)
@@ -55,13 +59,6 @@ def _in_lists(ids: list[int]) -> Iterator[tuple[list[int], str]]:
 
 Clock = Callable[[], float]
 RECENT_SCAN = 500
-
-
-async def _add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:
-    await conn.executemany(
-        "INSERT INTO outbox (user_id, kind, payload, created_at) VALUES (?, ?, ?, ?)",
-        [(n.user_id, n.kind, json.dumps(n.payload, ensure_ascii=False), now) for n in notices],
-    )
 
 
 async def _held(conn: aiosqlite.Connection, row_ids: list[int], now: float) -> None:
@@ -91,7 +88,63 @@ async def _held(conn: aiosqlite.Connection, row_ids: list[int], now: float) -> N
             )
             for row in rows
         ]
-    await _add_notices(conn, notices, now)
+    await add_notices(conn, notices, now)
+
+
+REFUND_TOLD = frozenset({"order", "unknown_resolved"})
+"""The kinds of notices about one order that tell the refund its change causes."""
+
+
+def _with_refund(notice: Notice, amount: Decimal) -> Notice:
+    if amount and notice.kind in REFUND_TOLD:
+        return replace(notice, payload={**notice.payload, "refund": str(amount)})
+    return notice
+
+
+async def _store_checks(
+    conn: aiosqlite.Connection, checks: list[Check], notices: list[Notice], now: float
+) -> None:
+    """Statuses (refunded as they say), schedules and the notices they cause, inside the
+    caller's transaction; a notice about a refunded order says how much came back."""
+    unchanged: dict[float | None, list[int]] = {}
+    for check in checks:
+        if check.status is None:
+            unchanged.setdefault(check.next_check_at, []).append(check.order_id)
+    await conn.executemany(
+        "UPDATE orders SET status = ?, charge = COALESCE(?, charge), remains = ?,"
+        " start_count = ?, final = ?, updated_at = ?, next_check_at = ? WHERE id = ?",
+        [
+            (
+                c.status.status_raw,
+                str(c.status.charge) if c.status.charge is not None else None,
+                c.status.remains,
+                c.status.start_count,
+                int(c.status.state.is_final),
+                now,
+                c.next_check_at,
+                c.order_id,
+            )
+            for c in checks
+            if c.status is not None
+        ],
+    )
+    refunds: dict[object, Decimal] = {}
+    for c in checks:
+        if c.status is not None and (
+            c.status.state in REFUND_ALL or c.status.state is OrderState.PARTIAL
+        ):
+            refunds[c.order_id] = await ledger.refund(
+                conn, c.order_id, c.status.state, c.status.remains, now
+            )
+    # Unchanged orders share their new schedule: one statement per few hundred.
+    for next_check_at, ids in unchanged.items():
+        for part, marks in _in_lists(ids):
+            await conn.execute(
+                f"UPDATE orders SET next_check_at = ? WHERE id IN ({marks})",
+                (next_check_at, *part),
+            )
+    told = [_with_refund(n, refunds.get(n.payload.get("order"), Decimal(0))) for n in notices]
+    await add_notices(conn, told, now)
 
 
 def _order(row: aiosqlite.Row) -> Order:
@@ -123,6 +176,8 @@ def _order(row: aiosqlite.Row) -> Order:
         cancel_requested_at=row["cancel_requested_at"],
         paid=Decimal(row["paid"]) if row["paid"] is not None else None,
         refunded=Decimal(row["refunded"]),
+        cost=Decimal(row["cost"]) if row["cost"] is not None else None,
+        known_panel_id=row["known_panel_id"],
     )
 
 
@@ -247,8 +302,9 @@ class OrderRepo:
             cursor = await conn.execute(
                 "INSERT INTO orders (intent_key, user_id, service_id, service_name, service_type,"
                 " category, rate, can_refill, can_cancel, fields, quantity, price, currency,"
-                " outcome, created_at, updated_at, paid, cost)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " outcome, created_at, updated_at, paid, cost, known_panel_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " (SELECT MAX(panel_order_id) FROM orders))"
                 " ON CONFLICT (intent_key) DO NOTHING",
                 (
                     intent_key,
@@ -308,22 +364,25 @@ class OrderRepo:
 
     async def mark_failed(self, row_id: int, outcome: Outcome, error: str) -> Order:
         """A refused order's payment comes back at once, in the same transaction; one of
-        unknown outcome keeps it (held until someone finds out)."""
+        unknown outcome keeps it (held until someone finds out). Only a submission under way
+        changes: written twice (a retry after a failed write), it moves nothing twice."""
         now = self._clock()
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE orders SET outcome = ?, error = ?, updated_at = ? WHERE id = ?",
-                (outcome.value, error, now, row_id),
+            cursor = await conn.execute(
+                "UPDATE orders SET outcome = ?, error = ?, updated_at = ? WHERE id = ?"
+                " AND outcome = ?",
+                (outcome.value, error, now, row_id, Outcome.SUBMITTING.value),
             )
-            if outcome is Outcome.REJECTED:
+            if cursor.rowcount and outcome is Outcome.REJECTED:
                 await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
-            elif outcome is Outcome.UNKNOWN:
+            elif cursor.rowcount and outcome is Outcome.UNKNOWN:
                 await _held(conn, [row_id], now)
         return await self._must_get(row_id)
 
-    async def mark_not_placed(self, row_id: int) -> Order | None:
-        """An order of unknown outcome the user (or an admin) found absent from the panel;
-        None when it is no longer of unknown outcome (attached meanwhile, say)."""
+    async def mark_not_placed(self, row_id: int, notices: Sequence[Notice] = ()) -> Order | None:
+        """An order of unknown outcome the user (or an admin) found absent from the panel: its
+        money back, `notices` (told how much) with it; None when it is no longer of unknown
+        outcome (attached meanwhile, say)."""
         now = self._clock()
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
@@ -332,7 +391,8 @@ class OrderRepo:
                 (Outcome.NOT_PLACED.value, now, row_id, Outcome.UNKNOWN.value),
             )
             if cursor.rowcount:
-                await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
+                back = await ledger.refund(conn, row_id, OrderState.FAIL, None, now)
+                await add_notices(conn, [_with_refund(n, back) for n in notices], now)
         return await self._must_get(row_id) if cursor.rowcount else None
 
     async def mark_cancel_requested(self, row_ids: list[int]) -> None:
@@ -371,18 +431,33 @@ class OrderRepo:
                 )
                 for row in rows
             ]
-            await _add_notices(conn, notices, now)
+            await add_notices(conn, notices, now)
         return len(notices)
 
-    async def attach(self, row_id: int, panel_order_id: int) -> bool:
-        """An order of unknown outcome found on the panel: it is placed, with this id. False
-        if the row is not (or no longer) of unknown outcome."""
-        cursor = await self._db.execute(
-            "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending', error = NULL,"
-            " updated_at = ? WHERE id = ? AND outcome = ?",
-            (Outcome.PLACED.value, panel_order_id, self._clock(), row_id, Outcome.UNKNOWN.value),
-        )
-        return cursor.rowcount == 1
+    async def attach(self, check: Check, panel_order_id: int, notices: list[Notice]) -> bool:
+        """An order of unknown outcome found on the panel: it is placed with this id, its
+        status stored (and refunded as it says) with `notices`, in one transaction. False
+        (nothing written) if the row is no longer of unknown outcome, or another order has
+        that id."""
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE orders SET outcome = ?, panel_order_id = ?, status = 'Pending',"
+                " error = NULL, updated_at = ? WHERE id = ? AND outcome = ? AND NOT EXISTS"
+                " (SELECT 1 FROM orders WHERE panel_order_id = ?)",
+                (
+                    Outcome.PLACED.value,
+                    panel_order_id,
+                    now,
+                    check.order_id,
+                    Outcome.UNKNOWN.value,
+                    panel_order_id,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return False
+            await _store_checks(conn, [check], notices, now)
+        return True
 
     async def _must_get(self, row_id: int) -> Order:
         row = await self.get(row_id)
@@ -443,17 +518,14 @@ class OrderRepo:
         )
         return list(dict.fromkeys(row["service_id"] for row in rows))[:limit]
 
-    async def targets(self, row_ids: list[int]) -> dict[int, str]:
-        """The link (or username) of each of these orders that has one."""
-        result: dict[int, str] = {}
+    async def fields_of(self, row_ids: list[int]) -> dict[int, dict[str, str]]:
+        """The fields (link, quantity, runs…) of each of these orders."""
+        result: dict[int, dict[str, str]] = {}
         for part, marks in _in_lists(row_ids):
             rows = await self._db.fetchall(
                 f"SELECT id, fields FROM orders WHERE id IN ({marks})", part
             )
-            for row in rows:
-                target = target_of(json.loads(row["fields"]))
-                if target:
-                    result[row["id"]] = target
+            result.update((row["id"], json.loads(row["fields"])) for row in rows)
         return result
 
     async def by_panel_ids(self, panel_ids: Iterable[int]) -> dict[int, Order]:
@@ -498,7 +570,8 @@ class OrderRepo:
         """Placed, unfinished orders whose next check is due."""
         async with self._db.conn.execute(
             "SELECT id, panel_order_id, user_id, status, remains, quantity, created_at,"
-            " service_name, paid FROM orders WHERE final = 0 AND outcome = 'placed'"
+            " service_name, paid, currency, price FROM orders WHERE final = 0"
+            " AND outcome = 'placed'"
             " AND (next_check_at IS NULL OR next_check_at <= ?)",
             (now,),
         ) as cursor:
@@ -510,62 +583,31 @@ class OrderRepo:
         """Store a poll's results and the notifications they cause, all or nothing, with the
         refunds of wallet-paid orders the panel canceled, refunded, failed or delivered in
         part (a notice of such an order says how much came back)."""
-        now = self._clock()
-        unchanged: dict[float | None, list[int]] = {}
-        for check in checks:
-            if check.status is None:
-                unchanged.setdefault(check.next_check_at, []).append(check.order_id)
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE orders SET status = ?, charge = COALESCE(?, charge),"
-                " currency = COALESCE(?, currency), remains = ?, start_count = ?, final = ?,"
-                " updated_at = ?, next_check_at = ? WHERE id = ?",
-                [
-                    (
-                        c.status.status_raw,
-                        str(c.status.charge) if c.status.charge is not None else None,
-                        c.status.currency or None,
-                        c.status.remains,
-                        c.status.start_count,
-                        int(c.status.state.is_final),
-                        now,
-                        c.next_check_at,
-                        c.order_id,
-                    )
-                    for c in checks
-                    if c.status is not None
-                ],
-            )
-            by_order = {n.payload.get("order"): n for n in notices if n.kind == "order"}
-            for c in checks:
-                if c.status is not None and (
-                    c.status.state in REFUND_ALL or c.status.state is OrderState.PARTIAL
-                ):
-                    back = await ledger.refund(
-                        conn, c.order_id, c.status.state, c.status.remains, now
-                    )
-                    notice = by_order.get(c.order_id)
-                    if back and notice is not None:
-                        notice.payload["refund"] = str(back[0])
-                        notice.payload["currency"] = notice.payload.get("currency") or back[1]
-            # Unchanged orders share their new schedule: one statement per few hundred.
-            for next_check_at, ids in unchanged.items():
-                for part, marks in _in_lists(ids):
-                    await conn.execute(
-                        f"UPDATE orders SET next_check_at = ? WHERE id IN ({marks})",
-                        (next_check_at, *part),
-                    )
-            await _add_notices(conn, notices, now)
+            await _store_checks(conn, checks, notices, self._clock())
 
     async def panel_costs(self, since: float) -> list[tuple[float, Decimal]]:
-        """(time, the panel's charge) of the wallet-paid orders placed since then: as the
-        panel reports it, else as its price was when ordered."""
+        """(time, the panel's cost) of the wallet-paid orders placed since then (`panel_cost`:
+        what the panel charged, less what it gives back)."""
         rows = await self._db.fetchall(
-            "SELECT created_at, COALESCE(charge, cost) AS cost FROM orders"
-            " WHERE paid IS NOT NULL AND outcome = 'placed' AND created_at >= ?",
+            "SELECT created_at, charge, cost, status, quantity, remains FROM orders"
+            " WHERE paid IS NOT NULL AND outcome = 'placed' AND cost IS NOT NULL"
+            " AND created_at >= ?",
             (since,),
         )
-        return [(row["created_at"], Decimal(row["cost"])) for row in rows if row["cost"]]
+        return [
+            (
+                row["created_at"],
+                panel_cost(
+                    Decimal(row["cost"]),
+                    Decimal(row["charge"]) if row["charge"] is not None else None,
+                    row["quantity"],
+                    OrderState.parse(row["status"] or ""),
+                    row["remains"],
+                ),
+            )
+            for row in rows
+        ]
 
     async def counts_by_status(self) -> dict[str, int]:
         rows = await self._db.fetchall(
@@ -628,7 +670,7 @@ class RefillRepo:
                     for refill_id, status in statuses.items()
                 ],
             )
-            await _add_notices(conn, notices, now)
+            await add_notices(conn, notices, now)
 
 
 def _refill(row: aiosqlite.Row) -> Refill:
@@ -648,7 +690,7 @@ class OutboxRepo:
 
     async def add(self, notices: list[Notice]) -> None:
         async with self._db.transaction() as conn:
-            await _add_notices(conn, notices, self._clock())
+            await add_notices(conn, notices, self._clock())
 
     async def pending(self, limit: int) -> list[OutboxItem]:
         rows = await self._db.fetchall(
@@ -737,7 +779,10 @@ class MassBatchRepo:
         """A new batch waiting for Confirm; the user's earlier waiting one is dropped."""
         now = self._clock()
         encoded = json.dumps(
-            [[line.number, line.service_id, dict(line.fields)] for line in lines],
+            [
+                [line.number, line.service_id, dict(line.fields), _text(line.price)]
+                for line in lines
+            ],
             ensure_ascii=False,
         )
         async with self._db.transaction() as conn:
@@ -779,6 +824,14 @@ class MassBatchRepo:
         )
         return cursor.rowcount == 1
 
+    async def skip(self, key: str, number: int, reason: Skipped) -> None:
+        """A line of the running batch not sent, and why (for its report)."""
+        await self._db.execute(
+            "UPDATE mass_batches SET skipped = json_set(skipped, ?, ?), updated_at = ?"
+            " WHERE key = ?",
+            (f'$."{number}"', reason.value, self._clock(), key),
+        )
+
     async def finish(self, key: str) -> None:
         await self._db.execute(
             "UPDATE mass_batches SET state = ?, updated_at = ? WHERE key = ?",
@@ -804,10 +857,21 @@ def _batch(row: aiosqlite.Row) -> MassBatch:
         key=row["key"],
         user_id=row["user_id"],
         state=BatchState(row["state"]),
-        lines=tuple(BatchLine(n, s, f) for n, s, f in json.loads(row["lines"])),
+        lines=tuple(_batch_line(*line) for line in json.loads(row["lines"])),
         chat_id=row["chat_id"],
         message_id=row["message_id"],
+        skipped={int(n): Skipped(r) for n, r in json.loads(row["skipped"]).items()},
     )
+
+
+def _text(amount: Decimal | None) -> str | None:
+    return str(amount) if amount is not None else None
+
+
+def _batch_line(
+    number: int, service_id: int, fields: dict[str, str], price: str | None = None
+) -> BatchLine:
+    return BatchLine(number, service_id, fields, Decimal(price) if price else None)
 
 
 class KeyValueRepo:

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import aiosqlite
 
-from bot.domain import Deposit, DepositState, EntryKind, LedgerEntry, Wallet
+from bot.domain import Deposit, DepositState, EntryKind, LedgerEntry, Notice, Wallet
 from bot.storage.db import Database
-from bot.storage.ledger import post
+from bot.storage.ledger import add_notices, post, wallet_balance
 
 Clock = Callable[[], float]
 
@@ -75,6 +75,13 @@ class WalletRepo:
             "SELECT COUNT(*) AS n FROM ledger WHERE user_id = ?", (user_id,)
         )
         return [_entry(row) for row in rows], int(count["n"]) if count else 0
+
+    async def all(self) -> list[Wallet]:
+        rows = await self._db.fetchall("SELECT user_id, balance, credit_limit FROM wallets")
+        return [
+            Wallet(row["user_id"], Decimal(row["balance"]), Decimal(row["credit_limit"]))
+            for row in rows
+        ]
 
     async def since(self, moment: float) -> list[LedgerEntry]:
         rows = await self._db.fetchall(
@@ -146,23 +153,47 @@ class DepositRepo:
         )
         return _deposit(row) if row else None
 
-    async def prove(self, deposit_id: int, kind: str, proof: str) -> Deposit | None:
-        """The proof arrived: the deposit waits for an admin. None if it was not waiting."""
-        cursor = await self._db.execute(
-            "UPDATE deposits SET state = ?, proof_kind = ?, proof = ? WHERE id = ? AND state = ?",
-            (
-                DepositState.PENDING.value,
-                kind,
-                proof,
-                deposit_id,
-                DepositState.AWAITING_PROOF.value,
-            ),
-        )
-        return await self.get(deposit_id) if cursor.rowcount else None
+    async def prove(
+        self,
+        deposit_id: int,
+        kind: str,
+        proof: str,
+        name: str,
+        cards: Callable[[Deposit], list[Notice]],
+    ) -> Deposit | None:
+        """The proof arrived: the deposit waits for an admin, and `cards(deposit)` (the
+        admins' cards) go to the outbox in the same transaction. None if it was not waiting
+        for a proof."""
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE deposits SET state = ?, proof_kind = ?, proof = ?, name = ?"
+                " WHERE id = ? AND state = ?",
+                (
+                    DepositState.PENDING.value,
+                    kind,
+                    proof,
+                    name,
+                    deposit_id,
+                    DepositState.AWAITING_PROOF.value,
+                ),
+            )
+            if not cursor.rowcount:
+                return None
+            deposit = await _deposit_in(conn, deposit_id)
+            await add_notices(conn, cards(deposit), now)
+        return deposit
 
-    async def decide(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
-        """Approve (the wallet credited in the same transaction) or reject a pending deposit,
-        once: None when it was decided already (by this admin or another)."""
+    async def decide(
+        self,
+        deposit_id: int,
+        approve: bool,
+        admin_id: int,
+        told: Callable[[Deposit, Decimal], Notice],
+    ) -> Deposit | None:
+        """Approve (the wallet credited) or reject a pending deposit, once, and its owner
+        told (`told(deposit, the wallet's balance)`), all in one transaction: None when it
+        was decided already (by this admin or another)."""
         now = self._clock()
         state = DepositState.APPROVED if approve else DepositState.REJECTED
         async with self._db.transaction() as conn:
@@ -173,26 +204,49 @@ class DepositRepo:
             )
             if not cursor.rowcount:
                 return None
+            deposit = await _deposit_in(conn, deposit_id)
             if approve:
-                rows = list(
-                    await conn.execute_fetchall(
-                        "SELECT user_id, amount FROM deposits WHERE id = ?", (deposit_id,)
-                    )
-                )
-                await post(
+                balance = await post(
                     conn,
-                    rows[0]["user_id"],
-                    Decimal(rows[0]["amount"]),
+                    deposit.user_id,
+                    deposit.amount,
                     EntryKind.DEPOSIT,
                     now,
                     deposit_id=deposit_id,
                     admin_id=admin_id,
                 )
-        return await self.get(deposit_id)
+            else:
+                balance = await wallet_balance(conn, deposit.user_id)
+            await add_notices(conn, [told(deposit, balance)], now)
+        return deposit
+
+    async def pending_of(self, user_id: int) -> Deposit | None:
+        """The user's top-up waiting for an admin, if any (one at a time)."""
+        row = await self._db.fetchone(
+            "SELECT * FROM deposits WHERE user_id = ? AND state = ? ORDER BY id LIMIT 1",
+            (user_id, DepositState.PENDING.value),
+        )
+        return _deposit(row) if row else None
+
+    async def pending(self, limit: int) -> tuple[list[Deposit], int]:
+        """Top-ups waiting for an admin, oldest first, and how many there are."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM deposits WHERE state = ? ORDER BY id LIMIT ?",
+            (DepositState.PENDING.value, limit),
+        )
+        count = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM deposits WHERE state = ?", (DepositState.PENDING.value,)
+        )
+        return [_deposit(row) for row in rows], int(count["n"]) if count else 0
 
     async def get(self, deposit_id: int) -> Deposit | None:
         row = await self._db.fetchone("SELECT * FROM deposits WHERE id = ?", (deposit_id,))
         return _deposit(row) if row else None
+
+
+async def _deposit_in(conn: aiosqlite.Connection, deposit_id: int) -> Deposit:
+    rows = list(await conn.execute_fetchall("SELECT * FROM deposits WHERE id = ?", (deposit_id,)))
+    return _deposit(rows[0])
 
 
 def _deposit(row: aiosqlite.Row) -> Deposit:
@@ -204,6 +258,8 @@ def _deposit(row: aiosqlite.Row) -> Deposit:
         proof_kind=row["proof_kind"],
         proof=row["proof"],
         decided_by=row["decided_by"],
+        created_at=row["created_at"],
+        name=row["name"],
     )
 
 

@@ -114,9 +114,12 @@ MASS_DROP = Button("D", (str,))
 
 # Shop mode
 TOP_UP = Button("T")
-TOP_UP_AMOUNT = Button("U", (int,))
+TOP_UP_AMOUNT = Button("V", (int,))
+"""A top-up of this amount, in the currency's smallest unit (cents of a dollar; rupiah)."""
 DEPOSIT_APPROVE = Button("P", (int,))
 DEPOSIT_REJECT = Button("J", (int,))
+DEPOSIT_OPEN = Button("Y", (int,))
+"""An admin's /deposits: one waiting top-up's card."""
 UNKNOWN_PLACED = Button("H", (int,))
 """An admin: an order of unknown outcome paid from a wallet was placed (asks for its id)."""
 UNKNOWN_NOT_PLACED = Button("I", (int,))

@@ -70,16 +70,22 @@ def question_keyboard(
     return markup(rows)
 
 
-def summary_keyboard(t: Translator, draft: OrderDraft) -> InlineKeyboardMarkup:
-    """Confirm, an ✏️ button per answer, Back and Cancel."""
+def summary_keyboard(
+    t: Translator, draft: OrderDraft, top_up: Button | None = None, *, payable: bool = True
+) -> InlineKeyboardMarkup:
+    """Confirm (when the wallet can pay: else `top_up`, a Top up of what is missing), an ✏️
+    button per answer, Back and Cancel."""
     screen = draft.screen
     edits = [
         Button("✏️ " + field_label(t, name), callback_data=cb.EDIT(screen, name))
         for name in draft.values
     ]
+    first = [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key, screen))]
+    if not payable:
+        first = [top_up] if top_up is not None else []
     return markup(
         [
-            [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key, screen))],
+            first,
             *(edits[i : i + EDITS_PER_ROW] for i in range(0, len(edits), EDITS_PER_ROW)),
             [
                 Button(t._("◀️ Back"), callback_data=cb.BACK(screen)),

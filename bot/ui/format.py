@@ -8,12 +8,13 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.domain import Order, Outcome, Refill, RefillTerm
+from bot.domain import Order, Outcome, Refill, RefillTerm, Wallet, drip_runs, panel_refund
 from bot.i18n import Translator
 from bot.ordering import Quote
 from bot.panel.models import OrderState, Service, ServiceType
 from bot.panel.ordertypes import order_type_of
 from bot.ui import callback as cb
+from bot.ui.shop import deposit_card, deposit_decided_text
 from bot.ui.text import (
     choice_label,
     escape,
@@ -23,6 +24,7 @@ from bot.ui.text import (
     short_link,
     shorten,
 )
+from bot.unknown_outcome import NotAttached
 
 BUTTON_TEXT = 64
 NUMBER_FIELDS = frozenset({"quantity", "runs", "interval", "min", "max", "posts", "old_posts"})
@@ -147,10 +149,10 @@ def summary(
     currency: str,
     balance: Decimal | None,
     *,
-    wallet: Decimal | None = None,
+    wallet: Wallet | None = None,
 ) -> str:
-    """`balance`: the panel's; `wallet`: what the user's wallet can pay (shop mode), shown
-    with what it holds after the order."""
+    """`balance`: the panel's; `wallet`: the user's (shop mode), shown with what it holds
+    after the order and, apart, the credit limit."""
     details, price_line = _summary_details(t, offer, currency)
     explained = ("runs", "interval") if details and "runs" in offer.fields else ()
     shown = {name: value for name, value in offer.fields.items() if name not in explained}
@@ -168,20 +170,32 @@ def summary(
         if balance < offer.price:
             lines += ["", t._("⚠️ Your balance is too low for this order.")]
     if wallet is not None:
-        after = wallet - offer.price
-        lines.append(
-            t._("Wallet: {wallet} → after the order: {after}").format(
-                wallet=t.money(wallet, currency), after=t.money(after, currency)
-            )
-        )
-        if after < 0:
-            lines += [
-                "",
-                t._("⚠️ Your wallet is {missing} short: top up first.").format(
-                    missing=t.money(-after, currency)
-                ),
-            ]
+        lines += wallet_after(t, wallet, offer.price, currency)
     return "\n".join(lines)
+
+
+def wallet_after(t: Translator, wallet: Wallet, price: Decimal, currency: str) -> list[str]:
+    """What the wallet holds, what it will hold after paying `price`, its credit limit apart,
+    and what is missing when it cannot pay."""
+    lines = [
+        t._("Wallet: {wallet} → after the order: {after}").format(
+            wallet=t.money(wallet.balance, currency),
+            after=t.money(wallet.balance - price, currency),
+        )
+    ]
+    if wallet.credit_limit:
+        lines.append(
+            t._("Credit limit: {limit}").format(limit=t.money(wallet.credit_limit, currency))
+        )
+    missing = wallet.short_of(price)
+    if missing:
+        lines += [
+            "",
+            t._("⚠️ Your wallet is {missing} short: top up first.").format(
+                missing=t.money(missing, currency)
+            ),
+        ]
+    return lines
 
 
 def remains_text(t: Translator, remains: int) -> str:
@@ -218,6 +232,15 @@ def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> 
     return "▓" * filled + "░" * (width - filled) + f" {percent}%"
 
 
+def quantity_text(t: Translator, quantity: int, runs: int | None) -> str:
+    """An order's quantity in all; a drip-feed's as its runs make it (`500 × 5 runs = 2,500`)."""
+    if not runs:
+        return t.number(quantity)
+    return t._("{each} × {runs} runs = {total}").format(
+        each=t.number(quantity // runs), runs=t.number(runs), total=t.number(quantity)
+    )
+
+
 def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str:
     """An order as its card shows it; `refill`: its latest refill, shown while under way
     and once finished."""
@@ -233,8 +256,13 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
         title,
         "",
         t._("Service: {name}").format(name=escape(shorten(order.service_name, 200))),
-        *fields_block(t, order.fields),
     ]
+    runs = drip_runs(order.fields)
+    for name, value in order.fields.items():
+        if runs and name == "quantity" and order.quantity is not None:
+            lines.append(t._("Quantity: {n}").format(n=quantity_text(t, order.quantity, runs)))
+        elif not (runs and name == "runs"):
+            lines += fields_block(t, {name: value})
     if order.quantity is not None and "quantity" not in order.fields:
         lines.append(t._("Quantity: {n}").format(n=t.number(order.quantity)))
     if order.paid is not None:  # from a wallet: what the user paid (the panel's is the cost)
@@ -248,6 +276,15 @@ def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str
     else:
         charge = order.charge if order.charge is not None else order.price
         lines.append(t._("Charge: {amount}").format(amount=t.money(charge, order.currency)))
+        back = (
+            panel_refund(order.price, order.charge, order.quantity, order.state, order.remains)
+            if order.state is not None
+            else Decimal(0)
+        )
+        if back:
+            lines.append(
+                t._("Refunded by the panel: {amount}").format(amount=t.money(back, order.currency))
+            )
     if order.outcome is Outcome.PLACED:
         lines.append(
             t._("Status: {status}").format(status=escape(order_state_text(t, order.status)))
@@ -307,7 +344,10 @@ def order_line(t: Translator, order: Order) -> str:
         case _:
             state = t._("being placed")
     what = escape(shorten(order.service_name, 60))
-    if order.quantity is not None:
+    runs = drip_runs(order.fields)
+    if order.quantity is not None and runs:
+        what = f"{quantity_text(t, order.quantity, runs)} · {what}"
+    elif order.quantity is not None:
         what = f"{t.number(order.quantity)} × {what}"
     lines = [f"{head} · {escape(state)}", what]
     target = order_target(order.fields)
@@ -324,6 +364,30 @@ def refill_term_text(t: Translator, order: Order, term: RefillTerm) -> str:
         return t._("♻️ Refill can be asked for the order's lifetime")
     until = datetime.fromtimestamp(order.refill_until, tz=UTC)
     return t._("♻️ Refill can be asked until {date}").format(date=t.datetime(until))
+
+
+def not_attached_text(t: Translator, reason: NotAttached, number: int, panel_id: int) -> str:
+    """Why the panel order `panel_id` was not attached to the bot's order `number`."""
+    match reason:
+        case NotAttached.NOT_WAITING:
+            return t._("Order {n} is not waiting for a panel order id.").format(n=number)
+        case NotAttached.OPERATOR_DECIDES:
+            return t._(
+                "Order {n} was paid from your wallet: the operator checks on the panel whether "
+                "it was placed, and you are told here."
+            ).format(n=number)
+        case NotAttached.TAKEN:
+            return t._("Order #{id} is already one of the bot's orders.").format(id=panel_id)
+        case NotAttached.OLDER:
+            return t._(
+                "Order #{id} is older than order {n}, so it cannot be that order. Check the number."
+            ).format(id=panel_id, n=number)
+        case NotAttached.NOT_ON_PANEL:
+            return t._("The panel does not know order #{id}. Check the number.").format(id=panel_id)
+    return t._(
+        "The panel charged more for order #{id} than order {n} costs, so it cannot be that "
+        "order. Check the number."
+    ).format(id=panel_id, n=number)
 
 
 def found_hint(t: Translator, number: int) -> str:
@@ -348,12 +412,12 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
     if payload.get("link"):
         about.append("🔗 " + escape(short_link(payload["link"])))
     if quantity:
-        about.append(t._("quantity {n}").format(n=t.number(quantity)))
+        about.append(t._("quantity {n}").format(n=quantity_text(t, quantity, payload.get("runs"))))
     if about:
         lines.append(" · ".join(about))
     bar = order_progress(quantity, remains, new, "")  # a notice does not carry the type
     percent = delivered_percent(quantity, remains)
-    if new_raw == old_raw and percent is not None:  # only the progress moved
+    if new_raw == old_raw and bar is not None and percent is not None:  # only progress moved
         lines.append(t._("{percent} % delivered").format(percent=t.number(percent)))
     else:
         old_text, new_text = order_state_text(t, old_raw), order_state_text(t, new_raw)
@@ -366,6 +430,14 @@ def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
             lines.append(
                 t._("Not delivered: {n} of {total}.").format(
                     n=t.number(short), total=t.number(quantity)
+                )
+            )
+        elif short and payload.get("panel_refund"):
+            lines.append(
+                t._("Not delivered: {n} of {total}. The panel refunds {amount}.").format(
+                    n=t.number(short),
+                    total=t.number(quantity),
+                    amount=t.money(Decimal(payload["panel_refund"]), payload.get("currency") or ""),
                 )
             )
         elif short:
@@ -450,6 +522,12 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
             link=escape(short_link(payload.get("link") or "—")),
             paid=t.money(Decimal(payload["paid"]), payload.get("currency") or ""),
         )
+    if kind == "unknown_resolved":
+        return _resolved_notice(t, payload)
+    if kind == "deposit":
+        return deposit_card(t, payload)
+    if kind == "deposit_decided":
+        return deposit_decided_text(t, payload)
     if kind == "panel_short":
         return t._(
             "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they are "
@@ -463,11 +541,51 @@ def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
     return escape(kind)
 
 
+def _resolved_notice(t: Translator, payload: dict[str, Any]) -> str:
+    """An admin decided the customer's order of unknown outcome."""
+    what = t._("{service} ({link})").format(
+        service=escape(shorten(payload["service"], 120)),
+        link=escape(short_link(payload.get("link") or "—")),
+    )
+    if payload.get("panel_id"):
+        text = t._("✅ Your order of {what} was placed after all: it is order {id}.").format(
+            what=what, id=payload["panel_id"]
+        )
+    else:
+        text = t._("Your order of {what} was not placed.").format(what=what)
+    if payload.get("refund"):
+        text += "\n" + t._("💰 {amount} went back to your wallet.").format(
+            amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
+        )
+    return text
+
+
+def notice_photo(kind: str, payload: dict[str, Any]) -> str | None:
+    """The photo a notice is shown with (a top-up's receipt), as Telegram's file id."""
+    if kind == "deposit" and payload.get("proof_kind") == "photo":
+        return str(payload.get("proof") or "") or None
+    return None
+
+
 def notice_keyboard(
     t: Translator, kind: str, payload: dict[str, Any]
 ) -> InlineKeyboardMarkup | None:
     """Orders and refills get a button that opens the order's card in a new message (the
     notification stays as it is)."""
+    if kind == "deposit":
+        deposit = payload["deposit"]
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t._("✅ Approve"), callback_data=cb.DEPOSIT_APPROVE(deposit)
+                    ),
+                    InlineKeyboardButton(
+                        t._("❌ Reject"), callback_data=cb.DEPOSIT_REJECT(deposit)
+                    ),
+                ]
+            ]
+        )
     if kind == "unknown_paid":
         placed = InlineKeyboardButton(
             t._("✅ It was placed"), callback_data=cb.UNKNOWN_PLACED(payload["order"])
@@ -476,7 +594,7 @@ def notice_keyboard(
             t._("↩️ Not placed: refund"), callback_data=cb.UNKNOWN_NOT_PLACED(payload["order"])
         )
         return InlineKeyboardMarkup([[placed, refund]])
-    if kind in ("order", "interrupted", "refill") and payload.get("order"):
+    if kind in ("order", "interrupted", "refill", "unknown_resolved") and payload.get("order"):
         button = InlineKeyboardButton(
             t._("Open the order"), callback_data=cb.OPEN_ORDER(payload["order"])
         )

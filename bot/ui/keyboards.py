@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain import Order, OrderFilter, Outcome
-from bot.i18n import Translator
+from bot.i18n import Translator, currency_unit
 from bot.ui import callback as cb
 
 PAGE_SIZE = 8
@@ -63,6 +64,15 @@ def wallet_keyboard(t: Translator, top_up: bool) -> InlineKeyboardMarkup:
     """Under a wallet's figures: Top up (when deposits are taken) and the menu."""
     first = [Button(t._("➕ Top up"), callback_data=cb.TOP_UP())] if top_up else []
     return markup([first, [menu_button(t)]])
+
+
+def top_up_button(t: Translator, amount: Decimal, currency: str) -> Button:
+    """A top-up of exactly this amount (what an order misses, say)."""
+    minor = int(amount / currency_unit(currency))
+    return Button(
+        t._("➕ Top up {amount}").format(amount=t.money(amount, currency)),
+        callback_data=cb.TOP_UP_AMOUNT(minor),
+    )
 
 
 def menu_button(t: Translator) -> Button:

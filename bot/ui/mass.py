@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup
 
-from bot.domain import OrderFilter
+from bot.domain import OrderFilter, Wallet
 from bot.i18n import Translator
 from bot.mass_order import (
     MAX_ORDERS,
@@ -108,12 +108,15 @@ def preview_messages(
     currency: str,
     balance: Decimal | None,
     *,
-    wallet: bool = False,
+    wallet: Wallet | None = None,
+    notice: str = "",
 ) -> list[str]:
     """The preview: one monospace line per order, the lines with a problem and why, the
-    total and the balance (`wallet`: the user's wallet) after it."""
+    total and the panel balance (or the user's wallet, its credit limit apart) after it;
+    `notice` first."""
     valid, problems = batch.valid, batch.problems
-    lines = [Line(t._("📋 <b>Mass order: check it</b>"))]
+    lines = [Line(notice), Line("")] if notice else []
+    lines.append(Line(t._("📋 <b>Mass order: check it</b>")))
     if valid:
         lines.append(Line(""))
         lines += [Line(_order_line(t, line, currency), mono=True) for line in valid]
@@ -150,20 +153,36 @@ def preview_messages(
             ).format(n=t.number(len(valid)), total=t.money(total, currency))
         )
     )
-    if balance is not None:
-        after = balance - total
-        label = t._("Wallet after: {balance}") if wallet else t._("Balance after: {balance}")
-        lines.append(Line(label.format(balance=t.money(after, currency))))
-        if wallet and after < 0:
+    if wallet is not None:
+        lines.append(
+            Line(
+                t._("Wallet: {wallet} → after these orders: {after}").format(
+                    wallet=t.money(wallet.balance, currency),
+                    after=t.money(wallet.balance - total, currency),
+                )
+            )
+        )
+        if wallet.credit_limit:
+            lines.append(
+                Line(
+                    t._("Credit limit: {limit}").format(
+                        limit=t.money(wallet.credit_limit, currency)
+                    )
+                )
+            )
+        if wallet.short_of(total):
             lines.append(
                 Line(
                     t._(
                         "⚠️ Your wallet is {missing} short: the orders it cannot pay for are "
                         "not sent."
-                    ).format(missing=t.money(-after, currency))
+                    ).format(missing=t.money(wallet.short_of(total), currency))
                 )
             )
-        elif after < 0:
+    elif balance is not None:
+        after = balance - total
+        lines.append(Line(t._("Balance after: {balance}").format(balance=t.money(after, currency))))
+        if after < 0:
             lines.append(
                 Line(
                     t._(
@@ -228,6 +247,10 @@ def _report_line(t: Translator, report: LineReport) -> str:
             return t._("{n}. ⏭ {link}: not sent, not enough money in your wallet").format(
                 n=report.number, link=link
             )
+        case LineResult.PRICE_CHANGED:
+            return t._(
+                "{n}. ⏭ {link}: not sent, its price changed since the preview (nothing taken)"
+            ).format(n=report.number, link=link)
     return t._("{n}. ⏳ {link}: waiting").format(n=report.number, link=link)
 
 
