@@ -10,8 +10,8 @@ import statistics
 import time
 
 from bench.data import big_catalog
-from bot.catalog import Catalog, CatalogIndex, words
-from bot.runtime import gc_paused
+from bot.core.catalog import Catalog, CatalogIndex, words
+from bot.telegram.runtime import gc_paused
 
 SEARCHES = 3000
 

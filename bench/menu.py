@@ -12,11 +12,11 @@ from typing import Any
 
 from bench.catalog import queries
 from bench.data import big_catalog
-from bot.mass_order import MAX_ORDERS, mass_orderable
-from bot.panel.models import parse_services
-from bot.panel.ordertypes import order_type_of
-from bot.panel.sandbox import SandboxPanel
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.core.api import parse_services
+from bot.core.mass_order import MAX_ORDERS, mass_orderable
+from bot.core.order_types import order_type_of
+from bot.telegram.ui import callback as cb
 from tests.harness import USER, Call, Harness, RecordingRequest
 
 MESSAGE = (

@@ -9,9 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.adapters.sandbox.panel import SandboxPanel
 from bot.app import build_application
-from bot.domain import Notice
-from bot.panel.sandbox import SandboxPanel
+from bot.core.records import Notice
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, make_settings, sandbox_client
 

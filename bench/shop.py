@@ -13,8 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench.menu import LeanRequest
-from bot.panel.sandbox import SandboxPanel
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, USER, Harness
 
 ORDERS = 150

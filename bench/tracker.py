@@ -28,7 +28,7 @@ CHANGED = 0.1
 
 def _fill(path: Path, count: int) -> None:
     """The database of a bot that has placed `count` orders, all still running."""
-    from bot.storage.db import MIGRATIONS
+    from bot.adapters.sqlite.db import MIGRATIONS
 
     conn = sqlite3.connect(path)
     conn.executescript("CREATE TABLE schema_version (version INTEGER);")
@@ -91,9 +91,9 @@ def _panel(
 
 
 async def _cycle(path: Path, latency: float = 0.0, limit_at: int | None = None) -> dict[str, float]:
+    from bot.adapters.panel_http.client import PanelClient
     from bot.app import build_application
-    from bot.panel.client import PanelClient
-    from bot.runtime import AcyclicAsyncClient
+    from bot.telegram.runtime import AcyclicAsyncClient
     from tests.harness import RecordingRequest, make_settings
 
     panel_seconds: list[float] = []

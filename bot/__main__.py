@@ -17,15 +17,21 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.adapters.sqlite.backup import backup
+from bot.adapters.sqlite.db import (
+    MIGRATIONS,
+    Database,
+    DatabaseUnusable,
+    check_place,
+    newer_version,
+)
+from bot.adapters.sqlite.wallets import WalletRepo
 from bot.app import build_application, panel_client
 from bot.config import Settings, export_proxies, load_settings
-from bot.domain import money_since, wrong_sign
+from bot.core.panel import BadKey, PanelBusy, PanelError, PanelFailure
+from bot.core.records import money_since, wrong_sign
 from bot.logs import redact, report_errors, setup_logging
-from bot.panel.errors import BadKey, PanelBusy, PanelError, PanelFailure
-from bot.runner import EXIT_AT_ONCE, HEARTBEAT_STALE, StartupError, heartbeat_path, serve
-from bot.storage.backup import backup
-from bot.storage.db import MIGRATIONS, Database, DatabaseUnusable, check_place, newer_version
-from bot.storage.shop import WalletRepo
+from bot.telegram.runner import EXIT_AT_ONCE, HEARTBEAT_STALE, StartupError, heartbeat_path, serve
 
 log = logging.getLogger("bot")
 

@@ -23,12 +23,22 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import runtime
-from bot.balance import PanelBalance, PanelCurrency
-from bot.catalog import Catalog
+from bot.adapters.panel_http.client import PanelClient
+from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
+from bot.adapters.sqlite.repositories import Store
 from bot.config import DEFAULT_PANEL_URL, Settings
-from bot.context import AppState, BotContext, UserData
-from bot.handlers import (
+from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.catalog import Catalog
+from bot.core.checkout import UnsavedOutcomes
+from bot.core.limits import UserRateLimit
+from bot.core.mass_order import MassOrders
+from bot.core.order_actions import OrderActions
+from bot.core.shop import Shop
+from bot.core.tracking import OrderTracking
+from bot.core.unknown_outcome import UnknownOutcomes
+from bot.telegram import runtime
+from bot.telegram.context import AppState, BotContext, UserData
+from bot.telegram.handlers import (
     access,
     admin,
     balance,
@@ -41,21 +51,11 @@ from bot.handlers import (
     shop,
     start,
 )
-from bot.handlers.start import bot_commands
-from bot.i18n import I18n
-from bot.jobs.mass import MassOrderJob
-from bot.jobs.tracker import TrackerJob
-from bot.limits import UserRateLimit
-from bot.mass_order import MassOrders
-from bot.order_actions import OrderActions
-from bot.ordering import UnsavedOutcomes
-from bot.panel.client import PanelClient
-from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
-from bot.persistence import SqlitePersistence
-from bot.shop import Shop
-from bot.storage.repositories import Store
-from bot.tracking import OrderTracking
-from bot.unknown_outcome import UnknownOutcomes
+from bot.telegram.handlers.start import bot_commands
+from bot.telegram.i18n import I18n
+from bot.telegram.jobs.mass import MassOrderJob
+from bot.telegram.jobs.tracker import TrackerJob
+from bot.telegram.persistence import SqlitePersistence
 
 log = logging.getLogger(__name__)
 

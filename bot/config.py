@@ -20,7 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.amounts import parse_amount
+from bot.core.amounts import parse_amount
 
 DEFAULT_PANEL_URL = "https://esellr.id/api/v2"
 SANDBOX = "sandbox"
@@ -48,7 +48,7 @@ SECRET_SHAPES = {
 """What each secret setting must look like (its value is never shown, even when wrong)."""
 
 Amount = Annotated[Decimal, BeforeValidator(_written_amount)]
-"""An amount in the settings, read as the bot reads one typed in chat (`bot.amounts`):
+"""An amount in the settings, read as the bot reads one typed in chat (`bot.core.amounts`):
 `LOW_BALANCE=50.000` is fifty thousand, not fifty; what reads two ways is refused."""
 
 
@@ -228,7 +228,7 @@ EXPECTED = {
 
 def export_proxies(settings: Settings) -> None:
     """HTTPS_PROXY, HTTP_PROXY and NO_PROXY written in .env reach the HTTP clients, which read
-    them from the environment only (httpx, and the Bot API's pool in bot.runtime)."""
+    them from the environment only (httpx, and the Bot API's pool in bot.telegram.runtime)."""
     for name, value in (
         ("HTTPS_PROXY", settings.https_proxy),
         ("HTTP_PROXY", settings.http_proxy),

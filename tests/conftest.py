@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.storage.repositories import Store
+from bot.adapters.sqlite.repositories import Store
 from tests.harness import Clock
 
 CATALOGS = Path(__file__).resolve().parent / "catalogs"

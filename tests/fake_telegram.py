@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.panel.sandbox import LoopbackServer
+from bot.adapters.sandbox.panel import LoopbackServer
 
 BOT_ME = {
     "id": 42,

@@ -17,12 +17,12 @@ import httpx
 from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 from telegram.request import BaseRequest, RequestData
 
+from bot.adapters.panel_http.client import PanelClient
+from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
 from bot.app import BotApplication, build_application
 from bot.config import Settings
-from bot.context import UserData
-from bot.domain import Order
-from bot.panel.client import PanelClient
-from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
+from bot.core.records import Order
+from bot.telegram.context import UserData
 from tests.fake_telegram import BOT_ME
 
 TOKEN = "123456:TEST-token-abcdefghijklmnop"
@@ -66,7 +66,7 @@ class Call:
         raise AssertionError(f"no button {starting!r} in {self.buttons}")
 
     def button_of(self, kind: Any, *last_args: object) -> str:
-        """The callback data of the first button of this kind (a `bot.ui.callback.Button`)
+        """The callback data of the first button of this kind (a `bot.telegram.ui.callback.Button`)
         whose last arguments are `last_args`: `reply.button_of(cb.DRIP_FEED, 0)`."""
         for _, data in self.buttons:
             args = kind.parse(data)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Catalog, CatalogIndex
-from bot.panel import PanelUnavailable, Service
-from bot.panel.sandbox import SandboxPanel
-from bot.storage.repositories import Store
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.adapters.sqlite.repositories import Store
+from bot.core.api import Service
+from bot.core.catalog import Catalog, CatalogIndex
+from bot.core.panel import PanelUnavailable
 from tests.conftest import load_catalog
 from tests.harness import Clock, sandbox_client
 

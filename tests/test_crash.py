@@ -11,8 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from bot.panel.sandbox import SandboxPanel, SandboxServer
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
+from bot.telegram.ui import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.test_e2e import start_bot, wait_for

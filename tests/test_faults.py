@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from telegram.error import TimedOut
 
-from bot.domain import Outcome
-from bot.ui import callback as cb
+from bot.core.records import Outcome
+from bot.telegram.ui import callback as cb
 from tests.harness import USER, Harness
 from tests.test_orders import place
 

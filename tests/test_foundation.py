@@ -12,12 +12,12 @@ import httpx
 from telegram import Chat, Message, Update, User
 from telegram.ext import CommandHandler
 
+from bot.adapters.panel_http.client import PanelClient
+from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
+from bot.adapters.sqlite.backup import backup
 from bot.app import PerUserUpdateProcessor
-from bot.balance import BALANCE_TTL
-from bot.panel.client import PanelClient
-from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
-from bot.storage.backup import backup
-from bot.ui import callback as cb
+from bot.core.balance import BALANCE_TTL
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, STRANGER, USER, Harness, eventually
 
 

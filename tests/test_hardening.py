@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.panel.sandbox import SandboxPanel
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, USER, Harness
 
 EVIL_CURRENCY = '<a href="https://evil.example/topup">IDR</a>'
@@ -64,8 +64,8 @@ async def test_one_user_flooding_behind_a_slow_call_leaves_others_served(
 
     import httpx
 
-    from bot.panel import PanelClient
-    from bot.panel.sandbox import SANDBOX_KEY
+    from bot.adapters.panel_http.client import PanelClient
+    from bot.adapters.sandbox.panel import SANDBOX_KEY
     from tests.harness import OTHER, eventually
 
     sandbox = SandboxPanel()
@@ -138,7 +138,7 @@ async def test_repeated_and_forged_cancels_reach_the_panel_once(tmp_path: Path) 
 async def test_a_balance_storm_costs_one_panel_call_and_users_are_limited(
     tmp_path: Path,
 ) -> None:
-    from bot.balance import BALANCE_TTL
+    from bot.core.balance import BALANCE_TTL
 
     async with Harness(tmp_path) as bot:
         bot.clock.advance(BALANCE_TTL)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.panel.sandbox import default_catalog
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import default_catalog
+from bot.telegram.ui import callback as cb
 from tests.harness import USER, Harness
 
 SOMETHING_WRONG = "Something went wrong"

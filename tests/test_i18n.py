@@ -12,7 +12,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, I18n
+from bot.telegram.i18n import LOCALES_DIR, I18n
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import ordering
-from bot.domain import Outcome
-from bot.ordering import OrderDraft
-from bot.panel.sandbox import SandboxPanel
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.core import checkout as ordering
+from bot.core.checkout import OrderDraft
+from bot.core.records import Outcome
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
 
 LINK = "https://youtube.com/watch?v=lost"

@@ -12,12 +12,12 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.catalog import CatalogIndex
-from bot.mass_order import MAX_ORDERS, MassLine, Problem, parse, plan
-from bot.panel.models import Service
-from bot.panel.sandbox import SandboxPanel, default_catalog
-from bot.ui import callback as cb
-from bot.ui.text import MESSAGE_LIMIT, Line, pack
+from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
+from bot.core.api import Service
+from bot.core.catalog import CatalogIndex
+from bot.core.mass_order import MAX_ORDERS, MassLine, Problem, parse, plan
+from bot.telegram.ui import callback as cb
+from bot.telegram.ui.text import MESSAGE_LIMIT, Line, pack
 from tests.harness import OTHER, USER, Call, Harness
 from tests.test_orders import LINK, place
 

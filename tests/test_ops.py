@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-from bot.domain import EntryKind
+from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
+from bot.adapters.sqlite.backup import backup
+from bot.adapters.sqlite.repositories import Store
+from bot.core.api import Service
+from bot.core.records import EntryKind
 from bot.logs import current_update, setup_logging
-from bot.panel import Service
-from bot.panel.sandbox import SandboxPanel, SandboxServer
-from bot.storage.backup import backup
-from bot.storage.repositories import Store
 from tests.fake_telegram import STOP_POLL, FakeTelegram
 from tests.harness import ADMIN, TOKEN, USER, Harness
 from tests.recording_proxy import RecordingProxy
@@ -114,8 +114,8 @@ def test_a_refused_key_is_a_warning_and_one_admin_alert_with_no_order_to_follow(
         output, _ = bot.communicate(timeout=30)
     alerts = [m for m in telegram.sent(1) if "refuses the bot's API key" in m["text"]]
     assert len(alerts) == 1 and "Incorrect API key" in alerts[0]["text"]
-    assert "WARNING bot.balance: the panel refuses the API key (PANEL_KEY)" in output
-    assert "WARNING bot.tracking: tracker: the panel refuses the API key" in output
+    assert "WARNING bot.core.balance: the panel refuses the API key (PANEL_KEY)" in output
+    assert "WARNING bot.core.tracking: tracker: the panel refuses the API key" in output
     assert " INFO " not in "".join(line for line in output.splitlines() if "API key" in line)
     assert "wrong-key-123" not in output
 
@@ -200,7 +200,7 @@ def test_an_error_in_a_handler_goes_to_sentry_without_secrets(tmp_path: Path) ->
         sentry.stop()
         telegram.stop()
     assert bot.returncode == 0, output
-    assert "ERROR bot.handlers.errors: error while handling an update" in output
+    assert "ERROR bot.telegram.handlers.errors: error while handling an update" in output
     sent = "\n".join(sentry.envelopes)
     assert '"exception"' in sent and "error while handling an update" in sent
     assert "**********" in sent  # the token PTB's error repeated, taken out
@@ -376,7 +376,7 @@ def test_the_libraries_log_at_their_own_level(
     capsys: pytest.CaptureFixture[str], libraries: str, library_debug: bool
 ) -> None:
     setup_logging("DEBUG", False, [], libraries)
-    logging.getLogger("bot.jobs").debug("the bot's step")
+    logging.getLogger("bot.telegram.jobs").debug("the bot's step")
     logging.getLogger("telegram.ext").debug("a library's step")
     logging.getLogger("httpx").warning("a library's warning")
     try:
@@ -384,7 +384,7 @@ def test_the_libraries_log_at_their_own_level(
     except ValueError:
         logging.getLogger("telegram.ext").exception("a library failed")
     text = capsys.readouterr().err
-    assert "DEBUG bot.jobs: the bot's step" in text and "WARNING httpx" in text
+    assert "DEBUG bot.telegram.jobs: the bot's step" in text and "WARNING httpx" in text
     assert ("DEBUG telegram.ext: a library's step" in text) is library_debug
     # a library's traceback only when its steps are asked for; else its exception in one line
     assert ("Traceback" in text) is library_debug

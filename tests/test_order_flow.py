@@ -6,10 +6,10 @@ import asyncio
 from decimal import Decimal
 from pathlib import Path
 
-from bot.domain import Outcome
-from bot.panel.models import Service
-from bot.panel.sandbox import SandboxPanel, default_catalog
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
+from bot.core.api import Service
+from bot.core.records import Outcome
+from bot.telegram.ui import callback as cb
 from tests.harness import OTHER, USER, Call, Harness
 
 LINK = "https://instagram.com/p/abc"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.balance import BALANCE_TTL
-from bot.domain import OrderFilter
-from bot.handlers.orders import parse_ids
-from bot.ordering import OrderDraft, quote, submit
-from bot.panel.client import OrderRequest
-from bot.panel.sandbox import SandboxPanel
-from bot.ui import callback as cb
+from bot.adapters.panel_http.client import OrderRequest
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.core.balance import BALANCE_TTL
+from bot.core.checkout import OrderDraft, quote, submit
+from bot.core.records import OrderFilter
+from bot.telegram.handlers.orders import parse_ids
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
 
 LINK = "https://instagram.com/p/abc"

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.panel.models import Service, ServiceType
-from bot.panel.ordertypes import (
+from bot.core.api import Service, ServiceType
+from bot.core.order_types import (
     ORDER_TYPES,
     FieldKind,
     InvalidField,

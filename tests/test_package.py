@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 LOOK_FROM_THE_INSTALL = """
 import sys
-from bot.i18n import LOCALES_DIR, I18n
+from bot.telegram.i18n import LOCALES_DIR, I18n
 assert LOCALES_DIR.is_relative_to(sys.prefix), LOCALES_DIR
 print(I18n("en").get("id")._("Sorry, this bot is private."))
 """

@@ -12,8 +12,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.adapters.panel_http.client import OrderRequest, PanelClient
 from bot.app import panel_client
-from bot.panel import (
+from bot.core.api import OrderState, RefillState, ServiceType, parse_services
+from bot.core.order_types import order_type_of
+from bot.core.panel import (
     BadKey,
     BadLink,
     BadQuantity,
@@ -21,18 +24,12 @@ from bot.panel import (
     InsufficientFunds,
     NotFound,
     OrderOutcomeUnknown,
-    OrderRequest,
-    OrderState,
     OutcomeUnknown,
     PanelBusy,
-    PanelClient,
     PanelError,
     PanelUnavailable,
-    RefillState,
     UnknownService,
 )
-from bot.panel.models import ServiceType, parse_services
-from bot.panel.ordertypes import order_type_of
 from tests.conftest import load_catalog
 from tests.harness import make_settings
 
@@ -230,7 +227,7 @@ def test_numbers_as_strings_or_numbers_missing_and_extra_fields() -> None:
     ],
 )
 def test_status_names_normalized(raw: str, state: OrderState) -> None:
-    from bot.panel.models import OrderStatus
+    from bot.core.api import OrderStatus
 
     status = OrderStatus.model_validate({"status": raw})
     assert status.state is state
@@ -474,7 +471,7 @@ async def test_a_429_halves_the_calls_in_flight_and_no_request_enters_the_window
 
 
 def test_retry_after_as_seconds_or_an_http_date() -> None:
-    from bot.panel.client import retry_after_seconds
+    from bot.adapters.panel_http.client import retry_after_seconds
 
     now = 1_800_000_000.0
     assert retry_after_seconds("60", now) == 60

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.domain import DAY, RefillTerm, stated_refill_term
-from bot.panel.models import Service
-from bot.panel.sandbox import SandboxPanel, default_catalog
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
+from bot.core.api import Service
+from bot.core.records import DAY, RefillTerm, stated_refill_term
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
 from tests.test_order_flow import confirm, last_add, open_service
 from tests.test_orders import LINK, delivered, place

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from telegram.error import Conflict, NetworkError
 
-from bot.panel.sandbox import SandboxPanel, SandboxServer
-from bot.runner import PollingFailures
+from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
+from bot.telegram.runner import PollingFailures
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.test_e2e import ROOT, start_bot, wait_for
@@ -278,7 +278,10 @@ def test_a_conflict_is_said_once_however_often_polling_meets_it(
     for _ in range(3):
         failed(Conflict("Conflict: terminated by other getUpdates request"))
     failed(NetworkError("connection reset"))
-    assert [r.levelname for r in caplog.records if r.name == "bot.runner"] == ["ERROR", "WARNING"]
+    assert [r.levelname for r in caplog.records if r.name == "bot.telegram.runner"] == [
+        "ERROR",
+        "WARNING",
+    ]
 
 
 def test_the_first_start_without_admins_tells_the_operator_their_id(

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bot.domain import Outcome
-from bot.panel.sandbox import SandboxPanel
-from bot.ui import callback as cb
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.core.records import Outcome
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, USER, Harness
 from tests.test_orders import delivered, place
 

@@ -12,10 +12,10 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot import runtime
+from bot.adapters.panel_http.client import PanelClient
 from bot.app import build_application, panel_client
-from bot.panel import PanelClient
-from bot.runtime import AcyclicAsyncClient, gc_paused
+from bot.telegram import runtime
+from bot.telegram.runtime import AcyclicAsyncClient, gc_paused
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, make_settings
 from tests.recording_proxy import RecordingProxy

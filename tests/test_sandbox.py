@@ -8,22 +8,20 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.panel import (
+from bot.adapters.panel_http.client import OrderRequest, PanelClient
+from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel, SandboxServer
+from bot.core.api import OrderState, RefillState
+from bot.core.panel import (
     BadKey,
     BadLink,
     DuplicateActiveOrder,
     InsufficientFunds,
     NotFound,
     OrderOutcomeUnknown,
-    OrderRequest,
-    OrderState,
-    PanelClient,
     PanelError,
     PanelUnavailable,
     UnknownService,
 )
-from bot.panel.models import RefillState
-from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel, SandboxServer
 from tests.harness import Clock, sandbox_client
 
 LINK = "https://instagram.com/p/abc"
@@ -155,8 +153,8 @@ def test_the_sandbox_checks_orders_by_the_reference(
 
 
 def test_the_sandbox_catalog_is_data_with_every_order_type() -> None:
-    from bot.panel.models import Service, ServiceType
-    from bot.panel.sandbox import default_catalog
+    from bot.adapters.sandbox.panel import default_catalog
+    from bot.core.api import Service, ServiceType
 
     types = {Service.model_validate(s).type for s in default_catalog()}
     assert types == set(ServiceType) - {ServiceType.UNKNOWN}

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from telegram import Chat, Message, PhotoSize, Update
 
+from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.config import Settings
-from bot.ordering import OrderDraft, quote
-from bot.panel.sandbox import SandboxPanel, SandboxServer
-from bot.ui import callback as cb
+from bot.core.checkout import OrderDraft, quote
+from bot.telegram.ui import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, OTHER, STRANGER, TOKEN, USER, Call, Harness
 from tests.test_e2e import start_bot, wait_for

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from bot.context import PendingRetry, UserData
-from bot.domain import Outcome
-from bot.panel import Service
-from bot.persistence import SqlitePersistence
-from bot.storage.db import MIGRATIONS, Database, DatabaseUnusable
-from bot.storage.repositories import Store
+from bot.adapters.sqlite.db import MIGRATIONS, Database, DatabaseUnusable
+from bot.adapters.sqlite.repositories import Store
+from bot.core.api import Service
+from bot.core.records import Outcome
+from bot.telegram.context import PendingRetry, UserData
+from bot.telegram.persistence import SqlitePersistence
 
 SERVICE = Service.model_validate(
     {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from bot.domain import TrackedOrder
-from bot.panel.models import OrderStatus
-from bot.panel.sandbox import SANDBOX_KEY, SandboxPanel
-from bot.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
+from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
+from bot.core.api import OrderStatus
+from bot.core.records import TrackedOrder
+from bot.core.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
 from tests.test_orders import delivered, place
 

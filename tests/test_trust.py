@@ -11,13 +11,13 @@ from unittest.mock import AsyncMock
 
 import pytest
 
-from bot import ordering
 from bot.__main__ import wallets_problem
-from bot.catalog import CatalogIndex
-from bot.domain import Order, Outcome
-from bot.mass_order import LineResult
-from bot.panel.models import OrderStatus
-from bot.ui import callback as cb
+from bot.core import checkout as ordering
+from bot.core.api import OrderStatus
+from bot.core.catalog import CatalogIndex
+from bot.core.mass_order import LineResult
+from bot.core.records import Order, Outcome
+from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Harness
 from tests.test_shop import (
     SHOP,

@@ -6,16 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from bot.balance import PanelBalance, PanelCurrency
-from bot.domain import NOT_YOURS, Outcome
-from bot.order_actions import OrderActions, Refusal
-from bot.ordering import OrderDraft, UnsavedOutcomes, quote, submit
-from bot.panel.client import PanelClient
-from bot.panel.errors import NotFound
-from bot.panel.models import OrderStatus, RefillStatus
-from bot.panel.sandbox import SandboxPanel
-from bot.storage.repositories import Store
-from bot.tracking import OrderTracking
+from bot.adapters.panel_http.client import PanelClient
+from bot.adapters.sandbox.panel import SandboxPanel
+from bot.adapters.sqlite.repositories import Store
+from bot.core.api import OrderStatus, RefillStatus
+from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.checkout import OrderDraft, UnsavedOutcomes, quote, submit
+from bot.core.order_actions import OrderActions, Refusal
+from bot.core.panel import NotFound
+from bot.core.records import NOT_YOURS, Outcome
+from bot.core.tracking import OrderTracking
 from tests.harness import Clock, sandbox_client
 
 LINK = "https://youtube.com/watch?v=usecase"

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from bot.domain import (
+from bot.adapters.sqlite.repositories import Store
+from bot.core.api import OrderState, OrderStatus, Service
+from bot.core.records import (
     Check,
     Deposit,
     EntryKind,
@@ -27,8 +29,6 @@ from bot.domain import (
     with_markup,
     wrong_sign,
 )
-from bot.panel.models import OrderState, OrderStatus, Service
-from bot.storage.repositories import Store
 
 USERS = (11, 12, 13)
 QUANTITY = 1000

@@ -1,0 +1,1 @@
+"""A simulated panel that speaks API v2, for trying the bot and for tests."""

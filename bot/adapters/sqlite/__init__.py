@@ -1,0 +1,1 @@
+"""The SQLite store: the database, its migrations, one repository per aggregate, backups."""

@@ -1,0 +1,335 @@
+"""Shop mode without Telegram: who pays from a wallet and at which price, the customers' view
+of the catalog (the panel's rates plus the markup), wallets and deposits.
+
+With `WALLETS=off` (the default) nobody pays from a wallet and every price is the panel's.
+Money taken for an order is written with its intent (`OrderRepo.record_intent`), money given
+back with the status change that causes it (`OrderRepo.apply_checks`, `mark_failed`,
+`mark_not_placed`): see `bot.adapters.sqlite.repositories`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.adapters.sqlite.repositories import Store
+from bot.config import Settings
+from bot.core.api import Service
+from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.catalog import Catalog, CatalogIndex
+from bot.core.checkout import OrderDraft, quote
+from bot.core.panel import PanelFailure
+from bot.core.records import (
+    Deposit,
+    EntryKind,
+    LedgerEntry,
+    Money,
+    Notice,
+    Wallet,
+    WalletPayment,
+    money_since,
+    round_up,
+    visible,
+    with_markup,
+)
+from bot.telegram.i18n import currency_unit
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 64
+MAX_PROOF = 1000
+
+
+class TopUpRefusal(StrEnum):
+    """Why a top-up was not opened."""
+
+    FRACTION = "fraction"
+    """Not a whole number of the currency's unit (a fraction of a rupiah)."""
+    BELOW_MIN = "below_min"
+    ABOVE_MAX = "above_max"
+    WAITING = "waiting"
+    """The user's earlier top-up waits for an admin."""
+
+
+def deposit_notice(admin: int, deposit: Deposit, currency: str) -> Notice:
+    """An admin's card of a top-up to decide (the receipt's photo, when it is one)."""
+    return Notice(
+        admin,
+        "deposit",
+        {
+            "deposit": deposit.id,
+            "user": deposit.user_id,
+            "name": deposit.name,
+            "amount": str(deposit.amount),
+            "currency": currency,
+            "proof_kind": deposit.proof_kind,
+            "proof": deposit.proof,
+        },
+    )
+
+
+ALL, CATEGORY, SERVICE = "all", "category", "service"
+"""The scopes of markup rules; a service's rule wins over its category's, which wins over
+the rule for all, which wins over MARKUP_PERCENT."""
+MAX_MARKUP = Decimal(1000)
+SHORT_ALERTED = "panel_short_alerted"
+
+
+def markup_of(
+    service: Service, rules: Mapping[tuple[str, str], Decimal], default: Decimal
+) -> Decimal:
+    """The markup percent of a service: its own rule, else its category's, else the rule for
+    all, else MARKUP_PERCENT (`default`)."""
+    for key in ((SERVICE, str(service.id)), (CATEGORY, service.category), (ALL, "")):
+        if key in rules:
+            return rules[key]
+    return default
+
+
+class Shop:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        catalog: Catalog,
+        currency: PanelCurrency,
+        balance: PanelBalance,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._catalog = catalog
+        self._currency = currency
+        self._balance = balance
+        self._view: tuple[CatalogIndex, int, CatalogIndex] | None = None
+        """(the panel's index, the rules' version, the customers' view of it); the index itself
+        is kept: an id could be reused by the next one once the old one is freed."""
+        self._version = 0
+        self._short_alerted: bool | None = None
+        """Whether the admins were told the panel balance falls short (kept in kv too)."""
+
+    @property
+    def on(self) -> bool:
+        return self._settings.wallets
+
+    def pays_from_wallet(self, user_id: int) -> bool:
+        """Shop mode: everyone but the admins (who order from the panel balance)."""
+        return self._settings.wallets and not self._settings.is_admin(user_id)
+
+    @property
+    def unit(self) -> Decimal:
+        return currency_unit(self._currency.code)
+
+    # -- prices -----------------------------------------------------------------------------
+
+    async def catalog_for(self, user_id: int) -> CatalogIndex:
+        """The catalog as this user sees it: a customer's rates include the markup (exact;
+        a price is rounded up to the currency's unit when charged). Raises `PanelFailure`
+        when there is no catalog at all."""
+        index = await self._catalog.get()
+        if not self.pays_from_wallet(user_id):
+            return index
+        if self._view is not None and self._view[0] is index and self._view[1] == self._version:
+            return self._view[2]
+        rules = await self._store.markups.rules()
+        marked = []
+        for service in index.services:
+            percent = markup_of(service, rules, self._settings.markup_percent)
+            rate = with_markup(service.rate, percent)
+            marked.append(service.model_copy(update={"rate": rate}) if percent else service)
+        view = CatalogIndex(marked, index.fetched_at, words_of=index)
+        self._view = (index, self._version, view)
+        return view
+
+    def charge(self, user_id: int, price: Decimal) -> Decimal | None:
+        """What the user pays from their wallet for an order of this price (their view's,
+        markup included), rounded up to the unit; None when they do not pay from a wallet."""
+        if not self.pays_from_wallet(user_id):
+            return None
+        return round_up(price, self.unit)
+
+    async def set_markup(self, scope: str, key: str, percent: Decimal | None) -> None:
+        await self._store.markups.set(scope, key, percent)
+        self._version += 1
+
+    async def markup_rules(self) -> dict[tuple[str, str], Decimal]:
+        return dict(await self._store.markups.rules())
+
+    # -- the panel balance guard ------------------------------------------------------------
+
+    async def payment(
+        self, user_id: int, service_id: int, fields: Mapping[str, str]
+    ) -> WalletPayment | None:
+        """What a customer pays from their wallet for this order (their view's price, rounded
+        up) and what the panel charges for it; None when they do not pay from a wallet.
+        Raises `LookupError` for a service the catalog does not have."""
+        if not self.pays_from_wallet(user_id):
+            return None
+        draft = OrderDraft(service_id=service_id, values=dict(fields))
+        sold = (await self.catalog_for(user_id)).by_id[service_id]
+        bought = (await self._catalog.get()).by_id[service_id]
+        return WalletPayment(
+            round_up(quote(draft, sold).price, self.unit), quote(draft, bought).price
+        )
+
+    async def can_take(self, user_id: int, cost: Decimal) -> bool:
+        """Whether a customer's orders costing the panel this much can go to the panel: the
+        panel balance must cover it. Always for admins (the panel refuses what it cannot
+        pay for)."""
+        if not self.pays_from_wallet(user_id):
+            return True
+        return await self._panel_covers(cost)
+
+    async def _panel_covers(self, cost: Decimal) -> bool:
+        """Whether the panel balance (as last known, asked again when stale) can pay this;
+        when not, the admins are told once until it can again."""
+        try:
+            balance = await self._balance.get()
+        except PanelFailure:
+            return True  # not known: the panel itself refuses what it cannot pay for
+        kv = self._store.kv
+        if self._short_alerted is None:  # read once: every order asks
+            self._short_alerted = bool(await kv.get(SHORT_ALERTED))
+        if balance.amount >= cost:
+            if self._short_alerted:
+                await kv.delete(SHORT_ALERTED)
+                self._short_alerted = False
+            return True
+        if not self._short_alerted:
+            await kv.set(SHORT_ALERTED, "1")
+            self._short_alerted = True
+            await self._store.outbox.add(
+                [
+                    Notice(
+                        admin,
+                        "panel_short",
+                        {"balance": str(balance.amount), "currency": balance.currency},
+                    )
+                    for admin in sorted(self._settings.admin_ids)
+                ]
+            )
+        return False
+
+    # -- wallets and deposits ---------------------------------------------------------------
+
+    async def wallet(self, user_id: int) -> Wallet:
+        return await self._store.wallets.get(user_id)
+
+    async def entries(self, user_id: int, page: int, size: int) -> tuple[list[LedgerEntry], int]:
+        return await self._store.wallets.entries(user_id, page * size, size)
+
+    async def adjust(self, user_id: int, amount: Decimal, admin_id: int, note: str) -> Decimal:
+        """An admin's /credit (positive) or /debit (negative); `InsufficientFunds` when a debit
+        would take the wallet below its limit. Returns the new balance."""
+        kind = EntryKind.CREDIT if amount > 0 else EntryKind.ADJUSTMENT
+        return await self._store.wallets.post(user_id, amount, kind, admin_id=admin_id, note=note)
+
+    async def set_limit(self, user_id: int, limit: Decimal) -> bool:
+        """False when the wallet is already further below zero than the new limit."""
+        return await self._store.wallets.set_limit(user_id, limit)
+
+    @property
+    def deposit_min(self) -> Decimal:
+        return self._settings.deposit_min
+
+    @property
+    def deposit_max(self) -> Decimal:
+        return self._settings.deposit_max
+
+    def top_up_for(self, missing: Decimal) -> Decimal:
+        """The top-up that pays what is missing: at least DEPOSIT_MIN, at most DEPOSIT_MAX."""
+        wanted = round_up(missing, self.unit)
+        return min(max(wanted, self.deposit_min, self.unit), self.deposit_max)
+
+    @property
+    def takes_deposits(self) -> bool:
+        return self.on and bool(self._settings.deposit_instructions)
+
+    @property
+    def deposit_instructions(self) -> str:
+        return self._settings.deposit_instructions
+
+    def whole(self, amount: Decimal) -> bool:
+        """Whether a wallet can hold this amount: a whole number of the currency's smallest
+        unit (whole rupiah in IDR)."""
+        return amount % self.unit == 0
+
+    def top_up_refusal(self, amount: Decimal) -> TopUpRefusal | None:
+        if not self.whole(amount):
+            return TopUpRefusal.FRACTION
+        if amount <= 0 or amount < self.deposit_min:
+            return TopUpRefusal.BELOW_MIN
+        if amount > self.deposit_max:
+            return TopUpRefusal.ABOVE_MAX
+        return None
+
+    async def open_deposit(self, user_id: int, amount: Decimal) -> Deposit | TopUpRefusal:
+        """A top-up waiting for its proof; refused when the amount is not one a wallet takes,
+        or while the user's earlier top-up waits for an admin (one at a time)."""
+        refusal = self.top_up_refusal(amount)
+        if refusal is not None:
+            return refusal
+        if await self._store.deposits.pending_of(user_id) is not None:
+            return TopUpRefusal.WAITING
+        return await self._store.deposits.open(user_id, amount)
+
+    async def waiting_deposit(self, user_id: int) -> Deposit | None:
+        """The user's top-up waiting for an admin, if any."""
+        return await self._store.deposits.pending_of(user_id)
+
+    async def waiting_deposits(self, limit: int) -> tuple[list[Deposit], int]:
+        return await self._store.deposits.pending(limit)
+
+    async def get_deposit(self, deposit_id: int) -> Deposit | None:
+        return await self._store.deposits.get(deposit_id)
+
+    async def prove_deposit(self, user_id: int, kind: str, proof: str, name: str) -> Deposit | None:
+        """The proof of the user's top-up waiting for one: the top-up waits for an admin, and
+        every admin's card goes to the outbox with it (what they read of the customer is
+        stripped of control and direction characters). None when none waits for a proof."""
+        waiting = await self._store.deposits.awaiting_proof(user_id)
+        if waiting is None:
+            return None
+        name = visible(name).strip()[:MAX_NAME]
+        return await self._store.deposits.prove(
+            waiting.id, kind, visible(proof).strip()[:MAX_PROOF], name, self._cards
+        )
+
+    def _cards(self, deposit: Deposit) -> list[Notice]:
+        return [deposit_notice(admin, deposit, self._currency.code) for admin in self._admins]
+
+    @property
+    def _admins(self) -> list[int]:
+        return sorted(self._settings.admin_ids)
+
+    async def decide_deposit(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
+        """Approve (credit, once) or reject, the owner told in the same step; None when it
+        was decided already."""
+        currency = self._currency.code
+
+        def told(deposit: Deposit, balance: Decimal) -> Notice:
+            return Notice(
+                deposit.user_id,
+                "deposit_decided",
+                {
+                    "deposit": deposit.id,
+                    "approved": approve,
+                    "amount": str(deposit.amount),
+                    "balance": str(balance),
+                    "currency": currency,
+                },
+            )
+
+        return await self._store.deposits.decide(deposit_id, approve, admin_id, told)
+
+    # -- money in the /stats ----------------------------------------------------------------
+
+    async def money_since(self, moments: Iterable[float]) -> list[Money]:
+        """For each moment, the money since then (`bot.core.records.money_since`)."""
+        moments = list(moments)
+        if not moments:
+            return []
+        entries = await self._store.wallets.since(min(moments))
+        costs = await self._store.orders.panel_costs(min(moments))
+        return [money_since(moment, entries, costs) for moment in moments]

@@ -1,0 +1,136 @@
+"""An order of unknown outcome, decided without Telegram: attached to the panel order that is
+it, or marked not placed. One path, with every check, for a team member's /found and an
+admin's "It was placed".
+
+API v2's status answer names no service and no link, so nothing proves a panel order is a
+given bot order. What can be checked is checked: the id is no other bot order's, the panel
+knows it, it is newer than the newest panel id the bot knew when the intent was stored, and
+its charge fits the price. An order paid from a wallet is decided by admins only: a customer
+could otherwise attach someone else's order, follow it, cancel it, and be refunded for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.adapters.panel_http.client import PanelClient
+from bot.adapters.sqlite.repositories import Store
+from bot.core.api import OrderStatus
+from bot.core.panel import NotFound
+from bot.core.records import Check, Notice, Order, Outcome
+from bot.core.tracking import poll_delay
+from bot.telegram.i18n import currency_unit
+
+CHARGE_SLACK = Decimal("1.02")
+"""A panel order's charge may exceed the price the bot computed by this much (rounding, a
+rate changed between the intent and the order)."""
+
+
+class NotAttached(StrEnum):
+    """Why a panel order was not attached to an order of unknown outcome."""
+
+    NOT_WAITING = "not_waiting"
+    """The order is not (or no longer) of unknown outcome."""
+    OPERATOR_DECIDES = "operator_decides"
+    """Paid from a wallet: only admins decide."""
+    TAKEN = "taken"
+    """Another order of the bot has that panel id."""
+    OLDER = "older"
+    """The panel order is older than the order's intent."""
+    NOT_ON_PANEL = "not_on_panel"
+    CHARGE = "charge"
+    """Its charge is more than this order costs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    order: Order
+
+
+class UnknownOutcomes:
+    def __init__(
+        self, store: Store, panel: PanelClient, poll_interval: float, clock: Callable[[], float]
+    ) -> None:
+        self._store = store
+        self._panel = panel
+        self._interval = poll_interval
+        self._clock = clock
+
+    async def attach(
+        self, order: Order, panel_id: int, *, by_admin: bool
+    ) -> Attached | NotAttached:
+        """Attach the panel order `panel_id` to `order` (of unknown outcome), after every
+        check; its status is stored (and refunded as it says) at once. Raises `PanelFailure`
+        when the panel cannot answer."""
+        refusal = self.refusal(order, by_admin=by_admin)
+        if refusal is not None:
+            return refusal
+        if await self._store.orders.by_panel_ids([panel_id]):
+            return NotAttached.TAKEN
+        if order.known_panel_id is not None and panel_id <= order.known_panel_id:
+            return NotAttached.OLDER
+        try:
+            status = await self._panel.status(panel_id)
+        except NotFound:
+            return NotAttached.NOT_ON_PANEL
+        if not charge_fits(order, status):
+            return NotAttached.CHARGE
+        delay = poll_delay(self._clock() - order.created_at, self._interval)
+        check = Check(order.id, status, None if delay is None else self._clock() + delay)
+        notices = [resolved_notice(order, panel_id)] if by_admin and order.paid else []
+        if not await self._store.orders.attach(check, panel_id, notices):
+            current = await self._store.orders.get(order.id)
+            if current is None or current.outcome is not Outcome.UNKNOWN:
+                return NotAttached.NOT_WAITING
+            return NotAttached.TAKEN  # attached to another order meanwhile
+        attached = await self._store.orders.get(order.id)
+        assert attached is not None
+        return Attached(attached)
+
+    @staticmethod
+    def refusal(order: Order, *, by_admin: bool) -> NotAttached | None:
+        """Why this actor may not decide this order at all, if they may not."""
+        if order.outcome is not Outcome.UNKNOWN:
+            return NotAttached.NOT_WAITING
+        if order.paid is not None and not by_admin:
+            return NotAttached.OPERATOR_DECIDES
+        return None
+
+    async def not_placed(self, order: Order, *, by_admin: bool) -> Order | NotAttached:
+        """The order was not placed (whoever looked found no such panel order): it leaves
+        the lists, and a wallet gets its money back (its owner told, when an admin said so),
+        once."""
+        refusal = self.refusal(order, by_admin=by_admin)
+        if refusal is not None:
+            return refusal
+        notices = [resolved_notice(order, None)] if by_admin and order.paid else []
+        marked = await self._store.orders.mark_not_placed(order.id, notices)
+        return marked if marked is not None else NotAttached.NOT_WAITING
+
+
+def charge_fits(order: Order, status: OrderStatus) -> bool:
+    """Whether the panel order's charge (when it tells one) can be this order's: not more than
+    the panel's price of it, with a little slack."""
+    if status.charge is None:
+        return True
+    expected = order.cost if order.cost is not None else order.price
+    return status.charge <= expected * CHARGE_SLACK + currency_unit(order.currency)
+
+
+def resolved_notice(order: Order, panel_id: int | None) -> Notice:
+    """The owner's news that an admin decided their order (`panel_id`: placed as that order;
+    None: not placed). The refund it causes is added where it is stored."""
+    return Notice(
+        order.user_id,
+        "unknown_resolved",
+        {
+            "order": order.id,
+            "panel_id": panel_id,
+            "service": order.service_name,
+            "link": order.target or "",
+            "currency": order.currency,
+        },
+    )

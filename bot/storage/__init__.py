@@ -1,1 +1,0 @@
-"""SQLite storage: the database, its migrations, repositories and PTB persistence."""

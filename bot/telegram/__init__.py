@@ -1,0 +1,1 @@
+"""The Telegram skin: everything python-telegram-bot, rendering, the gate, the jobs."""

@@ -1,0 +1,601 @@
+"""Messages in HTML parse mode. Every string from the panel or the user passes `escape`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.core.api import OrderState, Service, ServiceType
+from bot.core.checkout import Quote
+from bot.core.order_types import order_type_of
+from bot.core.records import Order, Outcome, Refill, RefillTerm, Wallet, drip_runs, panel_refund
+from bot.core.unknown_outcome import NotAttached
+from bot.telegram.i18n import Translator
+from bot.telegram.ui import callback as cb
+from bot.telegram.ui.shop import deposit_card, deposit_decided_text
+from bot.telegram.ui.text import (
+    choice_label,
+    escape,
+    field_label,
+    order_state_text,
+    refill_state_text,
+    short_link,
+    shorten,
+)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+BUTTON_TEXT = 64
+NUMBER_FIELDS = frozenset({"quantity", "runs", "interval", "min", "max", "posts", "old_posts"})
+"""Answers that are numbers, shown grouped the way the user's language groups them."""
+SHOWN_LINES = 5
+SHOWN_CHARS = 300
+
+
+def category_name(t: Translator, name: str) -> str:
+    return name or t._("Other")
+
+
+def per_thousand(t: Translator, service: Service, currency: str) -> str:
+    if order_type_of(service).package:
+        return t._("{price} per package").format(price=t.money(service.rate, currency))
+    return t._("{price} per 1000").format(price=t.money(service.rate, currency))
+
+
+def service_button(t: Translator, service: Service, currency: str) -> str:
+    """Button text is shown as is (no parse mode), so it is shortened, not escaped."""
+    price = per_thousand(t, service, currency)
+    return f"{shorten(service.name, BUTTON_TEXT - len(price) - 3)} · {price}"
+
+
+def service_card(t: Translator, service: Service, currency: str, category: str) -> str:
+    yes, no = t._("yes"), t._("no")
+    lines = [
+        f"<b>{escape(service.name)}</b>",
+        "",
+        t._("Service ID: {id}").format(id=service.id),
+        t._("Category: {category}").format(category=escape(category_name(t, category))),
+        t._("Type: {type}").format(type=escape(service.type_raw)),
+        t._("Price: {price}").format(price=per_thousand(t, service, currency)),
+    ]
+    if not order_type_of(service).package:
+        lines.append(
+            t._("Quantity: {min} to {max}").format(
+                min=t.number(service.min), max=t.number(service.max)
+            )
+        )
+    lines.append(t._("Refill: {answer}").format(answer=yes if service.refill else no))
+    lines.append(t._("Cancel: {answer}").format(answer=yes if service.cancel else no))
+    if service.desc:
+        lines += ["", escape(shorten(service.desc, 1000))]
+    return "\n".join(lines)
+
+
+def field_value(t: Translator, name: str, value: str) -> str:
+    """An answer as shown back: long lists cut to a few lines, always escaped."""
+    if name in ("device", "type_of_traffic", "delay"):
+        return escape(choice_label(t, name, value))
+    if name in NUMBER_FIELDS and value.isdigit():
+        return t.number(int(value))
+    lines = value.splitlines()
+    if len(lines) > 1:
+        shown = [escape(shorten(line, 100)) for line in lines[:SHOWN_LINES]]
+        if len(lines) > SHOWN_LINES:
+            shown.append(
+                t.n_(
+                    "… and {n} more line", "… and {n} more lines", len(lines) - SHOWN_LINES
+                ).format(n=t.number(len(lines) - SHOWN_LINES))
+            )
+        return "\n" + "\n".join(shown)
+    return escape(shorten(value, SHOWN_CHARS))
+
+
+def fields_block(t: Translator, fields: dict[str, str]) -> list[str]:
+    return [
+        f"{field_label(t, name)}: {field_value(t, name, value)}" for name, value in fields.items()
+    ]
+
+
+def duration_text(t: Translator, minutes: int) -> str:
+    """About how long, in the largest unit that fits: days, hours or minutes."""
+    if minutes >= 2 * 24 * 60:
+        days = round(minutes / (24 * 60))
+        return t.n_("{n} day", "{n} days", days).format(n=t.number(days))
+    if minutes >= 120:
+        hours = round(minutes / 60)
+        return t.n_("{n} hour", "{n} hours", hours).format(n=t.number(hours))
+    return t.n_("{n} minute", "{n} minutes", minutes).format(n=t.number(minutes))
+
+
+def _summary_details(t: Translator, offer: Quote, currency: str) -> tuple[list[str], str]:
+    """The lines that explain what the price is made of, and the price line itself."""
+    fields, rate = offer.fields, per_thousand(t, offer.service, currency)
+    price = t.money(offer.price, currency)
+    if "runs" in fields and "interval" in fields:
+        runs, each, interval = int(fields["runs"]), int(fields["quantity"]), int(fields["interval"])
+        lines = [
+            t._("Drip-feed: {runs} runs × {each} = <b>{total}</b> in all").format(
+                runs=t.number(runs), each=t.number(each), total=t.number(runs * each)
+            ),
+            t._("One run every {interval} min, over about {duration}").format(
+                interval=t.number(interval), duration=duration_text(t, (runs - 1) * interval)
+            ),
+        ]
+        return lines, t._("Price: <b>{price}</b> ({total} at {rate})").format(
+            price=price, total=t.number(runs * each), rate=rate
+        )
+    if offer.service.type is ServiceType.SUBSCRIPTIONS:
+        lines = []
+        if "posts" not in fields:
+            lines.append(t._("Posts: unlimited (until it expires or is canceled)"))
+        if "expiry" not in fields:
+            lines.append(t._("Expiry: none"))
+        if "posts" in fields:
+            return lines, t._(
+                "Price: up to <b>{price}</b> ({posts} posts, at most {max} each)"
+            ).format(
+                price=price, posts=t.number(int(fields["posts"])), max=t.number(int(fields["max"]))
+            )
+        return lines, t._("Price: up to <b>{price}</b> per post ({rate})").format(
+            price=price, rate=rate
+        )
+    return [], t._("Price: <b>{price}</b>").format(price=price)
+
+
+def summary(
+    t: Translator,
+    offer: Quote,
+    currency: str,
+    balance: Decimal | None,
+    *,
+    wallet: Wallet | None = None,
+) -> str:
+    """`balance`: the panel's; `wallet`: the user's (shop mode), shown with what it holds
+    after the order and, apart, the credit limit."""
+    details, price_line = _summary_details(t, offer, currency)
+    explained = ("runs", "interval") if details and "runs" in offer.fields else ()
+    shown = {name: value for name, value in offer.fields.items() if name not in explained}
+    lines = [
+        t._("<b>Check your order</b>"),
+        "",
+        t._("Service: {name}").format(name=escape(shorten(offer.service.name, 200))),
+        *fields_block(t, shown),
+    ]
+    if offer.quantity is not None and "quantity" not in offer.fields:
+        lines.append(t._("Quantity: {n}").format(n=t.number(offer.quantity)))
+    lines += [*details, "", price_line]
+    if balance is not None:
+        lines.append(t._("Balance: {balance}").format(balance=t.money(balance, currency)))
+        if balance < offer.price:
+            lines += ["", t._("⚠️ Your balance is too low for this order.")]
+    if wallet is not None:
+        lines += wallet_after(t, wallet, offer.price, currency)
+    return "\n".join(lines)
+
+
+def wallet_after(t: Translator, wallet: Wallet, price: Decimal, currency: str) -> list[str]:
+    """What the wallet holds, what it will hold after paying `price`, its credit limit apart,
+    and what is missing when it cannot pay."""
+    lines = [
+        t._("Wallet: {wallet} → after the order: {after}").format(
+            wallet=t.money(wallet.balance, currency),
+            after=t.money(wallet.balance - price, currency),
+        )
+    ]
+    if wallet.credit_limit:
+        lines.append(
+            t._("Credit limit: {limit}").format(limit=t.money(wallet.credit_limit, currency))
+        )
+    missing = wallet.short_of(price)
+    if missing:
+        lines += [
+            "",
+            t._("⚠️ Your wallet is {missing} short: top up first.").format(
+                missing=t.money(missing, currency)
+            ),
+        ]
+    return lines
+
+
+def remains_text(t: Translator, remains: int) -> str:
+    """What is left to deliver; a negative remainder is the panel's over-delivery."""
+    if remains < 0:
+        return t._("Over-delivered: {n} more than ordered").format(n=t.number(-remains))
+    return t._("Remains: {n}").format(n=t.number(remains))
+
+
+def delivered_percent(quantity: int | None, remains: int | None) -> int | None:
+    """How much of the order was delivered, in whole percent (None when not known)."""
+    if not quantity or remains is None:
+        return None
+    return 100 * max(0, min(quantity, quantity - remains)) // quantity
+
+
+def order_progress(
+    quantity: int | None, remains: int | None, state: OrderState | None, service_type: str
+) -> str | None:
+    """The progress bar of an order, except while it is pending (nothing is delivered yet)
+    and for subscriptions (whose remainder is not a delivery count): the card, the lists,
+    /status and the notifications alike."""
+    subscription = ServiceType.parse(service_type) is ServiceType.SUBSCRIPTIONS
+    if state is OrderState.PENDING or subscription:
+        return None
+    return progress_bar(quantity, remains)
+
+
+def progress_bar(quantity: int | None, remains: int | None, width: int = 10) -> str | None:
+    percent = delivered_percent(quantity, remains)
+    if percent is None:
+        return None
+    filled = round(width * percent / 100)
+    return "▓" * filled + "░" * (width - filled) + f" {percent}%"
+
+
+def quantity_text(t: Translator, quantity: int, runs: int | None) -> str:
+    """An order's quantity in all; a drip-feed's as its runs make it (`500 × 5 runs = 2,500`)."""
+    if not runs:
+        return t.number(quantity)
+    return t._("{each} × {runs} runs = {total}").format(
+        each=t.number(quantity // runs), runs=t.number(runs), total=t.number(quantity)
+    )
+
+
+def order_card(t: Translator, order: Order, refill: Refill | None = None) -> str:
+    """An order as its card shows it; `refill`: its latest refill, shown while under way
+    and once finished."""
+    if order.panel_order_id is not None:
+        title = t._("<b>Order {id}</b>").format(id=order.panel_order_id)
+    elif order.outcome is Outcome.UNKNOWN:
+        title = t._("<b>Order (outcome unknown)</b>")
+    elif order.outcome is Outcome.SUBMITTING:
+        title = t._("<b>Order (being placed)</b>")
+    else:
+        title = t._("<b>Order (not placed)</b>")
+    lines = [
+        title,
+        "",
+        t._("Service: {name}").format(name=escape(shorten(order.service_name, 200))),
+    ]
+    runs = drip_runs(order.fields)
+    for name, value in order.fields.items():
+        if runs and name == "quantity" and order.quantity is not None:
+            lines.append(t._("Quantity: {n}").format(n=quantity_text(t, order.quantity, runs)))
+        elif not (runs and name == "runs"):
+            lines += fields_block(t, {name: value})
+    if order.quantity is not None and "quantity" not in order.fields:
+        lines.append(t._("Quantity: {n}").format(n=t.number(order.quantity)))
+    if order.paid is not None:  # from a wallet: what the user paid (the panel's is the cost)
+        lines.append(t._("Paid: {amount}").format(amount=t.money(order.paid, order.currency)))
+        if order.refunded:
+            lines.append(
+                t._("Refunded to your wallet: {amount}").format(
+                    amount=t.money(order.refunded, order.currency)
+                )
+            )
+    else:
+        charge = order.charge if order.charge is not None else order.price
+        lines.append(t._("Charge: {amount}").format(amount=t.money(charge, order.currency)))
+        back = (
+            panel_refund(order.price, order.charge, order.quantity, order.state, order.remains)
+            if order.state is not None
+            else Decimal(0)
+        )
+        if back:
+            lines.append(
+                t._("Refunded by the panel: {amount}").format(amount=t.money(back, order.currency))
+            )
+    if order.outcome is Outcome.PLACED:
+        lines.append(
+            t._("Status: {status}").format(status=escape(order_state_text(t, order.status)))
+        )
+        if order.start_count is not None:
+            lines.append(t._("Start count: {n}").format(n=t.number(order.start_count)))
+        if order.remains is not None:
+            lines.append(remains_text(t, order.remains))
+        bar = order_progress(order.quantity, order.remains, order.state, order.service_type)
+        if bar:
+            lines.append(bar)
+        term = order.refill_term
+        if term is not None:
+            lines.append(refill_term_text(t, order, term))
+        if refill is not None:
+            lines.append(
+                t._("♻️ Refill {id}: {status}").format(
+                    id=refill.panel_refill_id,
+                    status=escape(refill_state_text(t, refill.status or "Pending")),
+                )
+            )
+        if order.cancel_requested_at is not None and not order.final:
+            lines.append(t._("✖️ Cancellation requested"))
+    elif order.outcome is Outcome.UNKNOWN and order.paid is not None:
+        lines.append(t._("Status: outcome unknown — the operator checks it"))
+    elif order.outcome is Outcome.UNKNOWN:
+        lines.append(t._("Status: outcome unknown — check the panel before ordering again"))
+        lines.append(found_hint(t, order.id))
+    elif order.outcome is Outcome.SUBMITTING:
+        lines.append(t._("Status: being placed…"))
+    elif order.outcome is Outcome.NOT_PLACED:
+        lines.append(t._("Status: marked as not placed (the panel has no such order)"))
+    else:
+        lines.append(t._("Status: not placed"))
+    return "\n".join(lines)
+
+
+def order_target(fields: dict[str, str]) -> str | None:
+    """What an order is for, as the user knows it: its link, or its username."""
+    return fields.get("link") or fields.get("username") or None
+
+
+def order_line(t: Translator, order: Order) -> str:
+    """An order in a list: number, state and progress, quantity and service, link."""
+    if order.panel_order_id is not None:
+        head = f"<b>#{order.panel_order_id}</b>"
+    else:
+        head = t._("<b>No number yet</b>")
+    match order.outcome:
+        case Outcome.PLACED:
+            state = order_state_text(t, order.status)
+            bar = order_progress(order.quantity, order.remains, order.state, order.service_type)
+            if bar and OrderState.parse(order.status or "") is OrderState.IN_PROGRESS:
+                state += " " + bar.rsplit(" ", 1)[-1]
+        case Outcome.UNKNOWN:
+            state = t._("outcome unknown")
+        case _:
+            state = t._("being placed")
+    what = escape(shorten(order.service_name, 60))
+    runs = drip_runs(order.fields)
+    if order.quantity is not None and runs:
+        what = f"{quantity_text(t, order.quantity, runs)} · {what}"
+    elif order.quantity is not None:
+        what = f"{t.number(order.quantity)} × {what}"
+    lines = [f"{head} · {escape(state)}", what]
+    target = order_target(order.fields)
+    if target:
+        lines.append("🔗 " + escape(short_link(target)))
+    return "\n".join(lines)
+
+
+def refill_term_text(t: Translator, order: Order, term: RefillTerm) -> str:
+    """The refill term the service's name states, as the card says it."""
+    if term.days == 0:
+        return t._("♻️ No refill for this service")
+    if order.refill_until is None:
+        return t._("♻️ Refill can be asked for the order's lifetime")
+    until = datetime.fromtimestamp(order.refill_until, tz=UTC)
+    return t._("♻️ Refill can be asked until {date}").format(date=t.datetime(until))
+
+
+def not_attached_text(t: Translator, reason: NotAttached, number: int, panel_id: int) -> str:
+    """Why the panel order `panel_id` was not attached to the bot's order `number`."""
+    match reason:
+        case NotAttached.NOT_WAITING:
+            return t._("Order {n} is not waiting for a panel order id.").format(n=number)
+        case NotAttached.OPERATOR_DECIDES:
+            return t._(
+                "Order {n} was paid from your wallet: the operator checks on the panel whether "
+                "it was placed, and you are told here."
+            ).format(n=number)
+        case NotAttached.TAKEN:
+            return t._("Order #{id} is already one of the bot's orders.").format(id=panel_id)
+        case NotAttached.OLDER:
+            return t._(
+                "Order #{id} is older than order {n}, so it cannot be that order. Check the number."
+            ).format(id=panel_id, n=number)
+        case NotAttached.NOT_ON_PANEL:
+            return t._("The panel does not know order #{id}. Check the number.").format(id=panel_id)
+    return t._(
+        "The panel charged more for order #{id} than order {n} costs, so it cannot be that "
+        "order. Check the number."
+    ).format(id=panel_id, n=number)
+
+
+def found_hint(t: Translator, number: int) -> str:
+    return t._(
+        "Found it on the panel? Send /found {n} followed by its order id, and it is followed "
+        "from then on."
+    ).format(n=number)
+
+
+def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
+    """An order's change: which order (number, service, link, quantity), what changed in
+    words, and what was not delivered when it ended short."""
+    old_raw, new_raw = payload["old"] or "", payload["new"] or ""
+    quantity, remains = payload.get("quantity"), payload.get("remains")
+    new = OrderState.parse(new_raw)
+    lines = [
+        t._("📦 <b>Order {id}</b> — {service}").format(
+            id=payload["panel_id"], service=escape(shorten(payload["service"], 120))
+        )
+    ]
+    about = []
+    if payload.get("link"):
+        about.append("🔗 " + escape(short_link(payload["link"])))
+    if quantity:
+        about.append(t._("quantity {n}").format(n=quantity_text(t, quantity, payload.get("runs"))))
+    if about:
+        lines.append(" · ".join(about))
+    bar = order_progress(quantity, remains, new, "")  # a notice does not carry the type
+    percent = delivered_percent(quantity, remains)
+    if new_raw == old_raw and bar is not None and percent is not None:  # only progress moved
+        lines.append(t._("{percent} % delivered").format(percent=t.number(percent)))
+    else:
+        old_text, new_text = order_state_text(t, old_raw), order_state_text(t, new_raw)
+        lines.append(f"{escape(old_text)} → <b>{escape(new_text)}</b>")
+    if bar:
+        lines.append(bar)
+    if new in (OrderState.PARTIAL, OrderState.CANCELED, OrderState.REFUNDED) and quantity:
+        short = quantity if remains is None else min(quantity, max(0, remains))
+        if short and payload.get("wallet"):  # the refund to the wallet is told below
+            lines.append(
+                t._("Not delivered: {n} of {total}.").format(
+                    n=t.number(short), total=t.number(quantity)
+                )
+            )
+        elif short and payload.get("panel_refund"):
+            lines.append(
+                t._("Not delivered: {n} of {total}. The panel refunds {amount}.").format(
+                    n=t.number(short),
+                    total=t.number(quantity),
+                    amount=t.money(Decimal(payload["panel_refund"]), payload.get("currency") or ""),
+                )
+            )
+        elif short:
+            lines.append(
+                t._(
+                    "Not delivered: {n} of {total}. The panel refunds what was not delivered."
+                ).format(n=t.number(short), total=t.number(quantity))
+            )
+    if payload.get("charge"):
+        lines.append(
+            t._("Charge: {amount}").format(
+                amount=t.money(Decimal(payload["charge"]), payload.get("currency") or "")
+            )
+        )
+    if payload.get("refund"):
+        lines.append(
+            t._("💰 {amount} went back to your wallet.").format(
+                amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
+            )
+        )
+    return "\n".join(lines)
+
+
+def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
+    """A notification from the outbox, in the recipient's language."""
+    if kind == "order":
+        return _order_notice(t, payload)
+    if kind == "interrupted" and payload.get("wallet"):
+        return t._(
+            "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: it "
+            "may or may not have been placed. The operator checks it; the money stays held "
+            "until then, and comes back if it was not placed."
+        ).format(
+            service=escape(shorten(payload["service"], 120)),
+            link=escape(shorten(payload.get("link") or "—", 80)),
+        )
+    if kind == "interrupted":
+        return (
+            t._(
+                "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: "
+                "it may or may not have been placed on the panel. Check the panel before "
+                "ordering again."
+            ).format(
+                service=escape(shorten(payload["service"], 120)),
+                link=escape(shorten(payload.get("link") or "—", 80)),
+            )
+            + "\n"
+            + found_hint(t, payload["order"])
+        )
+    if kind == "refill":
+        return t._("♻️ Refill {refill} of order {id}: {old} → <b>{new}</b>").format(
+            refill=payload["refill"],
+            id=payload["panel_id"],
+            old=escape(refill_state_text(t, payload["old"])),
+            new=escape(refill_state_text(t, payload["new"])),
+        )
+    if kind == "panel_down":
+        return t._(
+            "⚠️ The panel has been unreachable since {since}. Order tracking is paused "
+            "and resumes by itself."
+        ).format(since=t.datetime(datetime.fromtimestamp(payload["since"], tz=UTC)))
+    if kind == "storage_lost":
+        return t._(
+            "⚠️ The database file {path} was removed or replaced while the bot runs. New "
+            "orders are refused. Restart the bot (restore a backup over it first if needed)."
+        ).format(path=escape(payload.get("path", "")))
+    if kind == "bad_key":
+        return t._(
+            "⚠️ The panel refuses the bot's API key: “{message}”. Order tracking is paused "
+            "until PANEL_KEY is right."
+        ).format(message=escape(shorten(str(payload.get("message", "")), 200)))
+    if kind == "panel_up":
+        return t._("✅ The panel is reachable again. Order tracking has resumed.")
+    if kind == "unknown_paid":
+        return t._(
+            "⚠️ Order {order} of user {user} ({service}, {link}) was paid {paid} from the "
+            "wallet, and its outcome is unknown. Look on the panel: was it placed?"
+        ).format(
+            order=payload["order"],
+            user=payload["user"],
+            service=escape(shorten(payload["service"], 80)),
+            link=escape(short_link(payload.get("link") or "—")),
+            paid=t.money(Decimal(payload["paid"]), payload.get("currency") or ""),
+        )
+    if kind == "unknown_resolved":
+        return _resolved_notice(t, payload)
+    if kind == "deposit":
+        return deposit_card(t, payload)
+    if kind == "deposit_decided":
+        return deposit_decided_text(t, payload)
+    if kind == "panel_short":
+        return t._(
+            "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they are "
+            "refused until the panel balance is topped up."
+        ).format(balance=t.money(Decimal(payload["balance"]), payload.get("currency") or ""))
+    if kind == "low_balance":
+        return t._("⚠️ The panel balance is low: {balance} (alert below {threshold}).").format(
+            balance=t.money(Decimal(payload["balance"]), payload["currency"]),
+            threshold=t.money(Decimal(payload["threshold"]), payload["currency"]),
+        )
+    return escape(kind)
+
+
+def _resolved_notice(t: Translator, payload: dict[str, Any]) -> str:
+    """An admin decided the customer's order of unknown outcome."""
+    what = t._("{service} ({link})").format(
+        service=escape(shorten(payload["service"], 120)),
+        link=escape(short_link(payload.get("link") or "—")),
+    )
+    if payload.get("panel_id"):
+        text = t._("✅ Your order of {what} was placed after all: it is order {id}.").format(
+            what=what, id=payload["panel_id"]
+        )
+    else:
+        text = t._("Your order of {what} was not placed.").format(what=what)
+    if payload.get("refund"):
+        text += "\n" + t._("💰 {amount} went back to your wallet.").format(
+            amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
+        )
+    return text
+
+
+def notice_photo(kind: str, payload: dict[str, Any]) -> str | None:
+    """The photo a notice is shown with (a top-up's receipt), as Telegram's file id."""
+    if kind == "deposit" and payload.get("proof_kind") == "photo":
+        return str(payload.get("proof") or "") or None
+    return None
+
+
+def notice_keyboard(
+    t: Translator, kind: str, payload: dict[str, Any]
+) -> InlineKeyboardMarkup | None:
+    """Orders and refills get a button that opens the order's card in a new message (the
+    notification stays as it is)."""
+    if kind == "deposit":
+        deposit = payload["deposit"]
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t._("✅ Approve"), callback_data=cb.DEPOSIT_APPROVE(deposit)
+                    ),
+                    InlineKeyboardButton(
+                        t._("❌ Reject"), callback_data=cb.DEPOSIT_REJECT(deposit)
+                    ),
+                ]
+            ]
+        )
+    if kind == "unknown_paid":
+        placed = InlineKeyboardButton(
+            t._("✅ It was placed"), callback_data=cb.UNKNOWN_PLACED(payload["order"])
+        )
+        refund = InlineKeyboardButton(
+            t._("↩️ Not placed: refund"), callback_data=cb.UNKNOWN_NOT_PLACED(payload["order"])
+        )
+        return InlineKeyboardMarkup([[placed, refund]])
+    if kind in ("order", "interrupted", "refill", "unknown_resolved") and payload.get("order"):
+        button = InlineKeyboardButton(
+            t._("Open the order"), callback_data=cb.OPEN_ORDER(payload["order"])
+        )
+        return InlineKeyboardMarkup([[button]])
+    return None
