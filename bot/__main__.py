@@ -28,8 +28,8 @@ from bot.adapters.sqlite.db import (
 from bot.adapters.sqlite.wallets import WalletRepo
 from bot.app import build_application, panel_client
 from bot.config import Settings, export_proxies, load_settings
+from bot.core.money import money_since, wrong_sign
 from bot.core.panel import BadKey, PanelBusy, PanelError, PanelFailure
-from bot.core.records import money_since, wrong_sign
 from bot.logs import redact, report_errors, setup_logging
 from bot.telegram.runner import EXIT_AT_ONCE, HEARTBEAT_STALE, StartupError, heartbeat_path, serve
 

@@ -33,7 +33,7 @@ from bot.core.checkout import UnsavedOutcomes
 from bot.core.limits import UserRateLimit
 from bot.core.mass_order import MassOrders
 from bot.core.order_actions import OrderActions
-from bot.core.shop import Shop
+from bot.core.shop import Shop, ShopRules
 from bot.core.tracking import OrderTracking
 from bot.core.unknown_outcome import UnknownOutcomes
 from bot.telegram import runtime
@@ -186,7 +186,15 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
     catalog = Catalog(
         panel, store.services, ttl=settings.catalog_ttl, clock=clock, pause=runtime.gc_paused
     )
-    shop = Shop(settings, store, catalog, currency, balance)
+    rules = ShopRules(
+        wallets=settings.wallets,
+        admin_ids=settings.admin_ids,
+        markup_percent=settings.markup_percent,
+        deposit_min=settings.deposit_min,
+        deposit_max=settings.deposit_max,
+        deposit_instructions=settings.deposit_instructions,
+    )
+    shop = Shop(rules, store, catalog, currency, balance)
     unsaved = UnsavedOutcomes()
     mass_orders = MassOrders(store, panel, shop, currency, unsaved)
     tracking = OrderTracking(

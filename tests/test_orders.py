@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.adapters.panel_http.client import OrderRequest
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core.balance import BALANCE_TTL
 from bot.core.checkout import OrderDraft, quote, submit
+from bot.core.panel import OrderRequest
 from bot.core.records import OrderFilter
 from bot.telegram.handlers.orders import parse_ids
 from bot.telegram.ui import callback as cb

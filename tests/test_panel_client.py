@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.adapters.panel_http.client import OrderRequest, PanelClient
+from bot.adapters.panel_http.client import PanelClient
 from bot.app import panel_client
 from bot.core.api import OrderState, RefillState, ServiceType, parse_services
 from bot.core.order_types import order_type_of
@@ -24,6 +24,7 @@ from bot.core.panel import (
     InsufficientFunds,
     NotFound,
     OrderOutcomeUnknown,
+    OrderRequest,
     OutcomeUnknown,
     PanelBusy,
     PanelError,

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.adapters.panel_http.client import OrderRequest, PanelClient
+from bot.adapters.panel_http.client import PanelClient
 from bot.core import panel as panel_errors
 from bot.core.api import Balance, OrderStatus, RefillStatus, Service
-from bot.core.panel import PanelError
+from bot.core.panel import OrderRequest, PanelError
 
 CORPUS = Path(__file__).resolve().parent / "panel_answers"
 NOW = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC).timestamp()

@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from bot.adapters.panel_http.client import OrderRequest, PanelClient
+from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel, SandboxServer
 from bot.core.api import OrderState, RefillState
 from bot.core.panel import (
@@ -18,6 +18,7 @@ from bot.core.panel import (
     InsufficientFunds,
     NotFound,
     OrderOutcomeUnknown,
+    OrderRequest,
     PanelError,
     PanelUnavailable,
     UnknownService,

@@ -15,13 +15,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from bot.adapters.sqlite.repositories import Store
 from bot.core.api import OrderState, OrderStatus, Service
-from bot.core.records import (
-    Check,
-    Deposit,
-    EntryKind,
+from bot.core.money import (
     InsufficientFunds,
-    Notice,
-    Outcome,
     WalletPayment,
     money_since,
     refund_due,
@@ -29,6 +24,7 @@ from bot.core.records import (
     with_markup,
     wrong_sign,
 )
+from bot.core.records import Check, Deposit, EntryKind, Notice, Outcome
 
 USERS = (11, 12, 13)
 QUANTITY = 1000

@@ -12,10 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sqlite.repositories import KeyValueRepo
 from bot.core.api import Balance, to_currency
-from bot.core.panel import BadKey, PanelFailure
+from bot.core.panel import BadKey, Panel, PanelFailure
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ class PanelCurrency:
 class PanelBalance:
     def __init__(
         self,
-        panel: PanelClient,
+        panel: Panel,
         currency: PanelCurrency,
         *,
         ttl: float = BALANCE_TTL,

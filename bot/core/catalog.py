@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
-from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sqlite.repositories import ServiceCacheRepo
 from bot.core.api import Service, sellable_rate
-from bot.core.panel import PanelFailure
+from bot.core.panel import Panel, PanelFailure
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +194,7 @@ class Catalog:
 
     def __init__(
         self,
-        panel: PanelClient,
+        panel: Panel,
         cache: ServiceCacheRepo,
         *,
         ttl: float,

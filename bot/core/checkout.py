@@ -16,9 +16,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from bot.adapters.panel_http.client import OrderRequest, PanelClient
 from bot.adapters.sqlite.repositories import Store
 from bot.core.api import Service
+from bot.core.money import WalletPayment
 from bot.core.order_types import (
     InvalidField,
     Issue,
@@ -30,8 +30,15 @@ from bot.core.order_types import (
     price,
     quantity,
 )
-from bot.core.panel import OutcomeUnknown, PanelError, PanelUnavailable, failure_to_text
-from bot.core.records import Order, Outcome, WalletPayment
+from bot.core.panel import (
+    OrderRequest,
+    OutcomeUnknown,
+    Panel,
+    PanelError,
+    PanelUnavailable,
+    failure_to_text,
+)
+from bot.core.records import Order, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +187,7 @@ def quote(draft: OrderDraft, service: Service) -> Quote:
 
 async def submit(
     store: Store,
-    panel: PanelClient,
+    panel: Panel,
     *,
     user_id: int,
     key: str,

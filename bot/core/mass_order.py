@@ -18,22 +18,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sqlite.repositories import Store
 from bot.core.api import Service
 from bot.core.balance import PanelCurrency
 from bot.core.catalog import CatalogIndex
 from bot.core.checkout import OrderDraft, UnsavedOutcomes, new_key, quote, submit
+from bot.core.money import InsufficientFunds
 from bot.core.order_types import InvalidField, Issue, OrderType, check_field, order_type_of
-from bot.core.records import (
-    BatchLine,
-    InsufficientFunds,
-    MassBatch,
-    Order,
-    Outcome,
-    Skipped,
-    target_core,
-)
+from bot.core.panel import Panel
+from bot.core.records import BatchLine, MassBatch, Order, Outcome, Skipped, target_core
 from bot.core.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -294,7 +287,7 @@ class MassOrders:
     def __init__(
         self,
         store: Store,
-        panel: PanelClient,
+        panel: Panel,
         shop: Shop,
         currency: PanelCurrency,
         unsaved: UnsavedOutcomes,

@@ -9,10 +9,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sqlite.repositories import Store
 from bot.core.api import OrderState, OrderStatus, RefillStatus
-from bot.core.panel import PanelError, PanelFailure
+from bot.core.panel import Panel, PanelError, PanelFailure
 from bot.core.records import NOT_YOURS, Order
 from bot.core.tracking import OrderTracking
 
@@ -49,7 +48,7 @@ class OrderActions:
     def __init__(
         self,
         store: Store,
-        panel: PanelClient,
+        panel: Panel,
         tracking: OrderTracking,
         clock: Callable[[], float],
     ) -> None:

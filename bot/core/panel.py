@@ -1,9 +1,11 @@
-"""What can go wrong when talking to a panel, as typed values.
+"""The panel as the core sees it: the port (what a panel of API v2 can be asked) and what can
+go wrong when talking to it, as typed values.
 
 Three families, kept apart on purpose:
 
 - `PanelError`: the panel answered and said no, at HTTP 200 or 4xx, in any of the dialects
-  of `refusal_message`. Nothing happened. `message` is the panel's own words.
+  real panels speak (`bot.adapters.panel_http.dialects`). Nothing happened. `message` is the
+  panel's own words.
 - `PanelUnavailable`: no usable answer (timeout, 5xx, an HTML page, invalid JSON) for a call
   that is safe to repeat, or a call that provably never left this machine. `PanelBusy` is the
   panel's rate limit (429, or a Retry-After window the bot is still inside): nothing was done.
@@ -15,8 +17,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Protocol
+
+from bot.core.api import Balance, OrderStatus, RefillStatus, Service
 
 
 class PanelFailure(Exception):
@@ -169,72 +175,6 @@ def error_from_message(message: object, *, http_status: int | None = None) -> Pa
     return PanelError(text)
 
 
-# -- the refusal dialects ------------------------------------------------------------------------
-
-_FAILED_STATUSES = {"error", "fail", "failed", "false", "failure"}
-_MESSAGE_FIELDS = ("error", "message", "msg", "description", "detail", "error_message")
-
-
-def _words(value: Any) -> str | None:
-    """The text of an error value: a string, a number code, a list of them, or a dict that
-    holds one under a message field."""
-    if value is None or value is False or value == "":
-        return None
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return str(value) if value else None
-    if isinstance(value, list):
-        parts = [w for w in (_words(item) for item in value) if w]
-        return "; ".join(parts) or None
-    if isinstance(value, dict):
-        for name in _MESSAGE_FIELDS:
-            found = _words(value.get(name))
-            if found:
-                return found
-        for item in value.values():  # {"errors": {"link": ["The link is invalid."]}}
-            found = _words(item) if isinstance(item, list | str) else None
-            if found:
-                return found
-    return None
-
-
-def refusal_message(payload: Any) -> str | None:
-    """The panel's words if this answer is a refusal, else None. The dialects of real panels:
-    `{"error": "..."}`, `{"error": {"message": "..."}}`, `{"errors": [...]}`,
-    `{"status": false|"error", "message"|"msg": "..."}`, `{"success": false, ...}` and
-    `{"status": false, "data": {"msg": "..."}}`. A status answer's `"status": "Completed"` is
-    not one: only a false or failed status counts."""
-    if not isinstance(payload, dict):
-        return None
-    for name in ("error", "errors"):
-        if name in payload:
-            words = _words(payload[name])
-            if words:
-                return words
-    status = payload.get("status", payload.get("success"))
-    failed = (
-        payload.get("error") is True
-        or status is False
-        or (isinstance(status, str) and status.strip().casefold() in _FAILED_STATUSES)
-    )
-    if not failed:
-        return None
-    for name in ("message", "msg", "description", "data"):
-        words = _words(payload.get(name))
-        if words:
-            return words
-    return "Unknown error"
-
-
-def refusal(payload: Any, http_status: int | None = None) -> PanelError | None:
-    """The typed refusal this answer carries, if any."""
-    words = refusal_message(payload)
-    return None if words is None else error_from_message(words, http_status=http_status)
-
-
 # -- a failure kept as text (the order table's `error` column) -----------------------------------
 
 _UNAVAILABLE = "unavailable: "
@@ -259,3 +199,46 @@ def failure_from_text(text: str) -> PanelFailure:
     if text.startswith(_UNAVAILABLE):
         return PanelUnavailable(text[len(_UNAVAILABLE) :])
     return error_from_message(text)
+
+
+# -- the port --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What `add` sends besides key and action: the service and its type's fields."""
+
+    service_id: int
+    fields: Mapping[str, str]
+
+
+class Panel(Protocol):
+    """A panel speaking API v2. Every call raises `PanelFailure` when the whole call fails;
+    the bulk calls answer an id the panel refused with a `PanelError` of its own. `add`,
+    `refills` and `cancel` are never repeated by the client (no idempotency key)."""
+
+    url: str
+    last_success: float
+    failures_in_a_row: int
+
+    def busy_for(self) -> float: ...
+
+    async def services(self) -> list[Service]: ...
+
+    async def add(self, order: OrderRequest) -> int: ...
+
+    async def status(self, order_id: int) -> OrderStatus: ...
+
+    async def statuses(
+        self, ids: Iterable[int], *, patient: bool = False
+    ) -> dict[int, OrderStatus | PanelError]: ...
+
+    async def refills(self, ids: Iterable[int]) -> dict[int, int | PanelError]: ...
+
+    async def refill_statuses(self, ids: Iterable[int]) -> dict[int, RefillStatus | PanelError]: ...
+
+    async def cancel(self, ids: Iterable[int]) -> dict[int, PanelError | None]: ...
+
+    async def balance(self) -> Balance: ...
+
+    async def aclose(self) -> None: ...

@@ -11,35 +11,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
 from bot.adapters.sqlite.repositories import Store
-from bot.config import Settings
-from bot.core.api import Service
 from bot.core.balance import PanelBalance, PanelCurrency
 from bot.core.catalog import Catalog, CatalogIndex
 from bot.core.checkout import OrderDraft, quote
-from bot.core.panel import PanelFailure
-from bot.core.records import (
-    Deposit,
-    EntryKind,
-    LedgerEntry,
+from bot.core.money import (
     Money,
-    Notice,
-    Wallet,
     WalletPayment,
+    currency_unit,
+    markup_of,
     money_since,
     round_up,
-    visible,
     with_markup,
 )
-from bot.telegram.i18n import currency_unit
+from bot.core.panel import PanelFailure
+from bot.core.records import Deposit, EntryKind, LedgerEntry, Notice, Wallet, visible
 
 log = logging.getLogger(__name__)
 
+SHORT_ALERTED = "panel_short_alerted"
+
 MAX_NAME = 64
 MAX_PROOF = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRules:
+    """What the operator set for shop mode (WALLETS and the settings beside it)."""
+
+    wallets: bool
+    admin_ids: frozenset[int]
+    markup_percent: Decimal
+    deposit_min: Decimal
+    deposit_max: Decimal
+    deposit_instructions: str
 
 
 class TopUpRefusal(StrEnum):
@@ -70,28 +79,10 @@ def deposit_notice(admin: int, deposit: Deposit, currency: str) -> Notice:
     )
 
 
-ALL, CATEGORY, SERVICE = "all", "category", "service"
-"""The scopes of markup rules; a service's rule wins over its category's, which wins over
-the rule for all, which wins over MARKUP_PERCENT."""
-MAX_MARKUP = Decimal(1000)
-SHORT_ALERTED = "panel_short_alerted"
-
-
-def markup_of(
-    service: Service, rules: Mapping[tuple[str, str], Decimal], default: Decimal
-) -> Decimal:
-    """The markup percent of a service: its own rule, else its category's, else the rule for
-    all, else MARKUP_PERCENT (`default`)."""
-    for key in ((SERVICE, str(service.id)), (CATEGORY, service.category), (ALL, "")):
-        if key in rules:
-            return rules[key]
-    return default
-
-
 class Shop:
     def __init__(
         self,
-        settings: Settings,
+        settings: ShopRules,
         store: Store,
         catalog: Catalog,
         currency: PanelCurrency,
@@ -115,7 +106,7 @@ class Shop:
 
     def pays_from_wallet(self, user_id: int) -> bool:
         """Shop mode: everyone but the admins (who order from the panel balance)."""
-        return self._settings.wallets and not self._settings.is_admin(user_id)
+        return self._settings.wallets and user_id not in self._settings.admin_ids
 
     @property
     def unit(self) -> Decimal:

@@ -22,22 +22,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sqlite.db import StorageLost
 from bot.adapters.sqlite.repositories import Store
 from bot.core.api import OrderState, OrderStatus, RefillStatus
 from bot.core.balance import PanelBalance
-from bot.core.panel import BadKey, PanelBusy, PanelError, PanelFailure
-from bot.core.records import (
-    NOT_YOURS,
-    Check,
-    Notice,
-    Order,
-    TrackedOrder,
-    drip_runs,
-    panel_refund,
-    target_of,
-)
+from bot.core.money import panel_refund
+from bot.core.panel import BadKey, Panel, PanelBusy, PanelError, PanelFailure
+from bot.core.records import NOT_YOURS, Check, Notice, Order, TrackedOrder, drip_runs, target_of
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +126,7 @@ class OrderTracking:
     def __init__(
         self,
         store: Store,
-        panel: PanelClient,
+        panel: Panel,
         balance: PanelBalance,
         *,
         poll_interval: float,

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sqlite.repositories import Store
 from bot.core.api import OrderStatus
-from bot.core.panel import NotFound
+from bot.core.money import currency_unit
+from bot.core.panel import NotFound, Panel
 from bot.core.records import Check, Notice, Order, Outcome
 from bot.core.tracking import poll_delay
-from bot.telegram.i18n import currency_unit
 
 CHARGE_SLACK = Decimal("1.02")
 """A panel order's charge may exceed the price the bot computed by this much (rounding, a
@@ -52,7 +51,7 @@ class Attached:
 
 class UnknownOutcomes:
     def __init__(
-        self, store: Store, panel: PanelClient, poll_interval: float, clock: Callable[[], float]
+        self, store: Store, panel: Panel, poll_interval: float, clock: Callable[[], float]
     ) -> None:
         self._store = store
         self._panel = panel

@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 
+from bot.core.money import WHOLE_UNITS
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "bot"
 LANGUAGE_ALIASES = {"in": "id"}
@@ -61,18 +63,7 @@ class Translator:
         return format_datetime(moment, format="short", locale=self.locale)
 
 
-WHOLE_UNITS = frozenset({"IDR", "VND", "KRW", "JPY", "CLP", "HUF", "ISK", "PYG", "UGX"})
-"""Currencies whose whole amounts are shown without decimals."""
 SMALL_DECIMALS = 5
-
-
-def currency_unit(currency: str) -> Decimal:
-    """The smallest amount a wallet holds in this currency: 1 for whole-unit currencies
-    (rupiah), else the currency's minor unit (0.01 when the currency is not known)."""
-    if currency in WHOLE_UNITS:
-        return Decimal(1)
-    digits = get_currency_precision(currency) if currency else 2
-    return Decimal(1).scaleb(-digits)
 
 
 def money_decimals(amount: Decimal, currency: str) -> int:

@@ -18,13 +18,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
+from bot.adapters.panel_http.dialects import refusal, refusal_message
 from bot.core.api import (
     Balance,
     OrderStatus,
@@ -39,14 +39,13 @@ from bot.core.panel import (
     NotFound,
     NotSupported,
     OrderOutcomeUnknown,
+    OrderRequest,
     OutcomeUnknown,
     PanelBusy,
     PanelError,
     PanelUnavailable,
     Unreadable,
     error_from_message,
-    refusal,
-    refusal_message,
 )
 
 log = logging.getLogger(__name__)
@@ -61,14 +60,6 @@ RECOVER_AFTER = 10
 """Bulk calls answered in a row before one more may be in flight again after a 429."""
 MIN_REDACTED_KEY = 8
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """What `add` sends besides key and action: the service and its type's fields."""
-
-    service_id: int
-    fields: Mapping[str, str]
 
 
 class _Unusable(Exception):

@@ -11,8 +11,8 @@ from decimal import Decimal
 import aiosqlite
 
 from bot.core.api import OrderState
-from bot.core.records import EntryKind, InsufficientFunds, Notice, refund_due
-from bot.telegram.i18n import currency_unit
+from bot.core.money import InsufficientFunds, currency_unit, refund_due
+from bot.core.records import EntryKind, Notice
 
 
 async def add_notices(conn: aiosqlite.Connection, notices: list[Notice], now: float) -> None:

@@ -16,9 +16,9 @@ from bot.adapters.sqlite.db import Database
 from bot.adapters.sqlite.ledger import add_notices
 from bot.adapters.sqlite.wallets import DepositRepo, MarkupRepo, WalletRepo
 from bot.core.api import OrderState, OrderStatus, RefillState, Service
+from bot.core.money import REFUND_ALL, WalletPayment, panel_cost
 from bot.core.records import (
     ADMINS,
-    REFUND_ALL,
     BatchLine,
     BatchState,
     Check,
@@ -33,8 +33,6 @@ from bot.core.records import (
     Skipped,
     TrackedOrder,
     UserRecord,
-    WalletPayment,
-    panel_cost,
     same_target,
     target_core,
     target_of,

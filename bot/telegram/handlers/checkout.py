@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from bot.adapters.sqlite.db import StorageLost
 from bot.core.api import Service, ServiceType
 from bot.core.checkout import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
+from bot.core.money import InsufficientFunds
 from bot.core.order_types import (
     FieldKind,
     InvalidField,
@@ -35,7 +36,7 @@ from bot.core.order_types import (
     order_type_of,
 )
 from bot.core.panel import PanelFailure
-from bot.core.records import InsufficientFunds, Outcome, target_of
+from bot.core.records import Outcome, target_of
 from bot.telegram.context import BotContext
 from bot.telegram.handlers import browse, mass
 from bot.telegram.handlers.browse import BROWSE, catalog_index, show_service

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from bot.core import amounts
+from bot.core.money import ALL, CATEGORY, MAX_MARKUP, SERVICE, InsufficientFunds
 from bot.core.panel import PanelFailure
-from bot.core.records import Deposit, InsufficientFunds, Order, Outcome, visible
-from bot.core.shop import ALL, CATEGORY, MAX_MARKUP, SERVICE, TopUpRefusal, deposit_notice
+from bot.core.records import Deposit, Order, Outcome, visible
+from bot.core.shop import TopUpRefusal, deposit_notice
 from bot.core.unknown_outcome import Attached, NotAttached
 from bot.telegram.context import BotContext
 from bot.telegram.handlers.common import (

@@ -8,8 +8,9 @@ from typing import Any
 
 from bot.core.api import OrderState, Service, ServiceType
 from bot.core.checkout import Quote
+from bot.core.money import panel_refund
 from bot.core.order_types import order_type_of
-from bot.core.records import Order, Outcome, Refill, RefillTerm, Wallet, drip_runs, panel_refund
+from bot.core.records import Order, Outcome, Refill, RefillTerm, Wallet, drip_runs
 from bot.core.unknown_outcome import NotAttached
 from bot.telegram.i18n import Translator
 from bot.telegram.ui import callback as cb

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from bot.core.money import currency_unit
 from bot.core.records import Order, OrderFilter, Outcome
-from bot.telegram.i18n import Translator, currency_unit
+from bot.telegram.i18n import Translator
 from bot.telegram.ui import callback as cb
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 

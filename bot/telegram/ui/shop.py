@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.core.records import Deposit, EntryKind, LedgerEntry, Money, Wallet
+from bot.core.money import Money
+from bot.core.records import Deposit, EntryKind, LedgerEntry, Wallet
 from bot.telegram.i18n import N_, Translator
 from bot.telegram.ui.text import escape, shorten
 
