@@ -25,11 +25,11 @@ from telegram.request import BaseRequest
 
 from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from bot.config import DEFAULT_PANEL_URL, Settings
 from bot.core.balance import PanelBalance, PanelCurrency
 from bot.core.catalog import Catalog
-from bot.core.checkout import UnsavedOutcomes
+from bot.core.checkout import UnsavedOutcomes, resolve_interrupted
 from bot.core.limits import UserRateLimit
 from bot.core.mass_order import MassOrders
 from bot.core.order_actions import OrderActions
@@ -55,7 +55,7 @@ from bot.telegram.handlers.start import bot_commands
 from bot.telegram.i18n import I18n
 from bot.telegram.jobs.mass import MassOrderJob
 from bot.telegram.jobs.tracker import TrackerJob
-from bot.telegram.persistence import SqlitePersistence
+from bot.telegram.persistence import StorePersistence
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def panel_client(settings: Settings) -> PanelClient:
 
 def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], float]) -> AppState:
     """Every service, each given what it uses."""
-    store = Store(str(settings.database_path), clock)
+    store = SqliteStore(settings.database_path, clock)
     i18n = I18n(settings.default_language)
     currency = PanelCurrency(store.kv, default_currency(settings))
     balance = PanelBalance(panel, currency, clock=clock)
@@ -280,7 +280,7 @@ def build_application(
                 bot_data=cast(type[AppState], lambda: state),
             )
         )
-        .persistence(SqlitePersistence(state.store))
+        .persistence(StorePersistence(state.store.sessions, state.store.open))
         .concurrent_updates(PerUserUpdateProcessor(tell_too_busy, show_typing))
         # Group limits, and 429 answers waited out and retried. No overall limit on replies:
         # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
@@ -315,6 +315,7 @@ def build_application(
 async def _post_init(application: BotApplication) -> None:
     state = application.bot_data
     await state.store.open()
+    await resolve_interrupted(state.store)
     await state.catalog.load_cached()
     await state.currency.load()
     state.balance.learn()

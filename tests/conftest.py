@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from tests.harness import Clock
 
 CATALOGS = Path(__file__).resolve().parent / "catalogs"
@@ -31,8 +31,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
-    opened = Store(str(tmp_path / "bot.db"), clock)
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(str(tmp_path / "bot.db"), clock)
     await opened.open()
     yield opened
     await opened.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.sandbox.panel import SandboxPanel
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from bot.core.api import Service
 from bot.core.catalog import Catalog, CatalogIndex
 from bot.core.panel import PanelUnavailable
@@ -63,7 +63,7 @@ def test_search_is_case_and_accent_insensitive_and_ranked() -> None:
 
 
 async def test_ttl_background_refresh_and_stale_when_the_panel_is_down(
-    store: Store, clock: Clock
+    store: SqliteStore, clock: Clock
 ) -> None:
     sandbox = SandboxPanel()
     catalog = Catalog(sandbox_client(sandbox, attempts=1), store.services, ttl=60, clock=clock)
@@ -91,7 +91,7 @@ async def test_ttl_background_refresh_and_stale_when_the_panel_is_down(
     assert len((await restarted.get()).services) == 3
 
 
-async def test_no_cache_and_the_panel_down_is_an_error(store: Store) -> None:
+async def test_no_cache_and_the_panel_down_is_an_error(store: SqliteStore) -> None:
     sandbox = SandboxPanel()
     sandbox.fail_next("html")
     catalog = Catalog(sandbox_client(sandbox, attempts=1), store.services, ttl=60)

@@ -5,7 +5,6 @@ keeps its id (user, admins, log) and stops new orders."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core import checkout as ordering
 from bot.core.checkout import OrderDraft
+from bot.core.ports import StorageFailed
 from bot.core.records import Outcome
 from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
@@ -34,6 +34,8 @@ async def test_an_interrupted_order_is_announced_and_can_be_attached(tmp_path: P
             quantity=1,
             price=index.by_id[4].rate,
             currency="IDR",
+            paid=None,
+            cost=None,
         )
         # The panel placed it; the bot was killed before it stored the answer.
         panel_id = sandbox.handle(
@@ -74,9 +76,9 @@ async def test_a_placed_order_the_database_will_not_store_keeps_its_id(
 
         async def failing_write(row_id: int, panel_order_id: int) -> None:
             writes.append(panel_order_id)
-            raise sqlite3.OperationalError("disk I/O error")
+            raise StorageFailed("disk I/O error")
 
-        monkeypatch.setattr(bot.state.store.orders, "mark_placed", failing_write)
+        monkeypatch.setattr(bot.state.store.orders, "set_placed", failing_write)
         await bot.tap(USER, cb.START_ORDER(4))
         summary = await bot.say(USER, LINK)
         with caplog.at_level(logging.CRITICAL):

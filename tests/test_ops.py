@@ -25,7 +25,7 @@ import pytest
 
 from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.adapters.sqlite.backup import backup
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from bot.core.api import Service
 from bot.core.records import EntryKind
 from bot.logs import current_update, setup_logging
@@ -234,7 +234,7 @@ def test_health_watches_the_bot_itself_not_the_panel(
 async def test_check_compares_every_wallet_with_the_sum_of_its_entries(
     tmp_path: Path, telegram: FakeTelegram, panel_server: SandboxServer
 ) -> None:
-    store = Store(str(tmp_path / "bot.db"))
+    store = SqliteStore(str(tmp_path / "bot.db"))
     await store.open()
     await store.wallets.post(5, Decimal(100_000), EntryKind.CREDIT, admin_id=1)
     await store.wallets.post(5, Decimal(-2500), EntryKind.ADJUSTMENT, admin_id=1)
@@ -260,7 +260,7 @@ async def test_check_compares_every_wallet_with_the_sum_of_its_entries(
 
 
 async def test_backup_while_writes_go_on(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "bot.db"))
+    store = SqliteStore(str(tmp_path / "bot.db"))
     await store.open()
     stop = asyncio.Event()
     committed: list[str] = []
@@ -278,6 +278,8 @@ async def test_backup_while_writes_go_on(tmp_path: Path) -> None:
                 quantity=1,
                 price=Decimal(1),
                 currency="IDR",
+                paid=None,
+                cost=None,
             )
             committed.append(key)
             await asyncio.sleep(0)
@@ -308,7 +310,7 @@ def test_backup_command(tmp_path: Path) -> None:
 
 
 async def _make_db(path: Path) -> None:
-    store = Store(str(path))
+    store = SqliteStore(str(path))
     await store.open()
     await store.orders.record_intent(
         intent_key="k",
@@ -318,6 +320,8 @@ async def _make_db(path: Path) -> None:
         quantity=1,
         price=Decimal(1),
         currency="",
+        paid=None,
+        cost=None,
     )
     await store.close()
 

@@ -13,7 +13,7 @@ from telegram import Chat, Message, PhotoSize, Update
 
 from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.config import Settings
-from bot.core.checkout import OrderDraft, quote
+from bot.core.checkout import OrderDraft, quote, record_intent
 from bot.telegram.ui import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, OTHER, STRANGER, TOKEN, USER, Call, Harness
@@ -412,16 +412,9 @@ async def test_an_order_interrupted_by_a_restart_keeps_its_money_for_the_admins(
         index = await bot.state.shop.catalog_for(USER)
         draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
         payment = await bot.state.shop.payment(USER, 1, draft.fields())
-        await bot.state.store.orders.record_intent(
-            intent_key=draft.key,
-            user_id=USER,
-            service=index.by_id[1],
-            fields=draft.fields(),
-            quantity=100,
-            price=quote(draft, index.by_id[1]).price,
-            currency="IDR",
-            payment=payment,
-        )  # the bot is killed here, before the panel answered
+        offer = quote(draft, index.by_id[1])
+        await record_intent(bot.state.store, USER, draft.key, offer, "IDR", payment)
+        # the bot is killed here, before the panel answered
     async with Harness(tmp_path, sandbox, **SHOP) as bot:  # the restart
         await bot.state.tracker.deliver(bot.app.bot)
         notice = next(c for c in bot.request.sent(USER) if "interrupted" in c.text)

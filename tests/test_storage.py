@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from bot.adapters.sqlite.db import MIGRATIONS, Database, DatabaseUnusable
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from bot.core.api import Service
+from bot.core.checkout import resolve_interrupted
+from bot.core.notices import Interrupted
 from bot.core.records import Outcome
 from bot.telegram.context import PendingRetry, UserData
-from bot.telegram.persistence import SqlitePersistence
+from bot.telegram.persistence import StorePersistence
 
 SERVICE = Service.model_validate(
     {
@@ -129,7 +131,7 @@ async def test_one_database_one_bot(tmp_path: Path) -> None:
 
 
 async def test_an_intent_is_recorded_once(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "bot.db"))
+    store = SqliteStore(str(tmp_path / "bot.db"))
     await store.open()
     kwargs = dict(
         intent_key="k1",
@@ -139,12 +141,16 @@ async def test_an_intent_is_recorded_once(tmp_path: Path) -> None:
         quantity=10,
         price=Decimal("0.015"),
         currency="USD",
+        paid=None,
+        cost=None,
     )
     row, created = await store.orders.record_intent(**kwargs)  # type: ignore[arg-type]
     again, created_again = await store.orders.record_intent(**kwargs)  # type: ignore[arg-type]
     assert created and not created_again and again.id == row.id
     assert row.outcome is Outcome.SUBMITTING and row.price == Decimal("0.015")
-    placed = await store.orders.mark_placed(row.id, 777)
+    await store.orders.set_placed(row.id, 777)
+    placed = await store.orders.get(row.id)
+    assert placed is not None
     assert placed.panel_order_id == 777 and placed.outcome is Outcome.PLACED
     await store.close()
 
@@ -152,7 +158,7 @@ async def test_an_intent_is_recorded_once(tmp_path: Path) -> None:
 async def test_a_submission_interrupted_by_a_restart_becomes_outcome_unknown(
     tmp_path: Path,
 ) -> None:
-    store = Store(str(tmp_path / "bot.db"))
+    store = SqliteStore(str(tmp_path / "bot.db"))
     await store.open()
     row, _ = await store.orders.record_intent(
         intent_key="k",
@@ -162,17 +168,23 @@ async def test_a_submission_interrupted_by_a_restart_becomes_outcome_unknown(
         quantity=1,
         price=Decimal(1),
         currency="",
+        paid=None,
+        cost=None,
     )
     await store.close()
-    store = Store(str(tmp_path / "bot.db"))
+    store = SqliteStore(str(tmp_path / "bot.db"))
     await store.open()
+    assert await resolve_interrupted(store) == 1  # as the bot does at start
+    assert await resolve_interrupted(store) == 0  # once
     reopened = await store.orders.get(row.id)
     assert reopened is not None and reopened.outcome is Outcome.UNKNOWN
+    (told,) = await store.outbox.pending(10)
+    assert isinstance(told.notice, Interrupted) and told.notice.to == 5
     await store.close()
 
 
-async def test_persistence_writes_user_data_only_when_it_changed(store: Store) -> None:
-    persistence = SqlitePersistence(store)
+async def test_persistence_writes_user_data_only_when_it_changed(store: SqliteStore) -> None:
+    persistence = StorePersistence(store.sessions, store.open)
     writes: list[str] = []
     execute_many = store.db.execute_many
 
@@ -193,16 +205,18 @@ async def test_persistence_writes_user_data_only_when_it_changed(store: Store) -
     await persistence.drop_user_data(1)
     await persistence.update_user_data(1, data)
     assert writes == ["INSERT", "INSERT", "DELETE", "INSERT"]
-    restarted = SqlitePersistence(store)  # a new process knows what is stored already
+    restarted = StorePersistence(
+        store.sessions, store.open
+    )  # a new process knows what is stored already
     assert (await restarted.get_user_data())[1].search == "likes"
     await restarted.update_user_data(1, data)
     assert writes == ["INSERT", "INSERT", "DELETE", "INSERT"]
 
 
 async def test_a_save_round_is_one_transaction_and_a_failing_one_fails_every_writer(
-    store: Store,
+    store: SqliteStore,
 ) -> None:
-    persistence = SqlitePersistence(store)
+    persistence = StorePersistence(store.sessions, store.open)
     transactions = 0
     execute_many = store.db.execute_many
 
@@ -221,7 +235,9 @@ async def test_a_save_round_is_one_transaction_and_a_failing_one_fails_every_wri
         persistence.update_conversation("order", (99, 99), None),
     )
     assert transactions == 1
-    assert (await SqlitePersistence(store).get_user_data())[50].search == "search 50"
+    assert (await StorePersistence(store.sessions, store.open).get_user_data())[
+        50
+    ].search == "search 50"
     assert len(await persistence.get_conversations("order")) == 50
 
     async def failing(statements: Any) -> None:
@@ -237,7 +253,9 @@ async def test_a_save_round_is_one_transaction_and_a_failing_one_fails_every_wri
     assert all(isinstance(r, sqlite3.OperationalError) for r in results)
     store.db.execute_many = execute_many  # type: ignore[method-assign]
     await persistence.update_user_data(1, users[1])  # not taken for written: written now
-    assert (await SqlitePersistence(store).get_user_data())[1].search == "changed"
+    assert (await StorePersistence(store.sessions, store.open).get_user_data())[
+        1
+    ].search == "changed"
 
 
 def test_a_pending_retry_survives_json_and_nothing_else_passes_for_one() -> None:

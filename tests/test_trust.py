@@ -16,6 +16,7 @@ from bot.core import checkout as ordering
 from bot.core.api import OrderStatus
 from bot.core.catalog import CatalogIndex
 from bot.core.mass_order import LineResult
+from bot.core.ports import StorageFailed
 from bot.core.records import Order, Outcome
 from bot.telegram.ui import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Harness
@@ -383,16 +384,16 @@ async def test_a_refusal_the_database_would_not_store_is_refunded_by_the_bot_onc
     async with Harness(tmp_path, **SHOP) as bot:
         await credit(bot, USER, 10_000)
         orders = bot.state.store.orders
-        real = orders.mark_failed
+        real = ordering.end_submission
         failing = {"left": 4}  # three tries at once, then the first cycle
 
-        async def mark_failed(*args: object) -> Order:
+        async def end_submission(*args: object) -> Order:
             if failing["left"]:
                 failing["left"] -= 1
-                raise sqlite3.OperationalError("disk I/O error")
+                raise StorageFailed("disk I/O error")
             return await real(*args)  # type: ignore[arg-type]
 
-        orders.mark_failed = mark_failed  # type: ignore[method-assign]
+        monkeypatch.setattr(ordering, "end_submission", end_submission)
         bot.sandbox.fail_next("refuse", action="add", message="Link is private")
         refused = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
         assert "Link is private" in refused.text  # the user reads the refusal at once

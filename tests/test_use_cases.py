@@ -8,20 +8,20 @@ import pytest
 
 from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SandboxPanel
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from bot.core.api import OrderStatus, RefillStatus
 from bot.core.balance import PanelBalance, PanelCurrency
 from bot.core.checkout import OrderDraft, UnsavedOutcomes, quote, submit
 from bot.core.order_actions import OrderActions, Refusal
 from bot.core.panel import NotFound
-from bot.core.records import NOT_YOURS, Outcome
+from bot.core.records import NOT_YOURS, Check, Outcome
 from bot.core.tracking import OrderTracking
 from tests.harness import Clock, sandbox_client
 
 LINK = "https://youtube.com/watch?v=usecase"
 
 
-async def placed(store: Store, sandbox: SandboxPanel, user_id: int, service_id: int) -> int:
+async def placed(store: SqliteStore, sandbox: SandboxPanel, user_id: int, service_id: int) -> int:
     service = next(s for s in sandbox.services if s.id == service_id)
     draft = OrderDraft(service_id=service_id, values={"link": LINK, "quantity": "100"})
     row, _ = await submit(
@@ -37,7 +37,7 @@ async def placed(store: Store, sandbox: SandboxPanel, user_id: int, service_id: 
     return row.panel_order_id
 
 
-async def test_a_quote_the_checks_refuse_is_never_sent(store: Store) -> None:
+async def test_a_quote_the_checks_refuse_is_never_sent(store: SqliteStore) -> None:
     sandbox = SandboxPanel()
     service = next(s for s in sandbox.services if s.id == 1)
     draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "1"})  # below the min
@@ -56,14 +56,14 @@ async def test_a_quote_the_checks_refuse_is_never_sent(store: Store) -> None:
     assert sandbox.calls["add"] == 0 and await store.orders.by_intent(draft.key, 7) is None
 
 
-def tracking_of(store: Store, panel: PanelClient, clock: Clock) -> OrderTracking:
+def tracking_of(store: SqliteStore, panel: PanelClient, clock: Clock) -> OrderTracking:
     balance = PanelBalance(panel, PanelCurrency(store.kv, ""), clock=clock)
     return OrderTracking(
         store, panel, balance, poll_interval=60, low_balance=None, admin_ids=[1], clock=clock
     )
 
 
-async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: Clock) -> None:
+async def test_cancel_and_refill_check_first_and_remember(store: SqliteStore, clock: Clock) -> None:
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
     panel = sandbox_client(sandbox)
     actions = OrderActions(store, panel, tracking_of(store, panel, clock), clock)
@@ -79,7 +79,7 @@ async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: C
     assert await actions.refill([ok], rows, {ok}, user_id=7) == {ok: Refusal.NOT_DELIVERED}
     assert (await store.orders.by_panel_ids([ok]))[ok].status == "Canceled"
     sandbox.set_status(ok, "Partial", remains=10)  # the cancellation left it partial
-    await store.orders.save_status(rows[ok].id, await panel.status(ok), None)  # (final: kept)
+    await store.orders.store_checks([Check(rows[ok].id, await panel.status(ok), None)])
     rows = await store.orders.by_panel_ids([ok])
     refilled = await actions.refill([ok], rows, {ok}, user_id=7)
     assert isinstance(refilled[ok], int)
@@ -88,7 +88,9 @@ async def test_cancel_and_refill_check_first_and_remember(store: Store, clock: C
     assert isinstance(states[refilled[ok]], RefillStatus) and states[12345] is NOT_YOURS
 
 
-async def test_looking_up_and_refreshing_store_what_was_seen(store: Store, clock: Clock) -> None:
+async def test_looking_up_and_refreshing_store_what_was_seen(
+    store: SqliteStore, clock: Clock
+) -> None:
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
     tracking = tracking_of(store, sandbox_client(sandbox), clock)
     mine, theirs = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 8, 1)
@@ -105,7 +107,9 @@ async def test_looking_up_and_refreshing_store_what_was_seen(store: Store, clock
     assert await store.outbox.count() == 0  # what a user looked at is not announced
 
 
-async def test_the_balance_is_shared_and_teaches_the_currency(store: Store, clock: Clock) -> None:
+async def test_the_balance_is_shared_and_teaches_the_currency(
+    store: SqliteStore, clock: Clock
+) -> None:
     sandbox = SandboxPanel(clock=clock, currency="USD", balance=Decimal("12.5"))
     currency = PanelCurrency(store.kv, "")
     balance = PanelBalance(sandbox_client(sandbox), currency, ttl=10, clock=clock)

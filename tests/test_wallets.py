@@ -1,11 +1,12 @@
-"""Shop mode's money: a stateful property test of the ledger through the store (top-ups
-approved twice, orders, refusals, unknown outcomes and their resolution, statuses repeated,
-restarts), the refund rule, and the screens."""
+"""Shop mode's money: a stateful property test of the ledger through the core's use cases on
+the real store (top-ups approved twice, orders, refusals, unknown outcomes and their
+resolution, statuses repeated and hostile, restarts), and the refund rule."""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
+import time
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
@@ -13,18 +14,25 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from bot.adapters.sqlite.repositories import Store
+from bot.adapters.sqlite.store import SqliteStore
 from bot.core.api import OrderState, OrderStatus, Service
+from bot.core.balance import PanelCurrency
+from bot.core.checkout import Quote, end_submission, record_intent
 from bot.core.money import (
     InsufficientFunds,
     WalletPayment,
     money_since,
+    placed_cost,
     refund_due,
     round_up,
     with_markup,
     wrong_sign,
 )
-from bot.core.records import Check, Deposit, EntryKind, Notice, Outcome
+from bot.core.notices import DepositDecided, OrderChanged
+from bot.core.records import Check, Deposit, EntryKind, Outcome
+from bot.core.shop import Shop, ShopRules
+from bot.core.tracking import store_checks
+from bot.core.unknown_outcome import UnknownOutcomes
 
 USERS = (11, 12, 13)
 QUANTITY = 1000
@@ -56,6 +64,16 @@ def test_refunds_are_whole_for_cancel_and_pro_rata_rounded_down_for_partial() ->
     assert refund_due(paid, Decimal(0), 1000, OrderState.COMPLETED, 0, UNIT) == 0
 
 
+FIELDS = {"link": "https://x.com/a", "quantity": str(QUANTITY)}
+
+
+class _PendingPanel:
+    """A panel that knows every order, as pending (what an admin's "It was placed" reads)."""
+
+    async def status(self, order_id: int) -> OrderStatus:
+        return OrderStatus(status="Pending")
+
+
 class Ledger(RuleBasedStateMachine):
     """The model: what each wallet should hold, what each order paid and got back, computed
     here independently of the bot's code."""
@@ -67,8 +85,7 @@ class Ledger(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.directory = tempfile.TemporaryDirectory()
         self.path = str(Path(self.directory.name) / "bot.db")
-        self.store = Store(self.path)
-        self.run(self.store.open())
+        self._open()
         self.balance = {user: Decimal(0) for user in USERS}
         self.limit = {user: Decimal(0) for user in USERS}
         self.paid: dict[int, Decimal] = {}
@@ -79,6 +96,15 @@ class Ledger(RuleBasedStateMachine):
         self.by_kind = {kind: Decimal(0) for kind in EntryKind}
         """The model's money by kind of entry, each as a positive figure."""
         self.cost: dict[int, Decimal] = {}
+
+    def _open(self) -> None:
+        """The store, and the use cases that move money, as the bot builds them."""
+        self.store = SqliteStore(self.path)
+        self.run(self.store.open())
+        rules = ShopRules(True, frozenset({1}), Decimal(0), Decimal(0), Decimal(10**9), "pay")
+        currency = PanelCurrency(self.store.kv, "IDR")
+        self.shop = Shop(rules, self.store, None, currency, None)  # type: ignore[arg-type]
+        self.unknown = UnknownOutcomes(self.store, _PendingPanel(), 60, time.time)  # type: ignore[arg-type]
 
     def run(self, coroutine):  # type: ignore[no-untyped-def]
         return self.loop.run_until_complete(coroutine)
@@ -101,31 +127,28 @@ class Ledger(RuleBasedStateMachine):
         approve=st.booleans(),
     )
     def top_up(self, user: int, amount: int, taps: int, approve: bool) -> None:
-        deposits = self.store.deposits
-        deposit = self.run(deposits.open(user, Decimal(amount)))
-        self.run(deposits.prove(deposit.id, "text", "paid", "U", lambda d: []))
-
-        def told(d: Deposit, balance: Decimal) -> Notice:
-            return Notice(d.user_id, "deposit_decided", {"balance": str(balance)})
-
-        decided = [self.run(deposits.decide(deposit.id, approve, 1, told)) for _ in range(taps)]
+        deposit = self.run(self.shop.open_deposit(user, Decimal(amount)))
+        assert isinstance(deposit, Deposit)
+        assert self.run(self.shop.prove_deposit(user, "text", "paid", "U")) is not None
+        decided = [self.run(self.shop.decide_deposit(deposit.id, approve, 1)) for _ in range(taps)]
         assert sum(d is not None for d in decided) == 1  # decided once, however often tapped
         if approve:
             self.balance[user] += amount
             self.by_kind[EntryKind.DEPOSIT] += amount
-        told_balance = self.run(self.store.outbox.pending(10_000))[-1].payload["balance"]
-        assert Decimal(told_balance) == self.balance[user]  # the owner reads the new balance
+        told = self.run(self.store.outbox.pending(10_000))[-1].notice
+        assert isinstance(told, DepositDecided)
+        assert told.balance == self.balance[user]  # the owner reads the new balance
 
     @rule(user=st.sampled_from(USERS), amount=st.integers(1, 100_000))
     def admin_credit(self, user: int, amount: int) -> None:
-        self.run(self.store.wallets.post(user, Decimal(amount), EntryKind.CREDIT))
+        self.run(self.shop.adjust(user, Decimal(amount), 1, "credit"))
         self.balance[user] += amount
         self.by_kind[EntryKind.CREDIT] += amount
 
     @rule(user=st.sampled_from(USERS), amount=st.integers(1, 50_000))
     def admin_debit(self, user: int, amount: int) -> None:
         try:
-            self.run(self.store.wallets.post(user, Decimal(-amount), EntryKind.ADJUSTMENT))
+            self.run(self.shop.adjust(user, Decimal(-amount), 1, "debit"))
         except InsufficientFunds:
             assert self.balance[user] - amount < -self.limit[user]
             return
@@ -134,7 +157,7 @@ class Ledger(RuleBasedStateMachine):
 
     @rule(user=st.sampled_from(USERS), limit=st.sampled_from([0, 10_000, 100_000]))
     def set_limit(self, user: int, limit: int) -> None:
-        changed = self.run(self.store.wallets.set_limit(user, Decimal(limit)))
+        changed = self.run(self.shop.set_limit(user, Decimal(limit)))
         assert changed == (self.balance[user] >= -limit)  # never below the limit
         if changed:
             self.limit[user] = Decimal(limit)
@@ -149,17 +172,10 @@ class Ledger(RuleBasedStateMachine):
         paid = round_up(price, UNIT)
         self.keys += 1
         try:
+            offer = Quote(SERVICE, FIELDS, QUANTITY, price, [])
+            payment = WalletPayment(paid, price)
             row, created = self.run(
-                self.store.orders.record_intent(
-                    intent_key=f"k{self.keys}",
-                    user_id=user,
-                    service=SERVICE,
-                    fields={"link": "https://x.com/a", "quantity": str(QUANTITY)},
-                    quantity=QUANTITY,
-                    price=price,
-                    currency="IDR",
-                    payment=WalletPayment(paid, price),
-                )
+                record_intent(self.store, user, f"k{self.keys}", offer, "IDR", payment)
             )
         except InsufficientFunds as short:
             assert self.balance[user] - paid < -self.limit[user]
@@ -171,14 +187,14 @@ class Ledger(RuleBasedStateMachine):
         self.cost[row.id] = price
         self.paid[row.id], self.refunded[row.id], self.user_of[row.id] = paid, Decimal(0), user
         if outcome == "placed":
-            self.run(self.store.orders.mark_placed(row.id, 1000 + row.id))
+            self.run(self.store.orders.set_placed(row.id, 1000 + row.id))
         elif outcome == "rejected":
-            self.run(self.store.orders.mark_failed(row.id, Outcome.REJECTED, "refused"))
+            self.run(end_submission(self.store, row, Outcome.REJECTED, "refused"))
             self._give_back(row.id, paid)
             self.final.add(row.id)
             return -1
         else:
-            self.run(self.store.orders.mark_failed(row.id, Outcome.UNKNOWN, "timeout"))
+            self.run(end_submission(self.store, row, Outcome.UNKNOWN, "timeout"))
         return row.id
 
     @rule(
@@ -199,8 +215,8 @@ class Ledger(RuleBasedStateMachine):
         if row.outcome is not Outcome.PLACED:
             return
         status = OrderStatus(status=state, remains=remains, charge=charge, currency=currency)
-        notice = Notice(self.user_of[order], "order", {"order": order})
-        self.run(self.store.orders.apply_checks([Check(order, status, None)], [notice]))
+        notice = OrderChanged(self.user_of[order], order=order)
+        self.run(store_checks(self.store, [Check(order, status, None)], [notice]))
         paid, back = self.paid[order], self.refunded[order]
         if state in ("Canceled", "Refunded", "Fail", "Error"):
             owed = paid - back
@@ -210,8 +226,9 @@ class Ledger(RuleBasedStateMachine):
         else:
             owed = Decimal(0)
         self._give_back(order, owed)
-        told = self.run(self.store.outbox.pending(10_000))[-1]
-        assert told.payload.get("refund") == (str(owed) if owed else None)  # told how much
+        told = self.run(self.store.outbox.pending(10_000))[-1].notice
+        assert isinstance(told, OrderChanged)
+        assert told.refund == (owed or None)  # told how much
 
     @rule(order=orders, placed=st.booleans(), taps=st.integers(1, 2))
     def resolve_unknown(self, order: int, placed: bool, taps: int) -> None:
@@ -222,10 +239,9 @@ class Ledger(RuleBasedStateMachine):
             return
         for _ in range(taps):  # two admins, or one tapping twice: one takes effect
             if placed:
-                pending = Check(order, OrderStatus(status="Pending"), None)
-                self.run(self.store.orders.attach(pending, 5000 + order, []))
+                self.run(self.unknown.attach(row, 5000 + order, by_admin=True))
             else:
-                self.run(self.store.orders.mark_not_placed(order))
+                self.run(self.unknown.not_placed(row, by_admin=True))
         if not placed:
             self._give_back(order, self.paid[order] - self.refunded[order])
             self.final.add(order)
@@ -233,8 +249,7 @@ class Ledger(RuleBasedStateMachine):
     @rule()
     def restart(self) -> None:
         self.run(self.store.close())
-        self.store = Store(self.path)
-        self.run(self.store.open())
+        self._open()
 
     @invariant()
     def wallets_match_the_model_and_their_entries(self) -> None:
@@ -262,8 +277,8 @@ class Ledger(RuleBasedStateMachine):
     @invariant()
     def stats_are_the_ledger(self) -> None:
         entries = self.run(self.store.wallets.since(0))
-        costs = self.run(self.store.orders.panel_costs(0))
-        money = money_since(0, entries, costs)
+        placed = self.run(self.store.orders.placed_costs(0))
+        money = money_since(0, entries, [(p.created_at, placed_cost(p)) for p in placed])
         assert {kind: money.of(kind) for kind in EntryKind} == self.by_kind
         assert money.net == sum(self.balance.values(), Decimal(0))
         assert not [entry for entry in entries if wrong_sign(entry)]

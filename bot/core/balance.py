@@ -12,9 +12,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.adapters.sqlite.repositories import KeyValueRepo
 from bot.core.api import Balance, to_currency
 from bot.core.panel import BadKey, Panel, PanelFailure
+from bot.core.ports import Facts
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ BALANCE_TTL = 10.0
 
 
 class PanelCurrency:
-    def __init__(self, kv: KeyValueRepo, default: str) -> None:
+    def __init__(self, kv: Facts, default: str) -> None:
         self._kv = kv
         self._default = default
         self.code = default

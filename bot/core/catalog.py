@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
-from bot.adapters.sqlite.repositories import ServiceCacheRepo
 from bot.core.api import Service, sellable_rate
 from bot.core.panel import Panel, PanelFailure
+from bot.core.ports import ServiceCache
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Catalog:
     def __init__(
         self,
         panel: Panel,
-        cache: ServiceCacheRepo,
+        cache: ServiceCache,
         *,
         ttl: float,
         clock: Callable[[], float] = time.time,

@@ -10,15 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from bot.adapters.sqlite.repositories import Store
-from bot.core.api import Service
+from bot.core.api import OrderState, Service
 from bot.core.money import WalletPayment
+from bot.core.notices import ADMINS, Interrupted, Notice, UnknownPaid
 from bot.core.order_types import (
     InvalidField,
     Issue,
@@ -38,7 +37,9 @@ from bot.core.panel import (
     PanelUnavailable,
     failure_to_text,
 )
-from bot.core.records import Order, Outcome
+from bot.core.ports import StorageFailed, Store
+from bot.core.records import EntryKind, Order, Outcome
+from bot.core.settlement import give_back, take
 
 log = logging.getLogger(__name__)
 
@@ -199,21 +200,13 @@ async def submit(
     """Place the quoted order once per intent `key`. Returns the stored row and whether this
     call sent it. The quote is the one the user confirmed, computed once by the caller; a
     quote the bot's own checks refuse is never sent. `payment`: taken from the user's wallet
-    with the intent (raises `InsufficientFunds` before the panel is called). `unsaved` keeps
-    a failure's outcome the database would not store."""
+    in the intent's transaction (`InsufficientFunds` before the panel is called: no intent,
+    nothing taken). `unsaved` keeps a failure's outcome the database would not store.
+    Raises `StorageLost` when the database cannot keep an order: it is not placed."""
     if offer.issues:
         raise ValueError(f"a quote with issues is not an order: {offer.issues}")
     service = offer.service
-    row, created = await store.orders.record_intent(
-        intent_key=key,
-        user_id=user_id,
-        service=service,
-        fields=offer.fields,
-        quantity=offer.quantity,
-        price=offer.price,
-        currency=currency,
-        payment=payment,
-    )
+    row, created = await record_intent(store, user_id, key, offer, currency, payment)
     if not created:
         log.info("order intent %s was already submitted (%s); not sent again", key, row.outcome)
         return row, False
@@ -231,22 +224,103 @@ async def submit(
     return await _keep(store, row, order_id), True
 
 
+async def record_intent(
+    store: Store,
+    user_id: int,
+    key: str,
+    offer: Quote,
+    currency: str,
+    payment: WalletPayment | None,
+) -> tuple[Order, bool]:
+    """The intent to order, stored before the panel is called, with its payment taken from
+    the wallet in the same transaction (`InsufficientFunds`: neither). The row, and whether
+    it is new (an existing one was submitted already: it must not be sent again)."""
+    store.check_file()
+    async with store.transaction() as tx:
+        row, created = await tx.orders.record_intent(
+            intent_key=key,
+            user_id=user_id,
+            service=offer.service,
+            fields=offer.fields,
+            quantity=offer.quantity,
+            price=offer.price,
+            currency=currency,
+            paid=payment.amount if payment is not None else None,
+            cost=payment.cost if payment is not None else None,
+        )
+        if created and payment is not None:
+            await take(tx, user_id, payment.amount, EntryKind.DEBIT_ORDER, order_id=row.id)
+    return row, created
+
+
+async def end_submission(store: Store, row: Order, outcome: Outcome, error: str) -> Order:
+    """A submission refused (its money back at once) or of unknown outcome (its money held,
+    and the admins asked whether it was placed), in one transaction; once: a submission no
+    longer under way is left as it is."""
+    async with store.transaction() as tx:
+        if await tx.orders.set_outcome(row.id, outcome, error):
+            if outcome is Outcome.REJECTED:
+                await give_back(tx, row, OrderState.FAIL, None)
+            elif outcome is Outcome.UNKNOWN and row.paid is not None:
+                await tx.outbox.add([unknown_paid(row)])
+    stored = await store.orders.get(row.id)
+    assert stored is not None
+    return stored
+
+
+def unknown_paid(order: Order) -> UnknownPaid:
+    """The admins' card of an order paid from a wallet whose outcome is unknown."""
+    return UnknownPaid(
+        ADMINS,
+        order=order.id,
+        user=order.user_id,
+        service=order.service_name,
+        link=order.target or "",
+        paid=order.paid or Decimal(0),
+        currency=order.currency,
+    )
+
+
+async def resolve_interrupted(store: Store) -> int:
+    """After a restart: a submission that was under way has an unknown outcome; its owner is
+    told so, and the admins get the card of one paid from a wallet, in one transaction."""
+    async with store.transaction() as tx:
+        interrupted = await tx.orders.interrupt_submissions()
+        notices: list[Notice] = [
+            Interrupted(
+                order.user_id,
+                order=order.id,
+                service=order.service_name,
+                link=order.fields.get("link", ""),
+                wallet=order.paid is not None,
+            )
+            for order in interrupted
+        ]
+        notices += [unknown_paid(order) for order in interrupted if order.paid is not None]
+        await tx.outbox.add(notices)
+    if interrupted:
+        log.warning(
+            "%d order submission(s) were interrupted; marked outcome unknown", len(interrupted)
+        )
+    return len(interrupted)
+
+
 class UnsavedOutcomes:
     """A submission's failure (a refusal and its refund, an unknown outcome) the database
     would not store: tried again at once, then kept here and stored by the tracker's next
     cycle (`save`), so the money taken for a refused order comes back without a restart,
-    once (`OrderRepo.mark_failed` changes only a submission under way)."""
+    once (`end_submission` changes only a submission under way)."""
 
     def __init__(self) -> None:
-        self._waiting: dict[int, tuple[Outcome, str]] = {}
+        self._waiting: dict[int, tuple[Order, Outcome, str]] = {}
 
     async def settle(self, store: Store, row: Order, outcome: Outcome, error: str) -> Order:
         """The outcome stored, or (the database failing) kept to store later; the row as
         it is meant to be either way."""
         for pause in STORE_RETRY_PAUSES:
             try:
-                return await store.orders.mark_failed(row.id, outcome, error)
-            except (sqlite3.Error, OSError) as exc:
+                return await end_submission(store, row, outcome, error)
+            except StorageFailed as exc:
                 log.error(
                     "order intent %s: its outcome (%s) was not stored: %s",
                     row.intent_key,
@@ -255,15 +329,15 @@ class UnsavedOutcomes:
                 )
                 if pause:
                     await asyncio.sleep(pause)
-        self._waiting[row.id] = (outcome, error)
+        self._waiting[row.id] = (row, outcome, error)
         return replace(row, outcome=outcome, error=error)
 
     async def save(self, store: Store) -> None:
         """Store the outcomes kept for later (the tracker's cycle)."""
-        for row_id, (outcome, error) in list(self._waiting.items()):
+        for row_id, (row, outcome, error) in list(self._waiting.items()):
             try:
-                await store.orders.mark_failed(row_id, outcome, error)
-            except (sqlite3.Error, OSError) as exc:
+                await end_submission(store, row, outcome, error)
+            except StorageFailed as exc:
                 log.error("order %d: its outcome is still not stored: %s", row_id, exc)
                 return
             del self._waiting[row_id]
@@ -283,10 +357,14 @@ async def _keep(store: Store, row: Order, order_id: int) -> Order:
     """Store a placed order's id. The id is never dropped: the write is tried again, and if
     storage keeps failing the id stays in the log (to reconcile from), new orders are
     refused, and the caller is told (`OrderNotStored`)."""
+    reason = ""
     for attempt, pause in enumerate(STORE_RETRY_PAUSES):
         try:
-            return await store.orders.mark_placed(row.id, order_id)
-        except (sqlite3.Error, OSError) as exc:
+            await store.orders.set_placed(row.id, order_id)
+            placed = await store.orders.get(row.id)
+            assert placed is not None
+            return placed
+        except StorageFailed as exc:
             log.critical(
                 "order %d was placed on the panel for user %d (intent %s, service %d) but "
                 "could not be stored, attempt %d/%d: %s",
@@ -301,5 +379,5 @@ async def _keep(store: Store, row: Order, order_id: int) -> Order:
             reason = str(exc)
             if pause:
                 await asyncio.sleep(pause)
-    store.db.give_up(reason)
+    store.give_up(reason)
     raise OrderNotStored(order_id, row)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.adapters.sqlite.repositories import Store
 from bot.core.api import Service
 from bot.core.balance import PanelCurrency
 from bot.core.catalog import CatalogIndex
@@ -26,6 +25,7 @@ from bot.core.checkout import OrderDraft, UnsavedOutcomes, new_key, quote, submi
 from bot.core.money import InsufficientFunds
 from bot.core.order_types import InvalidField, Issue, OrderType, check_field, order_type_of
 from bot.core.panel import Panel
+from bot.core.ports import Store
 from bot.core.records import BatchLine, MassBatch, Order, Outcome, Skipped, target_core
 from bot.core.shop import Shop
 

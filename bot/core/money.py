@@ -10,7 +10,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from babel.numbers import get_currency_precision
 
 from bot.core.api import OrderState, Service
-from bot.core.records import EntryKind, LedgerEntry
+from bot.core.records import EntryKind, LedgerEntry, PlacedCost
 
 WHOLE_UNITS = frozenset({"IDR", "VND", "KRW", "JPY", "CLP", "HUF", "ISK", "PYG", "UGX"})
 """Currencies whose whole amounts are shown without decimals."""
@@ -108,6 +108,12 @@ def panel_cost(
     read right; a hostile charge (negative, or above the price) is not believed."""
     charged = charge if charge is not None and 0 <= charge <= cost else cost
     return min(charged, cost * delivered_share(quantity, state, remains))
+
+
+def placed_cost(placed: PlacedCost) -> Decimal:
+    """What a wallet-paid order placed costs the shop on the panel (`panel_cost`)."""
+    state = OrderState.parse(placed.status)
+    return panel_cost(placed.cost, placed.charge, placed.quantity, state, placed.remains)
 
 
 def panel_refund(

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from bot.adapters.sqlite.repositories import Store
 from bot.core.api import OrderState, OrderStatus, RefillStatus
 from bot.core.panel import Panel, PanelError, PanelFailure
+from bot.core.ports import Store
 from bot.core.records import NOT_YOURS, Order
 from bot.core.tracking import OrderTracking
 
@@ -171,7 +171,7 @@ class OrderActions:
         for refill_id in ids:
             result = answers.get(refill_id, NOT_YOURS) if refill_id in allowed else NOT_YOURS
             if refill_id in followed and isinstance(result, RefillStatus):
-                await self._store.refills.save_status(refill_id, result.status_raw)
+                await self._store.refills.store_statuses({refill_id: result.status_raw})
             results[refill_id] = result
         return results
 

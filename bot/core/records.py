@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from bot.core.api import OrderState, OrderStatus
+from bot.core.notices import Notice
 from bot.core.panel import NotFound
 
 NOT_YOURS = NotFound("not yours", from_panel=False)
@@ -157,10 +158,6 @@ class MassBatch:
     chat_id: int | None
     message_id: int | None
     skipped: Mapping[int, Skipped] = field(default_factory=dict)
-
-
-ADMINS = 0
-"""The outbox's recipient that stands for every admin (no Telegram user has id 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,20 +347,24 @@ class Check(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
-    """A message to send: who to, what kind, and what it says (rendered when sent)."""
-
-    user_id: int
-    kind: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class OutboxItem:
+    """A notice waiting in the outbox, and its place there."""
+
     id: int
-    user_id: int
-    kind: str
-    payload: dict[str, Any]
+    notice: Notice
+
+
+class PlacedCost(NamedTuple):
+    """What the panel charged for a wallet-paid order, and how far it delivered (the shop's
+    cost in /stats)."""
+
+    created_at: float
+    cost: Decimal
+    """The panel's price when ordered."""
+    charge: Decimal | None
+    status: str
+    quantity: int | None
+    remains: int | None
 
 
 @dataclass(frozen=True, slots=True)

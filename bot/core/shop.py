@@ -2,9 +2,8 @@
 of the catalog (the panel's rates plus the markup), wallets and deposits.
 
 With `WALLETS=off` (the default) nobody pays from a wallet and every price is the panel's.
-Money taken for an order is written with its intent (`OrderRepo.record_intent`), money given
-back with the status change that causes it (`OrderRepo.apply_checks`, `mark_failed`,
-`mark_not_placed`): see `bot.adapters.sqlite.repositories`.
+Money taken for an order is written with its intent (`bot.core.checkout.submit`), money given
+back with the status change that causes it (`bot.core.settlement`).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.adapters.sqlite.repositories import Store
 from bot.core.balance import PanelBalance, PanelCurrency
 from bot.core.catalog import Catalog, CatalogIndex
 from bot.core.checkout import OrderDraft, quote
@@ -25,11 +23,15 @@ from bot.core.money import (
     currency_unit,
     markup_of,
     money_since,
+    placed_cost,
     round_up,
     with_markup,
 )
+from bot.core.notices import DepositCard, DepositDecided, PanelShort
 from bot.core.panel import PanelFailure
-from bot.core.records import Deposit, EntryKind, LedgerEntry, Notice, Wallet, visible
+from bot.core.ports import Store
+from bot.core.records import Deposit, DepositState, EntryKind, LedgerEntry, Wallet, visible
+from bot.core.settlement import take
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +64,17 @@ class TopUpRefusal(StrEnum):
     """The user's earlier top-up waits for an admin."""
 
 
-def deposit_notice(admin: int, deposit: Deposit, currency: str) -> Notice:
+def deposit_notice(admin: int, deposit: Deposit, currency: str) -> DepositCard:
     """An admin's card of a top-up to decide (the receipt's photo, when it is one)."""
-    return Notice(
+    return DepositCard(
         admin,
-        "deposit",
-        {
-            "deposit": deposit.id,
-            "user": deposit.user_id,
-            "name": deposit.name,
-            "amount": str(deposit.amount),
-            "currency": currency,
-            "proof_kind": deposit.proof_kind,
-            "proof": deposit.proof,
-        },
+        deposit=deposit.id,
+        user=deposit.user_id,
+        name=deposit.name,
+        amount=deposit.amount,
+        currency=currency,
+        proof_kind=deposit.proof_kind,
+        proof=deposit.proof,
     )
 
 
@@ -191,14 +190,8 @@ class Shop:
             await kv.set(SHORT_ALERTED, "1")
             self._short_alerted = True
             await self._store.outbox.add(
-                [
-                    Notice(
-                        admin,
-                        "panel_short",
-                        {"balance": str(balance.amount), "currency": balance.currency},
-                    )
-                    for admin in sorted(self._settings.admin_ids)
-                ]
+                PanelShort(admin, balance=balance.amount, currency=balance.currency)
+                for admin in self._admins
             )
         return False
 
@@ -213,12 +206,23 @@ class Shop:
     async def adjust(self, user_id: int, amount: Decimal, admin_id: int, note: str) -> Decimal:
         """An admin's /credit (positive) or /debit (negative); `InsufficientFunds` when a debit
         would take the wallet below its limit. Returns the new balance."""
-        kind = EntryKind.CREDIT if amount > 0 else EntryKind.ADJUSTMENT
-        return await self._store.wallets.post(user_id, amount, kind, admin_id=admin_id, note=note)
+        async with self._store.transaction() as tx:
+            if amount < 0:
+                return await take(
+                    tx, user_id, -amount, EntryKind.ADJUSTMENT, admin_id=admin_id, note=note
+                )
+            return await tx.wallets.post(
+                user_id, amount, EntryKind.CREDIT, admin_id=admin_id, note=note
+            )
 
     async def set_limit(self, user_id: int, limit: Decimal) -> bool:
-        """False when the wallet is already further below zero than the new limit."""
-        return await self._store.wallets.set_limit(user_id, limit)
+        """A new credit limit; False (nothing changed) when the wallet is further below zero
+        than that already: no wallet is ever below its limit."""
+        async with self._store.transaction() as tx:
+            if (await tx.wallets.get(user_id)).balance < -limit:
+                return False
+            await tx.wallets.set_limit(user_id, limit)
+        return True
 
     @property
     def deposit_min(self) -> Decimal:
@@ -283,12 +287,16 @@ class Shop:
         if waiting is None:
             return None
         name = visible(name).strip()[:MAX_NAME]
-        return await self._store.deposits.prove(
-            waiting.id, kind, visible(proof).strip()[:MAX_PROOF], name, self._cards
-        )
-
-    def _cards(self, deposit: Deposit) -> list[Notice]:
-        return [deposit_notice(admin, deposit, self._currency.code) for admin in self._admins]
+        async with self._store.transaction() as tx:
+            if not await tx.deposits.prove(
+                waiting.id, kind, visible(proof).strip()[:MAX_PROOF], name
+            ):
+                return None
+            deposit = await tx.deposits.get(waiting.id)
+            assert deposit is not None
+            currency = self._currency.code
+            await tx.outbox.add(deposit_notice(admin, deposit, currency) for admin in self._admins)
+        return deposit
 
     @property
     def _admins(self) -> list[int]:
@@ -297,22 +305,35 @@ class Shop:
     async def decide_deposit(self, deposit_id: int, approve: bool, admin_id: int) -> Deposit | None:
         """Approve (credit, once) or reject, the owner told in the same step; None when it
         was decided already."""
-        currency = self._currency.code
-
-        def told(deposit: Deposit, balance: Decimal) -> Notice:
-            return Notice(
-                deposit.user_id,
-                "deposit_decided",
-                {
-                    "deposit": deposit.id,
-                    "approved": approve,
-                    "amount": str(deposit.amount),
-                    "balance": str(balance),
-                    "currency": currency,
-                },
+        state = DepositState.APPROVED if approve else DepositState.REJECTED
+        async with self._store.transaction() as tx:
+            if not await tx.deposits.decide(deposit_id, state, admin_id):
+                return None
+            deposit = await tx.deposits.get(deposit_id)
+            assert deposit is not None
+            if approve:
+                balance = await tx.wallets.post(
+                    deposit.user_id,
+                    deposit.amount,
+                    EntryKind.DEPOSIT,
+                    deposit_id=deposit.id,
+                    admin_id=admin_id,
+                )
+            else:
+                balance = (await tx.wallets.get(deposit.user_id)).balance
+            await tx.outbox.add(
+                [
+                    DepositDecided(
+                        deposit.user_id,
+                        deposit=deposit.id,
+                        approved=approve,
+                        amount=deposit.amount,
+                        balance=balance,
+                        currency=self._currency.code,
+                    )
+                ]
             )
-
-        return await self._store.deposits.decide(deposit_id, approve, admin_id, told)
+        return deposit
 
     # -- money in the /stats ----------------------------------------------------------------
 
@@ -322,5 +343,8 @@ class Shop:
         if not moments:
             return []
         entries = await self._store.wallets.since(min(moments))
-        costs = await self._store.orders.panel_costs(min(moments))
+        costs = [
+            (placed.created_at, placed_cost(placed))
+            for placed in await self._store.orders.placed_costs(min(moments))
+        ]
         return [money_since(moment, entries, costs) for moment in moments]

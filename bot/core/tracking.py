@@ -18,17 +18,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
 
-from bot.adapters.sqlite.db import StorageLost
-from bot.adapters.sqlite.repositories import Store
 from bot.core.api import OrderState, OrderStatus, RefillStatus
 from bot.core.balance import PanelBalance
-from bot.core.money import panel_refund
+from bot.core.money import REFUND_ALL, panel_refund
+from bot.core.notices import (
+    BadKeyAlert,
+    LowBalance,
+    Notice,
+    OrderChanged,
+    PanelDown,
+    PanelUp,
+    RefillChanged,
+    StorageLostAlert,
+)
 from bot.core.panel import BadKey, Panel, PanelBusy, PanelError, PanelFailure
-from bot.core.records import NOT_YOURS, Check, Notice, Order, TrackedOrder, drip_runs, target_of
+from bot.core.ports import StorageLost, Store
+from bot.core.records import NOT_YOURS, Check, Order, TrackedOrder, drip_runs, target_of
+from bot.core.settlement import give_back
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +86,13 @@ def is_news(order: TrackedOrder, status: OrderStatus) -> bool:
     )
 
 
-def order_notice(order: TrackedOrder, status: OrderStatus, fields: Mapping[str, str]) -> Notice:
+def order_notice(
+    order: TrackedOrder, status: OrderStatus, fields: Mapping[str, str]
+) -> OrderChanged:
     """`fields`: the order's, for its link (or username: the user tells their orders apart
     by it) and its runs (a drip-feed's quantity reads "500 × 5 runs"). An order from the
-    panel balance tells what the panel gives back to it; a wallet's refund is added where
-    it is stored."""
+    panel balance tells what the panel gives back to it; a wallet's refund is added where it
+    is given (`store_checks`)."""
     from_panel = order.paid is None
     back = (
         panel_refund(
@@ -90,25 +101,48 @@ def order_notice(order: TrackedOrder, status: OrderStatus, fields: Mapping[str, 
         if from_panel
         else Decimal(0)
     )
-    return Notice(
+    return OrderChanged(
         order.user_id,
-        "order",
-        {
-            "order": order.id,
-            "panel_id": order.panel_order_id,
-            "service": order.service_name,
-            "link": target_of(fields),
-            "runs": drip_runs(fields),
-            "old": order.status,
-            "new": status.status_raw,
-            "quantity": order.quantity,
-            "remains": status.remains,
-            "charge": str(status.charge) if status.charge is not None and from_panel else None,
-            "panel_refund": str(back) if back else None,
-            "currency": order.currency,
-            "wallet": not from_panel,
-        },
+        order=order.id,
+        panel_id=order.panel_order_id,
+        service=order.service_name,
+        link=target_of(fields),
+        runs=drip_runs(fields),
+        old=order.status,
+        new=status.status_raw,
+        quantity=order.quantity,
+        remains=status.remains,
+        charge=status.charge if from_panel else None,
+        panel_refund=back or None,
+        currency=order.currency,
+        wallet=not from_panel,
     )
+
+
+async def store_checks(store: Store, checks: list[Check], news: list[OrderChanged]) -> None:
+    """Statuses and their notices in one transaction, with what each status gives back to a
+    wallet (its notice says how much): a restart neither loses nor repeats either."""
+    settling = [
+        c
+        for c in checks
+        if c.status is not None
+        and (c.status.state in REFUND_ALL or c.status.state is OrderState.PARTIAL)
+    ]
+    async with store.transaction() as tx:
+        await tx.orders.store_checks(checks)
+        refunds: dict[int, Decimal] = {}
+        if settling:
+            orders = {o.id: o for o in await tx.orders.by_ids([c.order_id for c in settling])}
+            for check in settling:
+                order = orders.get(check.order_id)
+                if order is not None and check.status is not None:
+                    refunds[order.id] = await give_back(
+                        tx, order, check.status.state, check.status.remains
+                    )
+        await tx.outbox.add(
+            replace(notice, refund=refunds[notice.order]) if refunds.get(notice.order) else notice
+            for notice in news
+        )
 
 
 @dataclass(slots=True)
@@ -146,15 +180,18 @@ class OrderTracking:
         self._storage_alerted = False
 
     async def record(self, order: Order, status: OrderStatus) -> Order:
-        """Store a status a user just looked at (no notification: they have seen it)."""
-        store = self._store
+        """Store a status a user just looked at (no notification: they have seen it; a
+        wallet's refund it causes is given all the same)."""
         if order.panel_order_id is None:
             return order
-        delay = poll_delay(self._clock() - order.created_at, self._interval)
-        next_check = None if delay is None else self._clock() + delay
-        await store.orders.save_status(order.id, status, next_check)
-        updated = await store.orders.get(order.id)
+        await store_checks(self._store, [self.check(order, status)], [])
+        updated = await self._store.orders.get(order.id)
         return updated or order
+
+    def check(self, order: Order, status: OrderStatus) -> Check:
+        """The status seen now, and when the order is polled next."""
+        delay = poll_delay(self._clock() - order.created_at, self._interval)
+        return Check(order.id, status, None if delay is None else self._clock() + delay)
 
     async def look_up(
         self, ids: list[int], stored: Mapping[int, Order], allowed: set[int]
@@ -228,7 +265,7 @@ class OrderTracking:
                 # An unchanged order polled every cycle keeps its schedule: nothing to store.
             fields = await store.orders.fields_of([o.id for o, _ in news]) if news else {}
             notices = [order_notice(o, s, fields.get(o.id, {})) for o, s in news]
-            await store.orders.apply_checks(checks, notices)
+            await store_checks(store, checks, notices)
             report.changes += len(notices)
 
     async def _poll_refills(self, report: CycleReport) -> None:
@@ -250,16 +287,20 @@ class OrderTracking:
         for refill_id, new in changed.items():
             refill = active[refill_id]
             order = orders.get(refill.panel_order_id)
-            payload = {
-                "refill": refill_id,
-                "panel_id": refill.panel_order_id,
-                "order": order.id if order else None,
-                "old": refill.status,
-                "new": new,
-            }
-            notices.append(Notice(refill.user_id, "refill", payload))
+            notices.append(
+                RefillChanged(
+                    refill.user_id,
+                    refill=refill_id,
+                    panel_id=refill.panel_order_id,
+                    order=order.id if order else None,
+                    old=refill.status,
+                    new=new,
+                )
+            )
         if changed:
-            await store.refills.apply_checks(changed, notices)
+            async with store.transaction() as tx:
+                await tx.refills.store_statuses(changed)
+                await tx.outbox.add(notices)
             report.changes += len(notices)
 
     async def _check_balance(self) -> None:
@@ -273,12 +314,9 @@ class OrderTracking:
         alerted = await kv.get("low_balance_alerted")
         if balance.amount < threshold and not alerted:
             await self._alert_admins(
-                "low_balance",
-                {
-                    "balance": str(balance.amount),
-                    "currency": balance.currency,
-                    "threshold": str(threshold),
-                },
+                lambda admin: LowBalance(
+                    admin, balance=balance.amount, currency=balance.currency, threshold=threshold
+                )
             )
             await kv.set("low_balance_alerted", "1")
         elif balance.amount >= threshold and alerted:
@@ -297,7 +335,7 @@ class OrderTracking:
         log.warning("tracker: the panel refuses the API key (%s); next try in %.0f s", exc, delay)
         kv = self._store.kv
         if not await kv.get("bad_key_alerted"):
-            await self._alert_admins("bad_key", {"message": exc.message})
+            await self._alert_admins(lambda admin: BadKeyAlert(admin, message=exc.message))
             await kv.set("bad_key_alerted", "1")
 
     async def _panel_failed(self, now: float, exc: PanelFailure) -> None:
@@ -308,7 +346,9 @@ class OrderTracking:
         if since is None:
             await kv.set("panel_down_since", repr(now))
         elif now - float(since) >= PANEL_DOWN_ALERT and not await kv.get("panel_down_alerted"):
-            await self._alert_admins("panel_down", {"since": float(since), "reason": str(exc)})
+            await self._alert_admins(
+                lambda admin: PanelDown(admin, since=float(since), reason=str(exc))
+            )
             await kv.set("panel_down_alerted", "1")
 
     async def _panel_ok(self) -> None:
@@ -316,12 +356,12 @@ class OrderTracking:
         self._next_attempt = 0.0
         kv = self._store.kv
         if await kv.get("bad_key_alerted"):
-            await self._alert_admins("panel_up", {})
+            await self._alert_admins(PanelUp)
             await kv.delete("bad_key_alerted")
         if await kv.get("panel_down_since") is None:
             return
         if await kv.get("panel_down_alerted"):
-            await self._alert_admins("panel_up", {})
+            await self._alert_admins(PanelUp)
         await kv.delete("panel_down_since")
         await kv.delete("panel_down_alerted")
 
@@ -329,12 +369,14 @@ class OrderTracking:
         """The database file pulled away under the running bot: admins are told once (the
         orders themselves are refused by the store)."""
         try:
-            self._store.db.check_file()
+            self._store.check_file()
         except StorageLost as exc:
             log.error("%s: new orders are refused until the bot is restarted", exc)
             if not self._storage_alerted:
                 self._storage_alerted = True
-                await self._alert_admins("storage_lost", {"path": str(self._store.db.path)})
+                path = self._store.path
+                await self._alert_admins(lambda admin: StorageLostAlert(admin, path=path))
 
-    async def _alert_admins(self, kind: str, payload: dict[str, Any]) -> None:
-        await self._store.outbox.add([Notice(a, kind, payload) for a in self._admins])
+    async def _alert_admins(self, alert: Callable[[int], Notice]) -> None:
+        """One alert to each admin (each told on their own, not done when one has it)."""
+        await self._store.outbox.add([alert(admin) for admin in self._admins])

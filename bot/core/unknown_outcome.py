@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.adapters.sqlite.repositories import Store
-from bot.core.api import OrderStatus
+from bot.core.api import OrderState, OrderStatus
 from bot.core.money import currency_unit
+from bot.core.notices import UnknownResolved
 from bot.core.panel import NotFound, Panel
-from bot.core.records import Check, Notice, Order, Outcome
+from bot.core.ports import Store
+from bot.core.records import Check, Order, Outcome
+from bot.core.settlement import give_back
 from bot.core.tracking import poll_delay
 
 CHARGE_SLACK = Decimal("1.02")
@@ -79,15 +81,21 @@ class UnknownOutcomes:
             return NotAttached.CHARGE
         delay = poll_delay(self._clock() - order.created_at, self._interval)
         check = Check(order.id, status, None if delay is None else self._clock() + delay)
-        notices = [resolved_notice(order, panel_id)] if by_admin and order.paid else []
-        if not await self._store.orders.attach(check, panel_id, notices):
+        async with self._store.transaction() as tx:
+            attached = await tx.orders.attach(order.id, panel_id)
+            if attached:
+                await tx.orders.store_checks([check])
+                back = await give_back(tx, order, status.state, status.remains)
+                if by_admin and order.paid is not None:
+                    await tx.outbox.add([resolved_notice(order, panel_id, back)])
+        if not attached:
             current = await self._store.orders.get(order.id)
             if current is None or current.outcome is not Outcome.UNKNOWN:
                 return NotAttached.NOT_WAITING
             return NotAttached.TAKEN  # attached to another order meanwhile
-        attached = await self._store.orders.get(order.id)
-        assert attached is not None
-        return Attached(attached)
+        stored = await self._store.orders.get(order.id)
+        assert stored is not None
+        return Attached(stored)
 
     @staticmethod
     def refusal(order: Order, *, by_admin: bool) -> NotAttached | None:
@@ -105,9 +113,14 @@ class UnknownOutcomes:
         refusal = self.refusal(order, by_admin=by_admin)
         if refusal is not None:
             return refusal
-        notices = [resolved_notice(order, None)] if by_admin and order.paid else []
-        marked = await self._store.orders.mark_not_placed(order.id, notices)
-        return marked if marked is not None else NotAttached.NOT_WAITING
+        async with self._store.transaction() as tx:
+            marked = await tx.orders.set_not_placed(order.id)
+            if marked:
+                back = await give_back(tx, order, OrderState.FAIL, None)
+                if by_admin and order.paid is not None:
+                    await tx.outbox.add([resolved_notice(order, None, back)])
+        stored = await self._store.orders.get(order.id)
+        return stored if marked and stored is not None else NotAttached.NOT_WAITING
 
 
 def charge_fits(order: Order, status: OrderStatus) -> bool:
@@ -119,17 +132,15 @@ def charge_fits(order: Order, status: OrderStatus) -> bool:
     return status.charge <= expected * CHARGE_SLACK + currency_unit(order.currency)
 
 
-def resolved_notice(order: Order, panel_id: int | None) -> Notice:
+def resolved_notice(order: Order, panel_id: int | None, refund: Decimal) -> UnknownResolved:
     """The owner's news that an admin decided their order (`panel_id`: placed as that order;
-    None: not placed). The refund it causes is added where it is stored."""
-    return Notice(
+    None: not placed), with what went back to the wallet."""
+    return UnknownResolved(
         order.user_id,
-        "unknown_resolved",
-        {
-            "order": order.id,
-            "panel_id": panel_id,
-            "service": order.service_name,
-            "link": order.target or "",
-            "currency": order.currency,
-        },
+        order=order.id,
+        panel_id=panel_id,
+        service=order.service_name,
+        link=order.target or "",
+        currency=order.currency,
+        refund=refund or None,
     )

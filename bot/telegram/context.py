@@ -13,12 +13,12 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 if TYPE_CHECKING:
     from bot.adapters.panel_http.client import PanelClient
-    from bot.adapters.sqlite.repositories import Store
     from bot.core.balance import PanelBalance, PanelCurrency
     from bot.core.catalog import Catalog
     from bot.core.limits import UserRateLimit
     from bot.core.mass_order import MassOrders
     from bot.core.order_actions import OrderActions
+    from bot.core.ports import Store
     from bot.core.shop import Shop
     from bot.core.tracking import OrderTracking
     from bot.core.unknown_outcome import UnknownOutcomes

@@ -32,8 +32,8 @@ from urllib.parse import urlparse
 
 from tornado.httpserver import HTTPServer
 
-from bot.adapters.sqlite.db import DatabaseUnusable
 from bot.config import Settings
+from bot.core.ports import DatabaseUnusable
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import Application
 
@@ -138,7 +138,7 @@ async def _open_database(application: Application[Any, Any, Any, Any, Any, Any])
         raise StartupError(str(exc), status=2) from None
     except (sqlite3.Error, OSError) as exc:
         raise StartupError(
-            f"The database {store.db.path} cannot be used ({exc}). Restore a backup over it "
+            f"The database {store.path} cannot be used ({exc}). Restore a backup over it "
             "(README: Backups), or move it away to start with an empty one."
         ) from None
 

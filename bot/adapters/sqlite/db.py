@@ -18,6 +18,7 @@ from typing import IO, Any
 import aiosqlite
 
 from bot.adapters.sqlite.backup import backup
+from bot.core.ports import DatabaseUnusable, StorageFailed, StorageLost
 
 log = logging.getLogger(__name__)
 
@@ -195,10 +196,6 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-class DatabaseUnusable(Exception):
-    """Why the bot cannot use its database, in one line for the operator."""
-
-
 def check_place(path: Path) -> bool:
     """Raise `DatabaseUnusable` unless the bot can keep its database at `path`: the directory
     is made if missing and takes new files (SQLite writes its journal beside the database), the
@@ -273,11 +270,6 @@ class ProcessLock:
         if self._file is not None:
             self._file.close()
             self._file = None
-
-
-class StorageLost(RuntimeError):
-    """The database file the bot opened is gone or was replaced: what is written now would be
-    lost at the next start."""
 
 
 class Database:
@@ -362,7 +354,8 @@ class Database:
     async def stored_version(self) -> int:
         """The schema version of the file, without writing (0: none yet)."""
         try:
-            row = await self.fetchone("SELECT MAX(version) AS v FROM schema_version")
+            async with self.conn.execute("SELECT MAX(version) AS v FROM schema_version") as cur:
+                row = await cur.fetchone()
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return 0
@@ -397,7 +390,7 @@ class Database:
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
         """One write, committed at once (never inside another coroutine's transaction)."""
-        async with self._write_lock:
+        async with self._write_lock, _failures():
             return await self.conn.execute(sql, tuple(params))
 
     async def execute_many(self, statements: Iterable[tuple[str, list[tuple[Any, ...]]]]) -> None:
@@ -409,7 +402,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Several writes, all or none. Use the yielded connection inside, not `execute`."""
-        async with self._write_lock:
+        async with self._write_lock, _failures():
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
@@ -419,9 +412,24 @@ class Database:
             await self.conn.execute("COMMIT")
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
+        async with _failures(), self.conn.execute(sql, tuple(params)) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, tuple(params)) as cursor:
+        async with _failures(), self.conn.execute(sql, tuple(params)) as cursor:
             return list(await cursor.fetchall())
+
+    async def tuples(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples: much cheaper when there are many."""
+        async with _failures(), self.conn.execute(sql, tuple(params)) as cursor:
+            cursor.row_factory = None
+            return list(await cursor.fetchall())
+
+
+@asynccontextmanager
+async def _failures() -> AsyncIterator[None]:
+    """SQLite's errors as the core's `StorageFailed` (the core knows no SQLite)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageFailed(str(exc)) from exc

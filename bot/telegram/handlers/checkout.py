@@ -23,7 +23,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from bot.adapters.sqlite.db import StorageLost
 from bot.core.api import Service, ServiceType
 from bot.core.checkout import DRIP_FEED_STEP, OrderDraft, OrderNotStored, Quote, quote, submit
 from bot.core.money import InsufficientFunds
@@ -36,6 +35,7 @@ from bot.core.order_types import (
     order_type_of,
 )
 from bot.core.panel import PanelFailure
+from bot.core.ports import StorageLost
 from bot.core.records import Outcome, target_of
 from bot.telegram.context import BotContext
 from bot.telegram.handlers import browse, mass

@@ -314,7 +314,7 @@ async def deposit_open(update: Update, context: BotContext) -> None:
     await answer_query(update, context)
     notice = deposit_notice(chat.id, deposit, _currency(context))
     t = context.t
-    await send_notice(context.bot, chat.id, notice.kind, notice.payload, t)
+    await send_notice(context.bot, chat.id, notice, t)
 
 
 def _arguments(update: Update) -> list[str]:

@@ -10,9 +10,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from bot.adapters.sqlite.repositories import Store
 from bot.core.mass_order import MassOrders
 from bot.core.panel import PanelFailure
+from bot.core.ports import Store
 from bot.core.records import MassBatch
 from bot.telegram.i18n import I18n, Translator
 from bot.telegram.ui.mass import progress_text, report_keyboard, report_messages

@@ -10,12 +10,13 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 
-from bot.adapters.sqlite.repositories import Store
 from bot.core.checkout import UnsavedOutcomes
-from bot.core.records import ADMINS, OutboxItem, UserRecord
+from bot.core.notices import ADMINS, Notice
+from bot.core.ports import Store
+from bot.core.records import OutboxItem, UserRecord
 from bot.core.tracking import CycleReport, OrderTracking
 from bot.telegram.i18n import I18n, Translator
-from bot.telegram.ui.format import notice_keyboard, notice_photo, notice_text
+from bot.telegram.ui.notices import notice_keyboard, notice_photo, notice_text
 from bot.telegram.ui.text import user_translator
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -27,32 +28,14 @@ SEND_BATCH = 100
 NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
-ALWAYS_SENT = frozenset(
-    {
-        "panel_down",
-        "panel_up",
-        "low_balance",
-        "bad_key",
-        "storage_lost",
-        "unknown_paid",
-        "panel_short",
-        "deposit",
-        "deposit_decided",
-        "unknown_resolved",
-    }
-)
-"""Notices sent whatever /notifications says: admins' alerts and cards, and the answers about
-their money a user waits for."""
 
 
-async def send_notice(
-    bot: Bot, chat_id: int, kind: str, payload: dict[str, Any], t: Translator
-) -> None:
+async def send_notice(bot: Bot, chat_id: int, notice: Notice, t: Translator) -> None:
     """One notice, with its photo when it has one; a photo Telegram will not show (expired,
     say) is replaced by the text alone, so the notice is never lost for its photo."""
-    text = notice_text(t, kind, payload)
-    keyboard = notice_keyboard(t, kind, payload)
-    photo = notice_photo(kind, payload)
+    text = notice_text(t, notice)
+    keyboard = notice_keyboard(t, notice)
+    photo = notice_photo(notice)
     if photo is not None:
         try:
             await bot.send_photo(chat_id, photo, caption=text, reply_markup=keyboard)
@@ -152,9 +135,9 @@ class TrackerJob:
             items = await store.outbox.pending(SEND_BATCH)
             if not items:
                 return sent
-            users = await store.users.get_many(i.user_id for i in items)
+            users = await store.users.get_many(i.notice.to for i in items)
             outcomes = await asyncio.gather(
-                *(self._send(bot, item, users.get(item.user_id)) for item in items)
+                *(self._send(bot, item, users.get(item.notice.to)) for item in items)
             )
             done = [
                 item.id for item, outcome in zip(items, outcomes, strict=True) if outcome != "retry"
@@ -167,7 +150,7 @@ class TrackerJob:
     async def _send(self, bot: Bot, item: OutboxItem, user: UserRecord | None) -> str:
         """'sent', 'dropped' (blocked, or notifications off) or 'retry'. A notice for every
         admin (`ADMINS`) is sent to each; it is done when one of them has it."""
-        if item.user_id == ADMINS:
+        if item.notice.to == ADMINS:
             records = await self._store.users.get_many(self._admin_ids)
             outcomes = [
                 await self._send_to(bot, item, admin, records.get(admin))
@@ -176,19 +159,19 @@ class TrackerJob:
             if "sent" in outcomes:
                 return "sent"
             return "retry" if "retry" in outcomes else "dropped"
-        return await self._send_to(bot, item, item.user_id, user)
+        return await self._send_to(bot, item, item.notice.to, user)
 
     async def _send_to(
         self, bot: Bot, item: OutboxItem, chat_id: int, user: UserRecord | None
     ) -> str:
         if user is not None and user.blocked:
             return "dropped"
-        if item.kind not in ALWAYS_SENT and user is not None and not user.notifications:
+        if not item.notice.always and user is not None and not user.notifications:
             return "dropped"
         t = user_translator(self._i18n, user)
         await self._send_rate.acquire()
         try:
-            await send_notice(bot, chat_id, item.kind, item.payload, t)
+            await send_notice(bot, chat_id, item.notice, t)
         except Forbidden:
             await self._store.users.mark_blocked(chat_id)
             log.info("user %d blocked the bot; not messaged until they write again", chat_id)

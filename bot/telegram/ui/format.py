@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from bot.core.api import OrderState, Service, ServiceType
 from bot.core.checkout import Quote
@@ -13,8 +12,6 @@ from bot.core.order_types import order_type_of
 from bot.core.records import Order, Outcome, Refill, RefillTerm, Wallet, drip_runs
 from bot.core.unknown_outcome import NotAttached
 from bot.telegram.i18n import Translator
-from bot.telegram.ui import callback as cb
-from bot.telegram.ui.shop import deposit_card, deposit_decided_text
 from bot.telegram.ui.text import (
     choice_label,
     escape,
@@ -24,7 +21,6 @@ from bot.telegram.ui.text import (
     short_link,
     shorten,
 )
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 BUTTON_TEXT = 64
 NUMBER_FIELDS = frozenset({"quantity", "runs", "interval", "min", "max", "posts", "old_posts"})
@@ -395,208 +391,3 @@ def found_hint(t: Translator, number: int) -> str:
         "Found it on the panel? Send /found {n} followed by its order id, and it is followed "
         "from then on."
     ).format(n=number)
-
-
-def _order_notice(t: Translator, payload: dict[str, Any]) -> str:
-    """An order's change: which order (number, service, link, quantity), what changed in
-    words, and what was not delivered when it ended short."""
-    old_raw, new_raw = payload["old"] or "", payload["new"] or ""
-    quantity, remains = payload.get("quantity"), payload.get("remains")
-    new = OrderState.parse(new_raw)
-    lines = [
-        t._("📦 <b>Order {id}</b> — {service}").format(
-            id=payload["panel_id"], service=escape(shorten(payload["service"], 120))
-        )
-    ]
-    about = []
-    if payload.get("link"):
-        about.append("🔗 " + escape(short_link(payload["link"])))
-    if quantity:
-        about.append(t._("quantity {n}").format(n=quantity_text(t, quantity, payload.get("runs"))))
-    if about:
-        lines.append(" · ".join(about))
-    bar = order_progress(quantity, remains, new, "")  # a notice does not carry the type
-    percent = delivered_percent(quantity, remains)
-    if new_raw == old_raw and bar is not None and percent is not None:  # only progress moved
-        lines.append(t._("{percent} % delivered").format(percent=t.number(percent)))
-    else:
-        old_text, new_text = order_state_text(t, old_raw), order_state_text(t, new_raw)
-        lines.append(f"{escape(old_text)} → <b>{escape(new_text)}</b>")
-    if bar:
-        lines.append(bar)
-    if new in (OrderState.PARTIAL, OrderState.CANCELED, OrderState.REFUNDED) and quantity:
-        short = quantity if remains is None else min(quantity, max(0, remains))
-        if short and payload.get("wallet"):  # the refund to the wallet is told below
-            lines.append(
-                t._("Not delivered: {n} of {total}.").format(
-                    n=t.number(short), total=t.number(quantity)
-                )
-            )
-        elif short and payload.get("panel_refund"):
-            lines.append(
-                t._("Not delivered: {n} of {total}. The panel refunds {amount}.").format(
-                    n=t.number(short),
-                    total=t.number(quantity),
-                    amount=t.money(Decimal(payload["panel_refund"]), payload.get("currency") or ""),
-                )
-            )
-        elif short:
-            lines.append(
-                t._(
-                    "Not delivered: {n} of {total}. The panel refunds what was not delivered."
-                ).format(n=t.number(short), total=t.number(quantity))
-            )
-    if payload.get("charge"):
-        lines.append(
-            t._("Charge: {amount}").format(
-                amount=t.money(Decimal(payload["charge"]), payload.get("currency") or "")
-            )
-        )
-    if payload.get("refund"):
-        lines.append(
-            t._("💰 {amount} went back to your wallet.").format(
-                amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
-            )
-        )
-    return "\n".join(lines)
-
-
-def notice_text(t: Translator, kind: str, payload: dict[str, Any]) -> str:
-    """A notification from the outbox, in the recipient's language."""
-    if kind == "order":
-        return _order_notice(t, payload)
-    if kind == "interrupted" and payload.get("wallet"):
-        return t._(
-            "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: it "
-            "may or may not have been placed. The operator checks it; the money stays held "
-            "until then, and comes back if it was not placed."
-        ).format(
-            service=escape(shorten(payload["service"], 120)),
-            link=escape(shorten(payload.get("link") or "—", 80)),
-        )
-    if kind == "interrupted":
-        return (
-            t._(
-                "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: "
-                "it may or may not have been placed on the panel. Check the panel before "
-                "ordering again."
-            ).format(
-                service=escape(shorten(payload["service"], 120)),
-                link=escape(shorten(payload.get("link") or "—", 80)),
-            )
-            + "\n"
-            + found_hint(t, payload["order"])
-        )
-    if kind == "refill":
-        return t._("♻️ Refill {refill} of order {id}: {old} → <b>{new}</b>").format(
-            refill=payload["refill"],
-            id=payload["panel_id"],
-            old=escape(refill_state_text(t, payload["old"])),
-            new=escape(refill_state_text(t, payload["new"])),
-        )
-    if kind == "panel_down":
-        return t._(
-            "⚠️ The panel has been unreachable since {since}. Order tracking is paused "
-            "and resumes by itself."
-        ).format(since=t.datetime(datetime.fromtimestamp(payload["since"], tz=UTC)))
-    if kind == "storage_lost":
-        return t._(
-            "⚠️ The database file {path} was removed or replaced while the bot runs. New "
-            "orders are refused. Restart the bot (restore a backup over it first if needed)."
-        ).format(path=escape(payload.get("path", "")))
-    if kind == "bad_key":
-        return t._(
-            "⚠️ The panel refuses the bot's API key: “{message}”. Order tracking is paused "
-            "until PANEL_KEY is right."
-        ).format(message=escape(shorten(str(payload.get("message", "")), 200)))
-    if kind == "panel_up":
-        return t._("✅ The panel is reachable again. Order tracking has resumed.")
-    if kind == "unknown_paid":
-        return t._(
-            "⚠️ Order {order} of user {user} ({service}, {link}) was paid {paid} from the "
-            "wallet, and its outcome is unknown. Look on the panel: was it placed?"
-        ).format(
-            order=payload["order"],
-            user=payload["user"],
-            service=escape(shorten(payload["service"], 80)),
-            link=escape(short_link(payload.get("link") or "—")),
-            paid=t.money(Decimal(payload["paid"]), payload.get("currency") or ""),
-        )
-    if kind == "unknown_resolved":
-        return _resolved_notice(t, payload)
-    if kind == "deposit":
-        return deposit_card(t, payload)
-    if kind == "deposit_decided":
-        return deposit_decided_text(t, payload)
-    if kind == "panel_short":
-        return t._(
-            "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they are "
-            "refused until the panel balance is topped up."
-        ).format(balance=t.money(Decimal(payload["balance"]), payload.get("currency") or ""))
-    if kind == "low_balance":
-        return t._("⚠️ The panel balance is low: {balance} (alert below {threshold}).").format(
-            balance=t.money(Decimal(payload["balance"]), payload["currency"]),
-            threshold=t.money(Decimal(payload["threshold"]), payload["currency"]),
-        )
-    return escape(kind)
-
-
-def _resolved_notice(t: Translator, payload: dict[str, Any]) -> str:
-    """An admin decided the customer's order of unknown outcome."""
-    what = t._("{service} ({link})").format(
-        service=escape(shorten(payload["service"], 120)),
-        link=escape(short_link(payload.get("link") or "—")),
-    )
-    if payload.get("panel_id"):
-        text = t._("✅ Your order of {what} was placed after all: it is order {id}.").format(
-            what=what, id=payload["panel_id"]
-        )
-    else:
-        text = t._("Your order of {what} was not placed.").format(what=what)
-    if payload.get("refund"):
-        text += "\n" + t._("💰 {amount} went back to your wallet.").format(
-            amount=t.money(Decimal(payload["refund"]), payload.get("currency") or "")
-        )
-    return text
-
-
-def notice_photo(kind: str, payload: dict[str, Any]) -> str | None:
-    """The photo a notice is shown with (a top-up's receipt), as Telegram's file id."""
-    if kind == "deposit" and payload.get("proof_kind") == "photo":
-        return str(payload.get("proof") or "") or None
-    return None
-
-
-def notice_keyboard(
-    t: Translator, kind: str, payload: dict[str, Any]
-) -> InlineKeyboardMarkup | None:
-    """Orders and refills get a button that opens the order's card in a new message (the
-    notification stays as it is)."""
-    if kind == "deposit":
-        deposit = payload["deposit"]
-        return InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(
-                        t._("✅ Approve"), callback_data=cb.DEPOSIT_APPROVE(deposit)
-                    ),
-                    InlineKeyboardButton(
-                        t._("❌ Reject"), callback_data=cb.DEPOSIT_REJECT(deposit)
-                    ),
-                ]
-            ]
-        )
-    if kind == "unknown_paid":
-        placed = InlineKeyboardButton(
-            t._("✅ It was placed"), callback_data=cb.UNKNOWN_PLACED(payload["order"])
-        )
-        refund = InlineKeyboardButton(
-            t._("↩️ Not placed: refund"), callback_data=cb.UNKNOWN_NOT_PLACED(payload["order"])
-        )
-        return InlineKeyboardMarkup([[placed, refund]])
-    if kind in ("order", "interrupted", "refill", "unknown_resolved") and payload.get("order"):
-        button = InlineKeyboardButton(
-            t._("Open the order"), callback_data=cb.OPEN_ORDER(payload["order"])
-        )
-        return InlineKeyboardMarkup([[button]])
-    return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from bot.core.money import Money
+from bot.core.notices import DepositCard, DepositDecided
 from bot.core.records import Deposit, EntryKind, LedgerEntry, Wallet
 from bot.telegram.i18n import N_, Translator
 from bot.telegram.ui.text import escape, shorten
@@ -57,19 +57,18 @@ def _when(t: Translator, moment: float) -> str:
     return t.datetime(datetime.fromtimestamp(moment, tz=UTC))
 
 
-def deposit_card(t: Translator, payload: dict[str, Any]) -> str:
-    """An admin's card of a top-up to decide (a notice's payload)."""
+def deposit_card(t: Translator, card: DepositCard) -> str:
+    """An admin's card of a top-up to decide."""
     lines = [
         t._("💳 <b>Top-up #{id}</b>: {amount}").format(
-            id=payload["deposit"],
-            amount=t.money(Decimal(payload["amount"]), payload.get("currency") or ""),
+            id=card.deposit, amount=t.money(card.amount, card.currency)
         ),
         t._("From: {name} (user {user})").format(
-            name=escape(shorten(payload.get("name") or "—", 60)), user=payload["user"]
+            name=escape(shorten(card.name or "—", 60)), user=card.user
         ),
     ]
-    if payload.get("proof_kind") == "text" and payload.get("proof"):
-        lines.append(t._("Proof: {text}").format(text=escape(shorten(payload["proof"], 500))))
+    if card.proof_kind == "text" and card.proof:
+        lines.append(t._("Proof: {text}").format(text=escape(shorten(card.proof, 500))))
     return "\n".join(lines)
 
 
@@ -86,12 +85,11 @@ def deposit_line(t: Translator, deposit: Deposit, currency: str) -> str:
     )
 
 
-def deposit_decided_text(t: Translator, payload: dict[str, Any]) -> str:
-    currency = payload.get("currency") or ""
-    amount = t.money(Decimal(payload["amount"]), currency)
-    if payload.get("approved"):
+def deposit_decided_text(t: Translator, decided: DepositDecided) -> str:
+    amount = t.money(decided.amount, decided.currency)
+    if decided.approved:
         return t._("✅ Your top-up of {amount} was credited. Wallet: <b>{balance}</b>").format(
-            amount=amount, balance=t.money(Decimal(payload["balance"]), currency)
+            amount=amount, balance=t.money(decided.balance, decided.currency)
         )
     return t._(
         "❌ Your top-up of {amount} was not accepted. Ask the operator if you have paid."

@@ -1,0 +1,250 @@
+"""Typed notices: what the bot tells someone unasked (an order changed, a top-up to decide, the
+panel is down), each a frozen dataclass with its recipient and one JSON codec. They are written
+to the outbox in the same transaction as what they announce, and rendered by their type.
+
+`to` is a Telegram user id, or `ADMINS` for a notice every admin reads (done when one has it).
+A notice's fields are its payload's keys, so an outbox written by an earlier version of the
+bot reads the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any, ClassVar
+
+log = logging.getLogger(__name__)
+
+ADMINS = 0
+"""The recipient that stands for every admin (no Telegram user has id 0)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    to: int
+    kind: ClassVar[str] = ""
+    always: ClassVar[bool] = False
+    """Sent whatever /notifications says (admins' alerts and cards, answers about money)."""
+
+
+# -- to a user about their order --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChanged(Notice):
+    """A new status, or progress past another quarter."""
+
+    kind: ClassVar[str] = "order"
+    order: int = 0
+    """The order's row id (its card's button)."""
+    panel_id: int = 0
+    service: str = ""
+    link: str | None = None
+    runs: int | None = None
+    old: str | None = None
+    new: str = ""
+    quantity: int | None = None
+    remains: int | None = None
+    charge: Decimal | None = None
+    """The panel's charge, for an order from the panel balance (a wallet's is the shop's
+    cost, not told)."""
+    panel_refund: Decimal | None = None
+    """What the panel gives back to its balance for what it did not deliver."""
+    currency: str = ""
+    wallet: bool = False
+    refund: Decimal | None = None
+    """What went back to the wallet with this change."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefillChanged(Notice):
+    kind: ClassVar[str] = "refill"
+    refill: int = 0
+    panel_id: int = 0
+    order: int | None = None
+    old: str | None = None
+    new: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted(Notice):
+    """The bot stopped while placing the order: it may or may not exist."""
+
+    kind: ClassVar[str] = "interrupted"
+    order: int = 0
+    service: str = ""
+    link: str = ""
+    wallet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownResolved(Notice):
+    """An admin decided the customer's order of unknown outcome (`panel_id`: placed as that
+    order; None: not placed)."""
+
+    kind: ClassVar[str] = "unknown_resolved"
+    always: ClassVar[bool] = True
+    order: int = 0
+    panel_id: int | None = None
+    service: str = ""
+    link: str = ""
+    currency: str = ""
+    refund: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DepositDecided(Notice):
+    kind: ClassVar[str] = "deposit_decided"
+    always: ClassVar[bool] = True
+    deposit: int = 0
+    approved: bool = False
+    amount: Decimal = Decimal(0)
+    balance: Decimal = Decimal(0)
+    currency: str = ""
+
+
+# -- to admins ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownPaid(Notice):
+    """An order paid from a wallet whose outcome is unknown: was it placed?"""
+
+    kind: ClassVar[str] = "unknown_paid"
+    always: ClassVar[bool] = True
+    order: int = 0
+    user: int = 0
+    service: str = ""
+    link: str = ""
+    paid: Decimal = Decimal(0)
+    currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DepositCard(Notice):
+    """A top-up to approve or reject (with its receipt's photo, when it is one)."""
+
+    kind: ClassVar[str] = "deposit"
+    always: ClassVar[bool] = True
+    deposit: int = 0
+    user: int = 0
+    name: str = ""
+    amount: Decimal = Decimal(0)
+    currency: str = ""
+    proof_kind: str | None = None
+    proof: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PanelDown(Notice):
+    kind: ClassVar[str] = "panel_down"
+    always: ClassVar[bool] = True
+    since: float = 0.0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PanelUp(Notice):
+    kind: ClassVar[str] = "panel_up"
+    always: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class BadKeyAlert(Notice):
+    kind: ClassVar[str] = "bad_key"
+    always: ClassVar[bool] = True
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageLostAlert(Notice):
+    kind: ClassVar[str] = "storage_lost"
+    always: ClassVar[bool] = True
+    path: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LowBalance(Notice):
+    kind: ClassVar[str] = "low_balance"
+    always: ClassVar[bool] = True
+    balance: Decimal = Decimal(0)
+    currency: str = ""
+    threshold: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelShort(Notice):
+    """The panel balance cannot pay for the customers' orders."""
+
+    kind: ClassVar[str] = "panel_short"
+    always: ClassVar[bool] = True
+    balance: Decimal = Decimal(0)
+    currency: str = ""
+
+
+KINDS: dict[str, type[Notice]] = {
+    cls.kind: cls
+    for cls in (
+        OrderChanged,
+        RefillChanged,
+        Interrupted,
+        UnknownResolved,
+        DepositDecided,
+        UnknownPaid,
+        DepositCard,
+        PanelDown,
+        PanelUp,
+        BadKeyAlert,
+        StorageLostAlert,
+        LowBalance,
+        PanelShort,
+    )
+}
+
+
+# -- the codec ----------------------------------------------------------------------------------
+
+
+def encode(notice: Notice) -> tuple[str, str]:
+    """The notice's kind and its payload as JSON text (money as exact decimal text)."""
+    payload = {
+        field.name: _plain(getattr(notice, field.name))
+        for field in dataclasses.fields(notice)
+        if field.name != "to"
+    }
+    return notice.kind, json.dumps(payload, ensure_ascii=False)
+
+
+def decode(to: int, kind: str, payload: str) -> Notice | None:
+    """The notice stored as `kind` and `payload`, or None for one this version does not know
+    (it is dropped, logged, never sent half-understood)."""
+    cls = KINDS.get(kind)
+    if cls is None:
+        log.warning("outbox: a notice of unknown kind %r is dropped", kind)
+        return None
+    data: dict[str, Any] = json.loads(payload)
+    decimals = _decimal_fields(cls)
+    names = {field.name for field in dataclasses.fields(cls)}
+    values = {
+        name: Decimal(value) if name in decimals and value is not None else value
+        for name, value in data.items()
+        if name in names and name != "to"
+    }
+    return cls(to, **values)
+
+
+def _plain(value: object) -> object:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+@cache
+def _decimal_fields(cls: type[Notice]) -> frozenset[str]:
+    hints = typing.get_type_hints(cls)
+    return frozenset(
+        name for name, hint in hints.items() if hint is Decimal or Decimal in typing.get_args(hint)
+    )
