@@ -1,0 +1,1 @@
+"""The product: what the bot decides, without Telegram, HTTP clients or databases."""
