@@ -1,0 +1,1 @@
+"""What persists and talks: databases, panels, gateways."""
