@@ -20,6 +20,7 @@ from bot.adapters.payments.qris import (
     qris_invoice,
 )
 from bot.core.payments import NoUniqueAmount, PaymentMethod, PaymentRequest
+from tests.adapters.payments.fake_midtrans import QR_STRING as MIDTRANS_DOCS
 
 STATIC = (
     "00020101021126630016ID.CO.CONTOH.WWW0118936000000000012345021000000123450303UMI51440014"
@@ -28,12 +29,6 @@ STATIC = (
 )
 """A static QRIS laid out as Bank Indonesia's are (issuer account in 26, national id in 51,
 merchant criteria UMI, terminal label in 62), for a merchant that does not exist."""
-MIDTRANS_DOCS = (
-    "00020101021226620014COM.GO-JEK.WWW011993600914349052630340210G4905263030303UKE51440014"
-    "ID.CO.QRIS.WWW0215AID0607336128660303UKE5204341453033605802ID5904Test6007BANDUNG61054028"
-    "45409789000.0062475036c032f87c-f773-4619-aefa-675e1f06f9210703A016304A623"
-)
-"""A real dynamic QRIS: the QR string of Midtrans's documented QRIS charge (GoPay QRIS POS)."""
 DOLLARS = Qris(tuple((t, "840" if t == "53" else v) for t, v in parse(STATIC).fields)).encode()
 
 
@@ -50,6 +45,7 @@ def test_a_static_qris_is_read() -> None:
 
 
 def test_a_real_dynamic_qris_is_read_and_refused_as_the_operators_static_one() -> None:
+    """The QR string of Midtrans's documented QRIS charge (GoPay QRIS POS)."""
     qris = parse(MIDTRANS_DOCS)
     assert not qris.static and qris.amount == Decimal("789000.00")
     assert (qris.merchant_name, qris.city) == ("Test", "BANDUNG")
