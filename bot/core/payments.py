@@ -50,8 +50,9 @@ class PaymentState(StrEnum):
 
 
 def merchant_ref(deposit_id: int) -> str:
-    """The reference the bot gives a gateway for a deposit: one deposit, one reference, so a
-    second create for the same deposit is the gateway's duplicate, not a second payment."""
+    """The reference the bot gives a gateway for a deposit: one deposit, one reference, which
+    everything the gateway says of the payment carries back (and Midtrans refuses a second
+    charge under)."""
     return f"{MERCHANT_REF_PREFIX}{deposit_id}"
 
 

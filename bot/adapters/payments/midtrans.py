@@ -119,8 +119,9 @@ class MidtransGateway:
         }
         headers = {"X-Override-Notification": self._callback_url} if self._callback_url else {}
         payload = await self._call("POST", "/v2/charge", json=body, headers=headers)
-        if payload.get("transaction_status") != "pending":
-            raise GatewayRefused(NAME, self._words(payload) or "the charge is not pending")
+        status = payload.get("transaction_status")
+        if isinstance(status, str) and status != "pending":  # denied at once
+            raise GatewayRefused(NAME, self._words(payload) or f"the charge is {status[:20]}")
         with wire.reading("Midtrans answered a charge"):
             news = _news(payload)
             invoice = Invoice(
@@ -134,11 +135,8 @@ class MidtransGateway:
                 expires_at=_expiry(payload) or self._clock() + request.expires_in,
                 qr_url=_action(payload, "generate-qr-code"),
             )
-        if (invoice.merchant_ref, invoice.amount, invoice.currency) != (
-            ref,
-            request.amount,
-            CURRENCY,
-        ):
+        asked = (ref, request.amount, CURRENCY)
+        if (invoice.merchant_ref, invoice.amount, invoice.currency) != asked:
             raise GatewayUnavailable("Midtrans answered a charge of another deposit or amount")
         return invoice
 
@@ -184,7 +182,10 @@ class MidtransGateway:
         path = f"/v2/{quote(order_or_transaction, safe='')}/status"
         payload = await self._call("GET", path)
         with wire.reading("Midtrans answered a status"):
-            return _news(payload)
+            news = _news(payload)
+        if order_or_transaction not in (news.reference, news.merchant_ref):
+            raise GatewayUnavailable("Midtrans answered about another transaction")
+        return news
 
     async def _call(
         self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
@@ -192,7 +193,6 @@ class MidtransGateway:
         """The JSON object of an answer. Midtrans says no with a `status_code` of 4xx in the
         body, at HTTP 200 or 4xx: `GatewayRefused` in its `status_message`, unless the body
         is a transaction (an expired one answers 407), which the caller reads."""
-        auth = base64.b64encode(f"{self._server_key.get_secret_value()}:".encode()).decode()
         response = await wire.send(
             self._http,
             NAME,
@@ -201,7 +201,7 @@ class MidtransGateway:
             within=self._timeout,
             headers={
                 "Accept": "application/json",
-                "Authorization": f"Basic {auth}",
+                "Authorization": f"Basic {self._basic()}",
                 **(headers or {}),
             },
             **kwargs,
@@ -220,11 +220,15 @@ class MidtransGateway:
             raise GatewayRefused(NAME, self._words(payload) or f"status {code}")
         return payload
 
+    def _basic(self) -> str:
+        """The Basic authorization: the server key as the user name, no password."""
+        return base64.b64encode(f"{self._server_key.get_secret_value()}:".encode()).decode()
+
     def _words(self, payload: Mapping[str, Any]) -> str | None:
         """Midtrans's `status_message` (a text, sometimes a list) and its first
         `validation_messages`, cleaned: "One or more parameters in the payload is invalid:
         transaction_details.gross_amount is not equal to the sum of item_details"."""
-        secrets = [self._server_key.get_secret_value()]
+        secrets = [self._server_key.get_secret_value(), self._basic()]
         message = wire.words(payload.get("status_message"), secrets)
         details = payload.get("validation_messages")
         detail = wire.words(details[0], secrets) if isinstance(details, list) and details else None

@@ -44,8 +44,8 @@ CURRENCY = "IDR"
 CALLBACK_EVENT = "payment_status"
 ITEM_NAME = "Wallet top-up"
 DEFAULT_EMAIL = "customer@example.com"
-"""Tripay requires a customer email and the bot knows none: an address of a domain reserved
-for examples, which no mail reaches, unless the operator gives one."""
+"""Tripay requires a customer email and the bot knows none: an address at the domain reserved
+for examples, no one's mailbox, unless the operator gives one."""
 STATES = {
     "UNPAID": PaymentState.PENDING,
     "PAID": PaymentState.PAID,

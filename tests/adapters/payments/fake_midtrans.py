@@ -133,7 +133,7 @@ class FakeMidtrans(FakeGateway):
                         "id": str(uuid.uuid4()),
                     }
                 )
-            return Reply.of(self._status(charge))
+            return Reply.of(self.status_answer(charge))
         return Reply.of({"status_code": "404", "status_message": "Not found"}, 404)
 
     def _charge(self, body: dict[str, Any]) -> Reply:
@@ -182,7 +182,8 @@ class FakeMidtrans(FakeGateway):
             (c for c in self.charges.values() if c.transaction_id == order_or_transaction), None
         )
 
-    def _status(self, charge: Charge) -> dict[str, Any]:
+    def status_answer(self, charge: Charge) -> dict[str, Any]:
+        """The documentation's status answer for a charge as it stands."""
         code = STATUS_CODES[charge.transaction_status]
         return {
             "status_code": code,

@@ -160,6 +160,19 @@ async def test_refusals_are_told_in_midtrans_words(
         await gateway(fake, http).create(REQUEST)
 
 
+async def test_secrets_stay_out_of_words_and_reprs(
+    fake: FakeMidtrans, http: httpx.AsyncClient
+) -> None:
+    basic = base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
+    said = {"status_code": "401", "status_message": f"Unknown key {SERVER_KEY} ({basic})"}
+    fake.fail_next(Reply.of(said, 401))
+    midtrans = gateway(fake, http)
+    with pytest.raises(GatewayRefused) as refused:
+        await midtrans.create(REQUEST)
+    assert refused.value.words == "Unknown key ********** (**********)"
+    assert SERVER_KEY not in repr(midtrans)
+
+
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [
@@ -189,6 +202,7 @@ async def test_a_gateway_without_a_usable_answer_is_unavailable(
         ({"currency": "USD"}, "another deposit or amount"),
         ({"gross_amount": 50000.0}, "without a readable gross_amount"),
         ({"transaction_id": ""}, "without a readable transaction_id"),
+        ({"transaction_status": None}, "without a readable transaction_status"),
     ],
 )
 async def test_a_hostile_charge_answer_shows_nothing(
@@ -200,6 +214,18 @@ async def test_a_hostile_charge_answer_shows_nothing(
     fake.fail_next(Reply.of({**answer, **change}))
     with pytest.raises(GatewayUnavailable, match=reason):
         await gateway(fake, http).create(REQUEST)
+
+
+async def test_a_status_of_another_transaction_is_not_believed(
+    fake: FakeMidtrans, http: httpx.AsyncClient
+) -> None:
+    midtrans = gateway(fake, http)
+    invoice = await midtrans.create(REQUEST)
+    await midtrans.create(PaymentRequest(13, 1001, Decimal(9000), "IDR", "Budi", 600))
+    fake.set_status("DEP-13", "settlement")
+    fake.fail_next(Reply.of(fake.status_answer(fake.charges["DEP-13"])))
+    with pytest.raises(GatewayUnavailable, match="another transaction"):
+        await midtrans.status(invoice.reference)
 
 
 # -- notifications ----------------------------------------------------------------------------
@@ -333,4 +359,3 @@ def test_notifications_are_answered_as_midtrans_expects() -> None:
     midtrans = MidtransGateway(server_key="SB-Mid-server-k", http=httpx.AsyncClient())
     assert midtrans.callback_answer(True) == (200, b"OK", "text/plain")
     assert midtrans.callback_answer(False)[0] == 400
-    assert "SB-Mid-server-k" not in repr(midtrans)

@@ -181,6 +181,20 @@ async def test_polling_follows_the_transaction(fake: FakeTripay, http: httpx.Asy
     assert (await tripay.status(invoice.reference)).state is PaymentState.REFUNDED
 
 
+async def test_a_status_of_another_transaction_is_not_believed(
+    fake: FakeTripay, http: httpx.AsyncClient
+) -> None:
+    tripay = gateway(fake, http)
+    invoice = await tripay.create(REQUEST)
+    other = await tripay.create(PaymentRequest(9, 1001, Decimal(9000), "IDR", "Budi", 900))
+    fake.pay(other.reference)
+    fake.fail_next(
+        Reply.of({"success": True, "data": fake.data_of(fake.transactions[other.reference])})
+    )
+    with pytest.raises(GatewayUnavailable, match="another transaction"):
+        await tripay.status(invoice.reference)
+
+
 async def test_an_unknown_transaction_is_tripays_refusal(
     fake: FakeTripay, http: httpx.AsyncClient
 ) -> None:
