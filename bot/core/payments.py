@@ -59,9 +59,9 @@ def merchant_ref(deposit_id: int) -> str:
 def deposit_of(reference: str) -> int | None:
     """The deposit a merchant reference names, or None when it is not one of the bot's."""
     number = reference.removeprefix(MERCHANT_REF_PREFIX)
-    if not (number.isascii() and number.isdigit()) or merchant_ref(int(number)) != reference:
+    if not (number.isascii() and number.isdigit() and len(number) <= 18):
         return None
-    return int(number)
+    return int(number) if merchant_ref(int(number)) == reference else None
 
 
 @dataclass(frozen=True)

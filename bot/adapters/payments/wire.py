@@ -1,6 +1,6 @@
-"""How the gateway adapters read what comes from outside: every answer and callback is hostile
-until checked, and a gateway's words reach an error only cleaned, shortened and with any secret
-it echoes blanked out."""
+"""What the gateway adapters share on the wire: a request sent once, failing in plain words;
+every answer and callback hostile until checked, field by field; a gateway's words reaching an
+error only cleaned, shortened and with any secret it echoes blanked out."""
 
 from __future__ import annotations
 
