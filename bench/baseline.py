@@ -26,7 +26,7 @@ from typing import Any
 from bench.load import PANEL_LATENCY, SERVICE, _p, button_data
 from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.core.catalog import CatalogIndex
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.test_e2e import ROOT, start_bot

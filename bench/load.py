@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.core.catalog import CatalogIndex
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.test_e2e import start_bot

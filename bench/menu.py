@@ -16,7 +16,7 @@ from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core.api import parse_services
 from bot.core.mass_order import MAX_ORDERS, mass_orderable
 from bot.core.order_types import order_type_of
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import USER, Call, Harness, RecordingRequest
 
 MESSAGE = (
@@ -50,7 +50,7 @@ async def measure() -> dict[str, float]:
         async with Harness(
             Path(directory), SandboxPanel(services=services), request=LeanRequest()
         ) as bot:
-            index = await bot.state.catalog.get()
+            index = await bot.catalog.get()
             rng = random.Random(7)
             await bot.say(USER, "/order")  # warm up
 

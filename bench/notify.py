@@ -7,11 +7,12 @@ import asyncio
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.app import build_application
-from bot.core.records import Notice
+from bot.core.notices import OrderChanged
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, make_settings, sandbox_client
 
@@ -23,30 +24,27 @@ async def measure(count: int) -> dict[str, float]:
     try:
         with tempfile.TemporaryDirectory() as directory:
             settings = make_settings(Path(directory), telegram_api_url=telegram.api_url)
-            app = build_application(settings, panel=sandbox_client(SandboxPanel()))
+            app, parts = build_application(settings, panel=sandbox_client(SandboxPanel()))
             await app.initialize()
             await app.post_init(app)  # type: ignore[misc]
             try:
                 state = app.bot_data
                 notices = [
-                    Notice(
+                    OrderChanged(
                         100_000 + i,
-                        "order",
-                        {
-                            "order": i + 1,
-                            "panel_id": 5000 + i,
-                            "service": "Followers <HQ>",
-                            "old": "In progress",
-                            "new": "Completed",
-                            "quantity": 1000,
-                            "remains": 0,
-                            "charge": "15000",
-                            "currency": "IDR",
-                        },
+                        order=i + 1,
+                        panel_id=5000 + i,
+                        service="Followers <HQ>",
+                        old="In progress",
+                        new="Completed",
+                        quantity=1000,
+                        remains=0,
+                        charge=Decimal(15000),
+                        currency="IDR",
                     )
                     for i in range(count)
                 ]
-                await state.store.outbox.add(notices)
+                await parts.store.outbox.add(notices)
                 started = time.perf_counter()
                 sent = await state.tracker.deliver(app.bot)
                 seconds = time.perf_counter() - started

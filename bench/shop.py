@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.menu import LeanRequest
 from bot.adapters.sandbox.panel import SandboxPanel
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import ADMIN, USER, Harness
 
 ORDERS = 150

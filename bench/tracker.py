@@ -106,11 +106,11 @@ async def _cycle(path: Path, latency: float = 0.0, limit_at: int | None = None) 
         http=AcyclicAsyncClient(transport=transport),
         concurrency=settings.panel_concurrency,
     )
-    app = build_application(settings, panel=panel, request=RecordingRequest())
+    app, parts = build_application(settings, panel=panel, request=RecordingRequest())
     await app.initialize()
     await app.post_init(app)  # type: ignore[misc]
     try:
-        tracking = app.bot_data.tracking
+        tracking = parts.tracking
         started = time.process_time()
         main_thread = time.thread_time()
         wall = time.perf_counter()
@@ -118,7 +118,7 @@ async def _cycle(path: Path, latency: float = 0.0, limit_at: int | None = None) 
         cpu = time.process_time() - started - sum(panel_seconds)
         main_thread = time.thread_time() - main_thread - sum(panel_seconds)
         wall = time.perf_counter() - wall
-        waiting = await app.bot_data.store.outbox.count()
+        waiting = await parts.store.outbox.count()
     finally:
         await app.shutdown()
         await app.post_shutdown(app)  # type: ignore[misc]

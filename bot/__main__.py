@@ -25,11 +25,13 @@ from bot.adapters.sqlite.db import (
     check_place,
     newer_version,
 )
+from bot.adapters.sqlite.session import Session
 from bot.adapters.sqlite.wallets import WalletRepo
 from bot.app import build_application, panel_client
 from bot.config import Settings, export_proxies, load_settings
 from bot.core.money import money_since, wrong_sign
 from bot.core.panel import BadKey, PanelBusy, PanelError, PanelFailure
+from bot.core.ports import StorageFailed
 from bot.logs import redact, report_errors, setup_logging
 from bot.telegram.runner import EXIT_AT_ONCE, HEARTBEAT_STALE, StartupError, heartbeat_path, serve
 
@@ -58,9 +60,9 @@ def webhook_secret(settings: Settings) -> str:
 def run(settings: Settings, secret: str | None) -> None:
     """Polling by default; webhooks when WEBHOOK_URL is set (with `secret`). Ends with one
     line, never a traceback, whatever stops it."""
-    application = build_application(settings)
+    application, parts = build_application(settings)
     try:
-        asyncio.run(serve(application, settings, webhook_secret=secret))
+        asyncio.run(serve(application, settings, opening=parts.open, webhook_secret=secret))
     except StartupError as exc:
         log.error("%s", exc)
         sys.exit(exc.status)
@@ -124,7 +126,7 @@ async def database_problem(path: Path) -> str | None:
     try:
         await db.open_read_only()
         found = await db.stored_version()
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StorageFailed) as exc:
         return f"the database {path} cannot be read: {exc}"
     finally:
         await db.close()
@@ -138,11 +140,11 @@ async def wallets_problem(settings: Settings) -> str | None:
     db = Database(settings.database_path)
     try:
         await db.open_read_only()
-        wallets = WalletRepo(db, time.time)
+        wallets = WalletRepo(Session(db), time.time)
         mismatches = await wallets.mismatches()
         entries = await wallets.since(0)
         kept = sum((w.balance for w in await wallets.all()), Decimal(0))
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, StorageFailed) as exc:
         if "no such table" in str(exc):
             return None  # not yet opened by this version: no wallet at all
         return f"the database cannot be read: {exc}"

@@ -1,159 +1,59 @@
-"""`build_application`: the one place where the bot is wired together."""
+"""The composition root: the one place that sees every layer and wires the bot together (the
+adapters, the core's use cases on them, and the Telegram skin given the use cases only)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
-    ContextTypes,
-    Defaults,
-)
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
 from bot.adapters.sqlite.store import SqliteStore
 from bot.config import DEFAULT_PANEL_URL, Settings
+from bot.core.accounts import Accounts
+from bot.core.actor import Access
 from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.browsing import Browsing
 from bot.core.catalog import Catalog
-from bot.core.checkout import UnsavedOutcomes, resolve_interrupted
+from bot.core.checkout import Checkout, UnsavedOutcomes, resolve_interrupted
 from bot.core.limits import UserRateLimit
 from bot.core.mass_order import MassOrders
+from bot.core.my_orders import MyOrders
 from bot.core.order_actions import OrderActions
 from bot.core.shop import Shop, ShopRules
+from bot.core.stats import Statistics
 from bot.core.tracking import OrderTracking
 from bot.core.unknown_outcome import UnknownOutcomes
-from bot.telegram import runtime
-from bot.telegram.context import AppState, BotContext, UserData
-from bot.telegram.handlers import (
-    access,
-    admin,
-    balance,
-    checkout,
-    errors,
-    language,
-    mass,
-    notifications,
-    orders,
-    shop,
-    start,
-)
-from bot.telegram.handlers.start import bot_commands
+from bot.telegram import errors, gate, runtime
+from bot.telegram.context import BotContext, Services, UserData
+from bot.telegram.features.admin import handlers as admin
+from bot.telegram.features.balance import handlers as balance
+from bot.telegram.features.checkout import handlers as checkout
+from bot.telegram.features.mass import handlers as mass
+from bot.telegram.features.orders import handlers as orders
+from bot.telegram.features.settings import language, notifications
+from bot.telegram.features.start import handlers as start
+from bot.telegram.features.start.handlers import bot_commands
+from bot.telegram.features.wallet import handlers as wallet
 from bot.telegram.i18n import I18n
 from bot.telegram.jobs.mass import MassOrderJob
 from bot.telegram.jobs.tracker import TrackerJob
 from bot.telegram.persistence import StorePersistence
+from bot.telegram.processor import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_UPDATES = 512
-UNLIMITED = 2**31 - 1
-MAX_QUEUED_PER_USER = 10
-"""A user's updates waiting behind their running one; more are dropped with one notice."""
-SLOW_AFTER = 2.0
-"""Seconds an update may take before the user sees "typing…" (a slow panel, say)."""
-TYPING_EVERY = 4.5
-"""Telegram shows a chat action for 5 s: it is sent again while the update runs."""
-
-BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], AppState, Any]
-
-
-class PerUserUpdateProcessor(BaseUpdateProcessor):
-    """Updates of one user run in order; different users run in parallel, so a slow panel
-    answer for one user never stalls the others.
-
-    A user's update waits for that user's earlier ones before it takes one of the shared
-    slots. PTB's (final) `process_update` takes its slot before `do_process_update` runs, so
-    one user's queue could hold them all: its limit is set out of reach and the real one
-    (`max_concurrent_updates`) is taken after the user's lock. Beyond `max_queued` waiting
-    updates, a user's further updates are dropped and they are told once (`on_overflow`).
-    An update still running after `slow_after` seconds gets `on_slow` (the "typing…" action)
-    every `TYPING_EVERY` seconds until it is done."""
-
-    def __init__(
-        self,
-        on_overflow: Callable[[Update], Awaitable[None]],
-        on_slow: Callable[[Update], Awaitable[None]],
-        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
-        max_queued: int = MAX_QUEUED_PER_USER,
-        slow_after: float = SLOW_AFTER,
-    ) -> None:
-        super().__init__(UNLIMITED)
-        self._on_overflow = on_overflow
-        self._on_slow = on_slow
-        self._slow_after = slow_after
-        self._max_queued = max_queued
-        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._pending: Counter[int] = Counter()
-        self._told: set[int] = set()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None:
-            async with self._slots:
-                await coroutine
-            return
-        if self._pending[user.id] > self._max_queued:
-            if asyncio.iscoroutine(coroutine):
-                coroutine.close()
-            if user.id not in self._told:
-                self._told.add(user.id)
-                await self._on_overflow(update)  # type: ignore[arg-type]
-            return
-        lock = self._locks.setdefault(user.id, asyncio.Lock())
-        self._pending[user.id] += 1
-        try:
-            async with lock, self._slots:
-                await self._run(update, coroutine)  # type: ignore[arg-type]
-        finally:
-            self._pending[user.id] -= 1
-            if not self._pending[user.id]:
-                del self._pending[user.id]
-                del self._locks[user.id]
-                self._told.discard(user.id)
-
-    async def _run(self, update: Update, coroutine: Awaitable[Any]) -> None:
-        """Run the update; past `slow_after` seconds, keep the user told that it runs. Only a
-        timer per update: the task that tells is made for the slow ones alone."""
-        typing: list[asyncio.Task[None]] = []
-        timer = asyncio.get_running_loop().call_later(
-            self._slow_after, lambda: typing.append(asyncio.create_task(self._typing(update)))
-        )
-        try:
-            await coroutine
-        finally:
-            timer.cancel()
-            for task in typing:
-                task.cancel()
-
-    async def _typing(self, update: Update) -> None:
-        while True:
-            try:
-                await self._on_slow(update)
-            except Exception:  # a courtesy: never an error of the update it accompanies
-                log.debug("typing action not sent", exc_info=True)
-                return
-            await asyncio.sleep(TYPING_EVERY)
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
+BotApplication = Application[Any, BotContext, UserData, dict[Any, Any], Services, Any]
 
 
 def sandbox_panel_client(sandbox: SandboxPanel | None = None) -> PanelClient:
@@ -177,8 +77,30 @@ def panel_client(settings: Settings) -> PanelClient:
     )
 
 
-def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], float]) -> AppState:
-    """Every service, each given what it uses."""
+@dataclass(frozen=True, slots=True)
+class Components:
+    """What the composition root built beside the use cases: the adapters and the parts that
+    start and stop with the process (and that tests and tools reach for)."""
+
+    settings: Settings
+    store: SqliteStore
+    panel: PanelClient
+    catalog: Catalog
+    tracking: OrderTracking
+    unsaved: UnsavedOutcomes
+    services: Services
+
+    async def open(self) -> None:
+        """The store opened (checked, locked, migrated) and the submissions a stop
+        interrupted resolved, once. Raises `DatabaseUnusable` or `StorageFailed`."""
+        if self.store.is_open:
+            return
+        await self.store.open()
+        await resolve_interrupted(self.store)
+
+
+def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) -> Components:
+    """Every use case, each given what it uses."""
     store = SqliteStore(settings.database_path, clock)
     i18n = I18n(settings.default_language)
     currency = PanelCurrency(store.kv, default_currency(settings))
@@ -194,9 +116,14 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         deposit_max=settings.deposit_max,
         deposit_instructions=settings.deposit_instructions,
     )
+    access = Access(
+        admin_ids=settings.admin_ids,
+        allowed_ids=settings.allowed_ids,
+        open_signup=settings.open_signup,
+        wallets=settings.wallets,
+    )
     shop = Shop(rules, store, catalog, currency, balance)
-    unsaved = UnsavedOutcomes()
-    mass_orders = MassOrders(store, panel, shop, currency, unsaved)
+    unsaved = UnsavedOutcomes(store)
     tracking = OrderTracking(
         store,
         panel,
@@ -206,33 +133,37 @@ def build_state(settings: Settings, panel: PanelClient, clock: Callable[[], floa
         admin_ids=settings.admin_ids,
         clock=clock,
     )
-    return AppState(
-        settings=settings,
+    actions = OrderActions(store, panel, tracking, clock)
+    accounts = Accounts(store)
+    mass_orders = MassOrders(store, panel, shop, currency, unsaved)
+    services = Services(
         i18n=i18n,
-        store=store,
-        panel=panel,
-        catalog=catalog,
-        currency=currency,
+        access=access,
+        accounts=accounts,
+        browsing=Browsing(store, shop),
+        checkout=Checkout(store, panel, shop, balance, currency, unsaved),
+        orders=MyOrders(store, tracking, actions),
+        actions=actions,
+        unknown=UnknownOutcomes(store, panel, settings.poll_interval, clock),
+        mass=mass_orders,
+        shop=shop,
+        stats=Statistics(store, panel, shop, clock),
         balance=balance,
-        actions=OrderActions(store, panel, tracking, clock),
-        tracking=tracking,
+        currency=currency,
+        limits=UserRateLimit(clock=clock),
         tracker=TrackerJob(
             tracking,
-            store,
+            store.outbox,
+            accounts,
             i18n,
             unsaved,
             admin_ids=settings.admin_ids,
             interval=settings.poll_interval,
             clock=clock,
         ),
-        mass=mass_orders,
-        shop=shop,
-        mass_job=MassOrderJob(mass_orders, store, i18n, clock=clock),
-        user_limit=UserRateLimit(clock=clock),
-        unknown=UnknownOutcomes(store, panel, settings.poll_interval, clock),
-        unsaved=unsaved,
-        clock=clock,
+        mass_job=MassOrderJob(mass_orders, accounts, i18n, clock=clock),
     )
+    return Components(settings, store, panel, catalog, tracking, unsaved, services)
 
 
 def default_currency(settings: Settings) -> str:
@@ -246,13 +177,15 @@ def build_application(
     panel: PanelClient | None = None,
     request: BaseRequest | None = None,
     clock: Callable[[], float] = time.time,
-) -> BotApplication:
-    """Build the bot. Nothing is opened here: resources open in post_init, close in
-    post_shutdown. Tests pass their own panel client and Bot API request."""
-    state = build_state(settings, panel or panel_client(settings), clock)
+) -> tuple[BotApplication, Components]:
+    """Build the bot. Nothing is opened here: the store opens with `Components.open` (or, in
+    tests, in post_init), the rest in post_init; they close in post_shutdown. Tests pass their
+    own panel client and Bot API request."""
+    parts = build(settings, panel or panel_client(settings), clock)
+    state = parts.services
 
     async def tell_too_busy(update: Update) -> None:
-        await access.too_busy(update, application)  # called only once the bot runs
+        await gate.too_busy(update, application)  # called only once the bot runs
 
     async def show_typing(update: Update) -> None:
         if update.effective_chat is not None:
@@ -277,17 +210,17 @@ def build_application(
             ContextTypes(
                 context=BotContext,
                 user_data=UserData,
-                bot_data=cast(type[AppState], lambda: state),
+                bot_data=cast(type[Services], lambda: state),
             )
         )
-        .persistence(StorePersistence(state.store.sessions, state.store.open))
+        .persistence(StorePersistence(parts.store.sessions, parts.open))
         .concurrent_updates(PerUserUpdateProcessor(tell_too_busy, show_typing))
         # Group limits, and 429 answers waited out and retried. No overall limit on replies:
         # the bulk sender, the tracker, paces its notifications below Telegram's limit itself.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))
-        .post_init(_post_init)
+        .post_init(lambda application: _post_init(application, parts))
         .post_stop(_post_stop)
-        .post_shutdown(_post_shutdown)
+        .post_shutdown(lambda application: _post_shutdown(application, parts))
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -296,27 +229,26 @@ def build_application(
         builder = builder.request(calls).get_updates_request(updates)
     application: BotApplication = builder.build()
 
-    access.register(application)
+    gate.register(application)
     start.register(application)
     language.register(application)
     balance.register(application)
-    checkout.register(application)
+    checkout.register(application, settings.conversation_timeout, clock)
     orders.register(application)
     mass.register(application)
-    shop.register(application)
+    wallet.register(application, settings.wallets)
     notifications.register(application)
-    admin.register(application)
+    admin.register(application, settings.admin_ids, settings.wallets)
     state.tracker.register(application)
-    start.register_fallbacks(application)
+    gate.register_fallbacks(application)
     errors.register(application)
-    return application
+    return application, parts
 
 
-async def _post_init(application: BotApplication) -> None:
+async def _post_init(application: BotApplication, parts: Components) -> None:
     state = application.bot_data
-    await state.store.open()
-    await resolve_interrupted(state.store)
-    await state.catalog.load_cached()
+    await parts.open()  # opened already (by the runner, or the persistence): nothing then
+    await parts.catalog.load_cached()
     await state.currency.load()
     state.balance.learn()
     i18n = state.i18n
@@ -328,9 +260,9 @@ async def _post_init(application: BotApplication) -> None:
         log.warning("the command menu was not set (%s); it is set again at the next start", exc)
     await state.mass_job.resume(application.bot)
     runtime.freeze_startup_objects()
-    panel = "sandbox" if state.settings.uses_sandbox else state.panel.url
-    log.info("bot started; panel %s", panel)
-    if not state.settings.admin_ids:
+    settings = parts.settings
+    log.info("bot started; panel %s", "sandbox" if settings.uses_sandbox else parts.panel.url)
+    if not settings.admin_ids:
         log.warning(
             "no ADMIN_IDS: nobody can manage the bot. Write to it: it answers with your "
             "Telegram id, and this log shows it; put it in ADMIN_IDS and restart"
@@ -344,9 +276,8 @@ async def _post_stop(application: BotApplication) -> None:
     await application.bot_data.tracker.delivered()
 
 
-async def _post_shutdown(application: BotApplication) -> None:
-    state = application.bot_data
-    state.balance.close()
-    await state.catalog.aclose()
-    await state.panel.aclose()
-    await state.store.close()
+async def _post_shutdown(application: BotApplication, parts: Components) -> None:
+    application.bot_data.balance.close()
+    await parts.catalog.aclose()
+    await parts.panel.aclose()
+    await parts.store.close()

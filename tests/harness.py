@@ -19,9 +19,13 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
-from bot.app import BotApplication, build_application
+from bot.adapters.sqlite.store import SqliteStore
+from bot.app import build_application
 from bot.config import Settings
+from bot.core.catalog import Catalog
+from bot.core.checkout import UnsavedOutcomes
 from bot.core.records import Order
+from bot.core.tracking import OrderTracking
 from bot.telegram.context import UserData
 from tests.fake_telegram import BOT_ME
 
@@ -66,7 +70,7 @@ class Call:
         raise AssertionError(f"no button {starting!r} in {self.buttons}")
 
     def button_of(self, kind: Any, *last_args: object) -> str:
-        """The callback data of the first button of this kind (a `bot.telegram.ui.callback.Button`)
+        """The callback data of the first button of this kind (a `bot.telegram.callback.Button`)
         whose last arguments are `last_args`: `reply.button_of(cb.DRIP_FEED, 0)`."""
         for _, data in self.buttons:
             args = kind.parse(data)
@@ -286,7 +290,7 @@ class Harness:
         self.sandbox = sandbox or SandboxPanel(clock=self.clock)
         self.settings = settings or make_settings(tmp_path, **settings_overrides)
         self.request = request or RecordingRequest()
-        self.app: BotApplication = build_application(
+        self.app, self.parts = build_application(
             self.settings,
             panel=panel or sandbox_client(self.sandbox, clock=self.clock, sleep=self.clock.sleep),
             request=self.request,
@@ -313,7 +317,28 @@ class Harness:
 
     @property
     def state(self) -> Any:
+        """The use cases, as the skin has them."""
         return self.app.bot_data
+
+    @property
+    def store(self) -> SqliteStore:
+        return self.parts.store
+
+    @property
+    def panel(self) -> PanelClient:
+        return self.parts.panel
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.parts.catalog
+
+    @property
+    def tracking(self) -> OrderTracking:
+        return self.parts.tracking
+
+    @property
+    def unsaved(self) -> UnsavedOutcomes:
+        return self.parts.unsaved
 
     def _user(self, user_id: int, language: str | None) -> User:
         return User(id=user_id, first_name=f"U{user_id}", is_bot=False, language_code=language)
@@ -367,7 +392,7 @@ class Harness:
 
     async def orders_of(self, user_id: int) -> list[Order]:
         """The user's orders as their list has them (refused attempts aside), newest first."""
-        orders = self.state.store.orders
+        orders = self.store.orders
         return await orders.by_ids([o.id for o in await orders.listing(user_id)])
 
     def data(self, user_id: int) -> UserData:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.test_e2e import start_bot, wait_for

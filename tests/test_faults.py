@@ -9,7 +9,7 @@ import pytest
 from telegram.error import TimedOut
 
 from bot.core.records import Outcome
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import USER, Harness
 from tests.test_orders import place
 
@@ -69,7 +69,7 @@ async def test_panel_faults_on_reads(tmp_path: Path, fault: str) -> None:
         assert "Pending" in (await bot.tap(USER, reply.button("🔄"))).text
         bot.sandbox.fail_next(fault, times=3)
         await bot.state.tracker.run_cycle(bot.app.bot)
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         assert row.outcome is Outcome.PLACED and not row.final  # still tracked
 
 
@@ -102,12 +102,12 @@ async def test_notifications_survive_bot_api_failures(tmp_path: Path) -> None:
         bot.request.fail_with["sendMessage"] = [BAD_GATEWAY, TimedOut("t")]
         bot.clock.advance(60)
         await bot.state.tracker.run_cycle(bot.app.bot)
-        assert await bot.state.store.outbox.count() == 1  # kept
+        assert await bot.store.outbox.count() == 1  # kept
         bot.clock.advance(60)
         await bot.state.tracker.run_cycle(bot.app.bot)
         bot.clock.advance(60)
         await bot.state.tracker.run_cycle(bot.app.bot)
-        assert await bot.state.store.outbox.count() == 0
+        assert await bot.store.outbox.count() == 0
         assert sum("Completed" in c.text for c in bot.request.sent(USER)) == 1
 
 

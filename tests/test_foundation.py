@@ -15,9 +15,9 @@ from telegram.ext import CommandHandler
 from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
 from bot.adapters.sqlite.backup import backup
-from bot.app import PerUserUpdateProcessor
 from bot.core.balance import BALANCE_TTL
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
+from bot.telegram.processor import PerUserUpdateProcessor
 from tests.harness import ADMIN, OTHER, STRANGER, USER, Harness, eventually
 
 
@@ -52,7 +52,7 @@ async def test_a_stranger_gets_one_polite_refusal_with_their_id_and_nothing_else
         await bot.tap(STRANGER, cb.NEW_ORDER())
         assert bot.answers()[-1].params["text"] == "Sorry, this bot is private."
         assert dict(bot.sandbox.calls) == calls
-        assert await bot.state.store.users.get(STRANGER) is None
+        assert await bot.store.users.get(STRANGER) is None
 
 
 async def test_only_admins_when_no_allowed_ids(tmp_path: Path) -> None:

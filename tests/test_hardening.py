@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.adapters.sandbox.panel import SandboxPanel
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import ADMIN, USER, Harness
 
 EVIL_CURRENCY = '<a href="https://evil.example/topup">IDR</a>'
@@ -17,7 +17,7 @@ async def test_markup_in_the_currency_is_never_shown_or_stored(tmp_path: Path) -
     async with Harness(
         tmp_path, sandbox, panel_url="https://panel.test/api/v2", panel_key="k" * 32
     ) as bot:
-        assert await bot.state.store.kv.get("currency") is None
+        assert await bot.store.kv.get("currency") is None
         screens = [await bot.say(ADMIN, "/balance"), await bot.tap(USER, cb.SERVICE(1))]
         await bot.tap(USER, cb.START_ORDER(4))
         summary = await bot.say(USER, "https://youtube.com/watch?v=z")
@@ -28,14 +28,14 @@ async def test_markup_in_the_currency_is_never_shown_or_stored(tmp_path: Path) -
         screens.append(await bot.say(USER, f"/status {row.panel_order_id}"))
         for screen in screens:
             assert "evil.example" not in screen.text and "<a" not in screen.text, screen.text
-        assert await bot.state.store.kv.get("currency") in (None, "")
+        assert await bot.store.kv.get("currency") in (None, "")
         assert row.currency == ""
     # Leaving the harness checks that Telegram would have accepted every message.
 
 
 async def test_a_stored_currency_with_markup_is_dropped_at_start(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
-        await bot.state.store.kv.set("currency", EVIL_CURRENCY)
+        await bot.store.kv.set("currency", EVIL_CURRENCY)
         await bot.state.currency.load()
         assert bot.state.currency.code == "IDR"  # the sandbox's default, not the stored markup
 
@@ -113,7 +113,7 @@ async def test_repeated_and_forged_cancels_reach_the_panel_once(tmp_path: Path) 
 
     async with Harness(tmp_path, SandboxPanel(step_seconds=10**9)) as bot:
         order_id = await place(bot, USER, service_id=1)
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         replies = []
         for _ in range(20):
             bot.clock.advance(3)  # slow enough for the user limit: the cancel checks answer
@@ -125,11 +125,11 @@ async def test_repeated_and_forged_cancels_reach_the_panel_once(tmp_path: Path) 
         finished = await place(bot, USER, service_id=1)
         bot.sandbox.set_status(finished, "Completed", remains=0)
         await bot.say(USER, f"/status {finished}")
-        done = (await bot.state.store.orders.by_panel_ids([finished]))[finished]
+        done = (await bot.store.orders.by_panel_ids([finished]))[finished]
         forged = await bot.tap(USER, cb.CANCEL(done.id))
         assert "already finished" in forged.text
         not_cancellable = await place(bot, USER, service_id=4)
-        other = (await bot.state.store.orders.by_panel_ids([not_cancellable]))[not_cancellable]
+        other = (await bot.store.orders.by_panel_ids([not_cancellable]))[not_cancellable]
         assert "does not allow cancelling" in (await bot.tap(USER, cb.CANCEL_ASK(other.id))).text
         assert "does not allow cancelling" in (await bot.tap(USER, cb.CANCEL(other.id))).text
         assert bot.sandbox.calls["cancel"] == 1

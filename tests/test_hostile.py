@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.sandbox.panel import default_catalog
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import USER, Harness
 
 SOMETHING_WRONG = "Something went wrong"

@@ -11,10 +11,10 @@ import pytest
 
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core import checkout as ordering
-from bot.core.checkout import OrderDraft
+from bot.core.drafts import OrderDraft
 from bot.core.ports import StorageFailed
 from bot.core.records import Outcome
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
 
 LINK = "https://youtube.com/watch?v=lost"
@@ -24,9 +24,9 @@ async def test_an_interrupted_order_is_announced_and_can_be_attached(tmp_path: P
     clock = Clock()
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
     async with Harness(tmp_path, sandbox, clock=clock) as bot:
-        index = await bot.state.catalog.get()
+        index = await bot.catalog.get()
         draft = OrderDraft(service_id=4, values={"link": LINK})
-        row, _ = await bot.state.store.orders.record_intent(
+        row, _ = await bot.store.orders.record_intent(
             intent_key=draft.key,
             user_id=USER,
             service=index.by_id[4],
@@ -57,7 +57,7 @@ async def test_an_interrupted_order_is_announced_and_can_be_attached(tmp_path: P
         assert f"Order #{panel_id} is attached" in attached.text and "Pending" in attached.text
         status = await bot.say(USER, f"/status {panel_id}")
         assert f"<b>#{panel_id}</b>: Pending" in status.text
-        stored = await bot.state.store.orders.get(row.id)
+        stored = await bot.store.orders.get(row.id)
         assert stored is not None and stored.outcome is Outcome.PLACED
         again = await bot.say(USER, f"/found {row.id} {panel_id}")
         assert "is not waiting for a panel order id" in again.text
@@ -78,7 +78,7 @@ async def test_a_placed_order_the_database_will_not_store_keeps_its_id(
             writes.append(panel_order_id)
             raise StorageFailed("disk I/O error")
 
-        monkeypatch.setattr(bot.state.store.orders, "set_placed", failing_write)
+        monkeypatch.setattr(bot.store.orders, "set_placed", failing_write)
         await bot.tap(USER, cb.START_ORDER(4))
         summary = await bot.say(USER, LINK)
         with caplog.at_level(logging.CRITICAL):

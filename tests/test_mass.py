@@ -16,8 +16,8 @@ from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
 from bot.core.api import Service
 from bot.core.catalog import CatalogIndex
 from bot.core.mass_order import MAX_ORDERS, MassLine, Problem, parse, plan
-from bot.telegram.ui import callback as cb
-from bot.telegram.ui.text import MESSAGE_LIMIT, Line, pack
+from bot.telegram import callback as cb
+from bot.telegram.render.text import MESSAGE_LIMIT, Line, pack
 from tests.harness import OTHER, USER, Call, Harness
 from tests.test_orders import LINK, place
 

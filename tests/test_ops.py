@@ -200,7 +200,7 @@ def test_an_error_in_a_handler_goes_to_sentry_without_secrets(tmp_path: Path) ->
         sentry.stop()
         telegram.stop()
     assert bot.returncode == 0, output
-    assert "ERROR bot.telegram.handlers.errors: error while handling an update" in output
+    assert "ERROR bot.telegram.errors: error while handling an update" in output
     sent = "\n".join(sentry.envelopes)
     assert '"exception"' in sent and "error while handling an update" in sent
     assert "**********" in sent  # the token PTB's error repeated, taken out

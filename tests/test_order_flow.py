@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
 from bot.core.api import Service
 from bot.core.records import Outcome
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import OTHER, USER, Call, Harness
 
 LINK = "https://instagram.com/p/abc"
@@ -19,7 +19,7 @@ async def open_service(bot: Harness, service_id: int) -> Call:
     """From the main menu: New order -> the service's category -> the service -> Order."""
     reply = await bot.say(USER, "/start")
     reply = await bot.tap(USER, reply.button("🛒"))
-    index = await bot.state.catalog.get()
+    index = await bot.catalog.get()
     service = index.by_id[service_id]
     category = next(c for c in index.categories if c.name == service.category)
     position = [c.key for c in index.categories].index(category.key)
@@ -68,7 +68,7 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
             "📦 My orders",
             "🏠 Menu",
         ]  # pending: no refill yet
-        order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
+        order = (await bot.store.orders.by_panel_ids([1001]))[1001]
         assert order.user_id == USER and order.outcome is Outcome.PLACED
         assert order.price == Decimal("15000") and order.currency == "IDR"
 
@@ -87,7 +87,7 @@ async def test_default_with_drip_feed(tmp_path: Path) -> None:
         assert "Drip-feed runs: 5" not in reply.text  # said once, in the line above
         assert "IDR7,500" in reply.text  # 15000 x 100 x 5 runs / 1000
         placed = await confirm(bot, reply)
-        order = (await bot.state.store.orders.by_panel_ids([1001]))[1001]
+        order = (await bot.store.orders.by_panel_ids([1001]))[1001]
         assert order.quantity == 500  # what the panel's remains count down from
         assert "Quantity: 100 × 5 runs = 500" in placed.text  # as the list and notices say
         assert "Interval (minutes): 30" in placed.text  # the card lists every answer
@@ -294,7 +294,7 @@ async def test_confirm_after_the_service_changed_asks_again_and_sends_nothing(
         bot.sandbox.services = [
             raised.model_copy(update={"min": 500}) if s.id == 2 else s for s in bot.sandbox.services
         ]
-        await bot.state.catalog.refresh()  # the panel raised the minimum meanwhile
+        await bot.catalog.refresh()  # the panel raised the minimum meanwhile
         reply = await bot.tap(USER, summary.button("✅"))
         assert bot.sandbox.calls["add"] == 0
         assert "from 500 to" in reply.text  # the quantity is asked again, with the new range
@@ -486,7 +486,7 @@ async def test_both_real_catalogs_browse_paginate_and_search(
     for number, path in enumerate(catalogs):
         sandbox = SandboxPanel.from_catalog_file(path)
         async with Harness(tmp_path / str(number), sandbox) as bot:
-            index = await bot.state.catalog.get()
+            index = await bot.catalog.get()
             pages = -(-len(index.categories) // 8)
             seen = []
             for page in range(pages):
@@ -649,7 +649,7 @@ async def test_confirm_shows_placing_at_once_and_places_once(
 
 async def test_service_buttons_say_what_the_price_is_for(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
-        index = await bot.state.catalog.get()
+        index = await bot.catalog.get()
         for service_id, unit in ((1, "IDR15,000 per 1000"), (4, "per package")):
             category = index.place(service_id)[0]
             listing = await bot.tap(USER, cb.CATEGORY(category.key, 0, 0))
@@ -677,7 +677,7 @@ async def test_search_from_the_menu_by_id_first_and_back_to_the_results(tmp_path
 
 async def test_a_category_sorts_cheapest_first(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
-        index = await bot.state.catalog.get()
+        index = await bot.catalog.get()
         key = index.place(3)[0].key  # Instagram Comments: 90,000, 8,000, 95,000
         listing = await bot.tap(USER, cb.CATEGORY(key, 0, 0))
         services = [data for _, data in listing.buttons if data.startswith("1s:")]

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core.balance import BALANCE_TTL
-from bot.core.checkout import OrderDraft, quote, submit
+from bot.core.checkout import submit
+from bot.core.drafts import OrderDraft, quote
 from bot.core.panel import OrderRequest
 from bot.core.records import OrderFilter
-from bot.telegram.handlers.orders import parse_ids
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
+from bot.telegram.features.orders.handlers import parse_ids
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
 
 LINK = "https://instagram.com/p/abc"
@@ -18,16 +19,16 @@ LINK = "https://instagram.com/p/abc"
 
 async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int = 100) -> int:
     """An order placed through the bot's core, as the order flow does it."""
-    index = await bot.state.catalog.get()
+    index = await bot.catalog.get()
     draft = OrderDraft(service_id=service_id, values={"link": LINK, "quantity": str(quantity)})
     row, _ = await submit(
-        bot.state.store,
-        bot.state.panel,
+        bot.store,
+        bot.panel,
         user_id=user_id,
         key=draft.key,
         offer=quote(draft, index.by_id[service_id]),
         currency="IDR",
-        unsaved=bot.state.unsaved,
+        unsaved=bot.unsaved,
     )
     assert row.panel_order_id is not None
     return row.panel_order_id
@@ -38,8 +39,8 @@ async def delivered(
 ) -> None:
     """The panel delivered the order, and the bot has seen it."""
     bot.sandbox.set_status(order_id, state, remains=remains)
-    row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
-    await bot.state.tracking.refresh(row)
+    row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
+    await bot.tracking.refresh(row)
 
 
 def test_ids_are_parsed_from_spaces_commas_and_new_lines() -> None:
@@ -75,7 +76,7 @@ async def test_status_cards_with_progress_and_not_found(tmp_path: Path) -> None:
         assert f"<b>#{order_id}</b>: In progress" in reply.text
         assert "remains 250" in reply.text and "▓▓▓▓▓▓▓▓░░ 75%" in reply.text
         assert "<b>#5</b>: not found" in reply.text
-        stored = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        stored = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         assert stored.status == "In progress" and stored.remains == 250
 
 
@@ -115,7 +116,7 @@ async def test_another_users_order_answers_exactly_like_a_missing_one(tmp_path: 
         assert "not found" in (await cancel(bot, USER, str(theirs))).text
         assert bot.sandbox.calls["status"] == calls  # the panel is not even asked
         assert bot.sandbox.calls["cancel"] == 0 and bot.sandbox.calls["refill"] == 0
-        row = (await bot.state.store.orders.by_panel_ids([theirs]))[theirs]
+        row = (await bot.store.orders.by_panel_ids([theirs]))[theirs]
         reply = await bot.tap(USER, cb.REFRESH(row.id))
         assert "expired" in reply.text
         assert "Pending" in (await bot.say(USER, f"/status {mine}")).text
@@ -124,7 +125,7 @@ async def test_another_users_order_answers_exactly_like_a_missing_one(tmp_path: 
 async def test_admins_act_on_any_order_id(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         theirs = await place(bot, USER)
-        outside = await bot.state.panel.add(OrderRequest(1, {"link": LINK, "quantity": "100"}))
+        outside = await bot.panel.add(OrderRequest(1, {"link": LINK, "quantity": "100"}))
         reply = await bot.say(ADMIN, f"/status {theirs} {outside}")
         assert f"<b>#{theirs}</b>: Pending" in reply.text
         assert f"<b>#{outside}</b>: Pending" in reply.text  # placed on the panel's website
@@ -230,7 +231,7 @@ async def test_an_admin_sees_a_users_orders(tmp_path: Path) -> None:
 async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         order_id = await place(bot, USER, quantity=1000)
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         bot.sandbox.set_status(order_id, "Partial", remains=100)
         reply = await bot.tap(USER, cb.REFRESH(row.id))
         assert "Status: Partial" in reply.text and "Remains: 100" in reply.text
@@ -257,7 +258,7 @@ async def test_refill_and_refill_status_by_command(tmp_path: Path) -> None:
         again = await bot.say(USER, f"/refill {refillable}")
         assert "a refill of this order is already under way" in again.text
         assert bot.sandbox.calls["refill"] == 1
-        refills = await bot.state.store.refills.get_many([501])
+        refills = await bot.store.refills.get_many([501])
         assert refills[501].user_id == USER
         bot.sandbox.set_refill_status(501, "Completed")
         reply = await bot.say(USER, "/refill_status 501 502", language="id")
@@ -286,7 +287,7 @@ async def test_cancel_by_command_with_per_item_errors(tmp_path: Path) -> None:
 async def test_refill_and_cancel_buttons_ask_first(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         order_id = await place(bot, USER, service_id=1)
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
         cancel_ask = await bot.tap(USER, card.button("✖️"))
         assert f"Cancel order {order_id}?" in cancel_ask.text
@@ -309,7 +310,7 @@ async def test_refill_and_cancel_buttons_ask_first(tmp_path: Path) -> None:
 async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         order_id = await place(bot, USER, service_id=4)
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
         assert [t for t, _ in card.buttons] == [
             "🔄 Refresh",
@@ -318,7 +319,7 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
             "🏠 Menu",
         ]
         full = await place(bot, USER, service_id=1)
-        full_row = (await bot.state.store.orders.by_panel_ids([full]))[full]
+        full_row = (await bot.store.orders.by_panel_ids([full]))[full]
         card = await bot.tap(USER, cb.ORDER(full_row.id))
         assert [t for t, _ in card.buttons] == [
             "🔄 Refresh",
@@ -380,7 +381,7 @@ async def test_panel_down_keeps_everything_and_retry_works(tmp_path: Path) -> No
 async def test_the_cards_buttons_follow_the_orders_state(tmp_path: Path) -> None:
     async with Harness(tmp_path, SandboxPanel(step_seconds=10**9)) as bot:
         order_id = await place(bot, USER, service_id=1)
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
         labels = [text for text, _ in card.buttons]
         assert "♻️ Refill" not in labels and "✖️ Cancel order" in labels  # pending
@@ -412,27 +413,27 @@ async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
     async with Harness(tmp_path) as bot:
         await place(bot, USER)
         bot.sandbox.fail_next("timeout", action="add")
-        index = await bot.state.catalog.get()
+        index = await bot.catalog.get()
         draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
         unknown, _ = await submit(
-            bot.state.store,
-            bot.state.panel,
+            bot.store,
+            bot.panel,
             user_id=USER,
             key=draft.key,
             offer=quote(draft, index.by_id[1]),
             currency="IDR",
-            unsaved=bot.state.unsaved,
+            unsaved=bot.unsaved,
         )
         bot.sandbox.fail_next("refuse", action="add", message="Not enough funds")
         rejected_draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
         await submit(
-            bot.state.store,
-            bot.state.panel,
+            bot.store,
+            bot.panel,
             user_id=USER,
             key=rejected_draft.key,
             offer=quote(rejected_draft, index.by_id[1]),
             currency="IDR",
-            unsaved=bot.state.unsaved,
+            unsaved=bot.unsaved,
         )
         listing = await bot.say(USER, "/orders")
         assert "2 orders" in listing.text  # the refused attempt is not an order

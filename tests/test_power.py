@@ -7,14 +7,14 @@ from pathlib import Path
 from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
 from bot.core.api import Service
 from bot.core.records import DAY, RefillTerm, stated_refill_term
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
 from tests.test_order_flow import confirm, last_add, open_service
 from tests.test_orders import LINK, delivered, place
 
 
 async def card_of(bot: Harness, panel_id: int, user_id: int = USER) -> Call:
-    row = (await bot.state.store.orders.by_panel_ids([panel_id]))[panel_id]
+    row = (await bot.store.orders.by_panel_ids([panel_id]))[panel_id]
     return await bot.tap(user_id, cb.ORDER(row.id))
 
 
@@ -160,7 +160,7 @@ async def test_favourites_and_recent_at_the_top_of_new_order(tmp_path: Path) -> 
 async def test_the_same_link_check_takes_like_wildcards_literally(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await place(bot, USER)  # https://instagram.com/p/abc
-        orders = bot.state.store.orders
+        orders = bot.store.orders
         assert len(await orders.active_for(USER, "HTTPS://Instagram.com/p/abc/")) == 1
         assert await orders.active_for(USER, "instagram.com/p/a_c") == []  # "_" is no wildcard
         assert await orders.active_for(USER, "instagram.com/p/%") == []
@@ -173,7 +173,7 @@ async def test_a_service_the_panel_dropped_ends_the_draft_and_order_again(tmp_pa
         card = await card_of(bot, order_id)
         await open_service(bot, 2)
         bot.sandbox.services = [s for s in bot.sandbox.services if s.id != 2]
-        await bot.state.catalog.refresh()
+        await bot.catalog.refresh()
         reply = await bot.say(USER, LINK)
         assert "no longer offered by the panel" in reply.text
         assert bot.data(USER).draft is None

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core.records import Outcome
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import ADMIN, USER, Harness
 from tests.test_orders import delivered, place
 
@@ -25,7 +25,7 @@ async def summary(bot: Harness, link: str = LINK) -> Any:
 
 async def outcomes(bot: Harness) -> list[Outcome]:
     """Every submission of the user, oldest first, refused ones included."""
-    rows = await bot.state.store.db.fetchall(
+    rows = await bot.store.db.fetchall(
         "SELECT outcome FROM orders WHERE user_id = ? ORDER BY id", (USER,)
     )
     return [Outcome(row["outcome"]) for row in rows]
@@ -103,7 +103,7 @@ async def test_refresh_of_an_order_the_panel_does_not_know_says_not_found(
     async with Harness(tmp_path, SandboxPanel(refusal_status=True)) as bot:
         order_id = await place(bot, USER)
         del bot.sandbox.orders[order_id]
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.REFRESH(row.id))
         assert "Not found." in card.text and "“Incorrect order ID”" in card.text
         assert "cannot be reached" not in card.text
@@ -127,7 +127,7 @@ async def test_over_delivery_is_shown_as_such(tmp_path: Path) -> None:
         bot.sandbox.set_status(order_id, "Completed", remains=-25)
         line = await bot.say(USER, f"/status {order_id}")
         assert "over-delivered by 25" in line.text and "remains" not in line.text
-        row = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         card = await bot.tap(USER, cb.ORDER(row.id))
         assert "Over-delivered: 25 more than ordered" in card.text
         assert "▓▓▓▓▓▓▓▓▓▓ 100%" in card.text

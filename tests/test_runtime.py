@@ -51,7 +51,7 @@ async def test_answers_leave_nothing_for_the_cycle_collector() -> None:
 
 
 def test_the_bot_uses_the_lean_bot_api_requests(tmp_path: Path) -> None:
-    app = build_application(make_settings(tmp_path))
+    app, _ = build_application(make_settings(tmp_path))
     get_updates, other_calls = app.bot._request  # the two requests PTB keeps
     for request in (get_updates, other_calls):
         assert isinstance(request, runtime.BotApiRequest)
@@ -108,8 +108,8 @@ def test_the_panel_and_the_catalog_are_wired_with_the_tuning(tmp_path: Path) -> 
     panel = panel_client(settings)
     assert isinstance(panel._http, AcyclicAsyncClient)
     assert panel._pause is runtime.gc_paused
-    state = build_application(make_settings(tmp_path)).bot_data
-    assert state.catalog._pause is runtime.gc_paused
+    _, parts = build_application(make_settings(tmp_path))
+    assert parts.catalog._pause is runtime.gc_paused
 
 
 def test_the_collector_pause_restores_the_collector_as_it_was() -> None:

@@ -13,8 +13,9 @@ from telegram import Chat, Message, PhotoSize, Update
 
 from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.config import Settings
-from bot.core.checkout import OrderDraft, quote, record_intent
-from bot.telegram.ui import callback as cb
+from bot.core.checkout import record_intent
+from bot.core.drafts import OrderDraft, quote
+from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, OTHER, STRANGER, TOKEN, USER, Call, Harness
 from tests.test_e2e import start_bot, wait_for
@@ -60,10 +61,10 @@ async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Pat
         assert "IDR18,750 per 1000" in str(found.buttons)
         first = bot.sandbox.services[0]
         bot.sandbox.services[0] = first.model_copy(update={"rate": Decimal(16000)})
-        await bot.state.catalog.refresh()  # the panel's new rate: the customers' view follows
+        await bot.catalog.refresh()  # the panel's new rate: the customers' view follows
         assert "IDR20,000" in (await bot.tap(USER, cb.SERVICE(1))).text
         bot.sandbox.services[0] = first
-        await bot.state.catalog.refresh()
+        await bot.catalog.refresh()
         summary = await summary_of(bot, 101)  # 101 × 18.75 = 1,893.75, charged 1,894
         assert "Price: <b>IDR1,894</b>" in summary.text
         assert "Wallet: IDR100,000 → after the order: IDR98,106" in summary.text
@@ -100,7 +101,7 @@ async def test_an_order_above_the_wallet_never_reaches_the_panel(tmp_path: Path)
         assert not any(text.startswith("✅") for text, _ in summary.buttons)
         assert summary.button("➕ Top up IDR10,000") == cb.TOP_UP_AMOUNT(10_000)  # the minimum
         draft = bot.data(USER).draft
-        refused = await bot.tap(USER, cb.CONFIRM(draft.key, draft.screen))  # an older button
+        refused = await bot.tap(USER, cb.CONFIRM(draft.key, draft.turn))  # an older button
         assert "Not enough money in your wallet: IDR875 missing" in refused.text
         assert refused.button("➕ Top up IDR10,000") == cb.TOP_UP_AMOUNT(10_000)
         assert bot.sandbox.calls["add"] == 0
@@ -413,7 +414,7 @@ async def test_an_order_interrupted_by_a_restart_keeps_its_money_for_the_admins(
         draft = OrderDraft(service_id=1, values={"link": LINK, "quantity": "100"})
         payment = await bot.state.shop.payment(USER, 1, draft.fields())
         offer = quote(draft, index.by_id[1])
-        await record_intent(bot.state.store, USER, draft.key, offer, "IDR", payment)
+        await record_intent(bot.store, USER, draft.key, offer, "IDR", payment)
         # the bot is killed here, before the panel answered
     async with Harness(tmp_path, sandbox, **SHOP) as bot:  # the restart
         await bot.state.tracker.deliver(bot.app.bot)
@@ -441,7 +442,7 @@ async def test_forged_shop_buttons_and_odd_amounts_change_no_money(tmp_path: Pat
     async with Harness(tmp_path, **{**SHOP, "deposit_min": "0"}) as bot:
         await credit(bot, USER, 10_000)
         await bot.tap(USER, cb.TOP_UP_AMOUNT(0))  # a forged button: no top-up of nothing
-        assert await bot.state.store.deposits.awaiting_proof(USER) is None
+        assert await bot.store.deposits.awaiting_proof(USER) is None
         for forged in (cb.DEPOSIT_APPROVE(1), cb.UNKNOWN_NOT_PLACED(1), cb.WALLET_PAGE(ADMIN, 0)):
             reply = await bot.tap(USER, forged)  # admins' buttons, tapped by a customer
             assert "expired" in reply.text

@@ -69,7 +69,7 @@ async def test_each_change_gives_exactly_one_notification(tmp_path: Path) -> Non
 async def test_notifications_speak_the_users_language(tmp_path: Path) -> None:
     async with Harness(tmp_path, frozen()) as bot:
         await bot.say(USER, "/start", language="id")
-        await bot.state.store.users.set_language(USER, "id")
+        await bot.store.users.set_language(USER, "id")
         order_id = await place(bot, USER)
         bot.sandbox.set_status(order_id, "Completed", remains=0)
         await cycle(bot)
@@ -116,12 +116,12 @@ async def test_a_restart_between_polling_and_sending_neither_duplicates_nor_drop
         bot.request.fail_with["sendMessage"] = [BAD_GATEWAY] * 10
         await cycle(bot)  # the change is stored, its message could not be sent
         assert notices(bot) == []
-        assert await bot.state.store.outbox.count() == 1
+        assert await bot.store.outbox.count() == 1
     async with Harness(tmp_path, sandbox, clock=clock) as bot:  # restarted
         await cycle(bot)
         await cycle(bot)
         assert len(notices(bot)) == 1 and "Completed" in notices(bot)[0]
-        assert await bot.state.store.outbox.count() == 0
+        assert await bot.store.outbox.count() == 0
     async with Harness(tmp_path, sandbox, clock=clock) as bot:  # and again
         await cycle(bot)
         assert notices(bot) == []
@@ -134,15 +134,15 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_not_messaged(tmp_path: P
         bot.request.fail_with["sendMessage"] = [BLOCKED]
         bot.sandbox.set_status(first, "In progress", remains=100)
         await cycle(bot)
-        assert (await bot.state.store.users.get(USER)).blocked  # type: ignore[union-attr]
+        assert (await bot.store.users.get(USER)).blocked  # type: ignore[union-attr]
         sent = len(bot.request.sent(USER))
         bot.sandbox.set_status(second, "In progress", remains=100)
         await cycle(bot)
         assert len(bot.request.sent(USER)) == sent  # not messaged again...
-        stored = (await bot.state.store.orders.by_panel_ids([second]))[second]
+        stored = (await bot.store.orders.by_panel_ids([second]))[second]
         assert stored.status == "In progress"  # ...but still tracked
         await bot.say(USER, "/start")  # they write again
-        assert not (await bot.state.store.users.get(USER)).blocked  # type: ignore[union-attr]
+        assert not (await bot.store.users.get(USER)).blocked  # type: ignore[union-attr]
         bot.sandbox.set_status(second, "Completed", remains=0)
         await cycle(bot)
         assert "Completed" in bot.last(USER).text
@@ -159,7 +159,7 @@ async def test_notifications_off_stores_changes_but_sends_nothing(tmp_path: Path
         sent = len(bot.request.sent(USER))
         await cycle(bot)
         assert len(bot.request.sent(USER)) == sent
-        stored = (await bot.state.store.orders.by_panel_ids([order_id]))[order_id]
+        stored = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
         assert stored.status == "Completed" and stored.final
 
 
@@ -259,7 +259,7 @@ async def test_an_unchanged_young_order_costs_no_write(tmp_path: Path) -> None:
         order_id = await place(bot, USER)
         bot.sandbox.set_status(order_id, "In progress", remains=10)
         await cycle(bot)
-        db = bot.state.store.db.conn
+        db = bot.store.db.conn
         writes = db.total_changes
         calls = bot.sandbox.calls["status"]
         await cycle(bot)
@@ -269,7 +269,7 @@ async def test_an_unchanged_young_order_costs_no_write(tmp_path: Path) -> None:
         bot.sandbox.set_status(order_id, "Completed", remains=0)
         await cycle(bot)
         assert db.total_changes > writes
-        assert (await bot.state.store.orders.get(1)).status == "Completed"  # type: ignore[union-attr]
+        assert (await bot.store.orders.get(1)).status == "Completed"  # type: ignore[union-attr]
 
 
 def test_what_counts_as_news() -> None:
@@ -329,7 +329,7 @@ async def test_a_notification_says_which_order_and_what_changed_in_words(tmp_pat
         assert "In progress → <b>Canceled</b>" in canceled
         assert "Not delivered: 190 of 1,000. The panel refunds IDR15,000." in canceled
         await bot.say(USER, "/start", language="id")
-        await bot.state.store.users.set_language(USER, "id")
+        await bot.store.users.set_language(USER, "id")
         second = await place(bot, USER, quantity=1000)
         bot.sandbox.set_status(second, "In progress", remains=500)
         await cycle(bot)

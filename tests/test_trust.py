@@ -18,7 +18,7 @@ from bot.core.catalog import CatalogIndex
 from bot.core.mass_order import LineResult
 from bot.core.ports import StorageFailed
 from bot.core.records import Order, Outcome
-from bot.telegram.ui import callback as cb
+from bot.telegram import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Harness
 from tests.test_shop import (
     SHOP,
@@ -34,7 +34,7 @@ from tests.test_shop import (
 async def set_rate(bot: Harness, rate: str) -> None:
     first = bot.sandbox.services[0]
     bot.sandbox.services[0] = first.model_copy(update={"rate": Decimal(rate)})
-    await bot.state.catalog.refresh()
+    await bot.catalog.refresh()
 
 
 # -- a hostile or broken panel moves no money -------------------------------------------------
@@ -47,9 +47,9 @@ async def test_a_rate_no_order_can_have_makes_the_service_unsellable(
     async with Harness(tmp_path, **SHOP) as bot:
         await credit(bot, USER, 10_000)
         await set_rate(bot, rate)
-        await bot.state.catalog.refresh()  # a second refresh: logged once
+        await bot.catalog.refresh()  # a second refresh: logged once
         assert sum("left out for a rate" in r.getMessage() for r in caplog.records) == 1
-        assert "expired" in (await bot.tap(USER, cb.START_ORDER(1))).text
+        assert "no longer offered" in (await bot.tap(USER, cb.START_ORDER(1))).text
         assert "expired" in (await bot.tap(USER, cb.SERVICE(1))).text
         listing = await bot.tap(USER, cb.CATEGORIES(0))  # every page still lists
         category = listing.button_of(cb.CATEGORY, 0, 0)
@@ -80,7 +80,7 @@ async def test_hostile_statuses_give_back_no_more_than_was_paid(tmp_path: Path) 
         await credit(bot, USER, 100_000)
         await bot.tap(USER, (await summary_of(bot, 1000)).button("✅"))
         (order,) = await bot.orders_of(USER)
-        tracking = bot.state.tracking
+        tracking = bot.tracking
         for hostile in (
             {"status": "Partial", "remains": "999999999", "charge": "1000000000000"},
             {"status": "Partial", "remains": "-50"},
@@ -140,7 +140,7 @@ async def test_a_customer_cannot_attach_a_panel_order_to_their_paid_order(
         operators = website_order(bot)
         refused = await bot.say(USER, f"/found {order.id} {operators}")
         assert "the operator checks on the panel" in refused.text
-        assert (await bot.state.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
+        assert (await bot.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
         assert "not found" in (await bot.say(USER, f"/status {operators}")).text
         bot.sandbox.set_status(operators, "Canceled", remains=100)
         await bot.state.tracker.run_cycle(bot.app.bot)
@@ -159,7 +159,7 @@ async def test_an_admin_cannot_attach_a_panel_id_another_order_has(tmp_path: Pat
         await bot.tap(ADMIN, alert.button("✅"))
         refused = await bot.say(ADMIN, str(others.panel_order_id))
         assert "already one of the bot's orders" in refused.text
-        assert (await bot.state.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
+        assert (await bot.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
         bot.sandbox.set_status(others.panel_order_id, "Canceled", remains=100)
         await bot.state.tracker.run_cycle(bot.app.bot)
         assert await wallet_of(bot, OTHER) == Decimal(100_000)  # one refund, to its owner
@@ -188,7 +188,7 @@ async def test_found_checks_all_the_api_allows(tmp_path: Path) -> None:
         }
         for panel_id, answer in cases.items():
             assert answer in (await bot.say(USER, f"/found {order.id} {panel_id}")).text
-            assert (await bot.state.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
+            assert (await bot.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
         attached = await bot.say(USER, f"/found {order.id} {real}")
         assert f"Order #{real} is attached" in attached.text
         again = await bot.say(USER, f"/found {order.id} {real}")
@@ -352,7 +352,7 @@ async def test_a_service_dropped_during_a_mass_order_fails_its_lines_alone(tmp_p
         await credit(bot, USER, 1_000_000)
         text = "1|https://instagram.com/p/a|1000\n4|https://instagram.com/p/b|1\n1|https://instagram.com/p/c|1000"
         shown = await bot.say(USER, "/mass\n" + text)
-        catalog = bot.state.catalog
+        catalog = bot.catalog
         before = await catalog.get()
         after = CatalogIndex([s for s in before.services if s.id != 1], before.fetched_at)
         real_add = bot.sandbox.respond
@@ -368,7 +368,7 @@ async def test_a_service_dropped_during_a_mass_order_fails_its_lines_alone(tmp_p
         report = bot.last(USER).text
         assert "Mass order done</b>: 2 of 3 placed" in report
         assert "3. ⏭ instagram.com/p/c: not sent, the service is no longer offered" in report
-        assert await bot.state.store.mass.running() == []  # finished, not stuck "running"
+        assert await bot.store.mass.running() == []  # finished, not stuck "running"
         orders = await bot.orders_of(USER)
         assert len(orders) == 2  # the dropped line took nothing
         assert await wallet_of(bot) == Decimal(1_000_000) - sum(o.paid or 0 for o in orders)
@@ -383,7 +383,7 @@ async def test_a_refusal_the_database_would_not_store_is_refunded_by_the_bot_onc
     monkeypatch.setattr(ordering, "STORE_RETRY_PAUSES", (0.0, 0.0, 0.0))
     async with Harness(tmp_path, **SHOP) as bot:
         await credit(bot, USER, 10_000)
-        orders = bot.state.store.orders
+        orders = bot.store.orders
         real = ordering.end_submission
         failing = {"left": 4}  # three tries at once, then the first cycle
 

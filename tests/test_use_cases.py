@@ -9,9 +9,11 @@ import pytest
 from bot.adapters.panel_http.client import PanelClient
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.adapters.sqlite.store import SqliteStore
+from bot.core.actor import Actor
 from bot.core.api import OrderStatus, RefillStatus
 from bot.core.balance import PanelBalance, PanelCurrency
-from bot.core.checkout import OrderDraft, UnsavedOutcomes, quote, submit
+from bot.core.checkout import UnsavedOutcomes, submit
+from bot.core.drafts import OrderDraft, quote
 from bot.core.order_actions import OrderActions, Refusal
 from bot.core.panel import NotFound
 from bot.core.records import NOT_YOURS, Check, Outcome
@@ -31,7 +33,7 @@ async def placed(store: SqliteStore, sandbox: SandboxPanel, user_id: int, servic
         key=draft.key,
         offer=quote(draft, service),
         currency="",
-        unsaved=UnsavedOutcomes(),
+        unsaved=UnsavedOutcomes(store),
     )
     assert row.outcome is Outcome.PLACED and row.panel_order_id is not None
     return row.panel_order_id
@@ -51,7 +53,7 @@ async def test_a_quote_the_checks_refuse_is_never_sent(store: SqliteStore) -> No
             key=draft.key,
             offer=offer,
             currency="",
-            unsaved=UnsavedOutcomes(),
+            unsaved=UnsavedOutcomes(store),
         )
     assert sandbox.calls["add"] == 0 and await store.orders.by_intent(draft.key, 7) is None
 
@@ -92,13 +94,17 @@ async def test_looking_up_and_refreshing_store_what_was_seen(
     store: SqliteStore, clock: Clock
 ) -> None:
     sandbox = SandboxPanel(clock=clock, step_seconds=10**9)
-    tracking = tracking_of(store, sandbox_client(sandbox), clock)
+    panel = sandbox_client(sandbox)
+    tracking = tracking_of(store, panel, clock)
+    actions = OrderActions(store, panel, tracking, clock)
     mine, theirs = await placed(store, sandbox, 7, 1), await placed(store, sandbox, 8, 1)
     sandbox.set_status(mine, "In progress", remains=40)
-    rows = await store.orders.by_panel_ids([mine])
-    seen = await tracking.look_up([mine, theirs, 5], rows, {mine, 5})
+    seen, owned = await actions.status(Actor(7), [mine, theirs, 5])
     assert isinstance(seen[mine], OrderStatus) and seen[mine].remains == 40
-    assert seen[theirs] is NOT_YOURS and isinstance(seen[5], NotFound)
+    assert seen[theirs] is NOT_YOURS and seen[5] is NOT_YOURS  # not theirs: as unknown
+    assert list(owned) == [mine]
+    admin_seen, _ = await actions.status(Actor(1, is_admin=True), [5])
+    assert isinstance(admin_seen[5], NotFound)  # an admin asks the panel about any id
     stored = (await store.orders.by_panel_ids([mine]))[mine]
     assert stored.status == "In progress" and stored.remains == 40
     sandbox.set_status(mine, "Completed", remains=0)

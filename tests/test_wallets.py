@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from bot.adapters.sqlite.store import SqliteStore
+from bot.core.actor import Actor
 from bot.core.api import OrderState, OrderStatus, Service
 from bot.core.balance import PanelCurrency
-from bot.core.checkout import Quote, end_submission, record_intent
+from bot.core.checkout import end_submission, record_intent
+from bot.core.drafts import Quote
 from bot.core.money import (
     InsufficientFunds,
     WalletPayment,
@@ -65,6 +67,9 @@ def test_refunds_are_whole_for_cancel_and_pro_rata_rounded_down_for_partial() ->
 
 
 FIELDS = {"link": "https://x.com/a", "quantity": str(QUANTITY)}
+
+
+ADMIN = Actor(1, is_admin=True)
 
 
 class _PendingPanel:
@@ -239,9 +244,9 @@ class Ledger(RuleBasedStateMachine):
             return
         for _ in range(taps):  # two admins, or one tapping twice: one takes effect
             if placed:
-                self.run(self.unknown.attach(row, 5000 + order, by_admin=True))
+                self.run(self.unknown.attach(ADMIN, order, 5000 + order))
             else:
-                self.run(self.unknown.not_placed(row, by_admin=True))
+                self.run(self.unknown.not_placed(ADMIN, order))
         if not placed:
             self._give_back(order, self.paid[order] - self.refunded[order])
             self.final.add(order)

@@ -46,3 +46,14 @@ def parse_amount(text: str) -> Decimal | None:
     if grouped and grouped["group"] != grouped["point"]:
         return Decimal(text.replace(grouped["group"], "").replace(grouped["point"], "."))
     return None
+
+
+MAX_TYPED = Decimal(10) ** 12
+"""An amount typed in chat above this is a slip of the keyboard, not money."""
+
+
+def typed_amount(text: str) -> Decimal | None:
+    """An amount typed in chat, after `Rp` or `IDR` if any (`100.000` is a hundred thousand,
+    `25.000,50` a fraction too); None if it is none, not positive, or absurdly large."""
+    amount = parse_amount(text.strip().removeprefix("Rp").removeprefix("IDR"))
+    return amount if amount is not None and 0 < amount <= MAX_TYPED else None

@@ -8,182 +8,38 @@ nothing: double taps, repeated callbacks and restarts cannot place a second orde
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from enum import StrEnum
 
-from pydantic import BaseModel, Field
-
-from bot.core.api import OrderState, Service
-from bot.core.money import WalletPayment
+from bot.core.actor import Actor
+from bot.core.api import OrderState, Service, ServiceType
+from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.drafts import OrderDraft, Quote, quote
+from bot.core.money import InsufficientFunds, WalletPayment
 from bot.core.notices import ADMINS, Interrupted, Notice, UnknownPaid
-from bot.core.order_types import (
-    InvalidField,
-    Issue,
-    OrderType,
-    check_field,
-    check_order,
-    fields_to_ask,
-    order_type_of,
-    price,
-    quantity,
-)
+from bot.core.order_types import Issue, order_type_of
 from bot.core.panel import (
     OrderRequest,
     OutcomeUnknown,
     Panel,
     PanelError,
+    PanelFailure,
     PanelUnavailable,
     failure_to_text,
 )
-from bot.core.ports import StorageFailed, Store
-from bot.core.records import EntryKind, Order, Outcome
+from bot.core.ports import StorageFailed, StorageLost, Store
+from bot.core.records import EntryKind, Order, Outcome, Wallet, target_of
 from bot.core.settlement import give_back, take
+from bot.core.shop import Shop
 
 log = logging.getLogger(__name__)
 
-DRIP_FEED_STEP = "dripfeed"
 STORE_RETRY_PAUSES = (0.2, 1.0, 0.0)
 """Pauses after each failed write of a placed order's id (the last try: no pause)."""
 """The yes/no question before the optional drip-feed fields."""
-
-
-def new_key() -> str:
-    return secrets.token_urlsafe(9)
-
-
-class OrderDraft(BaseModel):
-    """An order being filled in, one answer at a time."""
-
-    key: str = Field(default_factory=new_key)
-    """The intent key: the order placed from this draft is stored under it."""
-    service_id: int
-    values: dict[str, str] = Field(default_factory=dict)
-    """Answers in the panel's form; an optional field skipped is an empty string."""
-    answered: list[str] = Field(default_factory=list)
-    drip_feed: bool | None = None
-    screen: int = 0
-    """The number of the question or summary last shown: only that message's buttons act."""
-    shown: Decimal | None = None
-    """The price the latest summary showed: Confirm takes that or nothing."""
-
-    def next_screen(self) -> int:
-        self.screen += 1
-        return self.screen
-
-    def is_current(self, screen: int) -> bool:
-        """Whether a button of screen `screen` belongs to the latest question. A number
-        beyond the stored one is a screen shown just before a crash lost the draft's last
-        save: it is the latest."""
-        if screen < self.screen:
-            return False
-        self.screen = screen
-        return True
-
-    def next_step(self, order_type: OrderType) -> str | None:
-        """The field to ask next, `DRIP_FEED_STEP`, or None when the order is complete."""
-        plain = fields_to_ask(order_type, self.values, drip_feed=False)
-        if plain:
-            return plain[0]
-        if order_type.has_drip_feed and self.drip_feed is None:
-            return DRIP_FEED_STEP
-        remaining = fields_to_ask(order_type, self.values, drip_feed=bool(self.drip_feed))
-        return remaining[0] if remaining else None
-
-    @classmethod
-    def again(cls, service_id: int, order_type: OrderType, fields: dict[str, str]) -> OrderDraft:
-        """A new draft with an earlier order's answers, as if given again one by one: what
-        was skipped is skipped again, and a required answer the order lacks is asked."""
-        draft = cls(service_id=service_id)
-        while (step := draft.next_step(order_type)) is not None:
-            if step == DRIP_FEED_STEP:
-                draft.choose_drip_feed("runs" in fields)
-            elif step in fields:
-                draft.answer(step, fields[step])
-            elif order_type.field(step).optional:
-                draft.answer(step, "")
-            else:
-                break
-        return draft
-
-    def answer(self, name: str, value: str) -> None:
-        self.values[name] = value
-        self.answered.append(name)
-
-    def choose_drip_feed(self, enabled: bool) -> None:
-        self.drip_feed = enabled
-        self.answered.append(DRIP_FEED_STEP)
-
-    def step_back(self) -> bool:
-        """Forget the last answer; False when there is none (back to the service)."""
-        if not self.answered:
-            return False
-        last = self.answered.pop()
-        if last == DRIP_FEED_STEP:
-            self.drip_feed = None
-        else:
-            self.values.pop(last, None)
-        return True
-
-    def edit(self, name: str, order_type: OrderType) -> bool:
-        """Forget one answer (and the answers only asked because of it) so it is asked again;
-        False when the draft has no such answer."""
-        if name not in self.values:
-            return False
-        dependent = {s.name for s in order_type.fields if s.ask_if and s.ask_if[0] == name}
-        for field in (name, *dependent):
-            self.values.pop(field, None)
-        self.answered = [a for a in self.answered if a != name and a not in dependent]
-        return True
-
-    def renew_key(self) -> None:
-        """After a refusal, a new confirmation is a new intent."""
-        self.key = new_key()
-
-    def fields(self) -> dict[str, str]:
-        return {name: value for name, value in self.values.items() if value}
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    service: Service
-    fields: dict[str, str]
-    quantity: int | None
-    price: Decimal
-    issues: list[Issue]
-
-
-def delivered_quantity(order_type: OrderType, fields: dict[str, str]) -> int | None:
-    """What the order delivers in all: the quantity, times the runs of a drip-feed (what
-    the panel's remains count down from)."""
-    amount = quantity(order_type, fields)
-    runs = fields.get("runs", "")
-    return amount * int(runs) if amount is not None and runs.isdigit() else amount
-
-
-def quote(draft: OrderDraft, service: Service) -> Quote:
-    """The order the draft makes with the service as the catalog has it now: only the fields
-    of its order type, each checked again (the panel may have changed the service's range
-    since the answer was given)."""
-    order_type = order_type_of(service)
-    answers = draft.fields()
-    fields = {spec.name: answers[spec.name] for spec in order_type.fields if spec.name in answers}
-    issues = []
-    for spec in order_type.fields:
-        if spec.name in fields:
-            try:
-                check_field(spec, fields[spec.name], service)
-            except InvalidField as invalid:
-                issues.append(invalid.issue)
-    issues += check_order(order_type, fields, service)
-    return Quote(
-        service=service,
-        fields=fields,
-        quantity=delivered_quantity(order_type, fields),
-        price=price(service, fields),
-        issues=issues,
-    )
 
 
 async def submit(
@@ -214,12 +70,12 @@ async def submit(
         order_id = await panel.add(OrderRequest(service.id, offer.fields))
     except OutcomeUnknown as exc:
         log.warning("order intent %s: outcome unknown (%s)", key, exc.reason)
-        return await unsaved.settle(store, row, Outcome.UNKNOWN, exc.reason), True
+        return await unsaved.settle(row, Outcome.UNKNOWN, exc.reason), True
     except (PanelUnavailable, PanelError) as exc:
         # Refused, rate limited or never sent: nothing was ordered.
         log.info("order intent %s not placed: %s", key, exc)
         error = failure_to_text(exc)
-        return await unsaved.settle(store, row, Outcome.REJECTED, error), True
+        return await unsaved.settle(row, Outcome.REJECTED, error), True
     log.info("order %d placed for user %d (service %d)", order_id, user_id, service.id)
     return await _keep(store, row, order_id), True
 
@@ -311,15 +167,16 @@ class UnsavedOutcomes:
     cycle (`save`), so the money taken for a refused order comes back without a restart,
     once (`end_submission` changes only a submission under way)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self._store = store
         self._waiting: dict[int, tuple[Order, Outcome, str]] = {}
 
-    async def settle(self, store: Store, row: Order, outcome: Outcome, error: str) -> Order:
+    async def settle(self, row: Order, outcome: Outcome, error: str) -> Order:
         """The outcome stored, or (the database failing) kept to store later; the row as
         it is meant to be either way."""
         for pause in STORE_RETRY_PAUSES:
             try:
-                return await end_submission(store, row, outcome, error)
+                return await end_submission(self._store, row, outcome, error)
             except StorageFailed as exc:
                 log.error(
                     "order intent %s: its outcome (%s) was not stored: %s",
@@ -332,11 +189,11 @@ class UnsavedOutcomes:
         self._waiting[row.id] = (row, outcome, error)
         return replace(row, outcome=outcome, error=error)
 
-    async def save(self, store: Store) -> None:
+    async def save(self) -> None:
         """Store the outcomes kept for later (the tracker's cycle)."""
         for row_id, (row, outcome, error) in list(self._waiting.items()):
             try:
-                await end_submission(store, row, outcome, error)
+                await end_submission(self._store, row, outcome, error)
             except StorageFailed as exc:
                 log.error("order %d: its outcome is still not stored: %s", row_id, exc)
                 return
@@ -381,3 +238,164 @@ async def _keep(store: Store, row: Order, order_id: int) -> Order:
                 await asyncio.sleep(pause)
     store.give_up(reason)
     raise OrderNotStored(order_id, row)
+
+
+# -- the use case: a summary, and Confirm ---------------------------------------------------
+
+
+class NotOffered(StrEnum):
+    GONE = "gone"
+    """The panel no longer offers the service."""
+    NOT_FROM_A_WALLET = "not_from_a_wallet"
+    """A subscription, charged by the panel per post after the fact: a wallet cannot pay it
+    up front (nor get back what the posts did not use)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the summary shows: the order as quoted (at the price the actor pays), the wallet
+    (shop mode) or the panel balance, what is missing, and unfinished orders for its link."""
+
+    quote: Quote
+    wallet: Wallet | None
+    balance: Decimal | None
+    missing: Decimal
+    top_up: Decimal | None
+    """The top-up that pays what is missing, when top-ups are taken."""
+    same_link: list[Order]
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A Confirm that reached the panel (or found the intent stored already): the row says
+    what became of it (placed, refused in the panel's words, or of unknown outcome)."""
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class PriceChanged:
+    """The price is no longer the one the summary showed: nothing was taken."""
+
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class Short:
+    """The wallet cannot pay: nothing was sent, nothing taken."""
+
+    missing: Decimal
+    top_up: Decimal | None
+
+
+class Refused(StrEnum):
+    SHOP_CANNOT = "shop_cannot"
+    """The panel balance cannot pay for a customer's order (the admins are told)."""
+    STORAGE_DOWN = "storage_down"
+    """The database cannot keep an order: none is placed."""
+
+
+Confirmed = Placed | PriceChanged | Short | Refused | OrderNotStored | Issue
+
+
+class Checkout:
+    def __init__(
+        self,
+        store: Store,
+        panel: Panel,
+        shop: Shop,
+        balance: PanelBalance,
+        currency: PanelCurrency,
+        unsaved: UnsavedOutcomes,
+    ) -> None:
+        self._store = store
+        self._panel = panel
+        self._shop = shop
+        self._balance = balance
+        self._currency = currency
+        self._unsaved = unsaved
+
+    async def offered(self, actor: Actor, service_id: int) -> Service | NotOffered:
+        """The service as this actor buys it (a customer's rate with the markup). Raises
+        `PanelFailure` when there is no catalog at all."""
+        service = (await self._shop.catalog_for(actor.user_id)).by_id.get(service_id)
+        if service is None:
+            return NotOffered.GONE
+        if service.type is ServiceType.SUBSCRIPTIONS and actor.pays_from_wallet:
+            return NotOffered.NOT_FROM_A_WALLET
+        return service
+
+    async def summary(self, actor: Actor, draft: OrderDraft, service: Service) -> Summary | Issue:
+        """The summary of a complete draft (the price it shows is the one Confirm may take),
+        or the first answer the service's rules refuse now."""
+        offer = quote(draft, service)
+        if offer.issues:
+            return offer.issues[0]
+        return await self._summary(actor, draft, offer)
+
+    async def _summary(self, actor: Actor, draft: OrderDraft, offer: Quote) -> Summary:
+        payment = await self._shop.payment(actor.user_id, offer.service.id, offer.fields)
+        wallet: Wallet | None = None
+        balance: Decimal | None = None
+        missing = Decimal(0)
+        if payment is not None:
+            offer = replace(offer, price=payment.amount)
+            wallet = await self._shop.wallet(actor.user_id)
+            missing = wallet.short_of(payment.amount)
+        else:
+            with contextlib.suppress(PanelFailure):
+                balance = (await self._balance.get()).amount
+        draft.shown_price = offer.price
+        target = target_of(offer.fields)
+        same_link = await self._store.orders.active_for(actor.user_id, target) if target else []
+        top_up = self._shop.top_up_for(missing) if missing and self._shop.takes_deposits else None
+        return Summary(offer, wallet, balance, missing, top_up, same_link)
+
+    async def confirm(self, actor: Actor, draft: OrderDraft, service: Service) -> Confirmed:
+        """Place the draft's order once, at the price its summary showed, or say why not.
+        Raises `PanelFailure` when there is no catalog at all."""
+        offer = quote(draft, service)
+        if offer.issues:  # the catalog changed since the summary: the answer is asked again
+            return offer.issues[0]
+        payment = await self._shop.payment(actor.user_id, service.id, offer.fields)
+        if (payment.amount if payment is not None else offer.price) != draft.shown_price:
+            return PriceChanged(await self._summary(actor, draft, offer))
+        if payment is not None and not await self._shop.can_take(actor.user_id, payment.cost):
+            return Refused.SHOP_CANNOT
+        try:
+            row, _ = await submit(
+                self._store,
+                self._panel,
+                user_id=actor.user_id,
+                key=draft.key,
+                offer=offer,
+                currency=self._currency.code,
+                unsaved=self._unsaved,
+                payment=payment,
+            )
+        except InsufficientFunds as short:
+            top_up = self._shop.top_up_for(short.missing) if self._shop.takes_deposits else None
+            return Short(short.missing, top_up)
+        except OrderNotStored as lost:
+            return lost
+        except StorageLost:
+            return Refused.STORAGE_DOWN
+        return Placed(row)
+
+    async def submitted(self, actor: Actor, key: str) -> Order | None:
+        """What became of an intent (an old Confirm button), if it was stored."""
+        return await self._store.orders.by_intent(key, actor.user_id)
+
+    async def again(
+        self, actor: Actor, row_id: int
+    ) -> tuple[OrderDraft, Service] | NotOffered | None:
+        """A new draft with the service and answers of one of the actor's orders, and its
+        service (None: no such order of theirs; `NotOffered`: its service cannot be ordered
+        now). Raises `PanelFailure` when there is no catalog at all."""
+        order = await self._store.orders.get(row_id)
+        if order is None or not actor.may_see(order):
+            return None
+        service = await self.offered(actor, order.service_id)
+        if isinstance(service, NotOffered):
+            return service
+        return OrderDraft.again(service.id, order_type_of(service), order.fields), service

@@ -21,7 +21,8 @@ from enum import StrEnum
 from bot.core.api import Service
 from bot.core.balance import PanelCurrency
 from bot.core.catalog import CatalogIndex
-from bot.core.checkout import OrderDraft, UnsavedOutcomes, new_key, quote, submit
+from bot.core.checkout import UnsavedOutcomes, submit
+from bot.core.drafts import OrderDraft, new_key, quote
 from bot.core.money import InsufficientFunds
 from bot.core.order_types import InvalidField, Issue, OrderType, check_field, order_type_of
 from bot.core.panel import Panel

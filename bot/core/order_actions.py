@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
+from bot.core.actor import Actor
 from bot.core.api import OrderState, OrderStatus, RefillStatus
 from bot.core.panel import Panel, PanelError, PanelFailure
 from bot.core.ports import Store
@@ -103,6 +104,47 @@ class OrderActions:
         if latest is not None and not latest.final:
             return Refusal.REQUESTED
         return None
+
+    # -- what a user asks, by the panel's order ids (the actor may act on their own) -------------
+
+    async def _theirs(self, actor: Actor, ids: list[int]) -> tuple[dict[int, Order], set[int]]:
+        """The bot's orders among `ids` the actor may see, and the ids they may act on: their
+        own (an admin: any, orders placed on the panel's website too)."""
+        stored = await self._store.orders.by_panel_ids(ids)
+        owned = {i: order for i, order in stored.items() if actor.may_see(order)}
+        return owned, {i for i in ids if actor.may_ask_about(i, owned.get(i))}
+
+    async def status(
+        self, actor: Actor, ids: list[int]
+    ) -> tuple[dict[int, OrderStatus | PanelError], dict[int, Order]]:
+        """The panel's status of each id (`NOT_YOURS` for one the actor may not see), and the
+        bot's own orders among them, stored as seen. Raises `PanelFailure`."""
+        owned, allowed = await self._theirs(actor, ids)
+        asked = [i for i in ids if i in allowed]
+        statuses = await self._panel.statuses(asked) if asked else {}
+        results: dict[int, OrderStatus | PanelError] = {}
+        for panel_id in ids:
+            status = statuses.get(panel_id, NOT_YOURS) if panel_id in allowed else NOT_YOURS
+            if panel_id in owned and isinstance(status, OrderStatus):
+                owned[panel_id] = await self._tracking.record(owned[panel_id], status)
+            results[panel_id] = status
+        return results, owned
+
+    async def refill_orders(self, actor: Actor, ids: list[int]) -> dict[int, RefillResult]:
+        owned, allowed = await self._theirs(actor, ids)
+        return await self.refill(ids, owned, allowed, actor.user_id)
+
+    async def cancel_orders(self, actor: Actor, ids: list[int]) -> dict[int, CancelResult]:
+        owned, allowed = await self._theirs(actor, ids)
+        return await self.cancel(ids, owned, allowed)
+
+    async def refill_states(
+        self, actor: Actor, ids: list[int]
+    ) -> dict[int, RefillStatus | PanelError]:
+        """The state of refills the actor may see (theirs; an admin: any)."""
+        known = await self._store.refills.get_many(ids)
+        allowed = {i for i in ids if actor.is_admin or (i in known and actor.may_see(known[i]))}
+        return await self.refill_statuses(ids, allowed)
 
     async def refusal(self, kind: str, order: Order) -> Refusal | None:
         """Why a `kind` ("refill" or "cancel") of this order is not sent, if it is not."""

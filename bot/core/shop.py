@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from bot.core.balance import PanelBalance, PanelCurrency
 from bot.core.catalog import Catalog, CatalogIndex
-from bot.core.checkout import OrderDraft, quote
+from bot.core.drafts import OrderDraft, quote
 from bot.core.money import (
     Money,
     WalletPayment,
@@ -223,6 +223,11 @@ class Shop:
                 return False
             await tx.wallets.set_limit(user_id, limit)
         return True
+
+    @property
+    def default_markup(self) -> Decimal:
+        """MARKUP_PERCENT: the markup where no rule applies."""
+        return self._settings.markup_percent
 
     @property
     def deposit_min(self) -> Decimal:

@@ -34,9 +34,9 @@ from bot.core.notices import (
     RefillChanged,
     StorageLostAlert,
 )
-from bot.core.panel import BadKey, Panel, PanelBusy, PanelError, PanelFailure
+from bot.core.panel import BadKey, Panel, PanelBusy, PanelFailure
 from bot.core.ports import StorageLost, Store
-from bot.core.records import NOT_YOURS, Check, Order, TrackedOrder, drip_runs, target_of
+from bot.core.records import Check, Order, TrackedOrder, drip_runs, target_of
 from bot.core.settlement import give_back
 
 log = logging.getLogger(__name__)
@@ -192,21 +192,6 @@ class OrderTracking:
         """The status seen now, and when the order is polled next."""
         delay = poll_delay(self._clock() - order.created_at, self._interval)
         return Check(order.id, status, None if delay is None else self._clock() + delay)
-
-    async def look_up(
-        self, ids: list[int], stored: Mapping[int, Order], allowed: set[int]
-    ) -> dict[int, OrderStatus | PanelError]:
-        """The panel's status of orders a user asked for (`allowed`: those they may see); the
-        bot's own among them are stored as seen. Raises `PanelFailure` for the whole call."""
-        asked = [i for i in ids if i in allowed]
-        statuses = await self._panel.statuses(asked) if asked else {}
-        results: dict[int, OrderStatus | PanelError] = {}
-        for panel_id in ids:
-            status = statuses.get(panel_id, NOT_YOURS) if panel_id in allowed else NOT_YOURS
-            if panel_id in stored and isinstance(status, OrderStatus):
-                await self.record(stored[panel_id], status)
-            results[panel_id] = status
-        return results
 
     async def refresh(self, order: Order) -> Order:
         """One order's status asked again and stored. Raises `PanelFailure`."""

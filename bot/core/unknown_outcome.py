@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.core.actor import Actor
 from bot.core.api import OrderState, OrderStatus
 from bot.core.money import currency_unit
 from bot.core.notices import UnknownResolved
@@ -33,6 +34,8 @@ rate changed between the intent and the order)."""
 class NotAttached(StrEnum):
     """Why a panel order was not attached to an order of unknown outcome."""
 
+    NO_SUCH_ORDER = "no_such_order"
+    """No order of the bot with that number is the actor's."""
     NOT_WAITING = "not_waiting"
     """The order is not (or no longer) of unknown outcome."""
     OPERATOR_DECIDES = "operator_decides"
@@ -60,15 +63,26 @@ class UnknownOutcomes:
         self._interval = poll_interval
         self._clock = clock
 
-    async def attach(
-        self, order: Order, panel_id: int, *, by_admin: bool
-    ) -> Attached | NotAttached:
-        """Attach the panel order `panel_id` to `order` (of unknown outcome), after every
-        check; its status is stored (and refunded as it says) at once. Raises `PanelFailure`
-        when the panel cannot answer."""
-        refusal = self.refusal(order, by_admin=by_admin)
-        if refusal is not None:
-            return refusal
+    async def order(self, actor: Actor, row_id: int) -> Order | NotAttached:
+        """The order, if it is one of the actor's (an admin: any)."""
+        order = await self._store.orders.get(row_id)
+        return order if order is not None and actor.may_see(order) else NotAttached.NO_SUCH_ORDER
+
+    async def may_decide(self, actor: Actor, row_id: int) -> Order | NotAttached:
+        """The order, if this actor may decide its outcome now."""
+        order = await self.order(actor, row_id)
+        if isinstance(order, NotAttached):
+            return order
+        return self.refusal(order, by_admin=actor.is_admin) or order
+
+    async def attach(self, actor: Actor, row_id: int, panel_id: int) -> Attached | NotAttached:
+        """Attach the panel order `panel_id` to the actor's order `row_id` (of unknown
+        outcome), after every check; its status is stored (and refunded as it says) at once.
+        Raises `PanelFailure` when the panel cannot answer."""
+        order = await self.may_decide(actor, row_id)
+        if isinstance(order, NotAttached):
+            return order
+        by_admin = actor.is_admin
         if await self._store.orders.by_panel_ids([panel_id]):
             return NotAttached.TAKEN
         if order.known_panel_id is not None and panel_id <= order.known_panel_id:
@@ -106,13 +120,14 @@ class UnknownOutcomes:
             return NotAttached.OPERATOR_DECIDES
         return None
 
-    async def not_placed(self, order: Order, *, by_admin: bool) -> Order | NotAttached:
+    async def not_placed(self, actor: Actor, row_id: int) -> Order | NotAttached:
         """The order was not placed (whoever looked found no such panel order): it leaves
         the lists, and a wallet gets its money back (its owner told, when an admin said so),
         once."""
-        refusal = self.refusal(order, by_admin=by_admin)
-        if refusal is not None:
-            return refusal
+        order = await self.may_decide(actor, row_id)
+        if isinstance(order, NotAttached):
+            return order
+        by_admin = actor.is_admin
         async with self._store.transaction() as tx:
             marked = await tx.orders.set_not_placed(order.id)
             if marked:

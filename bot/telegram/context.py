@@ -1,29 +1,72 @@
-"""The typed context handlers receive: the panel, the store, the catalog and the translator."""
+"""The typed context handlers receive: the use cases (`Services`), the user's data (with what
+their next text means, `Awaiting`), the actor and the translator."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
-from bot.core.checkout import OrderDraft, UnsavedOutcomes
-from bot.telegram.i18n import I18n, Translator
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.core.actor import Actor
+from bot.core.drafts import OrderDraft
+from bot.telegram.i18n import I18n, Translator
+
 if TYPE_CHECKING:
-    from bot.adapters.panel_http.client import PanelClient
+    from bot.core.accounts import Accounts
+    from bot.core.actor import Access
     from bot.core.balance import PanelBalance, PanelCurrency
-    from bot.core.catalog import Catalog
+    from bot.core.browsing import Browsing
+    from bot.core.checkout import Checkout
     from bot.core.limits import UserRateLimit
     from bot.core.mass_order import MassOrders
+    from bot.core.my_orders import MyOrders
     from bot.core.order_actions import OrderActions
-    from bot.core.ports import Store
     from bot.core.shop import Shop
-    from bot.core.tracking import OrderTracking
+    from bot.core.stats import Statistics
     from bot.core.unknown_outcome import UnknownOutcomes
     from bot.telegram.jobs.mass import MassOrderJob
     from bot.telegram.jobs.tracker import TrackerJob
+
+
+class Expecting(StrEnum):
+    """What the user's next text means (outside the order's questions, which the checkout
+    conversation asks)."""
+
+    ORDER_SEARCH = "order_search"
+    """After the orders list: an order id, a link or words find an order."""
+    MASS_LINES = "mass_lines"
+    """After the mass order's prompt: its lines."""
+    TOP_UP_AMOUNT = "top_up_amount"
+    DEPOSIT_PROOF = "deposit_proof"
+    """After a top-up's instructions: the reference of the payment."""
+    PANEL_ID = "panel_id"
+    """An admin's: the panel's id of an order of unknown outcome (`Awaiting.order`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Awaiting:
+    """What the user's next text means; kept with their data, read and cleared by the gate at
+    every update (so text typed after going elsewhere is never taken for it)."""
+
+    expecting: Expecting
+    order: int | None = None
+
+    def to_json(self) -> list[Any]:
+        return [self.expecting.value, self.order]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Awaiting | None:
+        """Anything else (an older bot's value, say) awaits nothing."""
+        if not (isinstance(data, list) and len(data) == 2 and isinstance(data[0], str)):
+            return None
+        try:
+            expecting = Expecting(data[0])
+        except ValueError:
+            return None
+        order = data[1] if type(data[1]) is int else None
+        return cls(expecting, order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +93,7 @@ class PendingRetry:
 class UserData:
     """What the bot keeps for one user between updates (persisted as JSON)."""
 
-    __slots__ = ("cancel", "draft", "retry", "screen", "search")
+    __slots__ = ("awaiting", "cancel", "draft", "retry", "search")
 
     def __init__(self) -> None:
         self.draft: OrderDraft | None = None
@@ -61,9 +104,8 @@ class UserData:
         """A command the panel could not answer, for the Retry button."""
         self.cancel: list[int] | None = None
         """The order ids a /cancel asked about, until the user answers."""
-        self.screen: str | None = None
-        """What the bot showed last, when typed text means something there (the orders
-        list: it finds an order). Read and cleared by the access gate at every update."""
+        self.awaiting: Awaiting | None = None
+        """What the next text means."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -71,7 +113,7 @@ class UserData:
             "search": self.search,
             "retry": [self.retry.command, list(self.retry.ids)] if self.retry else None,
             "cancel": self.cancel,
-            "screen": self.screen,
+            "awaiting": self.awaiting.to_json() if self.awaiting else None,
         }
 
     @classmethod
@@ -82,37 +124,36 @@ class UserData:
         user_data.search = data.get("search")
         user_data.retry = PendingRetry.from_json(data.get("retry"))
         user_data.cancel = data.get("cancel")
-        screen = data.get("screen")
-        user_data.screen = screen if isinstance(screen, str) else None
+        user_data.awaiting = Awaiting.from_json(data.get("awaiting"))
         return user_data
 
 
 @dataclass(frozen=True, slots=True)
-class AppState:
-    """What the handlers and jobs share, each built with its collaborators and the whole
-    assembled at once in `bot.app.build_state`."""
+class Services:
+    """What the skin may ask: the use cases (each built with its collaborators, the whole
+    assembled at once in `bot.app`), the translations, and the jobs that send. No store, no
+    panel: a handler parses, calls a use case, renders."""
 
-    settings: Settings
     i18n: I18n
-    store: Store
-    panel: PanelClient
-    catalog: Catalog
-    currency: PanelCurrency
-    balance: PanelBalance
+    access: Access
+    accounts: Accounts
+    browsing: Browsing
+    checkout: Checkout
+    orders: MyOrders
     actions: OrderActions
-    tracking: OrderTracking
-    tracker: TrackerJob
+    unknown: UnknownOutcomes
     mass: MassOrders
     shop: Shop
+    stats: Statistics
+    balance: PanelBalance
+    currency: PanelCurrency
+    limits: UserRateLimit
+    tracker: TrackerJob
     mass_job: MassOrderJob
-    user_limit: UserRateLimit
-    unknown: UnknownOutcomes
-    unsaved: UnsavedOutcomes
-    clock: Callable[[], float]
 
 
-class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppState]):
-    __slots__ = ("_translator", "came_from", "query_answered")
+class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], Services]):
+    __slots__ = ("_translator", "actor", "came_from", "query_answered")
 
     def __init__(
         self,
@@ -124,11 +165,13 @@ class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], AppStat
         self._translator: Translator | None = None
         self.query_answered = False
         """Telegram takes one answer per tapped button: the first one given is kept."""
-        self.came_from: str | None = None
-        """`UserData.screen` as it was when this update arrived."""
+        self.came_from: Awaiting | None = None
+        """What the user's text was awaited as when this update arrived."""
+        self.actor = Actor(user_id or 0)
+        """Who acts (set by the gate)."""
 
     @property
-    def state(self) -> AppState:
+    def state(self) -> Services:
         return self.bot_data
 
     @property

@@ -11,13 +11,14 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.core.ports import Sessions
-from bot.telegram.context import AppState, UserData
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from bot.core.ports import Sessions
+from bot.telegram.context import Services, UserData
 
-class StorePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
+
+class StorePersistence(BasePersistence[UserData, dict[Any, Any], Services]):
     def __init__(
         self,
         sessions: Sessions,
@@ -81,13 +82,13 @@ class StorePersistence(BasePersistence[UserData, dict[Any, Any], AppState]):
     async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
         return None
 
-    async def get_bot_data(self) -> AppState:
+    async def get_bot_data(self) -> Services:
         raise NotImplementedError("bot data is not persisted")
 
-    async def update_bot_data(self, data: AppState) -> None:
+    async def update_bot_data(self, data: Services) -> None:
         return None
 
-    async def refresh_bot_data(self, bot_data: AppState) -> None:
+    async def refresh_bot_data(self, bot_data: Services) -> None:
         return None
 
     async def get_callback_data(self) -> None:

@@ -23,19 +23,18 @@ import asyncio
 import logging
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
-from bot.core.ports import DatabaseUnusable
-from telegram.error import Conflict, InvalidToken, TelegramError
-from telegram.ext import Application
+from bot.core.ports import DatabaseUnusable, StorageFailed
 
 log = logging.getLogger(__name__)
 
@@ -130,15 +129,14 @@ async def until_reachable(
         delay = min(MAX_CONNECT_DELAY, delay * 2)
 
 
-async def _open_database(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    store = application.bot_data.store
+async def _open_database(opening: Callable[[], Awaitable[None]], database: Path) -> None:
     try:
-        await store.open()
+        await opening()
     except DatabaseUnusable as exc:
         raise StartupError(str(exc), status=2) from None
-    except (sqlite3.Error, OSError) as exc:
+    except StorageFailed as exc:
         raise StartupError(
-            f"The database {store.path} cannot be used ({exc}). Restore a backup over it "
+            f"The database {database} cannot be used ({exc}). Restore a backup over it "
             "(README: Backups), or move it away to start with an empty one."
         ) from None
 
@@ -208,16 +206,19 @@ async def serve(
     application: Application[Any, Any, Any, Any, Any, Any],
     settings: Settings,
     *,
+    opening: Callable[[], Awaitable[None]],
     webhook_secret: str | None = None,
 ) -> None:
-    """Run until a stop signal. Raises `StartupError` when the bot cannot start."""
+    """Run until a stop signal. Raises `StartupError` when the bot cannot start. `opening`
+    opens the store (the first thing checked: a local problem is one line, before Telegram
+    or the panel is asked anything)."""
     stop = asyncio.Event()
     StopSignals(stop).install(asyncio.get_running_loop())
     started = False
     heartbeat = heartbeat_path(settings)
     beating: asyncio.Task[None] | None = None
     try:
-        await _open_database(application)
+        await _open_database(opening, settings.database_path)
         await asyncio.to_thread(heartbeat.unlink, missing_ok=True)  # a former run's
         if not await until_reachable(application.bot.initialize, "connecting to Telegram", stop):
             return

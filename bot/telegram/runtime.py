@@ -33,7 +33,6 @@ from urllib.request import getproxies, proxy_bypass
 
 import httpcore
 import httpx
-
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 

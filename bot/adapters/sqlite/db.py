@@ -328,6 +328,9 @@ class Database:
             await self.migrate()  # first: a newer version's file is refused untouched
             await self._conn.execute("PRAGMA journal_mode=WAL")
             await self._conn.execute("PRAGMA synchronous=NORMAL")
+        except (sqlite3.Error, OSError) as exc:
+            await self.close()
+            raise StorageFailed(str(exc)) from exc
         except BaseException:
             await self.close()
             raise

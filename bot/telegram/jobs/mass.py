@@ -10,15 +10,16 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from bot.core.mass_order import MassOrders
-from bot.core.panel import PanelFailure
-from bot.core.ports import Store
-from bot.core.records import MassBatch
-from bot.telegram.i18n import I18n, Translator
-from bot.telegram.ui.mass import progress_text, report_keyboard, report_messages
-from bot.telegram.ui.text import failure_text, user_translator
 from telegram import Bot
 from telegram.error import BadRequest, TelegramError
+
+from bot.core.accounts import Accounts
+from bot.core.mass_order import MassOrders
+from bot.core.panel import PanelFailure
+from bot.core.records import MassBatch
+from bot.telegram.features.mass.screens import progress_text, report_keyboard, report_messages
+from bot.telegram.i18n import I18n, Translator
+from bot.telegram.render.text import failure_text, user_translator
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,10 @@ PROGRESS_EVERY = 2.0
 
 class MassOrderJob:
     def __init__(
-        self, mass: MassOrders, store: Store, i18n: I18n, *, clock: Callable[[], float]
+        self, mass: MassOrders, accounts: Accounts, i18n: I18n, *, clock: Callable[[], float]
     ) -> None:
         self._mass = mass
-        self._store = store
+        self._accounts = accounts
         self._i18n = i18n
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -62,7 +63,7 @@ class MassOrderJob:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def _run(self, bot: Bot, batch: MassBatch) -> None:
-        t = user_translator(self._i18n, await self._store.users.get(batch.user_id))
+        t = user_translator(self._i18n, await self._accounts.get(batch.user_id))
         shown_at = 0.0
 
         async def progress(done: int, total: int) -> None:

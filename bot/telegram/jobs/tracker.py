@@ -9,18 +9,19 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-
-from bot.core.checkout import UnsavedOutcomes
-from bot.core.notices import ADMINS, Notice
-from bot.core.ports import Store
-from bot.core.records import OutboxItem, UserRecord
-from bot.core.tracking import CycleReport, OrderTracking
-from bot.telegram.i18n import I18n, Translator
-from bot.telegram.ui.notices import notice_keyboard, notice_photo, notice_text
-from bot.telegram.ui.text import user_translator
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, ContextTypes
+
+from bot.core.accounts import Accounts
+from bot.core.checkout import UnsavedOutcomes
+from bot.core.notices import ADMINS, Notice
+from bot.core.ports import Outbox
+from bot.core.records import OutboxItem, UserRecord
+from bot.core.tracking import CycleReport, OrderTracking
+from bot.telegram.i18n import I18n, Translator
+from bot.telegram.render.notices import notice_keyboard, notice_photo, notice_text
+from bot.telegram.render.text import user_translator
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ class TrackerJob:
     def __init__(
         self,
         tracking: OrderTracking,
-        store: Store,
+        outbox: Outbox,
+        accounts: Accounts,
         i18n: I18n,
         unsaved: UnsavedOutcomes,
         *,
@@ -59,7 +61,8 @@ class TrackerJob:
         clock: Callable[[], float],
     ) -> None:
         self._tracking = tracking
-        self._store = store
+        self._outbox = outbox
+        self._accounts = accounts
         self._unsaved = unsaved
         self._i18n = i18n
         self._admin_ids = sorted(admin_ids)
@@ -92,7 +95,7 @@ class TrackerJob:
             log.info("tracker cycle still running; this one is skipped")
             return None
         async with self._lock:
-            await self._unsaved.save(self._store)
+            await self._unsaved.save()
             report = await self._tracking.poll()
             report.sent = await self.deliver(bot)
             report.duration = self._clock() - report.started
@@ -129,13 +132,12 @@ class TrackerJob:
             return await self._deliver(bot)
 
     async def _deliver(self, bot: Bot) -> int:
-        store = self._store
         sent = 0
         while True:
-            items = await store.outbox.pending(SEND_BATCH)
+            items = await self._outbox.pending(SEND_BATCH)
             if not items:
                 return sent
-            users = await store.users.get_many(i.notice.to for i in items)
+            users = await self._accounts.get_many(i.notice.to for i in items)
             outcomes = await asyncio.gather(
                 *(self._send(bot, item, users.get(item.notice.to)) for item in items)
             )
@@ -143,7 +145,7 @@ class TrackerJob:
                 item.id for item, outcome in zip(items, outcomes, strict=True) if outcome != "retry"
             ]
             sent += sum(1 for outcome in outcomes if outcome == "sent")
-            await store.outbox.remove(done)
+            await self._outbox.remove(done)
             if len(done) < len(items):
                 return sent  # Telegram is failing: the rest waits for the next cycle
 
@@ -151,7 +153,7 @@ class TrackerJob:
         """'sent', 'dropped' (blocked, or notifications off) or 'retry'. A notice for every
         admin (`ADMINS`) is sent to each; it is done when one of them has it."""
         if item.notice.to == ADMINS:
-            records = await self._store.users.get_many(self._admin_ids)
+            records = await self._accounts.get_many(self._admin_ids)
             outcomes = [
                 await self._send_to(bot, item, admin, records.get(admin))
                 for admin in self._admin_ids
@@ -173,7 +175,7 @@ class TrackerJob:
         try:
             await send_notice(bot, chat_id, item.notice, t)
         except Forbidden:
-            await self._store.users.mark_blocked(chat_id)
+            await self._accounts.blocked(chat_id)
             log.info("user %d blocked the bot; not messaged until they write again", chat_id)
             return "dropped"
         except BadRequest as exc:

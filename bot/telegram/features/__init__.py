@@ -1,0 +1,1 @@
+"""One folder per feature: its handlers and its screens side by side."""

@@ -1,0 +1,1 @@
+"""The admins' tools: /stats and shop mode's money."""

@@ -1,0 +1,1 @@
+"""/balance: the panel balance, or the wallet in shop mode."""

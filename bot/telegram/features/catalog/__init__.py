@@ -1,0 +1,1 @@
+"""Browsing the services: categories, search, a service's card, favourites."""

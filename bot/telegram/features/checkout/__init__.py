@@ -1,0 +1,1 @@
+"""Checkout: the conversation from a service to a placed order."""

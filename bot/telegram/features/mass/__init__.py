@@ -1,0 +1,1 @@
+"""Mass order: many orders pasted as lines."""

@@ -1,0 +1,1 @@
+"""Shop mode's wallet: the balance, top-ups and their proofs."""

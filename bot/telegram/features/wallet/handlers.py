@@ -1,0 +1,213 @@
+"""Shop mode, the customer's side: the wallet in /balance, and top-ups (an amount, the
+instructions, a proof; the admins decide in `bot.telegram.features.admin`)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.core.amounts import typed_amount as typed_amount_of
+from bot.core.records import Deposit
+from bot.core.shop import TopUpRefusal
+from bot.telegram import callback as cb
+from bot.telegram.context import Awaiting, BotContext, Expecting
+from bot.telegram.features.wallet.screens import (
+    wallet_text,
+    whole_amount_text,
+)
+from bot.telegram.render.keyboards import (
+    markup,
+    menu_button,
+    top_up_button,
+    wallet_keyboard,
+)
+from bot.telegram.render.text import escape
+from bot.telegram.replies import (
+    expired,
+    home_menu,
+    show,
+    too_fast,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _currency(context: BotContext) -> str:
+    return context.state.currency.code
+
+
+# -- the user's side -------------------------------------------------------------------------
+
+
+async def show_wallet(update: Update, context: BotContext) -> None:
+    """/balance of a user who pays from a wallet (and their top-up waiting, if any)."""
+    shop = context.state.shop
+    user_id = context.actor.user_id
+    wallet = await shop.wallet(user_id)
+    waiting = await shop.waiting_deposit(user_id)
+    text = wallet_text(context.t, wallet, _currency(context), waiting)
+    await show(update, context, text, wallet_keyboard(context.t, shop.takes_deposits))
+
+
+def _presets(context: BotContext) -> list[Decimal]:
+    """Top-up amounts offered as buttons: from the minimum to the maximum."""
+    base = [Decimal(n) for n in (50_000, 100_000, 250_000, 500_000)]
+    if _currency(context) not in ("IDR", ""):
+        base = [Decimal(n) for n in (10, 25, 50, 100)]
+    shop = context.state.shop
+    return [a for a in base if shop.top_up_refusal(a) is None]
+
+
+async def top_up(update: Update, context: BotContext) -> None:
+    t = context.t
+    shop = context.state.shop
+    user = update.effective_user
+    if not shop.takes_deposits or user is None:
+        await show(
+            update, context, t._("Ask the operator to top up your wallet."), home_menu(context)
+        )
+        return
+    waiting = await shop.waiting_deposit(user.id)
+    if waiting is not None:
+        await show(update, context, _waiting_text(context, waiting), home_menu(context))
+        return
+    currency = _currency(context)
+    text = t._("➕ <b>Top up</b>\n\nHow much? Tap an amount or type one.")
+    if shop.deposit_min > 0:
+        text += "\n" + t._("At least {amount}.").format(amount=t.money(shop.deposit_min, currency))
+    buttons = [top_up_button(t, amount, currency) for amount in _presets(context)]
+    context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
+    await show(update, context, text, markup([buttons[:2], buttons[2:], [menu_button(t)]]))
+
+
+def _waiting_text(context: BotContext, deposit: Deposit) -> str:
+    t = context.t
+    return t._(
+        "Your top-up of {amount}, sent {when}, is waiting for an admin. You can top up again "
+        "once it is decided."
+    ).format(
+        amount=t.money(deposit.amount, _currency(context)),
+        when=t.datetime(datetime.fromtimestamp(deposit.created_at, tz=UTC)),
+    )
+
+
+async def top_up_amount(update: Update, context: BotContext) -> None:
+    args = cb.TOP_UP_AMOUNT.parse(update.callback_query.data if update.callback_query else None)
+    if args is None:
+        await expired(update, context)
+        return
+    await _open_deposit(update, context, Decimal(args[0]) * context.state.shop.unit)
+
+
+async def typed_amount(update: Update, context: BotContext, text: str) -> None:
+    """The amount typed after Top up."""
+    amount = typed_amount_of(text)
+    if amount is None:
+        context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
+        t = context.t
+        await show(
+            update,
+            context,
+            t._("That is not an amount. Send digits, like 100000."),
+            new_message=True,
+        )
+        return
+    await _open_deposit(update, context, amount)
+
+
+async def proof_text(update: Update, context: BotContext, text: str) -> None:
+    """The reference of a payment typed after a top-up's instructions."""
+    await _proven(update, context, "text", text)
+
+
+async def _open_deposit(update: Update, context: BotContext, amount: Decimal) -> None:
+    t = context.t
+    shop = context.state.shop
+    user = update.effective_user
+    if user is None or not shop.takes_deposits:
+        await expired(update, context)
+        return
+    if await too_fast(update, context):
+        return
+    currency = _currency(context)
+    opened = await shop.open_deposit(user.id, amount)
+    if isinstance(opened, TopUpRefusal):
+        if opened is TopUpRefusal.WAITING:
+            waiting = await shop.waiting_deposit(user.id)
+            assert waiting is not None
+            await show(update, context, _waiting_text(context, waiting), home_menu(context))
+            return
+        context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
+        await show(update, context, _amount_refused(context, opened), new_message=True)
+        return
+    context.data.awaiting = Awaiting(Expecting.DEPOSIT_PROOF)
+    text = "\n\n".join(
+        (
+            t._("➕ Top-up of <b>{amount}</b>").format(amount=t.money(opened.amount, currency)),
+            escape(shop.deposit_instructions),
+            t._(
+                "When you have paid, send a photo of the receipt here, or its reference as "
+                "text. An admin checks it and credits your wallet."
+            ),
+        )
+    )
+    await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
+
+
+def _amount_refused(context: BotContext, refusal: TopUpRefusal) -> str:
+    t = context.t
+    shop = context.state.shop
+    currency = _currency(context)
+    match refusal:
+        case TopUpRefusal.FRACTION:
+            return whole_amount_text(t, currency)
+        case TopUpRefusal.ABOVE_MAX:
+            return t._("The largest top-up is {amount}. Send a smaller amount.").format(
+                amount=t.money(shop.deposit_max, currency)
+            )
+    return t._("The smallest top-up is {amount}. Send a larger amount.").format(
+        amount=t.money(shop.deposit_min, currency)
+    )
+
+
+async def proof_photo(update: Update, context: BotContext) -> None:
+    """A photo: the proof of the top-up waiting for one (else the menu's hint)."""
+    message = update.effective_message
+    if message is None or not message.photo:
+        return
+    await _proven(update, context, "photo", message.photo[-1].file_id)
+
+
+async def _proven(update: Update, context: BotContext, kind: str, proof: str) -> None:
+    """The proof of the top-up waiting for one: every admin gets its card (through the
+    outbox, now)."""
+    t = context.t
+    user = update.effective_user
+    if user is None or await too_fast(update, context):
+        return
+    deposit = await context.state.shop.prove_deposit(user.id, kind, proof, user.full_name)
+    if deposit is None:
+        text = t._("No top-up is waiting for a proof. Start one with ➕ Top up in /balance.")
+        await show(update, context, text, home_menu(context), new_message=True)
+        return
+    context.state.tracker.deliver_soon(context.bot)
+    await show(
+        update,
+        context,
+        t._("Thank you. An admin checks your payment; you are told here when it is credited."),
+        home_menu(context),
+        new_message=True,
+    )
+
+
+def register(application: Application, wallets: bool) -> None:  # type: ignore[type-arg]
+    """Only in shop mode (WALLETS=on)."""
+    if not wallets:
+        return
+    application.add_handler(CallbackQueryHandler(top_up, pattern=cb.TOP_UP.matches))
+    application.add_handler(CallbackQueryHandler(top_up_amount, pattern=cb.TOP_UP_AMOUNT.matches))
+    application.add_handler(MessageHandler(filters.PHOTO & filters.ChatType.PRIVATE, proof_photo))

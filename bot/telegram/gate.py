@@ -1,0 +1,133 @@
+"""The gate every update passes first: who may use the bot (admins, `ALLOWED_IDS`, anyone
+with `OPEN_SIGNUP`; anyone else gets a polite refusal showing their id), who acts (the
+`Actor`), in which language; and, last of all, the one router of typed text, by what the
+user's next text was awaited as (`Awaiting`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.logs import current_update
+from bot.telegram.context import BotContext, Expecting
+from bot.telegram.features.admin import handlers as admin
+from bot.telegram.features.catalog import handlers as catalog
+from bot.telegram.features.mass import handlers as mass
+from bot.telegram.features.orders import handlers as orders
+from bot.telegram.features.wallet import handlers as wallet
+from bot.telegram.replies import answer_query, expired, home_menu, show
+
+log = logging.getLogger(__name__)
+
+GROUP = -100
+
+
+async def gate(update: Update, context: BotContext) -> None:
+    user = update.effective_user
+    state = context.state
+    if user is None:
+        raise ApplicationHandlerStop
+    current_update.set((user.id, update.update_id))
+    log.debug("an update from user %d", user.id)
+    if not state.access.allows(user.id):
+        context.use_language(state.i18n.resolve(None, user.language_code))
+        t = context.t
+        text = t._(
+            "Sorry, this bot is private. Ask its operator for access and give them your "
+            "Telegram id: <code>{id}</code>"
+        ).format(id=user.id)
+        await answer_query(update, context, t._("Sorry, this bot is private."))
+        if update.effective_chat is not None and update.effective_chat.type == "private":
+            await context.bot.send_message(update.effective_chat.id, text)
+        log.info("refused user %d: not in ADMIN_IDS or ALLOWED_IDS (told them their id)", user.id)
+        raise ApplicationHandlerStop
+    row = await state.accounts.seen(user.id, user.language_code)
+    context.use_language(state.i18n.resolve(row.language, user.language_code))
+    context.actor = state.access.actor(user.id)
+    if context.user_data is not None:
+        context.came_from, context.user_data.awaiting = context.user_data.awaiting, None
+    if update.callback_query is not None and not update.callback_query.data:
+        # PTB lets a query without data match every patterned handler: stop it here.
+        await expired(update, context)
+        raise ApplicationHandlerStop
+
+
+async def too_busy(update: Update, application: Application) -> None:  # type: ignore[type-arg]
+    """A user whose queue of updates is full: told once that the rest waits (strangers are
+    not answered here; the gate answers them)."""
+    state = application.bot_data
+    user = update.effective_user
+    if user is None or not state.access.allows(user.id):
+        return
+    row = await state.accounts.get(user.id)
+    t = state.i18n.get(state.i18n.resolve(row.language if row else None, user.language_code))
+    text = t._(
+        "Please wait: your earlier requests are still being handled. "
+        "What you sent meanwhile was skipped."
+    )
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text[:200], show_alert=False)
+        elif update.effective_chat is not None:
+            await application.bot.send_message(update.effective_chat.id, text)
+    except TelegramError as exc:
+        log.info("could not tell user %d to wait: %s", user.id, exc)
+
+
+async def route_text(update: Update, context: BotContext) -> None:
+    """Text no feature took (outside an order's questions), by what it was awaited as:
+    pasted order lines are a mass order whatever came before; after the orders list, words
+    find an order; after a prompt, its answer; else words search the services. What finds
+    nothing, an unknown command or anything else gets the menu and a hint."""
+    message = update.effective_message
+    text = (message.text or "").strip() if message is not None else ""
+    awaiting = context.came_from
+    expecting = awaiting.expecting if awaiting is not None else None
+    if text and (expecting is Expecting.MASS_LINES or mass.looks_like_lines(text)):
+        await mass.preview(update, context, text)
+        return
+    if text and not text.startswith("/"):
+        match expecting:
+            case Expecting.ORDER_SEARCH:
+                await orders.find_orders(update, context, text)
+                return
+            case Expecting.TOP_UP_AMOUNT:
+                await wallet.typed_amount(update, context, text)
+                return
+            case Expecting.DEPOSIT_PROOF:
+                await wallet.proof_text(update, context, text)
+                return
+            case Expecting.PANEL_ID if awaiting is not None and awaiting.order is not None:
+                await admin.panel_id_typed(update, context, awaiting.order, text)
+                return
+        if await catalog.search_found(update, context, text):
+            return
+    t = context.t
+    await show(
+        update,
+        context,
+        t._("I did not understand that. Use the menu below, or /help for the commands."),
+        home_menu(context),
+    )
+
+
+def register(application: Application) -> None:  # type: ignore[type-arg]
+    application.add_handler(TypeHandler(Update, gate), group=GROUP)
+
+
+def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
+    """Registered last in the default group, so they run only when no feature handled the
+    update: typed text, unknown commands and buttons nobody knows."""
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE, route_text))
+    application.add_handler(CallbackQueryHandler(expired))

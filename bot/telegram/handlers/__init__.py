@@ -1,1 +1,0 @@
-"""One module per feature. Handlers parse input, call the core and render; nothing more."""

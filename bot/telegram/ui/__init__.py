@@ -1,1 +1,0 @@
-"""Keyboards, callback data and message formatting."""
