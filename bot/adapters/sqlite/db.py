@@ -415,12 +415,14 @@ class Database:
             await self.conn.execute("COMMIT")
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with _failures(), self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        """The row of a query of at most one row (it reads them all)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        async with _failures(), self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        """One trip to the database's thread (a cursor takes three: execute, fetch, close)."""
+        async with _failures():
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def tuples(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows as plain tuples: much cheaper when there are many."""

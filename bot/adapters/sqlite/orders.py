@@ -252,7 +252,7 @@ class OrderRepo:
     async def listing(self, user_id: int) -> list[ListedOrder]:
         """The user's orders (not refused attempts), newest first, as much as a list needs
         to filter and count them."""
-        rows = await self._session.tuples(
+        rows = await self._session.fetchall(
             f"SELECT id, final, status FROM orders WHERE user_id = ? AND outcome IN {AN_ORDER}"
             " ORDER BY id DESC",
             (user_id,),
