@@ -11,7 +11,7 @@ COMPILE := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-ind
 NAMES ?=
 LOCALES ?= bot/locales
 
-.PHONY: run test typecheck bench messages lock clean
+.PHONY: run test check typecheck bench messages lock clean
 
 # A .venv whose pip does not run (left by a first attempt that failed half-way, or by a Python
 # that was removed) is made again rather than used.
@@ -43,10 +43,18 @@ $(VENV)/.installed-dev: requirements-dev.lock pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/smm-bot
 
+# The suite runs on every core (pytest-xdist); `make check` is the quick loop while working:
+# the formatting too, and everything but the tests marked slow (the bot as a process).
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
+
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -29,7 +29,7 @@ from bot.core.catalog import CatalogIndex
 from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
-from tests.test_e2e import ROOT, start_bot
+from tests.process.bot_process import ROOT, start_bot
 
 RATES = (50, 100, 150, 200, 300, 400, 600, 800)
 """updates per second, tried in turn until the p99 passes 1 s"""

@@ -24,7 +24,7 @@ from bot.core.catalog import CatalogIndex
 from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
-from tests.test_e2e import start_bot
+from tests.process.bot_process import start_bot
 
 USERS = 1000
 PANEL_LATENCY = 0.3

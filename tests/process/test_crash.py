@@ -15,7 +15,7 @@ from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
-from tests.test_e2e import start_bot, wait_for
+from tests.process.bot_process import start_bot, wait_for
 
 USER = 2
 LINK = "https://youtube.com/watch?v=crash"

@@ -20,7 +20,7 @@ from bot.core.ports import StorageFailed
 from bot.core.records import Order, Outcome
 from bot.telegram import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Harness
-from tests.test_shop import (
+from tests.telegram.walks import (
     SHOP,
     credit,
     money_block,

@@ -19,7 +19,7 @@ from bot.core.mass_order import MAX_ORDERS, MassLine, Problem, parse, plan
 from bot.telegram import callback as cb
 from bot.telegram.render.text import MESSAGE_LIMIT, Line, pack
 from tests.harness import OTHER, USER, Call, Harness
-from tests.test_orders import LINK, place
+from tests.telegram.walks import LINK, place
 
 INDEX = CatalogIndex([Service.model_validate(s) for s in default_catalog()], 0.0)
 

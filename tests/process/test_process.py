@@ -12,7 +12,6 @@ import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,17 @@ from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.telegram.runner import PollingFailures
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
-from tests.test_e2e import ROOT, start_bot, wait_for
-from tests.test_ops import free_port
+from tests.process.bot_process import (
+    ROOT,
+    free_port,
+    post,
+    smm_bot,
+    start_bot,
+    start_update,
+    wait_for,
+)
 
 WRONG_TOKEN = "987654:this-token-was-revoked-long-ago"
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram(TOKEN).start()
-    yield fake
-    fake.stop()
 
 
 class Output:
@@ -159,7 +158,6 @@ def the_one_line(output: str) -> str:
 def test_an_unwritable_database_directory_is_one_line_every_time_and_fails_check(
     tmp_path: Path, telegram: FakeTelegram
 ) -> None:
-    from tests.test_ops import smm_bot
 
     database = str(UNWRITABLE / "bot.db")
     expected = (
@@ -450,7 +448,6 @@ ECHOED_KEY = "operator-secret-key-0123456789abcdef"
 def test_no_secret_in_any_output_of_check_or_the_bot(
     tmp_path: Path, telegram: FakeTelegram
 ) -> None:
-    from tests.test_ops import smm_bot
 
     refused = smm_bot(
         tmp_path,
@@ -511,8 +508,6 @@ def _huge_post(port: int, declared: int, sent_limit: int) -> None:
 def test_huge_webhook_bodies_are_refused_unread(tmp_path: Path, telegram: FakeTelegram) -> None:
     import threading
 
-    from tests.test_ops import _post, start_update
-
     port = free_port()
     bot = start_bot(
         tmp_path,
@@ -524,19 +519,19 @@ def test_huge_webhook_bodies_are_refused_unread(tmp_path: Path, telegram: FakeTe
     try:
         url = f"http://127.0.0.1:{port}/hook"
         wait_for(lambda: "setWebhook" in telegram.methods(), 30)
-        wait_for(lambda: _post(url, {}, "x") == 403, 10)
+        wait_for(lambda: post(url, {}, "x") == 403, 10)
         before = _rss_mb(bot.pid)
         posts = [
             threading.Thread(target=_huge_post, args=(port, 95_000_000, 40_000_000))
             for _ in range(4)
         ]
-        for post in posts:
-            post.start()
-        for post in posts:
-            post.join(timeout=60)
+        for sender in posts:
+            sender.start()
+        for sender in posts:
+            sender.join(timeout=60)
         assert _rss_mb(bot.pid) - before < 20
         update = start_update(7)
-        assert _post(url, update, "the-secret") == 200  # still serving
+        assert post(url, update, "the-secret") == 200  # still serving
         wait_for(lambda: telegram.sent(1), 20)
     finally:
         bot.send_signal(signal.SIGTERM)

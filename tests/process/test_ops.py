@@ -9,12 +9,8 @@ import logging
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,8 +27,16 @@ from bot.core.records import EntryKind
 from bot.logs import current_update, setup_logging
 from tests.fake_telegram import STOP_POLL, FakeTelegram
 from tests.harness import ADMIN, TOKEN, USER, Harness
+from tests.process.bot_process import (
+    free_port,
+    post,
+    smm_bot,
+    start_bot,
+    start_update,
+    wait_for,
+)
 from tests.recording_proxy import RecordingProxy
-from tests.test_e2e import ROOT, start_bot, wait_for
+from tests.telegram.walks import place
 
 SERVICE = Service.model_validate(
     {"service": 1, "name": "S", "type": "Default", "rate": "1", "min": 1, "max": 10}
@@ -40,31 +44,10 @@ SERVICE = Service.model_validate(
 
 
 @pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram(TOKEN).start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def panel_server() -> Iterator[SandboxServer]:
     server = SandboxServer(SandboxPanel(refusal_status=True)).start()
     yield server
     server.stop()
-
-
-def smm_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    base.update(PYTHONPATH=str(ROOT), BOT_TOKEN=TOKEN, DATABASE_PATH=str(tmp_path / "bot.db"))
-    base.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_check_with_a_good_and_a_bad_key(
@@ -395,41 +378,6 @@ def test_the_libraries_log_at_their_own_level(
     assert ("a library failed (ValueError: refused)" in text) is not library_debug
 
 
-def _post(url: str, body: dict[str, object], secret: str | None) -> int:
-    headers = {"content-type": "application/json"}
-    if secret is not None:
-        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
-def start_update(update_id: int) -> dict[str, object]:
-    """A /start from user 1, as Telegram posts it to a webhook."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": 1,
-            "date": int(time.time()),
-            "text": "/start",
-            "chat": {"id": 1, "type": "private"},
-            "from": {"id": 1, "is_bot": False, "first_name": "A"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_webhook_mode_end_to_end(tmp_path: Path, telegram: FakeTelegram) -> None:
     port = free_port()
     bot = start_bot(
@@ -447,11 +395,11 @@ def test_webhook_mode_end_to_end(tmp_path: Path, telegram: FakeTelegram) -> None
         assert (tmp_path / "webhook.secret").read_text() == secret
         update = start_update(1)
         url = f"http://127.0.0.1:{port}/hook"
-        wait_for(lambda: _post(url, {}, "x") == 403)
-        assert _post(url, update, None) == 403
-        assert _post(url, update, "wrong") == 403
+        wait_for(lambda: post(url, {}, "x") == 403)
+        assert post(url, update, None) == 403
+        assert post(url, update, "wrong") == 403
         assert not telegram.sent(1)
-        assert _post(url, update, secret) == 200
+        assert post(url, update, secret) == 200
         wait_for(lambda: telegram.sent(1))
         assert "Welcome" in telegram.sent(1)[0]["text"]
         assert "getUpdates" not in telegram.methods()
@@ -483,7 +431,6 @@ def test_sigterm_during_a_handler_finishes_it(tmp_path: Path, telegram: FakeTele
 async def test_stats_for_admins_only(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await bot.say(USER, "/start")
-        from tests.test_orders import place
 
         await place(bot, USER)
         await bot.state.tracker.run_cycle(bot.app.bot)

@@ -159,7 +159,7 @@ async def test_the_connections_speak_tls_and_refuse_a_certificate_they_cannot_tr
 ) -> None:
     """The Bot API is HTTPS: the handshake on asyncio's TLS, the name checked, the
     connection kept; a certificate the authorities do not vouch for is a NetworkError."""
-    certificate = str(Path(__file__).parent / "tls" / "localhost.pem")  # a test-only pair
+    certificate = str(Path(__file__).parents[1] / "tls" / "localhost.pem")  # a test-only pair
     serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     serving.load_cert_chain(certificate)
     connections = 0

@@ -10,7 +10,7 @@ from bot.core.api import OrderStatus
 from bot.core.records import TrackedOrder
 from bot.core.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
-from tests.test_orders import delivered, place
+from tests.telegram.walks import delivered, place
 
 BLOCKED = (
     403,

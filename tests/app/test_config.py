@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from bot.config import DEFAULT_PANEL_URL, Settings, describe_errors
 from tests.harness import TOKEN, make_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_bot(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from bot.core import panel as panel_errors
 from bot.core.api import Balance, OrderStatus, RefillStatus, Service
 from bot.core.panel import OrderRequest, PanelError
 
-CORPUS = Path(__file__).resolve().parent / "panel_answers"
+CORPUS = Path(__file__).resolve().parents[2] / "panel_answers"
 NOW = datetime(2026, 11, 24, 0, 0, 0, tzinfo=UTC).timestamp()
 """The test clock: Retry-After dates in the corpus are relative to it."""
 

@@ -10,40 +10,8 @@ from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
 from bot.core.api import Service
 from bot.core.records import Outcome
 from bot.telegram import callback as cb
-from tests.harness import OTHER, USER, Call, Harness
-
-LINK = "https://instagram.com/p/abc"
-
-
-async def open_service(bot: Harness, service_id: int) -> Call:
-    """From the main menu: New order -> the service's category -> the service -> Order."""
-    reply = await bot.say(USER, "/start")
-    reply = await bot.tap(USER, reply.button("🛒"))
-    index = await bot.catalog.get()
-    service = index.by_id[service_id]
-    category = next(c for c in index.categories if c.name == service.category)
-    position = [c.key for c in index.categories].index(category.key)
-    page = position // 8
-    if page:
-        reply = await bot.tap(USER, cb.CATEGORIES(page))
-    reply = await bot.tap(USER, reply.button(category.name[:20]))
-    spage = category.services.index(service) // 8
-    if spage:
-        reply = await bot.tap(USER, cb.CATEGORY(category.key, spage, 0))
-    reply = await bot.tap(USER, cb.SERVICE(service_id))
-    assert f"Service ID: {service_id}" in reply.text
-    return await bot.tap(USER, reply.button("🛒"))
-
-
-async def confirm(bot: Harness, summary: Call) -> Call:
-    assert "Check your order" in summary.text
-    return await bot.tap(USER, summary.button("✅"))
-
-
-def last_add(bot: Harness) -> dict[str, str]:
-    adds = [r for r in bot.sandbox.requests if r["action"] == "add"]
-    assert adds, "no add call"
-    return adds[-1]
+from tests.harness import OTHER, USER, Harness
+from tests.telegram.walks import LINK, confirm, last_add, open_service
 
 
 async def test_default_without_drip_feed(tmp_path: Path) -> None:

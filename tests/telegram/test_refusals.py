@@ -11,7 +11,7 @@ from bot.adapters.sandbox.panel import SandboxPanel
 from bot.core.records import Outcome
 from bot.telegram import callback as cb
 from tests.harness import ADMIN, USER, Harness
-from tests.test_orders import delivered, place
+from tests.telegram.walks import delivered, place
 
 LINK = "https://youtube.com/watch?v=x"
 OTHER_LINK = "https://youtube.com/watch?v=y"

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 
 from bot.telegram.i18n import LOCALES_DIR, I18n
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "n_": (1, 2), "N_": None}
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 TAG = re.compile(r"</?(\w+)")

@@ -13,34 +13,7 @@ from bot.core.records import OrderFilter
 from bot.telegram import callback as cb
 from bot.telegram.features.orders.handlers import parse_ids
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
-
-LINK = "https://instagram.com/p/abc"
-
-
-async def place(bot: Harness, user_id: int, service_id: int = 1, quantity: int = 100) -> int:
-    """An order placed through the bot's core, as the order flow does it."""
-    index = await bot.catalog.get()
-    draft = OrderDraft(service_id=service_id, values={"link": LINK, "quantity": str(quantity)})
-    row, _ = await submit(
-        bot.store,
-        bot.panel,
-        user_id=user_id,
-        key=draft.key,
-        offer=quote(draft, index.by_id[service_id]),
-        currency="IDR",
-        unsaved=bot.unsaved,
-    )
-    assert row.panel_order_id is not None
-    return row.panel_order_id
-
-
-async def delivered(
-    bot: Harness, order_id: int, state: str = "Completed", remains: int = 0
-) -> None:
-    """The panel delivered the order, and the bot has seen it."""
-    bot.sandbox.set_status(order_id, state, remains=remains)
-    row = (await bot.store.orders.by_panel_ids([order_id]))[order_id]
-    await bot.tracking.refresh(row)
+from tests.telegram.walks import LINK, delivered, place
 
 
 def test_ids_are_parsed_from_spaces_commas_and_new_lines() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.adapters.sandbox.panel import SandboxPanel
 from bot.telegram import callback as cb
 from tests.harness import ADMIN, USER, Harness
+from tests.telegram.walks import place
 
 EVIL_CURRENCY = '<a href="https://evil.example/topup">IDR</a>'
 
@@ -109,7 +110,6 @@ async def test_one_user_flooding_behind_a_slow_call_leaves_others_served(
 
 
 async def test_repeated_and_forged_cancels_reach_the_panel_once(tmp_path: Path) -> None:
-    from tests.test_orders import place
 
     async with Harness(tmp_path, SandboxPanel(step_seconds=10**9)) as bot:
         order_id = await place(bot, USER, service_id=1)

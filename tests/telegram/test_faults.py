@@ -11,7 +11,7 @@ from telegram.error import TimedOut
 from bot.core.records import Outcome
 from bot.telegram import callback as cb
 from tests.harness import USER, Harness
-from tests.test_orders import place
+from tests.telegram.walks import place
 
 LINK = "https://youtube.com/watch?v=x"
 TOO_MANY = (

@@ -2,53 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from telegram import Chat, Message, PhotoSize, Update
 
-from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
+from bot.adapters.sandbox.panel import SandboxPanel
 from bot.config import Settings
 from bot.core.checkout import record_intent
 from bot.core.drafts import OrderDraft, quote
 from bot.telegram import callback as cb
-from tests.fake_telegram import FakeTelegram
-from tests.harness import ADMIN, OTHER, STRANGER, TOKEN, USER, Call, Harness
-from tests.test_e2e import start_bot, wait_for
-from tests.test_order_flow import LINK
-
-SHOP = {
-    "wallets": "on",
-    "markup_percent": "25",
-    "deposit_instructions": "Transfer to BCA 123456 a.n. Toko",
-    "deposit_min": "10000",
-}
-
-
-async def credit(bot: Harness, user: int, amount: int) -> Call:
-    return await bot.say(ADMIN, f"/credit {user} {amount} welcome")
-
-
-async def summary_of(bot: Harness, quantity: int = 100, user: int = USER) -> Call:
-    """Service 1 (Rp15.000 per 1000 on the panel) for `quantity`, up to its summary."""
-    await bot.tap(user, cb.START_ORDER(1))
-    await bot.say(user, LINK)
-    reply = await bot.say(user, str(quantity))
-    return await bot.tap(user, reply.button_of(cb.DRIP_FEED, 0))
-
-
-def money_block(stats: str, period: str) -> dict[str, str]:
-    """/stats' money of one period: label -> amount."""
-    block = stats.split(f"<b>{period}</b>\n", 1)[1].split("\n\n", 1)[0]
-    return dict(line.strip().rsplit(": ", 1) for line in block.splitlines())
-
-
-async def wallet_of(bot: Harness, user: int = USER) -> Decimal:
-    return (await bot.state.shop.wallet(user)).balance
+from tests.harness import ADMIN, OTHER, STRANGER, TOKEN, USER, Harness
+from tests.telegram.walks import (
+    LINK,
+    SHOP,
+    credit,
+    money_block,
+    photo_update,
+    summary_of,
+    summary_of_link,
+    wallet_of,
+)
 
 
 async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Path) -> None:
@@ -138,27 +112,6 @@ async def test_a_refusal_refunds_at_once_and_cancel_and_partial_refund_as_told(
         assert any("IDR6,243 went back" in text for text in told)
         card = await bot.tap(USER, cb.ORDER(orders[1000].id))
         assert "Paid: IDR18,750" in card.text and "Refunded to your wallet: IDR6,243" in card.text
-
-
-async def summary_of_link(bot: Harness, link: str, quantity: int) -> Call:
-    await bot.tap(USER, cb.START_ORDER(1))
-    await bot.say(USER, link)
-    reply = await bot.say(USER, str(quantity))
-    return await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
-
-
-def photo_update(bot: Harness, user_id: int) -> Update:
-    message = Message(
-        message_id=9999,
-        date=datetime.now(UTC),
-        chat=Chat(id=user_id, type=Chat.PRIVATE),
-        from_user=bot._user(user_id, "en"),
-        photo=(PhotoSize("file-small", "u1", 90, 90), PhotoSize("file-big", "u2", 800, 800)),
-    )
-    message.set_bot(bot.app.bot)
-    update = Update(update_id=99999, message=message)
-    update.set_bot(bot.app.bot)
-    return update
 
 
 async def test_a_top_up_with_its_proof_is_credited_once_however_often_approved(
@@ -295,95 +248,6 @@ async def test_with_wallets_off_nothing_changes(tmp_path: Path) -> None:
         placed = await bot.tap(USER, (await summary_of(bot, 100)).button("✅"))
         assert "Charge: IDR1,500" in placed.text and "Paid" not in placed.text
         assert "did not understand" in (await bot.say(ADMIN, f"/credit {USER} 100")).text
-
-
-def buttons_of(message: dict[str, object]) -> list[tuple[str, str]]:
-    markup = message.get("reply_markup")
-    if not markup:
-        return []
-    rows = json.loads(str(markup))["inline_keyboard"]
-    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
-
-
-def test_the_shop_end_to_end_through_the_real_process(tmp_path: Path) -> None:
-    """A customer tops up, an admin approves twice (one credit), the customer orders with
-    the markup; the panel cancels one order (refund told) and delivers another in part (the
-    exact pro-rata refund); an order above the wallet never reaches the panel."""
-    telegram = FakeTelegram(TOKEN).start()
-    sandbox = SandboxPanel(step_seconds=3600.0)
-    server = SandboxServer(sandbox).start()
-    env = {
-        "PANEL_URL": server.url,
-        "PANEL_KEY": "sandbox",
-        "POLL_INTERVAL": "1",
-        "WALLETS": "on",
-        "MARKUP_PERCENT": "25",
-        "DEPOSIT_INSTRUCTIONS": "Transfer to BCA 123456",
-        "DEPOSIT_MIN": "10000",
-    }
-    bot = start_bot(tmp_path, telegram, **env)
-
-    def last(chat: int, containing: str, after: int = 0) -> dict[str, object]:
-        """The latest message to `chat`, from the `after`-th on, that contains the text."""
-
-        def found() -> list[dict[str, object]]:
-            return [m for m in telegram.sent(chat)[after:] if containing in str(m.get("text"))]
-
-        wait_for(lambda: bool(found()))
-        return found()[-1]
-
-    def button(message: dict[str, object], starting: str) -> str:
-        return next(data for text, data in buttons_of(message) if text.startswith(starting))
-
-    def order(link: str, quantity: int, expect: str) -> dict[str, object]:
-        seen = len(telegram.sent(USER))
-        telegram.push_tap(USER, cb.START_ORDER(1))
-        last(USER, "Send the link", seen)
-        telegram.push_text(USER, link)
-        last(USER, "Send the quantity", seen)
-        telegram.push_text(USER, str(quantity))
-        question = last(USER, "drip-feed", seen)
-        telegram.push_tap(USER, button(question, "No"))
-        summary = last(USER, "Check your order", seen)
-        if "short: top up first" in str(summary["text"]):
-            return summary  # nothing to confirm: a Top up instead
-        telegram.push_tap(USER, button(summary, "✅"))
-        return last(USER, expect, seen)
-
-    try:
-        telegram.push_text(USER, "/balance")
-        telegram.push_tap(USER, button(last(USER, "Wallet"), "➕"))
-        telegram.push_tap(USER, cb.TOP_UP_AMOUNT(100_000))
-        last(USER, "BCA 123456")
-        telegram.push_text(USER, "ref 42")
-        card = last(ADMIN, "Top-up #1")
-        telegram.push_tap(ADMIN, button(card, "✅"))
-        telegram.push_tap(ADMIN, button(card, "✅"))  # twice: one credit
-        last(USER, "was credited")
-        first = order(LINK, 100, "Order placed")
-        assert "Paid: IDR1,875" in str(first["text"])  # 15,000 per 1000 plus 25 %
-        second = order("https://instagram.com/p/two", 1000, "Paid: IDR18,750")
-        short = order("https://instagram.com/p/big", 5000, "Check your order")
-        assert "IDR14,375 short" in str(short["text"])  # 93,750 against 79,375
-        assert button(short, "➕ Top up IDR14,375") == cb.TOP_UP_AMOUNT(14_375)
-        assert sandbox.calls["add"] == 2
-        ids = sorted(sandbox.orders)
-        sandbox.set_status(ids[0], "Canceled", remains=100)
-        sandbox.set_status(ids[1], "Partial", remains=333)
-        assert "went back" in str(last(USER, "IDR1,875 went back")["text"])
-        assert "went back" in str(last(USER, "IDR6,243 went back")["text"])
-        assert second
-    finally:
-        bot.terminate()
-        bot.wait(timeout=30)
-        server.stop()
-        telegram.stop()
-    conn = sqlite3.connect(tmp_path / "bot.db")
-    entries = [Decimal(a) for (a,) in conn.execute("SELECT amount FROM ledger WHERE user_id = 2")]
-    (kept,) = conn.execute("SELECT balance FROM wallets WHERE user_id = 2").fetchone()
-    conn.close()
-    assert sum(entries) == Decimal(kept) == Decimal(100_000 - 18_750 + 6243)
-    assert entries.count(Decimal(100_000)) == 1
 
 
 async def test_a_mass_order_from_a_wallet_sends_only_what_the_wallet_pays(tmp_path: Path) -> None:

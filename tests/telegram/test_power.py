@@ -9,8 +9,7 @@ from bot.core.api import Service
 from bot.core.records import DAY, RefillTerm, stated_refill_term
 from bot.telegram import callback as cb
 from tests.harness import ADMIN, OTHER, USER, Call, Harness
-from tests.test_order_flow import confirm, last_add, open_service
-from tests.test_orders import LINK, delivered, place
+from tests.telegram.walks import LINK, confirm, delivered, last_add, open_service, place
 
 
 async def card_of(bot: Harness, panel_id: int, user_id: int = USER) -> Call:
