@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -205,7 +206,7 @@ def test_health_watches_the_bot_itself_not_the_panel(
         old = time.time() - 600
         os.utime(heartbeat, (old, old))
         stuck = smm_bot(tmp_path, "health", **down)
-        assert stuck.returncode == 1 and "is 600 s old: the bot is stuck" in stuck.stdout
+        assert stuck.returncode == 1 and re.search(r"is 60\d s old: the bot is stuck", stuck.stdout)
     finally:
         bot.send_signal(signal.SIGTERM)
         output, _ = bot.communicate(timeout=30)
