@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -188,18 +187,24 @@ async def test_updates_of_one_user_run_in_order_and_users_run_in_parallel() -> N
         message = Message(1, datetime.now(UTC), Chat(user_id, "private"), from_user=user)
         return Update(1, message=message)
 
-    async def work(name: str, delay: float) -> None:
-        order.append(f"{name} start")
-        await asyncio.sleep(delay)
-        order.append(f"{name} end")
+    b_done = asyncio.Event()
 
-    await asyncio.gather(
-        processor.process_update(update_from(1), work("a1", 0.2)),
-        processor.process_update(update_from(1), work("a2", 0.0)),
-        processor.process_update(update_from(2), work("b", 0.0)),
-        processor.process_update(update_from(1), work("a3", 0.0)),  # beyond the queue
-        processor.process_update(update_from(1), work("a4", 0.0)),
+    async def work(name: str) -> None:
+        order.append(f"{name} start")
+        if name == "a1":
+            await b_done.wait()  # a1 is slow: it ends only once the other user was served
+        order.append(f"{name} end")
+        if name == "b":
+            b_done.set()
+
+    updates = asyncio.gather(
+        processor.process_update(update_from(1), work("a1")),
+        processor.process_update(update_from(1), work("a2")),
+        processor.process_update(update_from(2), work("b")),
+        processor.process_update(update_from(1), work("a3")),  # beyond the queue
+        processor.process_update(update_from(1), work("a4")),
     )
+    await asyncio.wait_for(updates, 5)  # b never waits behind a1
     assert order.index("a1 end") < order.index("a2 start")  # one user: in order
     assert order.index("b end") < order.index("a1 end")  # another user: not kept waiting
     assert "a3 start" not in order and "a4 start" not in order  # dropped
@@ -250,10 +255,14 @@ async def test_a_failing_typing_action_does_not_fail_the_update() -> None:
 
 async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) -> None:
     sandbox = SandboxPanel()
+    asked: list[bool] = []
+    answer_balance = asyncio.Event()
+    answer_balance.set()  # at start: at once
 
     async def handler(request: httpx.Request) -> httpx.Response:
         if b"action=balance" in request.content:
-            await asyncio.sleep(1.0)
+            asked.append(True)
+            await answer_balance.wait()  # for A's /balance: until B was answered
         status, body, headers = sandbox.respond(dict(parse_qsl(request.content.decode())))
         return httpx.Response(status, content=body, headers=headers)
 
@@ -266,14 +275,15 @@ async def test_a_slow_panel_for_one_user_does_not_stall_another(tmp_path: Path) 
         bot.clock.advance(BALANCE_TTL)  # the balance learned at start is too old now
         await bot.app.start()  # updates now go through the update processor
         try:
-            started = time.monotonic()
+            asked.clear()
+            answer_balance.clear()
             await bot.app.update_queue.put(bot.message_update(USER, "/balance"))  # slow for A
-            await asyncio.sleep(0.05)
+            await eventually(lambda: asked)
             await bot.app.update_queue.put(bot.message_update(OTHER, "/help"))  # B
-            await eventually(lambda: bot.request.sent(OTHER))
-            assert time.monotonic() - started < 0.5  # B did not wait for A's panel call
+            await eventually(lambda: bot.request.sent(OTHER))  # B did not wait for A's call
+            assert not bot.request.sent(USER)
+            answer_balance.set()
             await eventually(lambda: bot.request.sent(USER))
-            assert time.monotonic() - started >= 1.0
             assert "Balance" in bot.last(USER).text
         finally:
             await bot.app.stop()

@@ -71,11 +71,12 @@ async def test_one_user_flooding_behind_a_slow_call_leaves_others_served(
 
     sandbox = SandboxPanel()
     adds: list[float] = []
+    answer_add = asyncio.Event()
 
     async def slow_add(request: httpx.Request) -> httpx.Response:
         if b"action=add" in request.content:
             adds.append(time.monotonic())
-            await asyncio.sleep(5.0)  # the user's add takes long
+            await answer_add.wait()  # the user's add takes long: until the others are served
         status, body, headers = sandbox.respond(dict(parse_qsl(request.content.decode())))
         return httpx.Response(status, content=body, headers=headers)
 
@@ -93,18 +94,19 @@ async def test_one_user_flooding_behind_a_slow_call_leaves_others_served(
             await eventually(lambda: adds)
             for _ in range(600):
                 await bot.app.update_queue.put(bot.message_update(USER, "/help"))
-            await asyncio.sleep(0.2)
+            told = lambda: [c for c in bot.request.sent(USER) if "Please wait" in c.text]  # noqa: E731
+            await eventually(told)
             started = time.monotonic()
             await bot.app.update_queue.put(bot.message_update(OTHER, "/start"))
             await eventually(lambda: bot.request.sent(OTHER), within=10)
-            assert time.monotonic() - started < 1.0
-            told = [c for c in bot.request.sent(USER) if "Please wait" in c.text]
-            assert len(told) == 1
+            assert time.monotonic() - started < 1.0  # while the user's add still waits
+            assert len(told()) == 1
+            answer_add.set()
             placed = lambda: any("Order placed" in c.text for c in bot.request.sent(USER))  # noqa: E731
             await eventually(placed, within=20)
-            await asyncio.sleep(0.5)
-            helps = [c for c in bot.request.sent(USER) if "How to use this bot" in c.text]
-            assert 1 <= len(helps) <= 10  # the queued ones, not the 600
+            helps = lambda: [c for c in bot.request.sent(USER) if "How to use" in c.text]  # noqa: E731
+            await eventually(helps)
+            assert len(helps()) <= 10  # the queued ones, not the 600
         finally:
             await bot.app.stop()
 
