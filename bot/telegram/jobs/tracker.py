@@ -15,12 +15,12 @@ from telegram.ext import Application, ContextTypes
 
 from bot.core.accounts import Accounts
 from bot.core.checkout import UnsavedOutcomes
-from bot.core.notices import ADMINS, Notice
+from bot.core.notices import ADMINS
 from bot.core.ports import Outbox
 from bot.core.records import OutboxItem, UserRecord
 from bot.core.tracking import CycleReport, OrderTracking
-from bot.telegram.i18n import I18n, Translator
-from bot.telegram.render.notices import notice_keyboard, notice_photo, notice_text
+from bot.telegram.i18n import I18n
+from bot.telegram.render.notices import send_notice
 from bot.telegram.render.text import user_translator
 
 log = logging.getLogger(__name__)
@@ -29,22 +29,6 @@ SEND_BATCH = 100
 NOTIFICATIONS_PER_SECOND = 27
 """Below Telegram's limit of about 30 messages a second for bulk sending, evenly spaced
 (a bucket that lets a burst through at once would be answered with 429)."""
-
-
-async def send_notice(bot: Bot, chat_id: int, notice: Notice, t: Translator) -> None:
-    """One notice, with its photo when it has one; a photo Telegram will not show (expired,
-    say) is replaced by the text alone, so the notice is never lost for its photo."""
-    text = notice_text(t, notice)
-    keyboard = notice_keyboard(t, notice)
-    photo = notice_photo(notice)
-    if photo is not None:
-        try:
-            await bot.send_photo(chat_id, photo, caption=text, reply_markup=keyboard)
-            return
-        except BadRequest as exc:
-            log.info("a notice's photo was not sent (%s); its text is", exc)
-            text += "\n\n" + t._("(The photo could not be shown.)")
-    await bot.send_message(chat_id, text, reply_markup=keyboard)
 
 
 class TrackerJob:

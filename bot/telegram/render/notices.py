@@ -3,9 +3,11 @@ with, and its buttons."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
 
 from bot.core.api import OrderState
 from bot.core.notices import (
@@ -35,6 +37,8 @@ from bot.telegram.render.text import (
     short_link,
     shorten,
 )
+
+log = logging.getLogger(__name__)
 
 
 def notice_text(t: Translator, notice: Notice) -> str:
@@ -235,3 +239,19 @@ def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup | Non
             )
             return InlineKeyboardMarkup([[button]])
     return None
+
+
+async def send_notice(bot: Bot, chat_id: int, notice: Notice, t: Translator) -> None:
+    """One notice, with its photo when it has one; a photo Telegram will not show (expired,
+    say) is replaced by the text alone, so the notice is never lost for its photo."""
+    text = notice_text(t, notice)
+    keyboard = notice_keyboard(t, notice)
+    photo = notice_photo(notice)
+    if photo is not None:
+        try:
+            await bot.send_photo(chat_id, photo, caption=text, reply_markup=keyboard)
+            return
+        except BadRequest as exc:
+            log.info("a notice's photo was not sent (%s); its text is", exc)
+            text += "\n\n" + t._("(The photo could not be shown.)")
+    await bot.send_message(chat_id, text, reply_markup=keyboard)

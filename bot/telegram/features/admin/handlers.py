@@ -30,8 +30,8 @@ from bot.telegram.features.wallet.screens import (
     wallet_text,
     whole_amount_text,
 )
-from bot.telegram.jobs.tracker import send_notice
 from bot.telegram.render.keyboards import PAGE_SIZE, Button, markup, menu_button, pager
+from bot.telegram.render.notices import send_notice
 from bot.telegram.render.orders import not_attached_text
 from bot.telegram.render.text import escape, failure_text, order_state_text
 from bot.telegram.replies import (
