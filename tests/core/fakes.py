@@ -6,6 +6,7 @@ records every call. `World` wires the use cases over them as `bot.app.build` doe
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -864,6 +865,9 @@ class FakePanel:
             {"balance": str(balance), "currency": currency}
         )
         self.failing: dict[str, PanelFailure] = {}
+        self.hold: dict[str, asyncio.Event] = {}
+        """A call named here waits for its event before it answers (a slow panel)."""
+        self._arrived: dict[str, asyncio.Event] = {}
         self.calls: list[tuple[str, Any]] = []
 
     def count(self, name: str) -> int:
@@ -872,21 +876,28 @@ class FakePanel:
     def sent(self, name: str) -> list[Any]:
         return [args for call, args in self.calls if call == name]
 
-    def _call(self, name: str, args: Any) -> None:
+    async def _call(self, name: str, args: Any) -> None:
         self.calls.append((name, args))
+        if name in self.hold:
+            self.arrived(name).set()
+            await self.hold[name].wait()
         failure = self.failing.get(name)
         if failure is not None:
             raise failure
+
+    def arrived(self, name: str) -> asyncio.Event:
+        """Set once a held call of this name arrived."""
+        return self._arrived.setdefault(name, asyncio.Event())
 
     def busy_for(self) -> float:
         return 0.0
 
     async def services(self) -> list[Service]:
-        self._call("services", None)
+        await self._call("services", None)
         return list(self.service_list)
 
     async def add(self, order: OrderRequest) -> int:
-        self._call("add", order)
+        await self._call("add", order)
         if self.add_answers:
             answer = self.add_answers.pop(0)
             if isinstance(answer, PanelFailure):
@@ -899,7 +910,7 @@ class FakePanel:
         return order_id
 
     async def status(self, order_id: int) -> OrderStatus:
-        self._call("status", order_id)
+        await self._call("status", order_id)
         if order_id not in self.statuses_of:
             raise NotFound("Incorrect order ID")
         return self.statuses_of[order_id]
@@ -908,12 +919,12 @@ class FakePanel:
         self, ids: Iterable[int], *, patient: bool = False
     ) -> dict[int, OrderStatus | PanelError]:
         ids = list(ids)
-        self._call("statuses", ids)
+        await self._call("statuses", ids)
         return {i: self.statuses_of.get(i) or NotFound("Incorrect order ID") for i in ids}
 
     async def refills(self, ids: Iterable[int]) -> dict[int, int | PanelError]:
         ids = list(ids)
-        self._call("refills", ids)
+        await self._call("refills", ids)
         answers: dict[int, int | PanelError] = {}
         for order_id in ids:
             if order_id in self.refill_answers:
@@ -928,16 +939,16 @@ class FakePanel:
 
     async def refill_statuses(self, ids: Iterable[int]) -> dict[int, RefillStatus | PanelError]:
         ids = list(ids)
-        self._call("refill_statuses", ids)
+        await self._call("refill_statuses", ids)
         return {i: self.refill_states.get(i) or NotFound("Refill not found") for i in ids}
 
     async def cancel(self, ids: Iterable[int]) -> dict[int, PanelError | None]:
         ids = list(ids)
-        self._call("cancel", ids)
+        await self._call("cancel", ids)
         return {i: self.cancel_answers.get(i) for i in ids}
 
     async def balance(self) -> Balance:
-        self._call("balance", None)
+        await self._call("balance", None)
         if isinstance(self.balance_answer, PanelFailure):
             raise self.balance_answer
         return self.balance_answer
