@@ -10,6 +10,7 @@ import pytest
 
 import bot.core.checkout as checkout_module
 from bot.core.actor import Actor
+from bot.core.api import Balance
 from bot.core.checkout import (
     NotOffered,
     OrderNotStored,
@@ -300,9 +301,7 @@ async def test_a_lost_answer_from_the_panel_balance_tells_no_admin() -> None:
 async def test_the_panel_balance_guard_refuses_a_customer_and_tells_admins_once() -> None:
     w = shop_world()
     await credit(w, USER, "5000")
-    w.panel.balance_answer = type(w.panel.balance_answer).parse(
-        {"balance": "1000", "currency": "IDR"}
-    )
+    w.panel.balance_answer = Balance.parse({"balance": "1000", "currency": "IDR"})
     order = draft(1)
     offered, _ = await summarised(w, CUSTOMER, order)
     assert await w.checkout.confirm(CUSTOMER, order, offered) is Refused.SHOP_CANNOT
@@ -315,7 +314,7 @@ async def test_the_panel_balance_guard_refuses_a_customer_and_tells_admins_once(
     admin_offered, _ = await summarised(w, BOSS, admin_order)
     assert isinstance(await w.checkout.confirm(BOSS, admin_order, admin_offered), Placed)
     # the balance recovers (asked again once its answer is older than the TTL)
-    w.panel.balance_answer = type(w.panel.balance_answer).parse({"balance": "90000"})
+    w.panel.balance_answer = Balance.parse({"balance": "90000"})
     w.clock.advance(11)
     assert isinstance(await w.checkout.confirm(CUSTOMER, order, offered), Placed)
     assert await w.store.kv.get("panel_short_alerted") is None
