@@ -1059,7 +1059,9 @@ def world(
     deposit_instructions: str = "Transfer to BCA 123",
     low_balance: Decimal | None = None,
     poll_interval: float = 60.0,
+    admins: Iterable[int] = (ADMIN,),
 ) -> World:
+    admins = tuple(admins)
     clock = FakeClock()
     store = FakeStore(clock)
     panel = FakePanel(services, balance=panel_balance, currency=currency)
@@ -1068,7 +1070,7 @@ def world(
     catalog = Catalog(panel, store.services, ttl=10**9, clock=clock)
     rules = ShopRules(
         wallets=wallets,
-        admin_ids=frozenset({ADMIN}),
+        admin_ids=frozenset(admins),
         markup_percent=Decimal(markup),
         deposit_min=Decimal(deposit_min),
         deposit_max=Decimal(deposit_max),
@@ -1082,7 +1084,7 @@ def world(
         balance,
         poll_interval=poll_interval,
         low_balance=low_balance,
-        admin_ids=[ADMIN],
+        admin_ids=sorted(admins),
         clock=clock,
     )
     actions = OrderActions(store, panel, tracking, clock)
