@@ -4,6 +4,7 @@ outcome unknown, the panel balance guard, storage failing."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -413,3 +414,30 @@ async def test_again_starts_a_draft_from_the_actors_own_order_only() -> None:
     w.panel.service_list = [service(2, rate="7")]
     await w.catalog.refresh()
     assert await w.checkout.again(ME, mine.id) is NotOffered.GONE
+
+
+async def test_a_confirm_without_a_summary_shown_places_nothing() -> None:
+    w = panel_world()
+    order = draft(1)
+    offered = await w.checkout.offered(ME, 1)
+    result = await w.checkout.confirm(ME, order, offered)  # type: ignore[arg-type]
+    assert isinstance(result, PriceChanged) and result.summary.quote.price == Decimal("0.25")
+    assert (
+        w.panel.count("add") == 0 and await w.store.orders.by_intent(order.key, ME.user_id) is None
+    )
+
+
+async def test_a_double_tap_while_the_panel_answers_sends_one_add() -> None:
+    w = shop_world()
+    await credit(w, USER, "5000")
+    order = draft(1)
+    offered, _ = await summarised(w, CUSTOMER, order)
+    w.panel.hold["add"] = asyncio.Event()
+    first = asyncio.create_task(w.checkout.confirm(CUSTOMER, order, offered))
+    await w.panel.arrived("add").wait()
+    second = await w.checkout.confirm(CUSTOMER, order, offered)
+    assert isinstance(second, Placed) and second.order.outcome is Outcome.SUBMITTING
+    w.panel.hold["add"].set()
+    placed = await first
+    assert isinstance(placed, Placed) and placed.order.outcome is Outcome.PLACED
+    assert w.panel.count("add") == 1 and await w.store.balance_of(USER) == Decimal("3518")

@@ -4,6 +4,7 @@ service or price changed skipped with the reason), the report, and a stop mid-ba
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -204,3 +205,18 @@ async def test_a_stop_mid_batch_goes_on_with_the_lines_not_sent() -> None:
     assert w.panel.count("add") == 3
     keys = sorted(row.order.intent_key for row in w.store.data.orders.values())
     assert keys == [f"{batch.key}-1", f"{batch.key}-2", f"{batch.key}-3"]
+
+
+async def test_two_runs_of_one_batch_send_each_line_once() -> None:
+    w = panel_world()
+    batch = await started(w, f"1|{IG}a|100\n1|{IG}b|100")
+    gate = w.panel.hold["add"] = asyncio.Event()
+    first = asyncio.create_task(w.mass.run(batch, Progress()))
+    await w.panel.arrived("add").wait()
+    del w.panel.hold["add"]
+    second = await w.mass.run(batch, Progress())  # a job started again meanwhile
+    gate.set()
+    report = await first
+    assert report is not None and second is not None
+    assert [r.result for r in report] == [LineResult.PLACED, LineResult.PLACED]
+    assert w.panel.count("add") == 2

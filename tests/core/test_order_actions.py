@@ -180,3 +180,17 @@ async def test_refill_states_only_of_ones_own_refills() -> None:
     assert await w.actions.refill_states(THEM, [refill_id]) == {refill_id: NOT_YOURS}
     admin = await w.actions.refill_states(BOSS, [refill_id, 999])
     assert isinstance(admin[999], NotFound)
+
+
+async def test_one_refill_in_flight_per_order() -> None:
+    w = actions_world()
+    done = await placed_id(w, ME, 1)
+    w.panel.statuses_of[done] = status("Completed", remains=0)
+    await w.actions.status(ME, [done])
+    gate = w.panel.hold["refills"] = asyncio.Event()
+    first = asyncio.create_task(w.actions.refill_orders(ME, [done]))
+    await w.panel.arrived("refills").wait()
+    assert await w.actions.refill_orders(ME, [done]) == {done: Refusal.REQUESTED}
+    gate.set()
+    assert isinstance((await first)[done], int)
+    assert w.panel.count("refills") == 1

@@ -4,6 +4,7 @@ interrupted by a restart; a customer who paid from a wallet never decides."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -163,3 +164,21 @@ async def test_an_interrupted_submission_is_decided_like_a_lost_answer() -> None
     assert stored is not None and stored.error == "interrupted by a restart"
     assert isinstance(await w.unknown.not_placed(BOSS, row.id), Order)
     assert await w.store.balance_of(USER) == Decimal("5000")
+
+
+async def test_two_orders_never_get_the_same_panel_order() -> None:
+    w = shop_world()
+    await w.shop.adjust(USER, Decimal("9000"), ADMIN, "")
+    first = await lost(w, CUSTOMER, "https://instagram.com/p/one")
+    second = await lost(w, CUSTOMER, "https://instagram.com/p/two")
+    w.panel.statuses_of[3000] = status("Pending")
+    gate = w.panel.hold["status"] = asyncio.Event()
+    slow = asyncio.create_task(w.unknown.attach(BOSS, first.id, 3000))
+    await w.panel.arrived("status").wait()
+    del w.panel.hold["status"]  # the second admin's answer comes at once
+    assert isinstance(await w.unknown.attach(BOSS, second.id, 3000), Attached)
+    gate.set()
+    assert await slow is NotAttached.TAKEN  # checked again where it is written
+    stored = await w.store.orders.get(first.id)
+    assert stored is not None and stored.outcome is Outcome.UNKNOWN
+    assert len(await resolved(w)) == 1
