@@ -52,7 +52,7 @@ def shop_world(**options: object) -> World:
         markup="20",
         currency="IDR",
         panel_balance="1000000",
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 
@@ -68,7 +68,7 @@ async def test_offered_gives_the_service_or_says_why_not() -> None:
     offered = await w.checkout.offered(CUSTOMER, 1)
     assert not isinstance(offered, NotOffered)
     assert offered.rate == Decimal("14814.0")  # 12345 + 20 %, exact
-    assert (await w.checkout.offered(BOSS, 1)).rate == Decimal("12345")  # type: ignore[union-attr]
+    assert (await w.checkout.offered(BOSS, 1)).rate == Decimal("12345")
     assert await w.checkout.offered(CUSTOMER, 404) is NotOffered.GONE
     assert await w.checkout.offered(CUSTOMER, 9) is NotOffered.NOT_FROM_A_WALLET
     assert not isinstance(await w.checkout.offered(BOSS, 9), NotOffered)
@@ -105,7 +105,7 @@ async def test_summary_lists_unfinished_orders_for_the_same_link() -> None:
 async def test_summary_refuses_an_answer_the_rules_refuse() -> None:
     w = panel_world()
     offered = await w.checkout.offered(ME, 1)
-    result = await w.checkout.summary(ME, draft(1, quantity=5), offered)  # type: ignore[arg-type]
+    result = await w.checkout.summary(ME, draft(1, quantity=5), offered)
     assert isinstance(result, Issue) and result.field == "quantity"
 
 
@@ -170,13 +170,13 @@ async def test_a_changed_price_takes_nothing_and_shows_the_new_one() -> None:
     w.panel.service_list = [service(1, rate="20000")]
     await w.catalog.refresh()
     offered = await w.checkout.offered(CUSTOMER, 1)
-    result = await w.checkout.confirm(CUSTOMER, order, offered)  # type: ignore[arg-type]
+    result = await w.checkout.confirm(CUSTOMER, order, offered)
     assert isinstance(result, PriceChanged)
     assert result.summary.quote.price == Decimal("2400")
     assert w.panel.count("add") == 0 and await w.store.balance_of(USER) == Decimal("5000")
     assert await w.store.orders.by_intent(order.key, USER) is None
     assert order.shown_price == Decimal("2400")  # the new summary is what Confirm takes now
-    placed = await w.checkout.confirm(CUSTOMER, order, offered)  # type: ignore[arg-type]
+    placed = await w.checkout.confirm(CUSTOMER, order, offered)
     assert isinstance(placed, Placed) and placed.order.paid == Decimal("2400")
 
 
@@ -187,7 +187,7 @@ async def test_a_panel_price_change_is_caught_without_a_wallet_too() -> None:
     w.panel.service_list = [service(1, rate="3")]
     await w.catalog.refresh()
     offered = await w.checkout.offered(ME, 1)
-    result = await w.checkout.confirm(ME, order, offered)  # type: ignore[arg-type]
+    result = await w.checkout.confirm(ME, order, offered)
     assert isinstance(result, PriceChanged) and result.summary.quote.price == Decimal("0.3")
     assert w.panel.count("add") == 0
 
@@ -199,7 +199,7 @@ async def test_a_range_changed_since_the_summary_is_asked_again() -> None:
     w.panel.service_list = [service(1, rate="2.5", min=500)]
     await w.catalog.refresh()
     offered = await w.checkout.offered(ME, 1)
-    result = await w.checkout.confirm(ME, order, offered)  # type: ignore[arg-type]
+    result = await w.checkout.confirm(ME, order, offered)
     assert isinstance(result, Issue) and result.field == "quantity"
     assert w.panel.count("add") == 0
 
@@ -249,7 +249,7 @@ async def test_a_refusal_is_kept_in_the_panels_words_and_refunded(
 ) -> None:
     w = shop_world()
     await credit(w, USER, "5000")
-    w.panel.add_answers = [refusal]  # type: ignore[list-item]
+    w.panel.add_answers = [refusal]
     order = draft(1)
     offered, _ = await summarised(w, CUSTOMER, order)
     result = await w.checkout.confirm(CUSTOMER, order, offered)
@@ -376,7 +376,7 @@ async def test_a_refusal_the_store_would_not_keep_is_refunded_later_once(
     await w.unsaved.save()
     await w.unsaved.save()
     assert await w.store.balance_of(USER) == Decimal("5000")
-    assert (await w.store.orders.get(result.order.id)).outcome is Outcome.REJECTED  # type: ignore[union-attr]
+    assert (await w.store.orders.get(result.order.id)).outcome is Outcome.REJECTED
     assert [e.kind for e in w.store.ledger_of(USER)].count(EntryKind.REFUND) == 1
 
 
@@ -395,7 +395,7 @@ async def test_interrupted_submissions_become_unknown_and_are_told() -> None:
     assert stored is not None and stored.outcome is Outcome.UNKNOWN
     told = await w.store.notices()
     assert [type(n) for n in told] == [Interrupted, UnknownPaid]
-    assert told[0].to == USER and told[0].wallet  # type: ignore[attr-defined]
+    assert told[0].to == USER and told[0].wallet
     assert await w.store.balance_of(USER) == Decimal("3518")
     again = await w.checkout.confirm(CUSTOMER, order, offered)
     assert isinstance(again, Placed) and w.panel.count("add") == 0  # never sent after it
@@ -420,7 +420,7 @@ async def test_a_confirm_without_a_summary_shown_places_nothing() -> None:
     w = panel_world()
     order = draft(1)
     offered = await w.checkout.offered(ME, 1)
-    result = await w.checkout.confirm(ME, order, offered)  # type: ignore[arg-type]
+    result = await w.checkout.confirm(ME, order, offered)
     assert isinstance(result, PriceChanged) and result.summary.quote.price == Decimal("0.25")
     assert (
         w.panel.count("add") == 0 and await w.store.orders.by_intent(order.key, ME.user_id) is None

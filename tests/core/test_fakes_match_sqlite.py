@@ -213,5 +213,5 @@ async def test_the_fake_store_answers_like_sqlite(
     start = clock.now
     on_sqlite = await scenario(store, clock)
     clock.now = start
-    on_fake = await scenario(FakeStore(clock), clock)  # type: ignore[arg-type]
+    on_fake = await scenario(FakeStore(clock), clock)
     assert on_fake == on_sqlite

@@ -138,7 +138,7 @@ async def test_run_places_each_line_once_and_reports_each_outcome() -> None:
     assert report[0].order is not None and report[0].order.panel_order_id == 1500
     assert report[1].order is not None and report[1].order.error == "Link is private"
     assert progress.seen == [(1, 3), (2, 3), (3, 3)]
-    assert (await w.mass.get(batch.key, USER)).state is BatchState.DONE  # type: ignore[union-attr]
+    assert (await w.mass.get(batch.key, USER)).state is BatchState.DONE
     again = await w.mass.run(batch, Progress())  # a restart, a repeated job
     assert again == report
     assert w.panel.count("add") == 3
@@ -156,7 +156,7 @@ async def test_the_wallet_pays_only_the_lines_it_covers() -> None:
     assert await w.store.balance_of(USER) == Decimal("530")
     debits = [e.amount for e in w.store.ledger_of(USER) if e.kind is EntryKind.DEBIT_ORDER]
     assert debits == [Decimal("-1235"), Decimal("-1235")]
-    assert (await w.mass.get(batch.key, USER)).skipped == {3: Skipped.NO_FUNDS}  # type: ignore[union-attr]
+    assert (await w.mass.get(batch.key, USER)).skipped == {3: Skipped.NO_FUNDS}
     assert w.panel.count("add") == 2
 
 

@@ -33,9 +33,9 @@ async def test_a_page_holds_only_the_actors_orders_newest_first_with_counts() ->
     await place(w, THEM, 1, "https://instagram.com/p/theirs")
     w.panel.add_answers = [PanelError("Link is private")]
     await place(w, ME, 2, "https://tiktok.com/@x/video/1")  # refused: not in the lists
-    w.panel.statuses_of[mine[0].panel_order_id] = status("Completed", remains=0)  # type: ignore[index]
-    w.panel.statuses_of[mine[1].panel_order_id] = status("Partial", remains=30)  # type: ignore[index]
-    w.panel.statuses_of[mine[2].panel_order_id] = status("Canceled")  # type: ignore[index]
+    w.panel.statuses_of[mine[0].panel_order_id] = status("Completed", remains=0)
+    w.panel.statuses_of[mine[1].panel_order_id] = status("Partial", remains=30)
+    w.panel.statuses_of[mine[2].panel_order_id] = status("Canceled")
     await w.tracking.poll()
     page = await w.orders.page(ME, None, OrderFilter.ALL, 0, 2)
     assert page is not None and page.owner == USER
@@ -105,7 +105,7 @@ async def test_a_card_offers_what_the_order_allows_now() -> None:
     w = orders_world()
     mine = await place(w, ME, 1)
     plain = await place(w, ME, 2, "https://tiktok.com/@x/video/1")
-    w.panel.statuses_of[mine.panel_order_id] = status("Completed", remains=0)  # type: ignore[index]
+    w.panel.statuses_of[mine.panel_order_id] = status("Completed", remains=0)
     refreshed = await w.orders.refresh(ME, mine.id)
     assert refreshed is not None
     card, changed = refreshed
@@ -113,10 +113,10 @@ async def test_a_card_offers_what_the_order_allows_now() -> None:
     assert card.can_refill and not card.can_cancel
     plain_card = await w.orders.card(ME, plain.id)
     assert plain_card is not None and not plain_card.can_refill and not plain_card.can_cancel
-    refilled = await w.actions.refill_orders(ME, [mine.panel_order_id])  # type: ignore[list-item]
-    card = await w.orders.card(ME, mine.id)  # type: ignore[assignment]
+    refilled = await w.actions.refill_orders(ME, [mine.panel_order_id])
+    card = await w.orders.card(ME, mine.id)
     assert card is not None and card.refill is not None
-    assert card.refill.panel_refill_id == refilled[mine.panel_order_id]  # type: ignore[index]
+    assert card.refill.panel_refill_id == refilled[mine.panel_order_id]
     assert not card.can_refill  # one is under way
 
 
@@ -125,7 +125,7 @@ async def test_refresh_says_whether_anything_changed_and_announces_nothing() -> 
     mine = await place(w, ME, 1)
     result = await w.orders.refresh(ME, mine.id)
     assert result is not None and result[1] is False  # still Pending
-    w.panel.statuses_of[mine.panel_order_id] = status("In progress", remains=40, start_count=7)  # type: ignore[index]
+    w.panel.statuses_of[mine.panel_order_id] = status("In progress", remains=40, start_count=7)
     result = await w.orders.refresh(ME, mine.id)
     assert result is not None and result[1] is True
     assert result[0].order.remains == 40 and result[0].order.start_count == 7

@@ -30,7 +30,7 @@ def shop_world(**options: object) -> World:
             service(2, rate="1000", category="Instagram"),
             service(3, rate="1000", category="TikTok"),
         ],
-        **defaults,  # type: ignore[arg-type]
+        **defaults,
     )
 
 
@@ -131,7 +131,7 @@ async def test_a_top_up_is_proven_carded_to_every_admin_and_decided_once() -> No
     cards = await w.store.notices()
     assert all(isinstance(card, DepositCard) for card in cards)
     assert sorted(card.to for card in cards) == [ADMIN, 2]
-    assert cards[0].amount == Decimal("50000") and cards[0].deposit == deposit.id  # type: ignore[attr-defined]
+    assert cards[0].amount == Decimal("50000") and cards[0].deposit == deposit.id
     assert await w.shop.open_deposit(USER, Decimal("20000")) is TopUpRefusal.WAITING
     assert await w.shop.waiting_deposit(USER) == proven
     assert await w.shop.waiting_deposits(10) == ([proven], 1)
@@ -155,7 +155,7 @@ async def test_a_top_up_is_proven_carded_to_every_admin_and_decided_once() -> No
             currency="IDR",
         )
     ]
-    assert (await w.shop.get_deposit(deposit.id)).decided_by == ADMIN  # type: ignore[union-attr]
+    assert (await w.shop.get_deposit(deposit.id)).decided_by == ADMIN
 
 
 async def test_a_rejected_top_up_credits_nothing_and_its_owner_is_told() -> None:
@@ -181,6 +181,6 @@ async def test_a_deposit_decision_is_one_unit_of_work() -> None:
     with pytest.raises(Exception, match="disk"):
         await w.shop.decide_deposit(deposit.id, True, ADMIN)
     assert await w.store.balance_of(USER) == 0
-    assert (await w.shop.get_deposit(deposit.id)).state is DepositState.PENDING  # type: ignore[union-attr]
+    assert (await w.shop.get_deposit(deposit.id)).state is DepositState.PENDING
     assert await w.shop.decide_deposit(deposit.id, True, ADMIN) is not None
     assert await w.store.balance_of(USER) == Decimal("20000")

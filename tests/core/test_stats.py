@@ -23,7 +23,7 @@ async def test_counts_and_the_panels_health() -> None:
     await place(w, Actor(USER), 1, "https://instagram.com/p/new")
     w.panel.add_answers = [PanelError("Link is private")]
     await place(w, Actor(OTHER), 1, "https://instagram.com/p/refused")
-    w.panel.statuses_of[old.panel_order_id] = status("Completed", remains=0)  # type: ignore[index]
+    w.panel.statuses_of[old.panel_order_id] = status("Completed", remains=0)
     await w.tracking.poll()
     w.panel.last_success, w.panel.failures_in_a_row = w.clock() - 5, 2
     stats = await w.stats.now()
@@ -42,8 +42,8 @@ async def test_the_money_of_each_period_exactly() -> None:
     await w.shop.adjust(USER, Decimal("5000"), ADMIN, "")
     done = await place(w, CUSTOMER, 1, "https://instagram.com/p/a")
     canceled = await place(w, CUSTOMER, 1, "https://instagram.com/p/b")
-    w.panel.statuses_of[done.panel_order_id] = status("Completed", remains=0, charge="1234.5")  # type: ignore[index]
-    w.panel.statuses_of[canceled.panel_order_id] = status("Canceled")  # type: ignore[index]
+    w.panel.statuses_of[done.panel_order_id] = status("Completed", remains=0, charge="1234.5")
+    w.panel.statuses_of[canceled.panel_order_id] = status("Canceled")
     await w.tracking.poll()
     today, week, month = (await w.stats.now()).money
     assert today.of(EntryKind.CREDIT) == Decimal("5000")

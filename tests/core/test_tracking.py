@@ -35,7 +35,7 @@ def shop_world(**options: object) -> World:
         wallets=True,
         currency="IDR",
         panel_balance="1000000",
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 
@@ -53,7 +53,7 @@ async def changes(w: World) -> list[OrderChanged]:
 async def test_a_canceled_wallet_order_is_refunded_in_full_once_with_its_notice() -> None:
     w = shop_world()
     order = await wallet_order(w)
-    w.panel.statuses_of[order.panel_order_id] = status("Canceled", charge="0")  # type: ignore[index]
+    w.panel.statuses_of[order.panel_order_id] = status("Canceled", charge="0")
     report = await w.tracking.poll()
     assert report.orders == 1 and report.changes == 1 and report.panel_ok
     (notice,) = await changes(w)
@@ -71,7 +71,7 @@ async def test_a_canceled_wallet_order_is_refunded_in_full_once_with_its_notice(
 async def test_a_partial_refunds_the_share_not_delivered_rounded_down() -> None:
     w = shop_world()
     order = await wallet_order(w)
-    w.panel.statuses_of[order.panel_order_id] = status("Partial", remains=37)  # type: ignore[index]
+    w.panel.statuses_of[order.panel_order_id] = status("Partial", remains=37)
     await w.tracking.poll()
     (notice,) = await changes(w)
     # 1235 x 37 / 100 = 456.95: whole rupiah, never more than owed
@@ -84,7 +84,7 @@ async def test_a_partial_refunds_the_share_not_delivered_rounded_down() -> None:
 async def test_a_status_the_user_looked_at_refunds_without_a_notice_and_only_once() -> None:
     w = shop_world()
     order = await wallet_order(w)
-    w.panel.statuses_of[order.panel_order_id] = status("Refunded")  # type: ignore[index]
+    w.panel.statuses_of[order.panel_order_id] = status("Refunded")
     refreshed = await w.tracking.refresh(order)
     assert refreshed.refunded == Decimal("1235")
     await w.tracking.record(refreshed, status("Refunded"))
@@ -96,7 +96,7 @@ async def test_a_status_the_user_looked_at_refunds_without_a_notice_and_only_onc
 async def test_an_order_from_the_panel_balance_tells_what_the_panel_gives_back() -> None:
     w = world([service(1, rate="2")])
     order = await place(w, MEMBER, 1)
-    w.panel.statuses_of[order.panel_order_id] = status("Partial", remains=25, charge="0.2")  # type: ignore[index]
+    w.panel.statuses_of[order.panel_order_id] = status("Partial", remains=25, charge="0.2")
     await w.tracking.poll()
     (notice,) = await changes(w)
     assert not notice.wallet and notice.refund is None
@@ -122,7 +122,7 @@ async def test_progress_is_told_every_quarter_and_unchanged_orders_not_at_all() 
         ("Pending", "In progress", 70),
         ("In progress", "In progress", 45),
     ]
-    assert (await w.store.orders.get(order.id)).remains == 45  # type: ignore[union-attr]
+    assert (await w.store.orders.get(order.id)).remains == 45
 
 
 async def test_old_orders_are_polled_less_often() -> None:
@@ -143,12 +143,12 @@ async def test_old_orders_are_polled_less_often() -> None:
 async def test_a_status_its_notice_and_its_refund_are_one_unit_of_work() -> None:
     w = shop_world()
     order = await wallet_order(w)
-    w.panel.statuses_of[order.panel_order_id] = status("Canceled")  # type: ignore[index]
+    w.panel.statuses_of[order.panel_order_id] = status("Canceled")
     w.store.fail(after=3)  # status, refunded, ledger written; the notice fails
     with pytest.raises(StorageFailed):
         await w.tracking.poll()
     assert await w.store.balance_of(USER) == Decimal("3765")  # all of it rolled back
-    assert (await w.store.orders.get(order.id)).status == "Pending"  # type: ignore[union-attr]
+    assert (await w.store.orders.get(order.id)).status == "Pending"
     await w.tracking.poll()
     assert await w.store.balance_of(USER) == Decimal("5000") and len(await changes(w)) == 1
 

@@ -80,7 +80,7 @@ async def test_every_check_before_an_admin_attaches() -> None:
     w.panel.statuses_of[2001] = status("Pending", charge="1261")
     assert await w.unknown.attach(BOSS, order.id, 2001) is NotAttached.CHARGE
     assert await w.unknown.attach(BOSS, 404, 2001) is NotAttached.NO_SUCH_ORDER
-    assert (await w.store.orders.get(order.id)).outcome is Outcome.UNKNOWN  # type: ignore[union-attr]
+    assert (await w.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
     assert await resolved(w) == []
 
 
@@ -148,7 +148,7 @@ async def test_a_panel_that_cannot_answer_attaches_nothing() -> None:
     w.panel.failing["status"] = PanelUnavailable("timeout")
     with pytest.raises(PanelUnavailable):
         await w.unknown.attach(MEMBER, order.id, 1500)
-    assert (await w.store.orders.get(order.id)).outcome is Outcome.UNKNOWN  # type: ignore[union-attr]
+    assert (await w.store.orders.get(order.id)).outcome is Outcome.UNKNOWN
 
 
 async def test_an_interrupted_submission_is_decided_like_a_lost_answer() -> None:
