@@ -220,3 +220,29 @@ async def test_two_runs_of_one_batch_send_each_line_once() -> None:
     assert report is not None and second is not None
     assert [r.result for r in report] == [LineResult.PLACED, LineResult.PLACED]
     assert w.panel.count("add") == 2
+
+
+async def test_a_batch_given_up_ends_where_it_is() -> None:
+    w = panel_world()
+    batch = await started(w, f"1|{IG}a|100\n1|{IG}b|100")
+    await w.mass.give_up(batch)
+    assert await w.mass.unfinished() == []
+    assert (await w.mass.get(batch.key, USER)).state is BatchState.DONE
+    assert w.panel.count("add") == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="MassOrders.report reads a line of a finished batch with neither order nor skip "
+    "reason as NO_FUNDS (meant for batches of an older version); a batch given up (the "
+    "catalog unavailable) has such lines too, and its report, shown again when its Confirm "
+    "is tapped, says 'no funds', even to a user who pays from no wallet",
+)
+async def test_a_batch_given_up_reports_its_lines_as_not_sent() -> None:
+    w = panel_world()
+    batch = await started(w, f"1|{IG}a|100\n1|{IG}b|100")
+    await w.mass.give_up(batch)
+    done = await w.mass.get(batch.key, USER)
+    assert done is not None
+    report = await w.mass.report(done, finished=True)
+    assert [r.result for r in report] == [LineResult.NOT_SENT, LineResult.NOT_SENT]
