@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from bot.core.actor import Actor
-from bot.core.mass_order import MAX_ORDERS, LineResult, Problem, TooManyLines
+from bot.core.mass_order import MAX_ORDERS, LineResult, Problem, TooManyLines, parse
 from bot.core.panel import OrderOutcomeUnknown, PanelError
 from bot.core.records import BatchState, EntryKind, MassBatch, Skipped
 from tests.core.fakes import ADMIN, OTHER, USER, World, place, service, world
@@ -246,3 +246,22 @@ async def test_a_batch_given_up_reports_its_lines_as_not_sent() -> None:
     assert done is not None
     report = await w.mass.report(done, finished=True)
     assert [r.result for r in report] == [LineResult.NOT_SENT, LineResult.NOT_SENT]
+
+
+def test_lines_are_read_with_bars_spaces_or_commas() -> None:
+    parsed = parse(
+        "/mass 1|https://x.com/a?b=1|c|100\n"
+        "\n"
+        "# skipped\n"
+        "2 https://x.com/b 200\n"
+        "3, https://x.com/c, 300\n"
+        "4|https://x.com/d\n"
+        "just-one-field\n"
+    )
+    assert [(m.number, m.service, m.link, m.quantity) for m in parsed.lines] == [
+        (1, "1", "https://x.com/a?b=1|c", "100"),
+        (2, "2", "https://x.com/b", "200"),
+        (3, "3", "https://x.com/c", "300"),
+        (4, "4", "https://x.com/d", ""),
+    ]
+    assert parsed.unreadable == [5] and parsed.count == 5
