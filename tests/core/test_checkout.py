@@ -441,3 +441,14 @@ async def test_a_double_tap_while_the_panel_answers_sends_one_add() -> None:
     placed = await first
     assert isinstance(placed, Placed) and placed.order.outcome is Outcome.PLACED
     assert w.panel.count("add") == 1 and await w.store.balance_of(USER) == Decimal("3518")
+
+
+async def test_an_admin_in_shop_mode_orders_from_the_panel_balance() -> None:
+    w = shop_world()
+    order = draft(1)
+    offered, summary = await summarised(w, BOSS, order)
+    assert summary.wallet is None and summary.balance == Decimal("1000000")
+    assert summary.quote.price == Decimal("1234.5")  # the panel's price, not rounded
+    result = await w.checkout.confirm(BOSS, order, offered)
+    assert isinstance(result, Placed) and result.order.paid is None and result.order.cost is None
+    assert w.store.ledger_of(ADMIN) == []

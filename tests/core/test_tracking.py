@@ -19,7 +19,7 @@ from bot.core.notices import (
     RefillChanged,
     StorageLostAlert,
 )
-from bot.core.panel import BadKey, PanelBusy, PanelUnavailable
+from bot.core.panel import BadKey, OrderOutcomeUnknown, PanelBusy, PanelUnavailable
 from bot.core.ports import StorageFailed
 from bot.core.records import DAY, EntryKind, Order
 from bot.core.tracking import PANEL_DOWN_ALERT
@@ -252,3 +252,16 @@ async def test_a_lost_database_is_told_once() -> None:
     await w.tracking.poll()
     await w.tracking.poll()
     assert await w.store.notices() == [StorageLostAlert(ADMIN, path=":memory:")]
+
+
+async def test_only_placed_orders_are_polled_and_an_id_the_panel_forgot_changes_nothing() -> None:
+    w = world([service(1, rate="2")])
+    w.panel.add_answers = [OrderOutcomeUnknown("timeout")]
+    await place(w, MEMBER, 1, "https://instagram.com/p/unknown")
+    forgotten = await place(w, MEMBER, 1, "https://instagram.com/p/forgotten")
+    del w.panel.statuses_of[forgotten.panel_order_id]
+    report = await w.tracking.poll()
+    assert report.orders == 1 and report.changes == 0 and report.panel_ok
+    assert w.panel.sent("statuses") == [[forgotten.panel_order_id]]
+    assert await w.store.orders.get(forgotten.id) == forgotten
+    assert await w.store.notices() == []
