@@ -147,7 +147,7 @@ async def resolve_interrupted(store: Store) -> int:
                 order.user_id,
                 order=order.id,
                 service=order.service_name,
-                link=order.fields.get("link", ""),
+                link=order.target or "",
                 wallet=order.paid is not None,
             )
             for order in interrupted

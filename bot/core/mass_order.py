@@ -466,9 +466,7 @@ class MassOrders:
                 result = SKIPPED[reason]
             elif not finished:
                 result = LineResult.WAITING
-            elif service is not None and issue is None:
-                result = LineResult.NO_FUNDS  # a batch of an older version: no reason kept
-            else:
+            else:  # reached and not sent (a batch given up), whatever the reason was
                 result = LineResult.NOT_SENT
             reports.append(LineReport(line.number, link, result, issue=issue))
         return reports

@@ -231,13 +231,6 @@ async def test_a_batch_given_up_ends_where_it_is() -> None:
     assert w.panel.count("add") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MassOrders.report reads a line of a finished batch with neither order nor skip "
-    "reason as NO_FUNDS (meant for batches of an older version); a batch given up (the "
-    "catalog unavailable) has such lines too, and its report, shown again when its Confirm "
-    "is tapped, says 'no funds', even to a user who pays from no wallet",
-)
 async def test_a_batch_given_up_reports_its_lines_as_not_sent() -> None:
     w = panel_world()
     batch = await started(w, f"1|{IG}a|100\n1|{IG}b|100")

@@ -184,11 +184,6 @@ async def test_two_orders_never_get_the_same_panel_order() -> None:
     assert len(await resolved(w)) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resolve_interrupted names an order by fields['link'] where every other notice "
-    "uses its target (link or username): an interrupted subscription reads '—'",
-)
 async def test_an_interrupted_order_is_named_by_its_target_like_every_other_notice() -> None:
     w = world([service(5, type="Subscriptions", rate="1")])
     subscription = w.panel.service_list[0]
