@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.core.actor import Actor
 from bot.core.api import Service
 from bot.core.balance import PanelCurrency
 from bot.core.catalog import CatalogIndex
@@ -27,7 +28,7 @@ from bot.core.money import InsufficientFunds
 from bot.core.order_types import InvalidField, Issue, OrderType, check_field, order_type_of
 from bot.core.panel import Panel
 from bot.core.ports import Store
-from bot.core.records import BatchLine, MassBatch, Order, Outcome, Skipped, target_core
+from bot.core.records import BatchLine, BatchState, MassBatch, Order, Outcome, Skipped, target_core
 from bot.core.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -281,6 +282,20 @@ class Preview:
     """The stored batch's key, for its Confirm button (None: no line can be ordered)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Repriced:
+    """Prices changed since the preview: nothing was started; the lines at today's prices."""
+
+    preview: Preview
+
+
+class NotStarted(StrEnum):
+    SHOP_CANNOT = "shop_cannot"
+    """The panel balance would not cover it (the admins are told): nothing taken."""
+    ALREADY = "already"
+    """Not this user's batch waiting for Confirm: started already, or gone."""
+
+
 class MassOrders:
     """Previews, starts and runs batches; `stopping` halts a running batch between two lines
     (the bot is shutting down: the next start goes on with it)."""
@@ -329,6 +344,22 @@ class MassOrders:
         key = new_key()
         await self._store.mass.add(key, user_id, lines)
         return Preview(checked, key)
+
+    async def confirm(
+        self, actor: Actor, key: str, chat_id: int, message_id: int
+    ) -> MassBatch | Repriced | NotStarted:
+        """Confirm tapped: the batch starts once, at the prices its preview showed (else the
+        same lines at today's prices, nothing taken), and only if the shop's panel balance
+        covers what its lines cost there."""
+        waiting = await self.get(key, actor.user_id)
+        if waiting is not None and waiting.state is BatchState.PREVIEW:
+            repriced = await self.reprice(waiting)
+            if repriced is not None:
+                return Repriced(repriced)
+            if not await self._shop.can_take(actor.user_id, await self.panel_cost(waiting)):
+                return NotStarted.SHOP_CANNOT
+        batch = await self.start(key, actor.user_id, chat_id, message_id)
+        return NotStarted.ALREADY if batch is None else batch
 
     async def start(
         self, key: str, user_id: int, chat_id: int, message_id: int

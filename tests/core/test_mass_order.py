@@ -10,7 +10,16 @@ from decimal import Decimal
 import pytest
 
 from bot.core.actor import Actor
-from bot.core.mass_order import MAX_ORDERS, LineResult, Problem, TooManyLines, parse
+from bot.core.balance import BALANCE_TTL, Balance
+from bot.core.mass_order import (
+    MAX_ORDERS,
+    LineResult,
+    NotStarted,
+    Problem,
+    Repriced,
+    TooManyLines,
+    parse,
+)
 from bot.core.panel import OrderOutcomeUnknown, PanelError
 from bot.core.records import BatchState, EntryKind, MassBatch, Skipped
 from tests.core.fakes import ADMIN, OTHER, USER, World, place, service, world
@@ -258,3 +267,31 @@ def test_lines_are_read_with_bars_spaces_or_commas() -> None:
         (4, "4", "https://x.com/d", ""),
     ]
     assert parsed.unreadable == [5] and parsed.count == 5
+
+
+async def test_confirm_starts_once_at_the_shown_prices_and_within_the_panel_balance() -> None:
+    customer = Actor(USER, pays_from_wallet=True)
+    w = world(catalog(), wallets=True, currency="IDR", panel_balance="3000")
+    await w.shop.adjust(USER, Decimal("100000"), ADMIN, "")
+    big = await w.mass.preview(USER, f"1|{IG}a|100\n1|{IG}b|100")  # 2,469 on the panel
+    assert big.key is not None
+    small = await w.mass.preview(USER, f"1|{IG}a|100")  # drops the earlier preview
+    assert small.key is not None
+    assert await w.mass.confirm(customer, big.key, USER, 5) is NotStarted.ALREADY
+    w.panel.service_list = [service(1, rate="20000"), *catalog()[1:]]
+    await w.catalog.refresh()
+    repriced = await w.mass.confirm(customer, small.key, USER, 5)
+    assert isinstance(repriced, Repriced)  # nothing started, today's prices shown
+    assert repriced.preview.key is not None
+    assert (await w.mass.get(repriced.preview.key, USER)).state is BatchState.PREVIEW
+    w.panel.balance_answer = Balance.parse({"balance": "1000", "currency": "IDR"})
+    w.clock.advance(BALANCE_TTL)
+    refused = await w.mass.confirm(customer, repriced.preview.key, USER, 5)
+    assert refused is NotStarted.SHOP_CANNOT  # 2,000 on the panel, 1,000 there
+    w.panel.balance_answer = Balance.parse({"balance": "5000", "currency": "IDR"})
+    w.clock.advance(BALANCE_TTL)
+    batch = await w.mass.confirm(customer, repriced.preview.key, USER, 5)
+    assert isinstance(batch, MassBatch) and batch.state is BatchState.RUNNING
+    again = await w.mass.confirm(customer, repriced.preview.key, USER, 5)
+    assert again is NotStarted.ALREADY  # a second tap starts nothing
+    assert w.panel.count("add") == 0 and await w.store.balance_of(USER) == Decimal("100000")

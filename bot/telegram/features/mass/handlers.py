@@ -16,7 +16,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.mass_order import Preview, TooManyLines
+from bot.core.mass_order import NotStarted, Preview, Repriced, TooManyLines
 from bot.core.panel import PanelFailure
 from bot.core.records import BatchState
 from bot.telegram import callback as cb
@@ -149,29 +149,30 @@ async def confirm(update: Update, context: BotContext) -> None:
     mass = context.state.mass
     key = str(args[0])
     waiting = await mass.get(key, user.id)
-    if waiting is not None and waiting.state is BatchState.PREVIEW:
-        if await too_fast(update, context):
-            return
-        repriced = await mass.reprice(waiting)
-        if repriced is not None:
-            await answer_query(update, context)
-            changed = "⚠️ " + t._(
-                "Prices changed since the preview. Nothing was ordered and nothing was taken: "
-                "here is the mass order at today's prices."
-            )
-            await _show_preview(update, context, repriced, changed)
-            return
-        cost = await mass.panel_cost(waiting)
-        if not await context.state.shop.can_take(user.id, cost):
-            text = t._(
-                "The shop cannot take this mass order right now. Nothing was ordered and "
-                "nothing was taken from your wallet; the operator is told. Please try again "
-                "later."
-            )
-            await show(update, context, "⚠️ " + text, home_menu(context))
-            return
-    batch = await mass.start(key, user.id, query.message.chat.id, query.message.message_id)
-    if batch is None:
+    if (
+        waiting is not None
+        and waiting.state is BatchState.PREVIEW
+        and await too_fast(update, context)
+    ):
+        return  # a tap on a batch started already is not counted
+    batch = await mass.confirm(context.actor, key, query.message.chat.id, query.message.message_id)
+    if isinstance(batch, Repriced):
+        await answer_query(update, context)
+        changed = "⚠️ " + t._(
+            "Prices changed since the preview. Nothing was ordered and nothing was taken: "
+            "here is the mass order at today's prices."
+        )
+        await _show_preview(update, context, batch.preview, changed)
+        return
+    if batch is NotStarted.SHOP_CANNOT:
+        text = t._(
+            "The shop cannot take this mass order right now. Nothing was ordered and "
+            "nothing was taken from your wallet; the operator is told. Please try again "
+            "later."
+        )
+        await show(update, context, "⚠️ " + text, home_menu(context))
+        return
+    if batch is NotStarted.ALREADY:
         await _started_already(update, context, key)
         return
     await show(update, context, progress_text(t, 0, len(batch.lines)))
