@@ -177,7 +177,9 @@ def payment_alert_text(t: Translator, notice: PaymentAlert) -> str:
     lines = [
         t._("⚠️ Payments ({method}): {problem}. Nothing was credited.").format(
             method=escape(notice.method),
-            problem=t._(PROBLEMS.get(notice.problem, N_("something unexpected"))),
+            problem=t._(PROBLEMS[notice.problem])
+            if notice.problem in PROBLEMS
+            else escape(notice.problem),
         )
     ]
     if notice.problem == "refunded":
