@@ -122,12 +122,12 @@ def ledger(tmp_path: Path) -> list[tuple[str, str, int | None]]:
 async def open_tripay(bot: Harness, tripay: FakeTripay, amount: int = 50_000) -> tuple[Call, str]:
     choices = await choose(bot, amount)
     assert [text for text, _ in choices.buttons] == [
-        "QRIS",
+        "QRIS (Tripay)",
         "⭐ Telegram Stars",
         "🧾 Bank transfer (receipt)",
         "🏠 Menu",
     ]
-    shown = await bot.tap(USER, choices.button("QRIS"))
+    shown = await bot.tap(USER, choices.button("QRIS (Tripay)"))
     (reference,) = tripay.transactions
     return shown, reference
 
@@ -245,7 +245,7 @@ async def test_without_callbacks_the_bot_polls_then_expires_and_tells(
         assert "was credited" in bot.last(USER).text
         # a second top-up nobody pays: asked every minute after 10 minutes, then closed
         await bot.tap(USER, (await bot.say(USER, "/balance")).button("➕"))
-        await bot.tap(USER, (await bot.say(USER, "20000")).button("QRIS"))
+        await bot.tap(USER, (await bot.say(USER, "20000")).button("QRIS (Tripay)"))
         bot.clock.advance(FAST_FOR + 1)
         await job.run(bot.app.bot)
         asked = len(tripay.requests)
@@ -269,7 +269,7 @@ async def test_a_gateway_that_is_down_leaves_nothing_open_and_offers_the_others(
     async with Harness(tmp_path, **tripay_settings(tripay)) as bot:
         choices = await choose(bot)
         tripay.fail_next(ERROR_PAGE)
-        down = await bot.tap(USER, choices.button("QRIS"))
+        down = await bot.tap(USER, choices.button("QRIS (Tripay)"))
         assert "cannot take this payment right now" in down.text
         assert "Nothing was charged" in down.text
         assert [text for text, _ in down.buttons] == [

@@ -62,7 +62,8 @@ async def offer(update: Update, context: BotContext, amount: Decimal) -> bool:
     if not context.state.topups.automatic or choices == [Choice(PaymentMethod.MANUAL)]:
         return False
     if len(choices) == 1:
-        await pay(update, context, amount, choices[0])
+        if not await too_fast(update, context):
+            await pay(update, context, amount, choices[0])
         return True
     t = context.t
     currency = _currency(context)
@@ -89,18 +90,19 @@ async def pay_with(update: Update, context: BotContext) -> None:
         return
     channel = None if args[1] == "-" else args[1]
     amount = Decimal(args[2]) * context.state.shop.unit
+    if await too_fast(update, context):
+        return
     await pay(update, context, amount, Choice(method, channel))
 
 
 async def pay(update: Update, context: BotContext, amount: Decimal, choice: Choice) -> None:
+    """A top-up paid the chosen way (the caller checked the user's pace)."""
     from bot.telegram.features.wallet import handlers as wallet
 
     t = context.t
     user = update.effective_user
     chat = update.effective_chat
     if user is None or chat is None:
-        return
-    if await too_fast(update, context):
         return
     topups = context.state.topups
     started = await topups.start(context.actor, amount, choice, user.full_name)

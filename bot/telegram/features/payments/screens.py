@@ -36,7 +36,7 @@ PROBLEMS = {
 
 def method_name(t: Translator, method: PaymentMethod, channel: str | None = None) -> str:
     if method is PaymentMethod.TRIPAY and channel:
-        return "QRIS" if channel.startswith("QRIS") else escape(channel)
+        return f"{escape(channel)} (Tripay)"  # a channel's code, a brand: not translated
     return t._(METHOD_NAMES[method])
 
 

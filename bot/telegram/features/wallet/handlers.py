@@ -131,13 +131,13 @@ async def _open_deposit(update: Update, context: BotContext, amount: Decimal) ->
     if user is None or not shop.takes_deposits:
         await expired(update, context)
         return
-    if await too_fast(update, context):
-        return
     refusal = shop.top_up_refusal(amount)
     if refusal is not None:
         await refused(update, context, refusal)
         return
     if await payments.offer(update, context, amount):
+        return
+    if await too_fast(update, context):
         return
     await open_manual(update, context, amount)
 
