@@ -467,3 +467,50 @@ def test_a_missing_key_is_one_line_at_start(tmp_path: Path) -> None:
             midtrans_server_key="SB-Mid-server-secret-value",
         ).midtrans_server_key
     )
+
+
+async def test_a_virtual_account_channel_shows_its_pay_code_without_a_qr(
+    tmp_path: Path, tripay: FakeTripay
+) -> None:
+    async with Harness(tmp_path, **tripay_settings(tripay, tripay_methods="QRIS,BRIVA")) as bot:
+        choices = await choose(bot)
+        shown = await bot.tap(USER, choices.button("BRIVA (Tripay)"))
+        assert shown.method == "sendMessage"
+        assert "Pay code: <code>" in shown.text and "Pay exactly" in shown.text
+        assert "Login ke internet banking" in shown.text  # Tripay's own steps, as plain text
+        assert tripay.requests[0].json()["method"] == "BRIVA"
+        forged = cb.PAY_WITH("tripay", "OVO", 50_000)  # a channel the operator does not list
+        await bot.tap(USER, forged)
+        assert "expired" in bot.last(USER).text
+        assert len(tripay.requests) == 1
+
+
+async def test_midtrans_unreachable_at_a_notification_is_asked_again_later_then_expires(
+    tmp_path: Path, midtrans: FakeMidtrans
+) -> None:
+    settings = {
+        **SHOP,
+        "payments": "midtrans",
+        "midtrans_url": midtrans.url,
+        "midtrans_server_key": SERVER_KEY,
+    }
+    async with Harness(tmp_path, **settings) as bot:
+        await choose(bot, 30_000)  # the only way: straight to its QR
+        midtrans.set_status("DEP-1", "settlement")
+        body = midtrans.notification("DEP-1")
+        midtrans.fail_next(ERROR_PAGE)  # the status read again fails
+        assert (await post(bot, "midtrans", body, {})).status_code == 400  # sent again later
+        assert await wallet_of(bot) == Decimal(0)
+        bot.clock.advance(10)
+        assert await bot.state.payments_job.run(bot.app.bot) == 1  # the poll finds it paid
+        assert await wallet_of(bot) == Decimal(30_000)
+        assert (await post(bot, "midtrans", body, {})).status_code == 200  # the retry: nothing
+        assert await wallet_of(bot) == Decimal(30_000)
+        # a second one nobody pays: Midtrans expires it, the customer is told
+        await choose(bot, 30_000)
+        midtrans.set_status("DEP-2", "expire")
+        bot.clock.advance(10)
+        assert await bot.state.payments_job.run(bot.app.bot) == 1
+        await bot.state.tracker.delivered()
+        assert "not paid in time" in bot.last(USER).text
+        assert await wallet_of(bot) == Decimal(30_000)

@@ -159,3 +159,26 @@ def test_each_method_tops_up_and_the_money_orders_and_adds_up(tmp_path: Path) ->
     block = money_block(stats, "Today")
     assert block["Top-ups"] == f"IDR{sum(deposits):,}"
     assert block["Sales"] == "IDR15,000"
+
+
+def test_a_method_without_its_settings_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    telegram = FakeTelegram(TOKEN).start()
+    try:
+        for env, said in (
+            (
+                {"WALLETS": "on", "PAYMENTS": "tripay"},
+                "Configuration error: PAYMENTS has tripay, which needs TRIPAY_API_KEY; it is "
+                "missing.",
+            ),
+            (
+                {"WALLETS": "on", "PAYMENTS": "qris", "QRIS_STATIC": STATIC[:-1] + "0"},
+                "Configuration error: QRIS_STATIC is not a QRIS: its checksum is",
+            ),
+        ):
+            bot = start_bot(tmp_path, telegram, **env)
+            output, _ = bot.communicate(timeout=30)
+            assert bot.returncode == 2
+            lines = output.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith(said), output
+    finally:
+        telegram.stop()
