@@ -34,6 +34,7 @@ from tests.adapters.payments.fake_tripay import (
     MERCHANT_CODE,
     PRIVATE_KEY,
     FakeTripay,
+    refusal,
     sign,
 )
 from tests.adapters.payments.test_qris import STATIC
@@ -283,6 +284,11 @@ async def test_a_gateway_that_is_down_leaves_nothing_open_and_offers_the_others(
         assert deposit is not None and deposit.state == "closed"
         bot.clock.advance(7200)
         assert await bot.state.payments_job.run(bot.app.bot) == 0  # nothing to close
+        # a refusal: in the gateway's own words
+        tripay.fail_next(refusal("Merchant is not active"))
+        refused = await bot.tap(USER, choices.button("QRIS (Tripay)"))
+        assert "(Merchant is not active)" in refused.text
+        assert "Nothing was charged" in refused.text
 
 
 def pre_checkout_update(bot: Harness, payload: str, total: int, currency: str = "XTR") -> Update:
