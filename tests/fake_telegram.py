@@ -232,6 +232,9 @@ class FakeTelegram:
         """Long polling: answers as soon as an update is there, or after the timeout."""
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 0.5)
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
         with self._arrived:
             while self.updates and self.updates[0]["update_id"] < offset:
                 self.updates.popleft()
@@ -239,6 +242,8 @@ class FakeTelegram:
                 self._arrived.wait(timeout)
             while self.updates and self.updates[0]["update_id"] < offset:
                 self.updates.popleft()
+            if allowed:  # as Telegram does: the kinds not asked for are never delivered
+                self.updates = deque(u for u in self.updates if any(kind in u for kind in allowed))
             return list(self.updates)[:100]
 
 

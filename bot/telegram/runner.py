@@ -38,7 +38,9 @@ from bot.core.ports import DatabaseUnusable, StorageFailed
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
+"""What the bot asks Telegram for: a successful payment comes as a message; the pre-checkout
+query of a Stars invoice is its own kind, never sent unless asked for."""
 FIRST_CONNECT_DELAY = 2.0
 MAX_CONNECT_DELAY = 300.0
 WEBHOOK_MAX_BODY = 1024 * 1024
