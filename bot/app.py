@@ -361,8 +361,8 @@ async def _post_init(application: BotApplication, parts: Components) -> None:
         log.warning("the command menu was not set (%s); it is set again at the next start", exc)
     await state.mass_job.resume(application.bot)
     state.payments_job.bot = application.bot
-    if parts.payments_server is not None:
-        await parts.payments_server.start()
+    if parts.payments_server is not None and not parts.settings.webhook_url:
+        await parts.payments_server.start()  # with webhooks: on the webhook's server
     runtime.freeze_startup_objects()
     settings = parts.settings
     log.info("bot started; panel %s", "sandbox" if settings.uses_sandbox else parts.panel.url)

@@ -223,6 +223,11 @@ class TopUps:
         return any(method is not PaymentMethod.MANUAL for method in self._methods)
 
     @property
+    def takes_callbacks(self) -> bool:
+        """Whether a gateway that sends callbacks (Tripay, Midtrans) is enabled."""
+        return bool(self._gateways)
+
+    @property
     def manual(self) -> bool:
         return PaymentMethod.MANUAL in self._methods and bool(self._shop.deposit_instructions)
 

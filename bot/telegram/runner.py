@@ -35,6 +35,7 @@ from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
 from bot.core.ports import DatabaseUnusable, StorageFailed
+from bot.telegram import payments_web
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,9 @@ async def _start_updater(
             secret_token=webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )
+        job = application.bot_data.payments_job
+        if job.takes_callbacks:
+            payments_web.share(updater, job)
     else:
         await updater.start_polling(
             allowed_updates=ALLOWED_UPDATES, error_callback=PollingFailures()

@@ -182,3 +182,52 @@ def test_a_method_without_its_settings_stops_the_start_with_one_line(tmp_path: P
             assert len(lines) == 1 and lines[0].startswith(said), output
     finally:
         telegram.stop()
+
+
+def test_with_webhooks_the_callbacks_share_the_webhook_server(tmp_path: Path) -> None:
+    telegram = FakeTelegram(TOKEN).start()
+    tripay = FakeTripay().start()
+    port, own_port = free_port(), free_port()
+    env = {
+        "WEBHOOK_URL": "https://bot.example.test/hook",
+        "WEBHOOK_PORT": str(port),
+        "WALLETS": "on",
+        "PAYMENTS": "tripay",
+        "TRIPAY_URL": tripay.url,
+        "TRIPAY_API_KEY": API_KEY,
+        "TRIPAY_PRIVATE_KEY": PRIVATE_KEY,
+        "TRIPAY_MERCHANT_CODE": MERCHANT_CODE,
+        "PAYMENTS_PORT": str(own_port),
+    }
+    bot = start_bot(tmp_path, telegram, **env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: "setWebhook" in telegram.methods())
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"{base}/healthz").text == "ok"
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy)
+        body = b'{"reference":"DEV-T1","merchant_ref":"DEP-1","status":"PAID"}'
+        forged = {"X-Callback-Signature": "0" * 64, "X-Callback-Event": "payment_status"}
+        answer = httpx.post(f"{base}/payments/tripay", content=body, headers=forged)
+        assert answer.status_code == 200 and answer.json() == {"success": False}
+        big = httpx.post(f"{base}/payments/tripay", content=b"x" * 70_000)
+        assert big.status_code == 413
+        assert httpx.post(f"{base}/payments/midtrans", content=b"{}").status_code == 404
+        wait_for(lambda: any("wrong signature" in m["text"] for m in telegram.shown(ADMIN)))
+        try:  # no second server of its own
+            httpx.get(f"http://127.0.0.1:{own_port}/healthz")
+            raise AssertionError("the payments server runs beside the webhook's")
+        except httpx.ConnectError:
+            pass
+    finally:
+        bot.terminate()
+        output, _ = bot.communicate(timeout=30)
+        telegram.stop()
+        tripay.stop()
+    assert bot.returncode == 0, output
+    assert PRIVATE_KEY not in output and API_KEY not in output

@@ -24,6 +24,11 @@ class PaymentsJob:
         self.bot: Bot | None = None
         """The bot that sends what a callback changed (set once the bot runs)."""
 
+    @property
+    def takes_callbacks(self) -> bool:
+        """Whether a gateway that sends callbacks is enabled."""
+        return self._topups.takes_callbacks
+
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         assert application.job_queue is not None
         application.job_queue.run_repeating(
