@@ -520,3 +520,22 @@ async def test_midtrans_unreachable_at_a_notification_is_asked_again_later_then_
         await bot.state.tracker.delivered()
         assert "not paid in time" in bot.last(USER).text
         assert await wallet_of(bot) == Decimal(30_000)
+
+
+async def test_with_a_public_url_the_gateway_is_told_where_to_call_and_asked_only_at_expiry(
+    tmp_path: Path, tripay: FakeTripay
+) -> None:
+    public = tripay_settings(tripay, payments_public_url="https://bot.example.com/")
+    async with Harness(tmp_path, **public) as bot:
+        _, reference = await open_tripay(bot, tripay)
+        created = tripay.requests[0].json()
+        assert created["callback_url"] == "https://bot.example.com/payments/tripay"
+        payment = await bot.store.payments.of_deposit(1)
+        assert payment is not None and payment.next_poll_at == payment.expires_at + GRACE
+        bot.clock.advance(FAST_FOR)
+        await bot.state.payments_job.run(bot.app.bot)
+        assert len(tripay.requests) == 1  # not asked: its callback tells
+        tripay.pay(reference)  # the callback was lost: found at the expiry
+        bot.clock.advance(3600 + GRACE)
+        assert await bot.state.payments_job.run(bot.app.bot) == 1
+        assert await wallet_of(bot) == Decimal(50_000)
