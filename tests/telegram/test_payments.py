@@ -539,3 +539,30 @@ async def test_with_a_public_url_the_gateway_is_told_where_to_call_and_asked_onl
         bot.clock.advance(3600 + GRACE)
         assert await bot.state.payments_job.run(bot.app.bot) == 1
         assert await wallet_of(bot) == Decimal(50_000)
+
+
+async def test_wallets_not_in_rupiah_are_offered_no_rupiah_method(
+    tmp_path: Path, tripay: FakeTripay
+) -> None:
+    async with Harness(tmp_path, **tripay_settings(tripay, payments="tripay")) as bot:
+        bot.state.currency.code = "USD"
+        told = await choose(bot, 20_000)
+        assert "No way to pay a top-up is available right now" in told.text
+        assert tripay.requests == []
+
+
+async def test_a_long_list_of_steps_still_fits_a_photo_s_caption(
+    tmp_path: Path, tripay: FakeTripay
+) -> None:
+    from tests.adapters.payments import fake_tripay
+
+    steps = [{"title": "Langkah", "steps": ["Buka aplikasi bank Anda " * 8] * 12}]
+    original = fake_tripay.QRIS_STEPS
+    fake_tripay.QRIS_STEPS = steps
+    try:
+        async with Harness(tmp_path, **tripay_settings(tripay)) as bot:
+            shown, _ = await open_tripay(bot, tripay)
+            assert shown.method == "sendPhoto" and len(shown.text) <= 1024
+            assert "Pay exactly" in shown.text and "tap Check" in shown.text
+    finally:
+        fake_tripay.QRIS_STEPS = original

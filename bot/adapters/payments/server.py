@@ -71,7 +71,7 @@ class CallbackServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            status, body, kind = await asyncio.wait_for(self._answer(reader), TIMEOUT)
+            status, body, kind = await asyncio.wait_for(self._answer(reader, writer), TIMEOUT)
         except TimeoutError:
             status, body, kind = 408, b"timeout", "text/plain"
         except Exception:
@@ -91,7 +91,9 @@ class CallbackServer:
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _answer(self, reader: asyncio.StreamReader) -> tuple[int, bytes, str]:
+    async def _answer(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[int, bytes, str]:
         try:
             raw = await reader.readuntil(b"\r\n\r\n")
         except asyncio.LimitOverrunError:
@@ -122,6 +124,9 @@ class CallbackServer:
             return 411, b"a Content-Length is required", "text/plain"
         if int(length) > MAX_CALLBACK_BYTES:
             return 413, b"too large", "text/plain"  # refused unread
+        if headers.get("expect", "").lower() == "100-continue":  # curl's, for a larger body
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await writer.drain()
         body = await reader.readexactly(int(length))
         answer = await self._handler(path.removeprefix(PREFIX), body, headers)
         if answer is None:

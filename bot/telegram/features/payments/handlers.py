@@ -50,6 +50,9 @@ from bot.telegram.replies import answer_query, expired, home_menu, show, too_fas
 
 log = logging.getLogger(__name__)
 
+CAPTION = 1024
+"""The longest caption Telegram takes under a photo."""
+
 
 def _currency(context: BotContext) -> str:
     return context.state.currency.code
@@ -61,6 +64,11 @@ async def offer(update: Update, context: BotContext, amount: Decimal) -> bool:
     choices = context.state.topups.choices()
     if not context.state.topups.automatic or choices == [Choice(PaymentMethod.MANUAL)]:
         return False
+    if not choices:  # the wallets are not in rupiah, and only rupiah methods are enabled
+        t = context.t
+        text = t._("No way to pay a top-up is available right now. Ask the operator.")
+        await show(update, context, text, home_menu(context), new_message=True)
+        return True
     if len(choices) == 1:
         if not await too_fast(update, context):
             await pay(update, context, amount, choices[0])
@@ -140,13 +148,17 @@ async def pay(update: Update, context: BotContext, amount: Decimal, choice: Choi
         case PaymentOpened():
             await answer_query(update, context)
             payment = started.payment
-            text = payment_text(t, payment, started.instructions)
+            steps = started.instructions
+            text = payment_text(t, payment, steps)
+            while len(text) > CAPTION and steps:  # a photo's caption is short: fewer steps
+                steps = steps[:-1]
+                text = payment_text(t, payment, steps)
             keyboard = payment_keyboard(t, payment)
             if started.qr_png is not None:
                 await context.bot.send_photo(
                     chat.id,
                     InputFile(started.qr_png, filename="qris.png"),
-                    caption=text[:1024],
+                    caption=text,
                     reply_markup=keyboard,
                 )
             else:
