@@ -269,11 +269,37 @@ class TopUps:
         match choice.method:
             case PaymentMethod.MANUAL:
                 return ManualChosen()
-            case PaymentMethod.STARS:
-                return await self._open_stars(actor.user_id, amount)
             case PaymentMethod.QRIS:
                 return await self._open_qris(actor.user_id, amount, name)
+        again = await self._still_open(actor.user_id, amount, choice)
+        if again is not None:
+            return again
+        if choice.method is PaymentMethod.STARS:
+            return await self._open_stars(actor.user_id, amount)
         return await self._open_gateway(actor.user_id, amount, choice, name)
+
+    async def _still_open(
+        self, user_id: int, amount: Decimal, choice: Choice
+    ) -> StarsInvoice | PaymentOpened | None:
+        """The user's open top-up of this amount paid this way, shown again rather than a
+        second one opened (a double tap, or the customer coming back to it)."""
+        for payment in await self._store.payments.open_of(user_id, choice.method):
+            if (
+                payment.amount == amount
+                and payment.channel == choice.channel
+                and self._clock() < payment.expires_at - GRACE
+            ):
+                if payment.method is PaymentMethod.STARS:
+                    stars = int(payment.to_pay)
+                    payload = payment.merchant_ref
+                    return StarsInvoice(
+                        payment.deposit_id, stars, payload, amount, payment.currency
+                    )
+                picture = None
+                if payment.qr_string and self._qr_image is not None:
+                    picture = self._qr_image(payment.qr_string)
+                return PaymentOpened(payment.deposit_id, payment, (), picture)
+        return None
 
     async def _open_stars(self, user_id: int, amount: Decimal) -> StarsInvoice:
         stars = self.stars_for(amount)

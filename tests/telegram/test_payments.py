@@ -566,3 +566,25 @@ async def test_a_long_list_of_steps_still_fits_a_photo_s_caption(
             assert "Pay exactly" in shown.text and "tap Check" in shown.text
     finally:
         fake_tripay.QRIS_STEPS = original
+
+
+async def test_a_double_tap_shows_the_same_payment_again_not_a_second_one(
+    tmp_path: Path, tripay: FakeTripay
+) -> None:
+    async with Harness(tmp_path, **tripay_settings(tripay)) as bot:
+        choices = await choose(bot)
+        first = await bot.tap(USER, choices.button("QRIS (Tripay)"))
+        bot.clock.advance(2)
+        again = await bot.tap(USER, choices.button("QRIS (Tripay)"))
+        assert len(tripay.transactions) == 1
+        assert first.button("🔄 Check") == again.button("🔄 Check") == cb.PAY_CHECK(1)
+        other = await choose(bot, 60_000)  # another amount: another payment
+        await bot.tap(USER, other.button("QRIS (Tripay)"))
+        assert len(tripay.transactions) == 2
+        stars = await choose(bot, 25_000)
+        bot.clock.advance(2)
+        await bot.tap(USER, stars.button("⭐"))
+        bot.clock.advance(2)
+        await bot.tap(USER, stars.button("⭐"))
+        invoices = answers_of(bot, "sendInvoice")
+        assert [i["payload"] for i in invoices] == ["DEP-3", "DEP-3"]

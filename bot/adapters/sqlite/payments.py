@@ -95,6 +95,15 @@ class PaymentRepo:
         )
         return _payment(row) if row else None
 
+    async def open_of(self, user_id: int, method: PaymentMethod) -> list[StoredPayment]:
+        """The user's payments of this method that wait to be paid, newest first."""
+        rows = await self._session.fetchall(
+            "SELECT * FROM payments WHERE user_id = ? AND method = ? AND state = ?"
+            " ORDER BY id DESC LIMIT 20",
+            (user_id, method.value, PaymentState.PENDING.value),
+        )
+        return [_payment(row) for row in rows]
+
     async def set_reference(self, payment_id: int, reference: str) -> bool:
         """A reference learnt at payment (Telegram's charge id); False when it has one."""
         cursor = await self._session.execute(
