@@ -17,6 +17,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.adapters.payments.qris import InvalidQris, parse_static
 from bot.adapters.sqlite.backup import backup
 from bot.adapters.sqlite.db import (
     MIGRATIONS,
@@ -210,6 +211,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     settings = load_settings()
+    if "qris" in settings.payments and settings.qris_static:
+        try:
+            parse_static(settings.qris_static)
+        except InvalidQris as exc:
+            print(f"Configuration error: QRIS_STATIC is {exc}.", file=sys.stderr)
+            sys.exit(2)
     export_proxies(settings)
     secret = webhook_secret(settings) if settings.webhook_url else None
     secret_values = [settings.bot_token.get_secret_value()]
@@ -219,6 +226,13 @@ def main(argv: list[str] | None = None) -> None:
         secret_values.append(secret)
     if settings.sentry_dsn is not None:
         secret_values.append(settings.sentry_dsn.get_secret_value())
+    for payment_secret in (
+        settings.tripay_api_key,
+        settings.tripay_private_key,
+        settings.midtrans_server_key,
+    ):
+        if payment_secret is not None:
+            secret_values.append(payment_secret.get_secret_value())
     setup_logging(
         settings.log_level, settings.log_format == "json", secret_values, settings.log_level_libs
     )

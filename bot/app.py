@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
+import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -17,6 +21,11 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from telegram.request import BaseRequest
 
 from bot.adapters.panel_http.client import PanelClient
+from bot.adapters.payments.midtrans import MidtransGateway
+from bot.adapters.payments.qr import qr_png
+from bot.adapters.payments.qris import parse_static, qris_invoice
+from bot.adapters.payments.server import CallbackServer
+from bot.adapters.payments.tripay import TripayGateway
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
 from bot.adapters.sqlite.store import SqliteStore
 from bot.config import DEFAULT_PANEL_URL, Settings
@@ -30,8 +39,10 @@ from bot.core.limits import UserRateLimit
 from bot.core.mass_order import MassOrders
 from bot.core.my_orders import MyOrders
 from bot.core.order_actions import OrderActions
+from bot.core.payments import Gateway, Invoice, PaymentMethod, PaymentRequest
 from bot.core.shop import Shop, ShopRules
 from bot.core.stats import Statistics
+from bot.core.topups import TopUps
 from bot.core.tracking import OrderTracking
 from bot.core.unknown_outcome import UnknownOutcomes
 from bot.telegram import errors, gate, runtime
@@ -41,12 +52,14 @@ from bot.telegram.features.balance import handlers as balance
 from bot.telegram.features.checkout import handlers as checkout
 from bot.telegram.features.mass import handlers as mass
 from bot.telegram.features.orders import handlers as orders
+from bot.telegram.features.payments import handlers as payments
 from bot.telegram.features.settings import language, notifications
 from bot.telegram.features.start import handlers as start
 from bot.telegram.features.start.handlers import bot_commands
 from bot.telegram.features.wallet import handlers as wallet
 from bot.telegram.i18n import I18n
 from bot.telegram.jobs.mass import MassOrderJob
+from bot.telegram.jobs.payments import PaymentsJob
 from bot.telegram.jobs.tracker import TrackerJob
 from bot.telegram.persistence import StorePersistence
 from bot.telegram.processor import PerUserUpdateProcessor
@@ -89,6 +102,10 @@ class Components:
     tracking: OrderTracking
     unsaved: UnsavedOutcomes
     services: Services
+    payments_http: httpx.AsyncClient | None = None
+    """The gateways' HTTP client (None when no gateway is enabled)."""
+    payments_server: CallbackServer | None = None
+    """The callbacks' web server, started with the bot when a gateway is enabled."""
 
     async def open(self) -> None:
         """The store opened (checked, locked, migrated) and the submissions a stop
@@ -97,6 +114,73 @@ class Components:
             return
         await self.store.open()
         await resolve_interrupted(self.store)
+
+
+def payment_gateways(
+    settings: Settings, http: httpx.AsyncClient, clock: Callable[[], float]
+) -> dict[PaymentMethod, Gateway]:
+    """The gateways PAYMENTS enables, told where to send their callbacks when the bot has a
+    public URL (PAYMENTS_PUBLIC_URL)."""
+    public = settings.payments_public_url
+    gateways: dict[PaymentMethod, Gateway] = {}
+    if PaymentMethod.TRIPAY in settings.payments:
+        assert settings.tripay_api_key and settings.tripay_private_key
+        gateways[PaymentMethod.TRIPAY] = TripayGateway(
+            api_key=settings.tripay_api_key,
+            private_key=settings.tripay_private_key,
+            merchant_code=settings.tripay_merchant_code or "",
+            http=http,
+            url=settings.tripay_url,
+            channels=settings.tripay_methods,
+            callback_url=f"{public}/payments/tripay" if public else None,
+            clock=clock,
+        )
+    if PaymentMethod.MIDTRANS in settings.payments:
+        assert settings.midtrans_server_key
+        gateways[PaymentMethod.MIDTRANS] = MidtransGateway(
+            server_key=settings.midtrans_server_key,
+            http=http,
+            url=settings.midtrans_url,
+            callback_url=f"{public}/payments/midtrans" if public else None,
+            clock=clock,
+        )
+    return gateways
+
+
+def top_ups(
+    settings: Settings,
+    store: SqliteStore,
+    shop: Shop,
+    currency: PanelCurrency,
+    clock: Callable[[], float],
+) -> tuple[TopUps, httpx.AsyncClient | None]:
+    """The automatic top-ups PAYMENTS enables, and the HTTP client of their gateways."""
+    http = None
+    gateways: dict[PaymentMethod, Gateway] = {}
+    if {PaymentMethod.TRIPAY, PaymentMethod.MIDTRANS} & set(settings.payments):
+        http = httpx.AsyncClient(timeout=15.0)
+        gateways = payment_gateways(settings, http, clock)
+    qris = None
+    if PaymentMethod.QRIS in settings.payments and settings.qris_static:
+        static, rng = parse_static(settings.qris_static), random.SystemRandom()
+
+        def qris(request: PaymentRequest, taken: AbstractSet[Decimal]) -> Invoice:
+            return qris_invoice(static, request, taken=taken, rng=rng, now=clock())
+
+    topups = TopUps(
+        store,
+        shop,
+        currency,
+        methods=[PaymentMethod(name) for name in settings.payments],
+        gateways=gateways,
+        channels={PaymentMethod.TRIPAY: settings.tripay_methods},
+        stars_rate=settings.stars_rate,
+        qris=qris,
+        qr_image=qr_png,
+        polling=not settings.payments_public_url,
+        clock=clock,
+    )
+    return topups, http
 
 
 def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) -> Components:
@@ -115,6 +199,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         deposit_min=settings.deposit_min,
         deposit_max=settings.deposit_max,
         deposit_instructions=settings.deposit_instructions,
+        automatic_payments=any(name != PaymentMethod.MANUAL for name in settings.payments),
     )
     access = Access(
         admin_ids=settings.admin_ids,
@@ -123,6 +208,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         wallets=settings.wallets,
     )
     shop = Shop(rules, store, catalog, currency, balance)
+    topups, payments_http = top_ups(settings, store, shop, currency, clock)
     unsaved = UnsavedOutcomes(store)
     tracking = OrderTracking(
         store,
@@ -136,6 +222,16 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
     actions = OrderActions(store, panel, tracking, clock)
     accounts = Accounts(store)
     mass_orders = MassOrders(store, panel, shop, currency, unsaved)
+    tracker = TrackerJob(
+        tracking,
+        store.outbox,
+        accounts,
+        i18n,
+        unsaved,
+        admin_ids=settings.admin_ids,
+        interval=settings.poll_interval,
+        clock=clock,
+    )
     services = Services(
         i18n=i18n,
         access=access,
@@ -151,19 +247,21 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         balance=balance,
         currency=currency,
         limits=UserRateLimit(clock=clock),
-        tracker=TrackerJob(
-            tracking,
-            store.outbox,
-            accounts,
-            i18n,
-            unsaved,
-            admin_ids=settings.admin_ids,
-            interval=settings.poll_interval,
-            clock=clock,
-        ),
+        tracker=tracker,
         mass_job=MassOrderJob(mass_orders, accounts, i18n, clock=clock),
+        topups=topups,
+        payments_job=PaymentsJob(topups, tracker),
     )
-    return Components(settings, store, panel, catalog, tracking, unsaved, services)
+    server = None
+    if payments_http is not None:
+        server = CallbackServer(
+            lambda name, body, headers: services.payments_job.callback(name, body, headers),
+            settings.payments_listen,
+            settings.payments_port,
+        )
+    return Components(
+        settings, store, panel, catalog, tracking, unsaved, services, payments_http, server
+    )
 
 
 def default_currency(settings: Settings) -> str:
@@ -237,9 +335,12 @@ def build_application(
     orders.register(application)
     mass.register(application)
     wallet.register(application, settings.wallets)
+    payments.register(application, settings.wallets, settings.admin_ids)
     notifications.register(application)
     admin.register(application, settings.admin_ids, settings.wallets)
     state.tracker.register(application)
+    if settings.wallets and state.topups.automatic:
+        state.payments_job.register(application)
     gate.register_fallbacks(application)
     errors.register(application)
     return application, parts
@@ -259,6 +360,9 @@ async def _post_init(application: BotApplication, parts: Components) -> None:
     except TelegramError as exc:
         log.warning("the command menu was not set (%s); it is set again at the next start", exc)
     await state.mass_job.resume(application.bot)
+    state.payments_job.bot = application.bot
+    if parts.payments_server is not None and not parts.settings.webhook_url:
+        await parts.payments_server.start()  # with webhooks: on the webhook's server
     runtime.freeze_startup_objects()
     settings = parts.settings
     log.info("bot started; panel %s", "sandbox" if settings.uses_sandbox else parts.panel.url)
@@ -277,6 +381,10 @@ async def _post_stop(application: BotApplication) -> None:
 
 
 async def _post_shutdown(application: BotApplication, parts: Components) -> None:
+    if parts.payments_server is not None:
+        await parts.payments_server.stop()
+    if parts.payments_http is not None:
+        await parts.payments_http.aclose()
     application.bot_data.balance.close()
     await parts.catalog.aclose()
     await parts.panel.aclose()

@@ -21,12 +21,16 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.amounts import parse_amount
+from bot.core.payments import PaymentMethod
 
 DEFAULT_PANEL_URL = "https://esellr.id/api/v2"
 SANDBOX = "sandbox"
 SUPPORTED_LANGUAGES = ("en", "id")
 
 UserIds = Annotated[frozenset[int], NoDecode]
+Names = Annotated[tuple[str, ...], NoDecode]
+TRIPAY_SANDBOX_URL = "https://tripay.co.id/api-sandbox"
+MIDTRANS_SANDBOX_URL = "https://api.sandbox.midtrans.com"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
@@ -97,6 +101,57 @@ class Settings(BaseSettings):
     no_proxy: str | None = None
     sentry_dsn: SecretStr | None = None
     """Errors with a traceback are reported there too (needs the sentry extra)."""
+    payments: Names = (PaymentMethod.MANUAL.value,)
+    """How customers top up, in the order offered (`bot.core.payments.PaymentMethod`)."""
+    stars_rate: Amount | None = Field(default=None, gt=0)
+    """The wallet amount one Telegram Star buys."""
+    tripay_url: str = TRIPAY_SANDBOX_URL
+    tripay_api_key: SecretStr | None = None
+    tripay_private_key: SecretStr | None = None
+    tripay_merchant_code: str | None = None
+    tripay_methods: Names = ("QRIS",)
+    midtrans_url: str = MIDTRANS_SANDBOX_URL
+    midtrans_server_key: SecretStr | None = None
+    qris_static: str | None = None
+    payments_listen: str = "127.0.0.1"
+    payments_port: int = Field(default=8090, ge=0, lt=65536)
+    payments_public_url: str | None = None
+    """The public https URL in front of PAYMENTS_LISTEN:PAYMENTS_PORT; empty: the bot asks
+    the gateways instead of being told."""
+
+    @field_validator("payments", "tripay_methods", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        names = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+        if info.field_name == "tripay_methods":
+            names = [name.upper() for name in names]
+            if bad := [n for n in names if not re.fullmatch(r"[A-Z0-9_]{2,24}", n)]:
+                raise ValueError(f"{bad[0]!r} is not a Tripay method code")
+        else:
+            names = [name.lower() for name in names]
+            known = {method.value for method in PaymentMethod}
+            if bad := [n for n in names if n not in known]:
+                raise ValueError(f"{bad[0]!r} is not a payment method")
+        return tuple(dict.fromkeys(names))
+
+    @field_validator("payments_public_url")
+    @classmethod
+    def _https_public(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("not an https URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("tripay_url", "midtrans_url")
+    @classmethod
+    def _gateway_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("not a URL")
+        return value
 
     @field_validator("wallets", mode="before")
     @classmethod
@@ -172,7 +227,29 @@ class Settings(BaseSettings):
             raise ValueError(
                 "OPEN_SIGNUP=true needs WALLETS=on: strangers would spend the panel balance"
             )
+        self._payments_ready()
         return self
+
+    def _payments_ready(self) -> None:
+        """One clear line for the first thing an enabled payment method misses."""
+        methods = set(self.payments)
+        if methods - {PaymentMethod.MANUAL.value} and not self.wallets:
+            raise ValueError("PAYMENTS other than manual needs WALLETS=on: top-ups go to wallets")
+        needed: dict[str, dict[str, object]] = {
+            PaymentMethod.STARS.value: {"STARS_RATE": self.stars_rate},
+            PaymentMethod.TRIPAY.value: {
+                "TRIPAY_API_KEY": self.tripay_api_key,
+                "TRIPAY_PRIVATE_KEY": self.tripay_private_key,
+                "TRIPAY_MERCHANT_CODE": self.tripay_merchant_code,
+            },
+            PaymentMethod.MIDTRANS.value: {"MIDTRANS_SERVER_KEY": self.midtrans_server_key},
+            PaymentMethod.QRIS.value: {"QRIS_STATIC": self.qris_static},
+        }
+        for method in self.payments:
+            for name, value in needed.get(method, {}).items():
+                text = value.get_secret_value() if isinstance(value, SecretStr) else value
+                if text is None or not str(text).strip():
+                    raise ValueError(f"PAYMENTS has {method}, which needs {name}; it is missing")
 
     @property
     def uses_sandbox(self) -> bool:
@@ -223,6 +300,20 @@ EXPECTED = {
     "http_proxy": "an http proxy's URL, like http://proxy.example:3128",
     "no_proxy": "comma-separated host names that are reached without the proxy",
     "sentry_dsn": "the DSN of a Sentry project, like https://key@sentry.example.com/1",
+    "payments": "comma-separated ways to top up: stars, tripay, midtrans, qris, manual",
+    "stars_rate": "the wallet amount one Telegram Star buys, above 0, like 250" + AMOUNT_RULE,
+    "tripay_url": "Tripay's API URL: https://tripay.co.id/api-sandbox or https://tripay.co.id/api",
+    "tripay_api_key": "the API key of your Tripay merchant page",
+    "tripay_private_key": "the private key of your Tripay merchant page",
+    "tripay_merchant_code": "your Tripay merchant code, like T0001",
+    "tripay_methods": "comma-separated Tripay method codes, like QRIS,BRIVA",
+    "midtrans_url": "Midtrans's API URL: https://api.sandbox.midtrans.com or "
+    "https://api.midtrans.com",
+    "midtrans_server_key": "the server key of your Midtrans dashboard",
+    "qris_static": "the static QRIS text your bank gave you (starting 000201)",
+    "payments_listen": "the local address of the payments server, like 127.0.0.1",
+    "payments_port": "the local port of the payments server, like 8090",
+    "payments_public_url": "the public https URL in front of the payments server",
 }
 
 

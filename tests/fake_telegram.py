@@ -7,6 +7,8 @@ global rate (answering 429 with retry_after past it), as Telegram does.
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import threading
 import time
@@ -108,6 +110,22 @@ class FakeTelegram:
     def push_tap(self, user_id: int, data: str, language: str = "en") -> None:
         self._push(user_id, language, "callback_query", {"data": data})
 
+    def push_pre_checkout(self, user_id: int, payload: str, stars: int) -> None:
+        """Telegram's pre-checkout query for an invoice in Stars the user is paying."""
+        fields = {"currency": "XTR", "total_amount": stars, "invoice_payload": payload}
+        self._push(user_id, "en", "pre_checkout_query", fields)
+
+    def push_stars_paid(self, user_id: int, payload: str, stars: int, charge_id: str) -> None:
+        """The service message of a successful payment in Stars."""
+        paid = {
+            "currency": "XTR",
+            "total_amount": stars,
+            "invoice_payload": payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
+        self._push(user_id, "en", "message", {"successful_payment": paid})
+
     def _push(self, user_id: int, language: str, kind: str, fields: dict[str, Any]) -> None:
         """Queue an update of `kind` from the user and wake a waiting getUpdates."""
         with self._lock:
@@ -126,6 +144,8 @@ class FakeTelegram:
             }
             if kind == "message":
                 body = {**message, "from": user, **fields}
+            elif kind == "pre_checkout_query":
+                body = {"id": str(self._update_id), "from": user, **fields}
             else:  # a tap on a button of a menu message
                 body = {
                     "id": str(self._update_id),
@@ -145,6 +165,17 @@ class FakeTelegram:
                 if m in ("sendMessage", "editMessageText")
                 and (chat_id is None or int(p.get("chat_id", 0)) == chat_id)
             ]
+
+    def shown(self, chat_id: int) -> list[dict[str, Any]]:
+        """Messages and photos sent to a chat (a photo's caption as its text), and invoices."""
+        kinds = ("sendMessage", "editMessageText", "sendPhoto", "sendInvoice")
+        with self._lock:
+            found = [
+                {**p, "method": m, "text": p.get("text", p.get("caption", p.get("title", "")))}
+                for m, p, _ in self.calls
+                if m in kinds and int(p.get("chat_id", 0)) == chat_id
+            ]
+        return found
 
     def methods(self) -> list[str]:
         with self._lock:
@@ -185,7 +216,7 @@ class FakeTelegram:
             self.on_reply(int(params.get("chat_id", 0)), params, now)
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_ME}
-        if method in ("sendMessage", "editMessageText"):
+        if method in ("sendMessage", "editMessageText", "sendPhoto", "sendInvoice"):
             return 200, {
                 "ok": True,
                 "result": {
@@ -201,6 +232,9 @@ class FakeTelegram:
         """Long polling: answers as soon as an update is there, or after the timeout."""
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 0.5)
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
         with self._arrived:
             while self.updates and self.updates[0]["update_id"] < offset:
                 self.updates.popleft()
@@ -208,12 +242,25 @@ class FakeTelegram:
                 self._arrived.wait(timeout)
             while self.updates and self.updates[0]["update_id"] < offset:
                 self.updates.popleft()
+            if allowed:  # as Telegram does: the kinds not asked for are never delivered
+                self.updates = deque(u for u in self.updates if any(kind in u for kind in allowed))
             return list(self.updates)[:100]
 
 
 def _decode(content_type: str, body: bytes) -> dict[str, Any]:
     if not body:
         return {}
+    if content_type.startswith("multipart/form-data"):  # a file sent (a photo)
+        head = f"Content-Type: {content_type}\r\n\r\n".encode()
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+        fields: dict[str, Any] = {}
+        for part in form.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if part.get_filename():
+                fields[str(name)] = f"<file {part.get_filename()}>"
+            else:
+                fields[str(name)] = part.get_payload(decode=True).decode()
+        return fields
     if "json" in content_type:
         return dict(json.loads(body))
     return dict(parse_qsl(body.decode(), keep_blank_values=True))

@@ -108,6 +108,31 @@ class DepositDecided(Notice):
     currency: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentClosed(Notice):
+    """A top-up paid through a gateway closed unpaid: it expired, or the gateway failed it."""
+
+    kind: ClassVar[str] = "payment_closed"
+    always: ClassVar[bool] = True
+    deposit: int = 0
+    amount: Decimal = Decimal(0)
+    currency: str = ""
+    expired: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class StarsRefunded(Notice):
+    """An admin gave the Stars of a top-up back, and took its amount from the wallet."""
+
+    kind: ClassVar[str] = "stars_refunded"
+    always: ClassVar[bool] = True
+    deposit: int = 0
+    stars: int = 0
+    amount: Decimal = Decimal(0)
+    balance: Decimal = Decimal(0)
+    currency: str = ""
+
+
 # -- to admins ----------------------------------------------------------------------------------
 
 
@@ -187,6 +212,24 @@ class PanelShort(Notice):
     currency: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentAlert(Notice):
+    """What a gateway said that credited nothing: a callback whose signature is wrong, a
+    reference the bot never gave, another amount or currency, a refund at the gateway."""
+
+    kind: ClassVar[str] = "payment_alert"
+    always: ClassVar[bool] = True
+    method: str = ""
+    problem: str = ""
+    """`bot.core.topups.Problem`'s value."""
+    reference: str = ""
+    deposit: int | None = None
+    amount: Decimal | None = None
+    """What the gateway said was paid."""
+    currency: str = ""
+    detail: str = ""
+
+
 KINDS: dict[str, type[Notice]] = {
     cls.kind: cls
     for cls in (
@@ -203,6 +246,9 @@ KINDS: dict[str, type[Notice]] = {
         StorageLostAlert,
         LowBalance,
         PanelShort,
+        PaymentClosed,
+        StarsRefunded,
+        PaymentAlert,
     )
 }
 

@@ -40,6 +40,8 @@ class PaymentMethod(StrEnum):
 
 
 class PaymentState(StrEnum):
+    CREATING = "creating"
+    """Recorded before the gateway is asked (the customer was shown nothing yet)."""
     PENDING = "pending"
     PAID = "paid"
     EXPIRED = "expired"
@@ -125,6 +127,35 @@ class PaymentNews:
     amount: Decimal
     """The deposit's amount as the gateway says it was paid, its fee aside."""
     currency: str
+
+
+@dataclass(frozen=True)
+class StoredPayment:
+    """A deposit's payment as the bot keeps it (`bot.core.ports.Payments`)."""
+
+    id: int
+    deposit_id: int
+    user_id: int
+    method: PaymentMethod
+    channel: str | None
+    reference: str | None
+    """The gateway's reference (Stars: the `telegram_payment_charge_id`), once known."""
+    state: PaymentState
+    amount: Decimal
+    """What the wallet gets: the deposit's amount."""
+    currency: str
+    to_pay: Decimal
+    """What the customer pays (Stars: the number of Stars; QRIS: the amount with its suffix)."""
+    qr_string: str | None
+    pay_url: str | None
+    pay_code: str | None
+    expires_at: float
+    next_poll_at: float | None
+    created_at: float
+
+    @property
+    def merchant_ref(self) -> str:
+        return merchant_ref(self.deposit_id)
 
 
 class BadCallback(Exception):

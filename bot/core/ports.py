@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from bot.core.api import Service
 from bot.core.notices import Notice
+from bot.core.payments import Invoice, PaymentMethod, PaymentState, StoredPayment
 from bot.core.records import (
     BatchLine,
     Check,
@@ -124,6 +125,39 @@ class Deposits(Protocol):
     async def get(self, deposit_id: int) -> Deposit | None: ...
     async def pending_of(self, user_id: int) -> Deposit | None: ...
     async def pending(self, limit: int) -> tuple[list[Deposit], int]: ...
+    async def open_paid(
+        self, user_id: int, amount: Decimal, method: str, state: DepositState
+    ) -> Deposit: ...
+    async def settle(self, deposit_id: int, state: DepositState) -> bool: ...
+    async def open_amounts(self, method: str, since: float) -> set[Decimal]: ...
+
+
+class Payments(Protocol):
+    async def add(
+        self,
+        *,
+        deposit_id: int,
+        user_id: int,
+        method: PaymentMethod,
+        channel: str | None,
+        state: PaymentState,
+        amount: Decimal,
+        currency: str,
+        to_pay: Decimal,
+        expires_at: float,
+        next_poll_at: float | None = None,
+    ) -> StoredPayment: ...
+    async def opened(self, payment_id: int, invoice: Invoice, next_poll_at: float) -> bool: ...
+    async def get(self, payment_id: int) -> StoredPayment | None: ...
+    async def of_deposit(self, deposit_id: int) -> StoredPayment | None: ...
+    async def by_reference(self, method: PaymentMethod, reference: str) -> StoredPayment | None: ...
+    async def open_of(self, user_id: int, method: PaymentMethod) -> list[StoredPayment]: ...
+    async def set_reference(self, payment_id: int, reference: str) -> bool: ...
+    async def move(
+        self, payment_id: int, state: PaymentState, from_states: Iterable[PaymentState]
+    ) -> bool: ...
+    async def due(self, now: float, limit: int) -> list[StoredPayment]: ...
+    async def reschedule(self, payment_id: int, next_poll_at: float) -> None: ...
 
 
 class Outbox(Protocol):
@@ -197,6 +231,7 @@ class Transaction(Protocol):
     deposits: Deposits
     outbox: Outbox
     mass: MassBatches
+    payments: Payments
 
 
 class Store(Protocol):
@@ -210,6 +245,7 @@ class Store(Protocol):
     mass: MassBatches
     wallets: Wallets
     deposits: Deposits
+    payments: Payments
     markups: Markups
     sessions: Sessions
 

@@ -88,6 +88,10 @@ class DepositState(StrEnum):
     """Proven: waiting for an admin."""
     APPROVED = "approved"
     REJECTED = "rejected"
+    AWAITING_PAYMENT = "awaiting_payment"
+    """Paid through a gateway (`bot.core.payments`): credited when it says paid."""
+    CLOSED = "closed"
+    """Its payment expired or failed unpaid: nothing credited."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,8 @@ class Deposit:
     created_at: float = 0.0
     name: str = ""
     """The sender's name as Telegram gave it when they sent the proof."""
+    method: str = "manual"
+    """How it is paid (`bot.core.payments.PaymentMethod`)."""
 
 
 _INVISIBLE = re.compile(

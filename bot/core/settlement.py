@@ -19,6 +19,7 @@ async def take(
     kind: EntryKind,
     *,
     order_id: int | None = None,
+    deposit_id: int | None = None,
     admin_id: int | None = None,
     note: str = "",
 ) -> Decimal:
@@ -29,7 +30,13 @@ async def take(
     if missing:
         raise InsufficientFunds(missing)
     return await tx.wallets.post(
-        user_id, -amount, kind, order_id=order_id, admin_id=admin_id, note=note
+        user_id,
+        -amount,
+        kind,
+        order_id=order_id,
+        deposit_id=deposit_id,
+        admin_id=admin_id,
+        note=note,
     )
 
 

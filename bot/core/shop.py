@@ -51,6 +51,8 @@ class ShopRules:
     deposit_min: Decimal
     deposit_max: Decimal
     deposit_instructions: str
+    automatic_payments: bool = False
+    """A way to top up other than the manual receipt is enabled (`bot.core.topups`)."""
 
 
 class TopUpRefusal(StrEnum):
@@ -244,7 +246,9 @@ class Shop:
 
     @property
     def takes_deposits(self) -> bool:
-        return self.on and bool(self._settings.deposit_instructions)
+        return self.on and (
+            bool(self._settings.deposit_instructions) or self._settings.automatic_payments
+        )
 
     @property
     def deposit_instructions(self) -> str:

@@ -126,3 +126,12 @@ UNKNOWN_NOT_PLACED = Button("I", (int,))
 """An admin: it was not placed (the wallet gets its money back)."""
 WALLET_PAGE = Button("E", (int, int))
 """An admin's /wallet: the user, the page."""
+
+# Automatic top-ups
+PAY_WITH = Button("U", (str, str, int))
+"""A top-up paid this way: the method, its channel ("-": none), the amount in the currency's
+smallest unit."""
+PAY_CHECK = Button("Uc", (int,))
+"""Ask the gateway now whether a top-up was paid."""
+QRIS_PAID = Button("Uq", (int,))
+"""The customer says they paid a gateway-free QRIS top-up: the admins get its card."""

@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from bot.core.order_actions import OrderActions
     from bot.core.shop import Shop
     from bot.core.stats import Statistics
+    from bot.core.topups import TopUps
     from bot.core.unknown_outcome import UnknownOutcomes
     from bot.telegram.jobs.mass import MassOrderJob
+    from bot.telegram.jobs.payments import PaymentsJob
     from bot.telegram.jobs.tracker import TrackerJob
 
 
@@ -150,6 +152,8 @@ class Services:
     limits: UserRateLimit
     tracker: TrackerJob
     mass_job: MassOrderJob
+    topups: TopUps
+    payments_job: PaymentsJob
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], Services]):

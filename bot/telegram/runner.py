@@ -35,10 +35,13 @@ from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
 from bot.core.ports import DatabaseUnusable, StorageFailed
+from bot.telegram import payments_web
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
+"""What the bot asks Telegram for: a successful payment comes as a message; the pre-checkout
+query of a Stars invoice is its own kind, never sent unless asked for."""
 FIRST_CONNECT_DELAY = 2.0
 MAX_CONNECT_DELAY = 300.0
 WEBHOOK_MAX_BODY = 1024 * 1024
@@ -177,6 +180,9 @@ async def _start_updater(
             secret_token=webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )
+        job = application.bot_data.payments_job
+        if job.takes_callbacks:
+            payments_web.share(updater, job)
     else:
         await updater.start_polling(
             allowed_updates=ALLOWED_UPDATES, error_callback=PollingFailures()

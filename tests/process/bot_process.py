@@ -100,3 +100,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def buttons_of(message: dict[str, object]) -> list[tuple[str, str]]:
+    markup = message.get("reply_markup")
+    if not markup:
+        return []
+    rows = json.loads(str(markup))["inline_keyboard"]
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]

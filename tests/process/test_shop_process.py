@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -11,16 +10,8 @@ from bot.adapters.sandbox.panel import SandboxPanel, SandboxServer
 from bot.telegram import callback as cb
 from tests.fake_telegram import FakeTelegram
 from tests.harness import ADMIN, TOKEN, USER
-from tests.process.bot_process import start_bot, wait_for
+from tests.process.bot_process import buttons_of, start_bot, wait_for
 from tests.telegram.walks import LINK
-
-
-def buttons_of(message: dict[str, object]) -> list[tuple[str, str]]:
-    markup = message.get("reply_markup")
-    if not markup:
-        return []
-    rows = json.loads(str(markup))["inline_keyboard"]
-    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
 def test_the_shop_end_to_end_through_the_real_process(tmp_path: Path) -> None:

@@ -193,6 +193,39 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE mass_batches ADD COLUMN skipped TEXT NOT NULL DEFAULT '{}';
     CREATE INDEX deposits_state ON deposits (state, id);
     """,
+    # 9: automatic top-ups. A deposit says how it is paid; a payment is a deposit's at a
+    # gateway (Telegram Stars, Tripay, Midtrans, a gateway-free QRIS), one a deposit, unique by
+    # the gateway's reference (a callback, a poll and a restart find the same one); a deposit
+    # may have its credit and one admin's debit (a Stars refund) in the ledger, no more.
+    """
+    ALTER TABLE deposits ADD COLUMN method TEXT NOT NULL DEFAULT 'manual';
+    CREATE TABLE payments (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        deposit_id   INTEGER NOT NULL UNIQUE,
+        user_id      INTEGER NOT NULL,
+        method       TEXT NOT NULL,
+        channel      TEXT,
+        reference    TEXT,
+        state        TEXT NOT NULL,
+        amount       TEXT NOT NULL,
+        currency     TEXT NOT NULL,
+        to_pay       TEXT NOT NULL,
+        qr_string    TEXT,
+        pay_url      TEXT,
+        pay_code     TEXT,
+        expires_at   REAL NOT NULL,
+        next_poll_at REAL,
+        created_at   REAL NOT NULL,
+        updated_at   REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX payments_reference ON payments (method, reference)
+        WHERE reference IS NOT NULL;
+    CREATE INDEX payments_due ON payments (state, next_poll_at);
+    CREATE INDEX payments_user ON payments (user_id, id);
+    DROP INDEX ledger_one_deposit;
+    CREATE UNIQUE INDEX ledger_one_deposit ON ledger (deposit_id, kind)
+        WHERE deposit_id IS NOT NULL;
+    """,
 )
 
 

@@ -30,6 +30,56 @@ class DepositRepo:
         assert deposit is not None
         return deposit
 
+    async def open_paid(
+        self, user_id: int, amount: Decimal, method: str, state: DepositState
+    ) -> Deposit:
+        """A new top-up paid through a gateway (`AWAITING_PAYMENT`), or a gateway-free QRIS
+        one waiting for the customer's word that they paid (`AWAITING_PROOF`, the user's
+        earlier one waiting for a proof dropped)."""
+        if state is DepositState.AWAITING_PROOF:
+            await self._session.execute(
+                "DELETE FROM deposits WHERE user_id = ? AND state = ?",
+                (user_id, DepositState.AWAITING_PROOF.value),
+            )
+        cursor = await self._session.execute(
+            "INSERT INTO deposits (user_id, amount, state, created_at, method)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (user_id, str(amount), state.value, self._clock(), method),
+        )
+        deposit = await self.get(int(cursor.lastrowid or 0))
+        assert deposit is not None
+        return deposit
+
+    async def settle(self, deposit_id: int, state: DepositState) -> bool:
+        """A deposit paid through a gateway credited (`APPROVED`) or closed unpaid (`CLOSED`),
+        once: False when it was not awaiting its payment."""
+        cursor = await self._session.execute(
+            "UPDATE deposits SET state = ?, decided_at = ? WHERE id = ? AND state IN (?, ?)",
+            (
+                state.value,
+                self._clock(),
+                deposit_id,
+                DepositState.AWAITING_PAYMENT.value,
+                DepositState.CLOSED.value,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    async def open_amounts(self, method: str, since: float) -> set[Decimal]:
+        """The amounts of this method's top-ups still open (not decided), made since then."""
+        rows = await self._session.fetchall(
+            "SELECT amount FROM deposits WHERE method = ? AND created_at >= ?"
+            " AND state IN (?, ?, ?)",
+            (
+                method,
+                since,
+                DepositState.AWAITING_PROOF.value,
+                DepositState.PENDING.value,
+                DepositState.AWAITING_PAYMENT.value,
+            ),
+        )
+        return {Decimal(row["amount"]) for row in rows}
+
     async def awaiting_proof(self, user_id: int) -> Deposit | None:
         row = await self._session.fetchone(
             "SELECT * FROM deposits WHERE user_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
@@ -98,4 +148,5 @@ def _deposit(row: aiosqlite.Row) -> Deposit:
         decided_by=row["decided_by"],
         created_at=row["created_at"],
         name=row["name"],
+        method=row["method"],
     )

@@ -15,6 +15,7 @@ from bot.adapters.sqlite.kv import KeyValueRepo
 from bot.adapters.sqlite.mass import MassBatchRepo
 from bot.adapters.sqlite.orders import OrderRepo
 from bot.adapters.sqlite.outbox import OutboxRepo
+from bot.adapters.sqlite.payments import PaymentRepo
 from bot.adapters.sqlite.refills import RefillRepo
 from bot.adapters.sqlite.session import InTransaction, Session
 from bot.adapters.sqlite.sessions import SessionRepo
@@ -33,6 +34,7 @@ class SqliteTransaction:
         self.deposits = DepositRepo(session, clock)
         self.outbox = OutboxRepo(session, clock)
         self.mass = MassBatchRepo(session, clock)
+        self.payments = PaymentRepo(session, clock)
 
 
 class SqliteStore:
@@ -53,6 +55,7 @@ class SqliteStore:
         self.mass = MassBatchRepo(session, clock)
         self.wallets = WalletRepo(session, clock)
         self.deposits = DepositRepo(session, clock)
+        self.payments = PaymentRepo(session, clock)
         self.markups = MarkupRepo(session)
         self.sessions = SessionRepo(self.db)
 

@@ -21,12 +21,20 @@ from bot.core.notices import (
     PanelDown,
     PanelShort,
     PanelUp,
+    PaymentAlert,
+    PaymentClosed,
     RefillChanged,
+    StarsRefunded,
     StorageLostAlert,
     UnknownPaid,
     UnknownResolved,
 )
 from bot.telegram import callback as cb
+from bot.telegram.features.payments.screens import (
+    payment_alert_text,
+    payment_closed_text,
+    stars_refunded_text,
+)
 from bot.telegram.features.wallet.screens import deposit_card, deposit_decided_text
 from bot.telegram.i18n import Translator
 from bot.telegram.render.orders import delivered_percent, found_hint, order_progress, quantity_text
@@ -109,6 +117,12 @@ def notice_text(t: Translator, notice: Notice) -> str:
             return deposit_card(t, notice)
         case DepositDecided():
             return deposit_decided_text(t, notice)
+        case PaymentClosed():
+            return payment_closed_text(t, notice)
+        case StarsRefunded():
+            return stars_refunded_text(t, notice)
+        case PaymentAlert():
+            return payment_alert_text(t, notice)
         case PanelShort():
             return t._(
                 "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they "
@@ -225,6 +239,9 @@ def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup | Non
                     ]
                 ]
             )
+        case PaymentClosed():
+            button = InlineKeyboardButton(t._("➕ Top up"), callback_data=cb.TOP_UP())
+            return InlineKeyboardMarkup([[button]])
         case UnknownPaid():
             placed = InlineKeyboardButton(
                 t._("✅ It was placed"), callback_data=cb.UNKNOWN_PLACED(notice.order)

@@ -15,6 +15,7 @@ from bot.core.records import Deposit
 from bot.core.shop import TopUpRefusal
 from bot.telegram import callback as cb
 from bot.telegram.context import Awaiting, BotContext, Expecting
+from bot.telegram.features.payments import handlers as payments
 from bot.telegram.features.wallet.screens import (
     wallet_text,
     whole_amount_text,
@@ -72,7 +73,7 @@ async def top_up(update: Update, context: BotContext) -> None:
         )
         return
     waiting = await shop.waiting_deposit(user.id)
-    if waiting is not None:
+    if waiting is not None and not context.state.topups.automatic:
         await show(update, context, _waiting_text(context, waiting), home_menu(context))
         return
     currency = _currency(context)
@@ -121,28 +122,51 @@ async def typed_amount(update: Update, context: BotContext, text: str) -> None:
 
 async def proof_text(update: Update, context: BotContext, text: str) -> None:
     """The reference of a payment typed after a top-up's instructions."""
-    await _proven(update, context, "text", text)
+    await proven(update, context, "text", text)
 
 
 async def _open_deposit(update: Update, context: BotContext, amount: Decimal) -> None:
-    t = context.t
     shop = context.state.shop
     user = update.effective_user
     if user is None or not shop.takes_deposits:
         await expired(update, context)
         return
+    refusal = shop.top_up_refusal(amount)
+    if refusal is not None:
+        await refused(update, context, refusal)
+        return
+    if await payments.offer(update, context, amount):
+        return
     if await too_fast(update, context):
+        return
+    await open_manual(update, context, amount)
+
+
+async def refused(update: Update, context: BotContext, refusal: TopUpRefusal) -> None:
+    """A top-up not opened: the earlier one waits for an admin, or the amount is not one."""
+    shop = context.state.shop
+    user = update.effective_user
+    if refusal is TopUpRefusal.WAITING and user is not None:
+        waiting = await shop.waiting_deposit(user.id)
+        if waiting is not None:
+            await show(update, context, _waiting_text(context, waiting), home_menu(context))
+            return
+    context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
+    await show(update, context, _amount_refused(context, refusal), new_message=True)
+
+
+async def open_manual(update: Update, context: BotContext, amount: Decimal) -> None:
+    """The manual receipt flow: the operator's instructions, then a proof."""
+    t = context.t
+    shop = context.state.shop
+    user = update.effective_user
+    if user is None or not shop.deposit_instructions:
+        await expired(update, context)
         return
     currency = _currency(context)
     opened = await shop.open_deposit(user.id, amount)
     if isinstance(opened, TopUpRefusal):
-        if opened is TopUpRefusal.WAITING:
-            waiting = await shop.waiting_deposit(user.id)
-            assert waiting is not None
-            await show(update, context, _waiting_text(context, waiting), home_menu(context))
-            return
-        context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
-        await show(update, context, _amount_refused(context, opened), new_message=True)
+        await refused(update, context, opened)
         return
     context.data.awaiting = Awaiting(Expecting.DEPOSIT_PROOF)
     text = "\n\n".join(
@@ -179,10 +203,10 @@ async def proof_photo(update: Update, context: BotContext) -> None:
     message = update.effective_message
     if message is None or not message.photo:
         return
-    await _proven(update, context, "photo", message.photo[-1].file_id)
+    await proven(update, context, "photo", message.photo[-1].file_id)
 
 
-async def _proven(update: Update, context: BotContext, kind: str, proof: str) -> None:
+async def proven(update: Update, context: BotContext, kind: str, proof: str) -> None:
     """The proof of the top-up waiting for one: every admin gets its card (through the
     outbox, now)."""
     t = context.t

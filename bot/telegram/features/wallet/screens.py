@@ -69,12 +69,21 @@ def deposit_card(t: Translator, card: DepositCard) -> str:
     ]
     if card.proof_kind == "text" and card.proof:
         lines.append(t._("Proof: {text}").format(text=escape(shorten(card.proof, 500))))
+    if card.proof_kind == "qris":
+        lines.append(
+            t._(
+                "Paid by QRIS to your own account: approve only if your bank app shows "
+                "exactly <b>{amount}</b> received."
+            ).format(amount=t.money(card.amount, card.currency))
+        )
     return "\n".join(lines)
 
 
 def deposit_line(t: Translator, deposit: Deposit, currency: str) -> str:
     """A top-up waiting, in /deposits."""
     proof = t._("photo") if deposit.proof_kind == "photo" else t._("text")
+    if deposit.proof_kind == "qris":
+        proof = "QRIS"
     return t._("#{id} · {amount} · {name} (user {user}) · {when} · {proof}").format(
         id=deposit.id,
         amount=t.money(deposit.amount, currency),
