@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from telegram import LinkPreviewOptions, Update
@@ -23,6 +24,7 @@ from bot.config import DEFAULT_PANEL_URL, Settings
 from bot.core.accounts import Accounts
 from bot.core.actor import Access
 from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.broadcasts import Broadcasts
 from bot.core.browsing import Browsing
 from bot.core.catalog import Catalog
 from bot.core.checkout import Checkout, UnsavedOutcomes, resolve_interrupted
@@ -30,22 +32,30 @@ from bot.core.limits import UserRateLimit
 from bot.core.mass_order import MassOrders
 from bot.core.my_orders import MyOrders
 from bot.core.order_actions import OrderActions
+from bot.core.promo import Promotions
+from bot.core.referrals import ReferralProgram
 from bot.core.shop import Shop, ShopRules
 from bot.core.stats import Statistics
+from bot.core.support import Support
 from bot.core.tracking import OrderTracking
 from bot.core.unknown_outcome import UnknownOutcomes
 from bot.telegram import errors, gate, runtime
 from bot.telegram.context import BotContext, Services, UserData
 from bot.telegram.features.admin import handlers as admin
 from bot.telegram.features.balance import handlers as balance
+from bot.telegram.features.broadcasts import handlers as broadcasts_feature
 from bot.telegram.features.checkout import handlers as checkout
 from bot.telegram.features.mass import handlers as mass
 from bot.telegram.features.orders import handlers as orders
+from bot.telegram.features.promo import handlers as promo
+from bot.telegram.features.referrals import handlers as referrals
 from bot.telegram.features.settings import language, notifications
 from bot.telegram.features.start import handlers as start
 from bot.telegram.features.start.handlers import bot_commands
+from bot.telegram.features.support import handlers as support
 from bot.telegram.features.wallet import handlers as wallet
 from bot.telegram.i18n import I18n
+from bot.telegram.jobs.broadcast import BroadcastJob
 from bot.telegram.jobs.mass import MassOrderJob
 from bot.telegram.jobs.tracker import TrackerJob
 from bot.telegram.persistence import StorePersistence
@@ -115,6 +125,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         deposit_min=settings.deposit_min,
         deposit_max=settings.deposit_max,
         deposit_instructions=settings.deposit_instructions,
+        referral_percent=settings.referral_percent if settings.wallets else Decimal(0),
     )
     access = Access(
         admin_ids=settings.admin_ids,
@@ -122,7 +133,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         open_signup=settings.open_signup,
         wallets=settings.wallets,
     )
-    shop = Shop(rules, store, catalog, currency, balance)
+    shop = Shop(rules, store, catalog, currency, balance, clock)
     unsaved = UnsavedOutcomes(store)
     tracking = OrderTracking(
         store,
@@ -135,7 +146,18 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
     )
     actions = OrderActions(store, panel, tracking, clock)
     accounts = Accounts(store)
+    broadcasts = Broadcasts(store, settings.default_language, clock)
     mass_orders = MassOrders(store, panel, shop, currency, unsaved)
+    tracker = TrackerJob(
+        tracking,
+        store.outbox,
+        accounts,
+        i18n,
+        unsaved,
+        admin_ids=settings.admin_ids,
+        interval=settings.poll_interval,
+        clock=clock,
+    )
     services = Services(
         i18n=i18n,
         access=access,
@@ -151,17 +173,15 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         balance=balance,
         currency=currency,
         limits=UserRateLimit(clock=clock),
-        tracker=TrackerJob(
-            tracking,
-            store.outbox,
-            accounts,
-            i18n,
-            unsaved,
-            admin_ids=settings.admin_ids,
-            interval=settings.poll_interval,
-            clock=clock,
-        ),
+        tracker=tracker,
         mass_job=MassOrderJob(mass_orders, accounts, i18n, clock=clock),
+        referrals=ReferralProgram(store, rules.referral_percent, settings.admin_ids, clock),
+        promos=Promotions(store, clock),
+        support=Support(store, settings.admin_ids),
+        broadcasts=broadcasts,
+        broadcast_job=BroadcastJob(
+            broadcasts, accounts, i18n, clock=clock, delivered=tracker.deliver_soon
+        ),
     )
     return Components(settings, store, panel, catalog, tracking, unsaved, services)
 
@@ -239,6 +259,10 @@ def build_application(
     wallet.register(application, settings.wallets)
     notifications.register(application)
     admin.register(application, settings.admin_ids, settings.wallets)
+    referrals.register(application, settings.wallets)
+    promo.register(application, settings.admin_ids, settings.wallets)
+    support.register(application, settings.admin_ids)
+    broadcasts_feature.register(application, settings.admin_ids)
     state.tracker.register(application)
     gate.register_fallbacks(application)
     errors.register(application)
@@ -259,6 +283,7 @@ async def _post_init(application: BotApplication, parts: Components) -> None:
     except TelegramError as exc:
         log.warning("the command menu was not set (%s); it is set again at the next start", exc)
     await state.mass_job.resume(application.bot)
+    await state.broadcast_job.resume(application.bot)
     runtime.freeze_startup_objects()
     settings = parts.settings
     log.info("bot started; panel %s", "sandbox" if settings.uses_sandbox else parts.panel.url)
@@ -273,6 +298,7 @@ async def _post_stop(application: BotApplication) -> None:
     """Before the Bot API client closes: running mass orders stop between two lines, and a
     delivery of the outbox under way ends."""
     await application.bot_data.mass_job.stop()
+    await application.bot_data.broadcast_job.stop()
     await application.bot_data.tracker.delivered()
 
 

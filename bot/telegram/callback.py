@@ -126,3 +126,18 @@ UNKNOWN_NOT_PLACED = Button("I", (int,))
 """An admin: it was not placed (the wallet gets its money back)."""
 WALLET_PAGE = Button("E", (int, int))
 """An admin's /wallet: the user, the page."""
+
+
+# Referrals, support tickets
+REFERRALS = Button("Uf")
+SUPPORT = Button("Us")
+SUPPORT_ORDER = Button("Uo", (int,))
+"""A ticket about one of the user's orders (its row id)."""
+TICKET_REPLY = Button("Ur", (int,))
+TICKET_CLOSE = Button("Uc", (int,))
+TICKET_OPEN = Button("Ut", (int,))
+
+# Broadcasts
+BROADCAST_AUDIENCE = Button("Ba", (int, str))
+BROADCAST_SEND = Button("Bs", (int,))
+BROADCAST_CANCEL = Button("Bx", (int,))

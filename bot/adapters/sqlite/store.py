@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.adapters.sqlite.broadcasts import BroadcastRepo
 from bot.adapters.sqlite.catalog import FavouriteRepo, MarkupRepo, ServiceCacheRepo
 from bot.adapters.sqlite.db import Database
 from bot.adapters.sqlite.deposits import DepositRepo
@@ -15,9 +16,12 @@ from bot.adapters.sqlite.kv import KeyValueRepo
 from bot.adapters.sqlite.mass import MassBatchRepo
 from bot.adapters.sqlite.orders import OrderRepo
 from bot.adapters.sqlite.outbox import OutboxRepo
+from bot.adapters.sqlite.promos import PromoRepo
+from bot.adapters.sqlite.referrals import ReferralRepo
 from bot.adapters.sqlite.refills import RefillRepo
 from bot.adapters.sqlite.session import InTransaction, Session
 from bot.adapters.sqlite.sessions import SessionRepo
+from bot.adapters.sqlite.tickets import TicketRepo
 from bot.adapters.sqlite.users import UserRepo
 from bot.adapters.sqlite.wallets import WalletRepo
 from bot.core.ports import Clock
@@ -33,6 +37,10 @@ class SqliteTransaction:
         self.deposits = DepositRepo(session, clock)
         self.outbox = OutboxRepo(session, clock)
         self.mass = MassBatchRepo(session, clock)
+        self.referrals = ReferralRepo(session, clock)
+        self.promos = PromoRepo(session, clock)
+        self.tickets = TicketRepo(session, clock)
+        self.broadcasts = BroadcastRepo(session, clock)
 
 
 class SqliteStore:
@@ -55,6 +63,10 @@ class SqliteStore:
         self.deposits = DepositRepo(session, clock)
         self.markups = MarkupRepo(session)
         self.sessions = SessionRepo(self.db)
+        self.referrals = ReferralRepo(session, clock)
+        self.promos = PromoRepo(session, clock)
+        self.tickets = TicketRepo(session, clock)
+        self.broadcasts = BroadcastRepo(session, clock)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
