@@ -231,3 +231,22 @@ async def test_a_ticket_about_an_order_with_a_photo_and_nothing_lost(tmp_path: P
         await bot.state.tracker.deliver(bot.app.bot)
         assert f"New ticket #{posted.ticket.id}" in bot.request.sent(ADMIN)[-1].text
         assert await bot.store.outbox.count() == 0
+
+
+async def test_the_new_screens_speak_indonesian(tmp_path: Path) -> None:
+    async with Harness(tmp_path, **GROWTH) as bot:
+        await bot.say(ADMIN, "/language")
+        await bot.tap(ADMIN, cb.SET_LANGUAGE("id"))
+        menu = await bot.say(USER, "/start", language="id")
+        assert "🆘 Dukungan" in [text for text, _ in menu.buttons]
+        prompt = await bot.tap(USER, menu.button("🆘"), language="id")
+        assert "<b>Dukungan</b>" in prompt.text
+        opened = await bot.say(USER, "Tolong", language="id")
+        assert "Tiket #1 dibuka" in opened.text
+        assert "Tiket baru #1" in bot.request.sent(ADMIN)[-1].text  # the admin's language
+        screen = await bot.say(USER, "/referrals", language="id")
+        assert "<b>Referral</b>" in screen.text and "Anda mengajak 0 pelanggan." in screen.text
+        codes = await bot.say(ADMIN, "/promo add HEMAT order 5%", language="id")
+        assert "Kode HEMAT dibuat." in codes.text
+        prompt = await bot.say(ADMIN, "/broadcast", language="id")
+        assert "<b>Siaran</b>" in prompt.text

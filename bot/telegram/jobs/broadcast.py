@@ -82,17 +82,32 @@ class BroadcastJob:
     async def _run(self, bot: Bot, broadcast: Broadcast) -> None:
         t = user_translator(self._i18n, await self._accounts.get(broadcast.admin_id))
         shown_at = self._clock()
-        batch_size = max(1, int(self._per_second))
+        ahead = max(1, int(self._per_second))
+        """Recipients waiting for their turn at the pace: one second's worth, so the pace
+        never waits for the database."""
+        queued: set[int] = set()
+        sending: set[asyncio.Task[None]] = set()
         try:
             while not self._stopping:
-                users = await self._broadcasts.next_recipients(broadcast.id, batch_size)
-                if not users:
+                fetched = await self._broadcasts.next_recipients(broadcast.id, ahead + len(queued))
+                users = [user for user in fetched if user not in queued]
+                if not users and not sending:
                     break
-                await asyncio.gather(*(self._send(bot, broadcast, u) for u in users))
+                for user in users:
+                    queued.add(user)
+                    task = asyncio.create_task(self._send(bot, broadcast, user))
+                    sending.add(task)
+                    task.add_done_callback(sending.discard)
+                    task.add_done_callback(lambda _, user=user: queued.discard(user))
+                if sending:
+                    await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                while len(sending) > ahead:
+                    await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
                 if self._clock() - shown_at >= PROGRESS_EVERY:
                     shown_at = self._clock()
                     tally = await self._broadcasts.tally(broadcast.id)
                     await self._edit(bot, broadcast, progress_text(t, tally))
+            await asyncio.gather(*sending, return_exceptions=True)
             if self._stopping:
                 return
             final = await self._broadcasts.finish(broadcast.id)
