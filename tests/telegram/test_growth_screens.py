@@ -250,3 +250,22 @@ async def test_the_new_screens_speak_indonesian(tmp_path: Path) -> None:
         assert "Kode HEMAT dibuat." in codes.text
         prompt = await bot.say(ADMIN, "/broadcast", language="id")
         assert "<b>Siaran</b>" in prompt.text
+
+
+async def test_a_code_gone_between_summary_and_confirm_takes_nothing_and_asks_again(
+    tmp_path: Path,
+) -> None:
+    async with Harness(tmp_path, **SHOP) as bot:
+        await bot.say(ADMIN, "/promo add LAST order 5000")
+        await credit(bot, USER, 100_000)
+        await summary_of(bot, 1000)
+        discounted = await bot.say(USER, "last")
+        assert "Price: <b>IDR13,750</b>" in discounted.text
+        await bot.say(ADMIN, "/promo off LAST")  # gone meanwhile (used up, expired, off)
+        again = await bot.tap(USER, discounted.button("✅"))
+        assert "The price changed since the summary" in again.text
+        assert "no longer applies" in again.text and "Price: <b>IDR18,750</b>" in again.text
+        assert await wallet_of(bot) == Decimal(100_000) and bot.sandbox.calls["add"] == 0
+        placed = await bot.tap(USER, again.button("✅"))
+        assert "Order placed" in placed.text
+        assert await wallet_of(bot) == Decimal(100_000 - 18_750)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +27,10 @@ PER_SECOND = 25
 """Below Telegram's limit of about 30 messages a second to different chats."""
 PROGRESS_EVERY = 3.0
 FLOOD_TRIES = 3
+
+
+def _forget(queued: set[int], user: int, _: object) -> None:
+    queued.discard(user)
 
 
 class BroadcastJob:
@@ -98,7 +103,7 @@ class BroadcastJob:
                     task = asyncio.create_task(self._send(bot, broadcast, user))
                     sending.add(task)
                     task.add_done_callback(sending.discard)
-                    task.add_done_callback(lambda _, user=user: queued.discard(user))
+                    task.add_done_callback(functools.partial(_forget, queued, user))
                 if sending:
                     await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
                 while len(sending) > ahead:
