@@ -22,6 +22,7 @@ COMMANDS = (
     ("cancel", N_("Cancel orders, or the current step")),
     ("balance", N_("Panel balance")),
     ("notifications", N_("Order notifications on or off")),
+    ("support", N_("Ask support a question")),
     ("language", N_("Change the language")),
     ("help", N_("How to use this bot")),
 )
