@@ -180,7 +180,12 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         support=Support(store, settings.admin_ids),
         broadcasts=broadcasts,
         broadcast_job=BroadcastJob(
-            broadcasts, accounts, i18n, clock=clock, delivered=tracker.deliver_soon
+            broadcasts,
+            accounts,
+            i18n,
+            clock=clock,
+            delivered=tracker.deliver_soon,
+            shared=tracker.send_rate,
         ),
     )
     return Components(settings, store, panel, catalog, tracking, unsaved, services)

@@ -24,7 +24,8 @@ from bot.telegram.render.text import user_translator
 log = logging.getLogger(__name__)
 
 PER_SECOND = 25
-"""Below Telegram's limit of about 30 messages a second to different chats."""
+"""Below Telegram's limit of about 30 messages a second to different chats (the outbox's
+notices and a broadcast together: `shared`)."""
 PROGRESS_EVERY = 3.0
 FLOOD_TRIES = 3
 
@@ -44,6 +45,7 @@ class BroadcastJob:
         per_second: float = PER_SECOND,
         delivered: Callable[[Bot], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: AsyncLimiter | None = None,
     ) -> None:
         self._broadcasts = broadcasts
         self._accounts = accounts
@@ -51,6 +53,9 @@ class BroadcastJob:
         self._clock = clock
         self._per_second = per_second
         self._rate = AsyncLimiter(1, 1 / per_second)
+        self._shared = shared
+        """The pace of the other messages sent unasked (the outbox's): both together stay
+        under Telegram's limit."""
         self._delivered = delivered
         self._sleep = sleep
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -123,9 +128,14 @@ class BroadcastJob:
         except Exception:
             log.exception("broadcast %d stopped; it goes on at the next start", broadcast.id)
 
+    async def _turn(self) -> None:
+        await self._rate.acquire()
+        if self._shared is not None:
+            await self._shared.acquire()
+
     async def _send(self, bot: Bot, broadcast: Broadcast, user: int) -> None:
         """One recipient: marked as being sent (committed), sent, its outcome kept."""
-        await self._rate.acquire()
+        await self._turn()
         if self._stopping:
             return
         records = self._broadcasts
@@ -136,7 +146,7 @@ class BroadcastJob:
     async def _attempt(self, bot: Bot, broadcast: Broadcast, user: int) -> RecipientState:
         for attempt in range(FLOOD_TRIES):
             if attempt:
-                await self._rate.acquire()
+                await self._turn()
             try:
                 await send_broadcast(bot, user, broadcast)
             except RetryAfter as flood:
