@@ -7,9 +7,9 @@ import sys
 import time
 import warnings
 
-from bench import baseline, catalog, load, menu, notify, payments, shop, tracker
+from bench import baseline, broadcast, catalog, load, menu, notify, payments, shop, tracker
 
-BENCHMARKS = (catalog, menu, shop, tracker, notify, load, payments, baseline)
+BENCHMARKS = (catalog, menu, shop, tracker, notify, broadcast, load, payments, baseline)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -32,6 +32,7 @@ from bot.config import DEFAULT_PANEL_URL, Settings
 from bot.core.accounts import Accounts
 from bot.core.actor import Access
 from bot.core.balance import PanelBalance, PanelCurrency
+from bot.core.broadcasts import Broadcasts
 from bot.core.browsing import Browsing
 from bot.core.catalog import Catalog
 from bot.core.checkout import Checkout, UnsavedOutcomes, resolve_interrupted
@@ -40,8 +41,11 @@ from bot.core.mass_order import MassOrders
 from bot.core.my_orders import MyOrders
 from bot.core.order_actions import OrderActions
 from bot.core.payments import Gateway, Invoice, PaymentMethod, PaymentRequest
+from bot.core.promo import Promotions
+from bot.core.referrals import ReferralProgram
 from bot.core.shop import Shop, ShopRules
 from bot.core.stats import Statistics
+from bot.core.support import Support
 from bot.core.topups import TopUps
 from bot.core.tracking import OrderTracking
 from bot.core.unknown_outcome import UnknownOutcomes
@@ -49,15 +53,20 @@ from bot.telegram import errors, gate, runtime
 from bot.telegram.context import BotContext, Services, UserData
 from bot.telegram.features.admin import handlers as admin
 from bot.telegram.features.balance import handlers as balance
+from bot.telegram.features.broadcasts import handlers as broadcasts_feature
 from bot.telegram.features.checkout import handlers as checkout
 from bot.telegram.features.mass import handlers as mass
 from bot.telegram.features.orders import handlers as orders
 from bot.telegram.features.payments import handlers as payments
+from bot.telegram.features.promo import handlers as promo
+from bot.telegram.features.referrals import handlers as referrals
 from bot.telegram.features.settings import language, notifications
 from bot.telegram.features.start import handlers as start
 from bot.telegram.features.start.handlers import bot_commands
+from bot.telegram.features.support import handlers as support
 from bot.telegram.features.wallet import handlers as wallet
 from bot.telegram.i18n import I18n
+from bot.telegram.jobs.broadcast import BroadcastJob
 from bot.telegram.jobs.mass import MassOrderJob
 from bot.telegram.jobs.payments import PaymentsJob
 from bot.telegram.jobs.tracker import TrackerJob
@@ -200,6 +209,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         deposit_max=settings.deposit_max,
         deposit_instructions=settings.deposit_instructions,
         automatic_payments=any(name != PaymentMethod.MANUAL for name in settings.payments),
+        referral_percent=settings.referral_percent if settings.wallets else Decimal(0),
     )
     access = Access(
         admin_ids=settings.admin_ids,
@@ -207,7 +217,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         open_signup=settings.open_signup,
         wallets=settings.wallets,
     )
-    shop = Shop(rules, store, catalog, currency, balance)
+    shop = Shop(rules, store, catalog, currency, balance, clock)
     topups, payments_http = top_ups(settings, store, shop, currency, clock)
     unsaved = UnsavedOutcomes(store)
     tracking = OrderTracking(
@@ -221,6 +231,7 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
     )
     actions = OrderActions(store, panel, tracking, clock)
     accounts = Accounts(store)
+    broadcasts = Broadcasts(store, settings.default_language, clock)
     mass_orders = MassOrders(store, panel, shop, currency, unsaved)
     tracker = TrackerJob(
         tracking,
@@ -251,6 +262,18 @@ def build(settings: Settings, panel: PanelClient, clock: Callable[[], float]) ->
         mass_job=MassOrderJob(mass_orders, accounts, i18n, clock=clock),
         topups=topups,
         payments_job=PaymentsJob(topups, tracker),
+        referrals=ReferralProgram(store, rules.referral_percent, settings.admin_ids, clock),
+        promos=Promotions(store, clock),
+        support=Support(store, settings.admin_ids),
+        broadcasts=broadcasts,
+        broadcast_job=BroadcastJob(
+            broadcasts,
+            accounts,
+            i18n,
+            clock=clock,
+            delivered=tracker.deliver_soon,
+            shared=tracker.send_rate,
+        ),
     )
     server = None
     if payments_http is not None:
@@ -338,6 +361,10 @@ def build_application(
     payments.register(application, settings.wallets, settings.admin_ids)
     notifications.register(application)
     admin.register(application, settings.admin_ids, settings.wallets)
+    referrals.register(application, settings.wallets)
+    promo.register(application, settings.admin_ids, settings.wallets)
+    support.register(application, settings.admin_ids)
+    broadcasts_feature.register(application, settings.admin_ids)
     state.tracker.register(application)
     if settings.wallets and state.topups.automatic:
         state.payments_job.register(application)
@@ -363,6 +390,7 @@ async def _post_init(application: BotApplication, parts: Components) -> None:
     state.payments_job.bot = application.bot
     if parts.payments_server is not None and not parts.settings.webhook_url:
         await parts.payments_server.start()  # with webhooks: on the webhook's server
+    await state.broadcast_job.resume(application.bot)
     runtime.freeze_startup_objects()
     settings = parts.settings
     log.info("bot started; panel %s", "sandbox" if settings.uses_sandbox else parts.panel.url)
@@ -377,6 +405,7 @@ async def _post_stop(application: BotApplication) -> None:
     """Before the Bot API client closes: running mass orders stop between two lines, and a
     delivery of the outbox under way ends."""
     await application.bot_data.mass_job.stop()
+    await application.bot_data.broadcast_job.stop()
     await application.bot_data.tracker.delivered()
 
 

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     deposit_instructions: str = ""
     deposit_min: Amount = Field(default=Decimal(0), ge=0)
     deposit_max: Amount = Field(default=Decimal(100_000_000), gt=0)
+    referral_percent: Amount = Field(default=Decimal(0), ge=0, le=100)
+    """Shop mode: a referrer's share of what the customers they brought spend (0: off)."""
     https_proxy: SecretStr | None = None
     """The proxy of https URLs (the Bot API), read from .env as from the environment."""
     http_proxy: SecretStr | None = None
@@ -296,6 +298,7 @@ EXPECTED = {
     + AMOUNT_RULE,
     "deposit_max": "an amount in the panel's currency above 0, like 10000000 or 10.000.000"
     + AMOUNT_RULE,
+    "referral_percent": "a percentage from 0 to 100, like 5 or 2.5 (0: no referrals)",
     "https_proxy": "an http proxy's URL, like http://proxy.example:3128",
     "http_proxy": "an http proxy's URL, like http://proxy.example:3128",
     "no_proxy": "comma-separated host names that are reached without the proxy",

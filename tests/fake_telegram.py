@@ -43,8 +43,13 @@ class FakeTelegram:
         max_per_second: float | None = None,
         latency: float = 0.0,
         port: int = 0,
+        blocked: set[int] | None = None,
     ) -> None:
         self.token = token
+        self.blocked = blocked or set()
+        """Chats whose user blocked the bot: a message to them is answered 403."""
+        self.refused: list[tuple[int, float]] = []
+        """(chat, time) of each message answered 403."""
         self.max_per_second = max_per_second
         self.latency = latency
         self.updates: deque[dict[str, Any]] = deque()
@@ -207,6 +212,13 @@ class FakeTelegram:
                         "parameters": {"retry_after": 1},
                     }
                 self._sent_times.append(now)
+            if method == "sendMessage" and int(params.get("chat_id", 0)) in self.blocked:
+                self.refused.append((int(params.get("chat_id", 0)), now))
+                return 403, {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
             self.calls.append((method, params, now))
             if method in ("sendMessage", "editMessageText"):
                 self.replies.setdefault(int(params.get("chat_id", 0)), []).append(now)

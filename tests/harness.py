@@ -62,6 +62,36 @@ class Call:
             for b in row
         ]
 
+    @property
+    def copies(self) -> list[tuple[str, str]]:
+        """(text, text it copies) of every copy button."""
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not markup:
+            return []
+        return [
+            (b["text"], b["copy_text"]["text"])
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+            if "copy_text" in b
+        ]
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(text, URL) of every link button."""
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not markup:
+            return []
+        return [
+            (b["text"], b["url"])
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+            if "url" in b
+        ]
+
     def button(self, starting: str) -> str:
         """The callback data of the first button whose text starts with `starting`."""
         for text, data in self.buttons:
@@ -194,7 +224,9 @@ class RecordingRequest(BaseRequest):
             self._answered.add(query_id)
         if api_method in MESSAGES:
             error = telegram_html_error(Call(api_method, params).text)
-            buttons = Call(api_method, params).buttons
+            call = Call(api_method, params)
+            copies = {text for text, _ in call.copies} | {text for text, _ in call.links}
+            buttons = [(text, data) for text, data in call.buttons if text not in copies]
             if error is None and any(
                 not 1 <= len(data.encode()) <= 64 or not text for text, data in buttons
             ):

@@ -18,7 +18,7 @@ from bot.core.actor import Actor
 from bot.core.api import OrderState, Service, ServiceType
 from bot.core.balance import PanelBalance, PanelCurrency
 from bot.core.drafts import OrderDraft, Quote, quote
-from bot.core.money import InsufficientFunds, WalletPayment
+from bot.core.money import InsufficientFunds, WalletPayment, currency_unit
 from bot.core.notices import ADMINS, Interrupted, Notice, UnknownPaid
 from bot.core.order_types import Issue, order_type_of
 from bot.core.panel import (
@@ -31,7 +31,10 @@ from bot.core.panel import (
     failure_to_text,
 )
 from bot.core.ports import StorageFailed, StorageLost, Store
-from bot.core.records import EntryKind, Order, Outcome, Wallet, target_of
+from bot.core.promo import Applied, PromoChanged, PromoRefusal
+from bot.core.promo import use as use_promo
+from bot.core.records import EntryKind, Order, Outcome, PromoKind, Wallet, target_of
+from bot.core.referrals import reshare
 from bot.core.settlement import give_back, take
 from bot.core.shop import Shop
 
@@ -90,7 +93,9 @@ async def record_intent(
 ) -> tuple[Order, bool]:
     """The intent to order, stored before the panel is called, with its payment taken from
     the wallet in the same transaction (`InsufficientFunds`: neither). The row, and whether
-    it is new (an existing one was submitted already: it must not be sent again)."""
+    it is new (an existing one was submitted already: it must not be sent again). A promo
+    code's discount is used in the same transaction (`PromoChanged`: it no longer gives what
+    the payment says, nothing written); the user's referrer gets their share once placed."""
     store.check_file()
     async with store.transaction() as tx:
         row, created = await tx.orders.record_intent(
@@ -105,7 +110,33 @@ async def record_intent(
             cost=payment.cost if payment is not None else None,
         )
         if created and payment is not None:
-            await take(tx, user_id, payment.amount, EntryKind.DEBIT_ORDER, order_id=row.id)
+            full = payment.amount + payment.discount
+            if payment.promo is not None and payment.discount:
+                unit = currency_unit(currency)
+                applied = await use_promo(
+                    tx,
+                    payment.promo,
+                    user_id,
+                    PromoKind.ORDER,
+                    full,
+                    unit,
+                    payment.checked_at,
+                    order_id=row.id,
+                )
+                if not (isinstance(applied, Applied) and applied.benefit == payment.discount):
+                    raise PromoChanged(payment.promo)
+                await tx.wallets.post(
+                    user_id,
+                    payment.discount,
+                    EntryKind.PROMO_DISCOUNT,
+                    order_id=row.id,
+                    note=applied.promo.code,
+                )
+            await take(tx, user_id, full, EntryKind.DEBIT_ORDER, order_id=row.id)
+            if payment.referral_percent > 0:
+                referrer = await tx.referrals.referrer_of(user_id)
+                if referrer is not None:
+                    await tx.referrals.open_share(row.id, referrer, payment.referral_percent)
     return row, created
 
 
@@ -117,6 +148,7 @@ async def end_submission(store: Store, row: Order, outcome: Outcome, error: str)
         if await tx.orders.set_outcome(row.id, outcome, error):
             if outcome is Outcome.REJECTED:
                 await give_back(tx, row, OrderState.FAIL, None)
+                await tx.promos.release_order(row.id)  # never placed: the code is not used
             elif outcome is Outcome.UNKNOWN and row.paid is not None:
                 await tx.outbox.add([unknown_paid(row)])
     stored = await store.orders.get(row.id)
@@ -217,7 +249,9 @@ async def _keep(store: Store, row: Order, order_id: int) -> Order:
     reason = ""
     for attempt, pause in enumerate(STORE_RETRY_PAUSES):
         try:
-            await store.orders.set_placed(row.id, order_id)
+            async with store.transaction() as tx:  # placed: its referrer's share is due
+                await tx.orders.set_placed(row.id, order_id)
+                await reshare(tx, row.id)
             placed = await store.orders.get(row.id)
             assert placed is not None
             return placed
@@ -263,6 +297,11 @@ class Summary:
     top_up: Decimal | None
     """The top-up that pays what is missing, when top-ups are taken."""
     same_link: list[Order]
+    discount: Decimal = Decimal(0)
+    """A promo code's discount (the quote's price is what is paid after it)."""
+    promo: str | None = None
+    promo_dropped: bool = False
+    """The code given earlier no longer applies (used up, expired): the price is without it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,10 +373,15 @@ class Checkout:
         return await self._summary(actor, draft, offer)
 
     async def _summary(self, actor: Actor, draft: OrderDraft, offer: Quote) -> Summary:
-        payment = await self._shop.payment(actor.user_id, offer.service.id, offer.fields)
+        payment = await self._shop.payment(
+            actor.user_id, offer.service.id, offer.fields, draft.promo
+        )
         wallet: Wallet | None = None
         balance: Decimal | None = None
         missing = Decimal(0)
+        dropped = bool(draft.promo) and (payment is None or payment.promo is None)
+        if dropped:
+            draft.promo = None
         if payment is not None:
             offer = replace(offer, price=payment.amount)
             wallet = await self._shop.wallet(actor.user_id)
@@ -349,7 +393,34 @@ class Checkout:
         target = target_of(offer.fields)
         same_link = await self._store.orders.active_for(actor.user_id, target) if target else []
         top_up = self._shop.top_up_for(missing) if missing and self._shop.takes_deposits else None
-        return Summary(offer, wallet, balance, missing, top_up, same_link)
+        return Summary(
+            offer,
+            wallet,
+            balance,
+            missing,
+            top_up,
+            same_link,
+            discount=payment.discount if payment is not None else Decimal(0),
+            promo=payment.promo if payment is not None else None,
+            promo_dropped=dropped,
+        )
+
+    async def apply_promo(
+        self, actor: Actor, draft: OrderDraft, service: Service, code: str
+    ) -> Summary | PromoRefusal | Issue:
+        """A promo code typed at the summary: the summary again with its discount, or why it
+        does not apply (the draft keeps the code it had)."""
+        offer = quote(draft, service)
+        if offer.issues:
+            return offer.issues[0]
+        payment = await self._shop.payment(actor.user_id, service.id, offer.fields)
+        if payment is None:
+            return PromoRefusal.UNKNOWN  # codes are for customers paying from a wallet
+        applied = await self._shop.order_promo(actor.user_id, code, payment.amount)
+        if isinstance(applied, PromoRefusal):
+            return applied
+        draft.promo = applied.promo.code
+        return await self._summary(actor, draft, offer)
 
     async def confirm(self, actor: Actor, draft: OrderDraft, service: Service) -> Confirmed:
         """Place the draft's order once, at the price its summary showed, or say why not.
@@ -357,7 +428,7 @@ class Checkout:
         offer = quote(draft, service)
         if offer.issues:  # the catalog changed since the summary: the answer is asked again
             return offer.issues[0]
-        payment = await self._shop.payment(actor.user_id, service.id, offer.fields)
+        payment = await self._shop.payment(actor.user_id, service.id, offer.fields, draft.promo)
         if (payment.amount if payment is not None else offer.price) != draft.shown_price:
             return PriceChanged(await self._summary(actor, draft, offer))
         if payment is not None and not await self._shop.can_take(actor.user_id, payment.cost):
@@ -376,6 +447,8 @@ class Checkout:
         except InsufficientFunds as short:
             top_up = self._shop.top_up_for(short.missing) if self._shop.takes_deposits else None
             return Short(short.missing, top_up)
+        except PromoChanged:  # used up by others since the summary: nothing was taken
+            return PriceChanged(await self._summary(actor, draft, offer))
         except OrderNotStored as lost:
             return lost
         except StorageLost:

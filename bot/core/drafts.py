@@ -43,6 +43,8 @@ class OrderDraft(BaseModel):
     """How many questions and summaries were shown: only the latest one's buttons act."""
     shown_price: Decimal | None = None
     """The price the latest summary showed: Confirm takes that or nothing."""
+    promo: str | None = None
+    """The promo code the user gave at the summary (shop mode)."""
 
     def next_turn(self) -> int:
         self.turn += 1

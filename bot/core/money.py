@@ -31,7 +31,15 @@ class WalletPayment:
     (the shop's cost, kept for the money in /stats)."""
 
     amount: Decimal
+    """What the wallet pays in all (a promo code's discount taken off)."""
     cost: Decimal
+    discount: Decimal = Decimal(0)
+    """A promo code's discount (`promo`): the order's price is `amount + discount`."""
+    promo: str | None = None
+    referral_percent: Decimal = Decimal(0)
+    """REFERRAL_PERCENT: the referrer's share of what the order is paid, if the user has one."""
+    checked_at: float = 0.0
+    """When the promo code was checked (its expiry is checked again at that moment)."""
 
     def __post_init__(self) -> None:
         if not (self.amount > 0 and self.cost >= 0):  # a wallet is never credited by an order
@@ -143,7 +151,19 @@ class Money:
 
     @property
     def profit(self) -> Decimal:
-        return self.of(EntryKind.DEBIT_ORDER) - self.of(EntryKind.REFUND) - self.panel_cost
+        """Sales less refunds, promo discounts, referral shares (net of those taken back)
+        and the panel's cost."""
+        return (
+            self.of(EntryKind.DEBIT_ORDER)
+            - self.of(EntryKind.REFUND)
+            - self.of(EntryKind.PROMO_DISCOUNT)
+            - self.referral_net
+            - self.panel_cost
+        )
+
+    @property
+    def referral_net(self) -> Decimal:
+        return self.of(EntryKind.REFERRAL) - self.of(EntryKind.REFERRAL_BACK)
 
     @property
     def net(self) -> Decimal:
@@ -151,7 +171,7 @@ class Money:
         return sum(self.entries.values(), Decimal(0))
 
 
-MONEY_OUT = frozenset({EntryKind.DEBIT_ORDER, EntryKind.ADJUSTMENT})
+MONEY_OUT = frozenset({EntryKind.DEBIT_ORDER, EntryKind.ADJUSTMENT, EntryKind.REFERRAL_BACK})
 """The kinds of entries that take money from a wallet (the others bring money in)."""
 
 

@@ -106,6 +106,8 @@ class DepositDecided(Notice):
     amount: Decimal = Decimal(0)
     balance: Decimal = Decimal(0)
     currency: str = ""
+    bonus: Decimal | None = None
+    """A promo code's bonus, credited with the top-up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,9 @@ class DepositCard(Notice):
     currency: str = ""
     proof_kind: str | None = None
     proof: str | None = None
+    promo: str = ""
+    """The promo code held with the top-up: its bonus comes with the approval."""
+    bonus: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +235,62 @@ class PaymentAlert(Notice):
     detail: str = ""
 
 
+# -- support tickets ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCard(Notice):
+    """To an admin: a customer's message on a ticket (the first one with who they are and
+    their last orders), to reply to or close."""
+
+    kind: ClassVar[str] = "ticket_card"
+    always: ClassVar[bool] = True
+    ticket: int = 0
+    user: int = 0
+    name: str = ""
+    first: bool = False
+    order: int | None = None
+    """The panel's id of the order it is about (or the bot's row id when it has none)."""
+    orders: list[list[Any]] = dataclasses.field(default_factory=list)
+    """The customer's last orders: [panel id or row id, service, status]."""
+    message_kind: str = "text"
+    body: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReply(Notice):
+    """To the customer: an admin's reply on their ticket."""
+
+    kind: ClassVar[str] = "ticket_reply"
+    always: ClassVar[bool] = True
+    ticket: int = 0
+    message_kind: str = "text"
+    body: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketClosed(Notice):
+    kind: ClassVar[str] = "ticket_closed"
+    always: ClassVar[bool] = True
+    ticket: int = 0
+    by_admin: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastReport(Notice):
+    """To the admin who sent a broadcast: how it went."""
+
+    kind: ClassVar[str] = "broadcast_report"
+    always: ClassVar[bool] = True
+    broadcast: int = 0
+    total: int = 0
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+
+
 KINDS: dict[str, type[Notice]] = {
     cls.kind: cls
     for cls in (
@@ -249,6 +310,10 @@ KINDS: dict[str, type[Notice]] = {
         PaymentClosed,
         StarsRefunded,
         PaymentAlert,
+        TicketCard,
+        TicketReply,
+        TicketClosed,
+        BroadcastReport,
     )
 }
 

@@ -48,6 +48,14 @@ class EntryKind(StrEnum):
     REFUND = "refund"
     ADJUSTMENT = "adjustment"
     """Taken by an admin (/debit)."""
+    REFERRAL = "referral"
+    """The referrer's share of what a customer they brought spent on an order."""
+    REFERRAL_BACK = "referral_back"
+    """The share taken back for what that order refunded."""
+    PROMO_BONUS = "promo_bonus"
+    """A promo code's bonus on a top-up."""
+    PROMO_DISCOUNT = "promo_discount"
+    """A promo code's discount on an order (the order's debit is its full price)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,3 +388,74 @@ class Refill:
     user_id: int
     status: str | None
     final: bool
+
+
+# -- referrals, promo codes, support tickets ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralShare:
+    """What an order's referrer is due: REFERRAL_PERCENT as it was when the order was paid,
+    and what they were paid of it so far (net of what was taken back)."""
+
+    order_id: int
+    referrer_id: int
+    percent: Decimal
+    paid: Decimal
+
+
+class PromoKind(StrEnum):
+    TOP_UP = "top_up"
+    """A bonus on a top-up."""
+    ORDER = "order"
+    """A discount on an order."""
+
+
+@dataclass(frozen=True, slots=True)
+class PromoCode:
+    id: int
+    code: str
+    """Upper case, as customers type it (case does not matter to them)."""
+    kind: PromoKind
+    percent: Decimal | None
+    """The bonus or discount as a percent of the amount; else `amount`."""
+    amount: Decimal | None
+    minimum: Decimal
+    """The least top-up or order price it applies to."""
+    expires_at: float | None
+    total_limit: int | None
+    per_user: int | None
+    created_by: int
+    active: bool = True
+    uses: int = 0
+    """How many times it was used (or is held by a top-up waiting for an admin)."""
+
+
+class TicketState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: int
+    user_id: int
+    order_id: int | None
+    state: TicketState
+    created_at: float
+    updated_at: float
+    name: str = ""
+    """The customer's name as Telegram gave it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketMessage:
+    id: int
+    ticket_id: int
+    author_id: int
+    from_admin: bool
+    kind: str
+    """'text', or 'photo' (the body is Telegram's file id; the caption in `caption`)."""
+    body: str
+    caption: str
+    created_at: float

@@ -10,6 +10,7 @@ from bot.core.api import OrderState
 from bot.core.money import InsufficientFunds, currency_unit, refund_due
 from bot.core.ports import Transaction
 from bot.core.records import EntryKind, Order
+from bot.core.referrals import reshare
 
 
 async def take(
@@ -54,9 +55,11 @@ async def give_back(
     tx: Transaction, order: Order, state: OrderState, remains: int | None
 ) -> Decimal:
     """Give back what the order is owed in this state, and keep it with the order (so it is
-    never given twice). Returns the amount (0: none)."""
+    never given twice); its referrer's share follows. Returns the amount (0: none)."""
     owed = settle(order, state, remains)
     if owed:
         await tx.orders.add_refunded(order.id, owed)
         await tx.wallets.post(order.user_id, owed, EntryKind.REFUND, order_id=order.id)
+    if order.paid is not None:
+        await reshare(tx, order.id)
     return owed

@@ -9,6 +9,7 @@ back with the status change that causes it (`bot.core.settlement`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,8 +30,19 @@ from bot.core.money import (
 )
 from bot.core.notices import DepositCard, DepositDecided, PanelShort
 from bot.core.panel import PanelFailure
-from bot.core.ports import Store
-from bot.core.records import Deposit, DepositState, EntryKind, LedgerEntry, Wallet, visible
+from bot.core.ports import Clock, Store
+from bot.core.promo import Applied, PromoRefusal
+from bot.core.promo import check as check_promo
+from bot.core.promo import use as use_promo
+from bot.core.records import (
+    Deposit,
+    DepositState,
+    EntryKind,
+    LedgerEntry,
+    PromoKind,
+    Wallet,
+    visible,
+)
 from bot.core.settlement import take
 
 log = logging.getLogger(__name__)
@@ -53,6 +65,8 @@ class ShopRules:
     deposit_instructions: str
     automatic_payments: bool = False
     """A way to top up other than the manual receipt is enabled (`bot.core.topups`)."""
+    referral_percent: Decimal = Decimal(0)
+    """REFERRAL_PERCENT: a referrer's share of what the customers they brought spend."""
 
 
 class TopUpRefusal(StrEnum):
@@ -66,8 +80,11 @@ class TopUpRefusal(StrEnum):
     """The user's earlier top-up waits for an admin."""
 
 
-def deposit_notice(admin: int, deposit: Deposit, currency: str) -> DepositCard:
-    """An admin's card of a top-up to decide (the receipt's photo, when it is one)."""
+def deposit_notice(
+    admin: int, deposit: Deposit, currency: str, promo: tuple[str, Decimal] | None = None
+) -> DepositCard:
+    """An admin's card of a top-up to decide (the receipt's photo, when it is one; the promo
+    code held with it and its bonus, when it has one)."""
     return DepositCard(
         admin,
         deposit=deposit.id,
@@ -77,7 +94,15 @@ def deposit_notice(admin: int, deposit: Deposit, currency: str) -> DepositCard:
         currency=currency,
         proof_kind=deposit.proof_kind,
         proof=deposit.proof,
+        promo=promo[0] if promo else "",
+        bonus=promo[1] if promo else None,
     )
+
+
+class _Refused(Exception):
+    def __init__(self, why: PromoRefusal) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class Shop:
@@ -88,7 +113,9 @@ class Shop:
         catalog: Catalog,
         currency: PanelCurrency,
         balance: PanelBalance,
+        clock: Clock = time.time,
     ) -> None:
+        self._clock = clock
         self._settings = settings
         self._store = store
         self._catalog = catalog
@@ -151,19 +178,43 @@ class Shop:
     # -- the panel balance guard ------------------------------------------------------------
 
     async def payment(
-        self, user_id: int, service_id: int, fields: Mapping[str, str]
+        self,
+        user_id: int,
+        service_id: int,
+        fields: Mapping[str, str],
+        promo: str | None = None,
     ) -> WalletPayment | None:
         """What a customer pays from their wallet for this order (their view's price, rounded
-        up) and what the panel charges for it; None when they do not pay from a wallet.
-        Raises `LookupError` for a service the catalog does not have."""
+        up, less the discount of the promo code when it applies) and what the panel charges
+        for it; None when they do not pay from a wallet. Raises `LookupError` for a service
+        the catalog does not have."""
         if not self.pays_from_wallet(user_id):
             return None
         draft = OrderDraft(service_id=service_id, values=dict(fields))
         sold = (await self.catalog_for(user_id)).by_id[service_id]
         bought = (await self._catalog.get()).by_id[service_id]
+        full = round_up(quote(draft, sold).price, self.unit)
+        now = self._clock()
+        discount, code = Decimal(0), None
+        if promo:
+            applied = await self.order_promo(user_id, promo, full, now)
+            if isinstance(applied, Applied):
+                discount, code = applied.benefit, applied.promo.code
         return WalletPayment(
-            round_up(quote(draft, sold).price, self.unit), quote(draft, bought).price
+            full - discount,
+            quote(draft, bought).price,
+            discount=discount,
+            promo=code,
+            referral_percent=self._settings.referral_percent,
+            checked_at=now,
         )
+
+    async def order_promo(
+        self, user_id: int, code: str, price: Decimal, now: float | None = None
+    ) -> Applied | PromoRefusal:
+        """What a promo code takes off an order of this price for this user (read only)."""
+        at = self._clock() if now is None else now
+        return await check_promo(self._store, code, user_id, PromoKind.ORDER, price, self.unit, at)
 
     async def can_take(self, user_id: int, cost: Decimal) -> bool:
         """Whether a customer's orders costing the panel this much can go to the panel: the
@@ -268,15 +319,40 @@ class Shop:
             return TopUpRefusal.ABOVE_MAX
         return None
 
-    async def open_deposit(self, user_id: int, amount: Decimal) -> Deposit | TopUpRefusal:
+    async def open_deposit(
+        self, user_id: int, amount: Decimal, promo: str | None = None
+    ) -> Deposit | TopUpRefusal | PromoRefusal:
         """A top-up waiting for its proof; refused when the amount is not one a wallet takes,
-        or while the user's earlier top-up waits for an admin (one at a time)."""
+        or while the user's earlier top-up waits for an admin (one at a time). A promo code
+        is held with it (counted against its limits) in the same transaction; its bonus comes
+        with the approval."""
         refusal = self.top_up_refusal(amount)
         if refusal is not None:
             return refusal
         if await self._store.deposits.pending_of(user_id) is not None:
             return TopUpRefusal.WAITING
-        return await self._store.deposits.open(user_id, amount)
+        try:
+            async with self._store.transaction() as tx:
+                earlier = await tx.deposits.awaiting_proof(user_id)
+                if earlier is not None:  # replaced by this one: its code is free again
+                    await tx.promos.release_deposit(earlier.id)
+                deposit = await tx.deposits.open(user_id, amount)
+                if promo:
+                    applied = await use_promo(
+                        tx,
+                        promo,
+                        user_id,
+                        PromoKind.TOP_UP,
+                        amount,
+                        self.unit,
+                        self._clock(),
+                        deposit_id=deposit.id,
+                    )
+                    if isinstance(applied, PromoRefusal):
+                        raise _Refused(applied)  # nothing opened
+        except _Refused as refused:
+            return refused.why
+        return deposit
 
     async def waiting_deposit(self, user_id: int) -> Deposit | None:
         """The user's top-up waiting for an admin, if any."""
@@ -287,6 +363,15 @@ class Shop:
 
     async def get_deposit(self, deposit_id: int) -> Deposit | None:
         return await self._store.deposits.get(deposit_id)
+
+    async def deposit_card(self, admin: int, deposit_id: int) -> DepositCard | None:
+        """A top-up's card again, with the promo code held with it."""
+        deposit = await self._store.deposits.get(deposit_id)
+        if deposit is None:
+            return None
+        held = await self._store.promos.held_for_deposit(deposit_id)
+        promo = (held[0].code, held[1]) if held is not None else None
+        return deposit_notice(admin, deposit, self._currency.code, promo)
 
     async def prove_deposit(self, user_id: int, kind: str, proof: str, name: str) -> Deposit | None:
         """The proof of the user's top-up waiting for one: the top-up waits for an admin, and
@@ -304,7 +389,11 @@ class Shop:
             deposit = await tx.deposits.get(waiting.id)
             assert deposit is not None
             currency = self._currency.code
-            await tx.outbox.add(deposit_notice(admin, deposit, currency) for admin in self._admins)
+            held = await tx.promos.held_for_deposit(deposit.id)
+            promo = (held[0].code, held[1]) if held is not None else None
+            await tx.outbox.add(
+                deposit_notice(admin, deposit, currency, promo) for admin in self._admins
+            )
         return deposit
 
     @property
@@ -320,6 +409,7 @@ class Shop:
                 return None
             deposit = await tx.deposits.get(deposit_id)
             assert deposit is not None
+            bonus = Decimal(0)
             if approve:
                 balance = await tx.wallets.post(
                     deposit.user_id,
@@ -328,7 +418,14 @@ class Shop:
                     deposit_id=deposit.id,
                     admin_id=admin_id,
                 )
+                held = await tx.promos.held_for_deposit(deposit.id)
+                if held is not None:
+                    promo, bonus = held
+                    balance = await tx.wallets.post(
+                        deposit.user_id, bonus, EntryKind.PROMO_BONUS, note=promo.code
+                    )
             else:
+                await tx.promos.release_deposit(deposit.id)
                 balance = (await tx.wallets.get(deposit.user_id)).balance
             await tx.outbox.add(
                 [
@@ -339,6 +436,7 @@ class Shop:
                         amount=deposit.amount,
                         balance=balance,
                         currency=self._currency.code,
+                        bonus=bonus or None,
                     )
                 ]
             )

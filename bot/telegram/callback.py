@@ -20,12 +20,19 @@ _ARG_PATTERNS = {
 }
 
 
+_CODES: set[str] = set()
+"""Every button's code: two kinds with one code would take each other's taps."""
+
+
 class Button:
     """One kind of button and the types of its arguments."""
 
     __slots__ = ("_regex", "args", "code")
 
     def __init__(self, code: str, args: tuple[type, ...] = ()) -> None:
+        if code in _CODES:
+            raise ValueError(f"two kinds of button have the code {code!r}")
+        _CODES.add(code)
         self.code = code
         self.args = args
         parts = [re.escape(VERSION + code)] + [f"({_ARG_PATTERNS[kind]})" for kind in args]
@@ -135,3 +142,17 @@ PAY_CHECK = Button("Uc", (int,))
 """Ask the gateway now whether a top-up was paid."""
 QRIS_PAID = Button("Uq", (int,))
 """The customer says they paid a gateway-free QRIS top-up: the admins get its card."""
+
+# Referrals, support tickets
+REFERRALS = Button("Uf")
+SUPPORT = Button("Us")
+SUPPORT_ORDER = Button("Uo", (int,))
+"""A ticket about one of the user's orders (its row id)."""
+TICKET_REPLY = Button("Ur", (int,))
+TICKET_CLOSE = Button("Ux", (int,))
+TICKET_OPEN = Button("Ut", (int,))
+
+# Broadcasts
+BROADCAST_AUDIENCE = Button("Ba", (int, str))
+BROADCAST_SEND = Button("Bs", (int,))
+BROADCAST_CANCEL = Button("Bx", (int,))

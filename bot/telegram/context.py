@@ -17,16 +17,21 @@ if TYPE_CHECKING:
     from bot.core.accounts import Accounts
     from bot.core.actor import Access
     from bot.core.balance import PanelBalance, PanelCurrency
+    from bot.core.broadcasts import Broadcasts
     from bot.core.browsing import Browsing
     from bot.core.checkout import Checkout
     from bot.core.limits import UserRateLimit
     from bot.core.mass_order import MassOrders
     from bot.core.my_orders import MyOrders
     from bot.core.order_actions import OrderActions
+    from bot.core.promo import Promotions
+    from bot.core.referrals import ReferralProgram
     from bot.core.shop import Shop
     from bot.core.stats import Statistics
+    from bot.core.support import Support
     from bot.core.topups import TopUps
     from bot.core.unknown_outcome import UnknownOutcomes
+    from bot.telegram.jobs.broadcast import BroadcastJob
     from bot.telegram.jobs.mass import MassOrderJob
     from bot.telegram.jobs.payments import PaymentsJob
     from bot.telegram.jobs.tracker import TrackerJob
@@ -45,6 +50,13 @@ class Expecting(StrEnum):
     """After a top-up's instructions: the reference of the payment."""
     PANEL_ID = "panel_id"
     """An admin's: the panel's id of an order of unknown outcome (`Awaiting.order`)."""
+    SUPPORT_MESSAGE = "support_message"
+    """After Support: a message (text or a photo) for a ticket (`Awaiting.order`: the order
+    it is about, when opened from its card)."""
+    BROADCAST_MESSAGE = "broadcast_message"
+    """An admin's, after /broadcast: the message to broadcast."""
+    TICKET_REPLY = "ticket_reply"
+    """An admin's, after a ticket's Reply button: the answer (`Awaiting.order`: the ticket)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,7 @@ class Awaiting:
 
     expecting: Expecting
     order: int | None = None
+    """The order (or, for `TICKET_REPLY`, the ticket) the text is about."""
 
     def to_json(self) -> list[Any]:
         return [self.expecting.value, self.order]
@@ -154,6 +167,11 @@ class Services:
     mass_job: MassOrderJob
     topups: TopUps
     payments_job: PaymentsJob
+    referrals: ReferralProgram
+    promos: Promotions
+    support: Support
+    broadcasts: Broadcasts
+    broadcast_job: BroadcastJob
 
 
 class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], Services]):

@@ -22,9 +22,11 @@ from telegram.ext import (
 from bot.logs import current_update
 from bot.telegram.context import BotContext, Expecting
 from bot.telegram.features.admin import handlers as admin
+from bot.telegram.features.broadcasts import handlers as broadcasts
 from bot.telegram.features.catalog import handlers as catalog
 from bot.telegram.features.mass import handlers as mass
 from bot.telegram.features.orders import handlers as orders
+from bot.telegram.features.support import handlers as support
 from bot.telegram.features.wallet import handlers as wallet
 from bot.telegram.replies import answer_query, expired, home_menu, show
 
@@ -111,6 +113,15 @@ async def route_text(update: Update, context: BotContext) -> None:
             case Expecting.PANEL_ID if awaiting is not None and awaiting.order is not None:
                 await admin.panel_id_typed(update, context, awaiting.order, text)
                 return
+            case Expecting.SUPPORT_MESSAGE if awaiting is not None:
+                await support.customer_message(update, context, awaiting.order)
+                return
+            case Expecting.TICKET_REPLY if awaiting is not None and awaiting.order is not None:
+                await support.admin_reply(update, context, awaiting.order)
+                return
+            case Expecting.BROADCAST_MESSAGE if context.actor.is_admin:
+                await broadcasts.composed(update, context)
+                return
         if await catalog.search_found(update, context, text):
             return
     t = context.t
@@ -122,6 +133,23 @@ async def route_text(update: Update, context: BotContext) -> None:
     )
 
 
+async def route_photo(update: Update, context: BotContext) -> None:
+    """A photo: for a ticket after Support (or an admin's answer after Reply), else the proof
+    of a top-up waiting for one (shop mode)."""
+    awaiting = context.came_from
+    expecting = awaiting.expecting if awaiting is not None else None
+    if expecting is Expecting.SUPPORT_MESSAGE and awaiting is not None:
+        await support.customer_message(update, context, awaiting.order)
+    elif expecting is Expecting.TICKET_REPLY and awaiting is not None and awaiting.order:
+        await support.admin_reply(update, context, awaiting.order)
+    elif expecting is Expecting.BROADCAST_MESSAGE and context.actor.is_admin:
+        await broadcasts.composed(update, context)
+    elif context.state.shop.on:
+        await wallet.proof_photo(update, context)
+    else:
+        await route_text(update, context)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, gate), group=GROUP)
 
@@ -129,5 +157,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
 def register_fallbacks(application: Application) -> None:  # type: ignore[type-arg]
     """Registered last in the default group, so they run only when no feature handled the
     update: typed text, unknown commands and buttons nobody knows."""
+    application.add_handler(MessageHandler(filters.PHOTO & filters.ChatType.PRIVATE, route_photo))
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE, route_text))
     application.add_handler(CallbackQueryHandler(expired))

@@ -43,6 +43,8 @@ from bot.core.records import (
     OutboxItem,
     Outcome,
     PlacedCost,
+    PromoCode,
+    ReferralShare,
     Refill,
     Skipped,
     TrackedOrder,
@@ -89,6 +91,15 @@ class _BatchRow:
     created_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class _PromoUse:
+    promo_id: int
+    user_id: int
+    amount: Decimal
+    order_id: int | None
+    deposit_id: int | None
+
+
 @dataclass
 class Data:
     """Everything the fake store keeps (copied whole at a transaction's start: put back if
@@ -106,6 +117,11 @@ class Data:
     markups: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     kv: dict[str, str] = field(default_factory=dict)
     service_cache: tuple[float, str] | None = None
+    referral_codes: dict[int, str] = field(default_factory=dict)
+    referrers: dict[int, int] = field(default_factory=dict)
+    referral_shares: dict[int, ReferralShare] = field(default_factory=dict)
+    promos: dict[int, PromoCode] = field(default_factory=dict)
+    promo_uses: list[_PromoUse] = field(default_factory=list)
     next_id: dict[str, int] = field(default_factory=dict)
 
     def new_id(self, table: str) -> int:
@@ -730,6 +746,130 @@ class FakeSessions:
 # -- the store and its unit of work --------------------------------------------------------------
 
 
+# -- referrals and promo codes ------------------------------------------------------------
+
+
+class FakeReferrals(_Repo):
+    async def code_of(self, user_id: int) -> str:
+        if user_id not in self._data.referral_codes:
+            self._write()
+            self._data.referral_codes[user_id] = f"code{user_id}"
+        return self._data.referral_codes[user_id]
+
+    async def owner_of(self, code: str) -> int | None:
+        return next((u for u, c in self._data.referral_codes.items() if c == code), None)
+
+    async def referrer_of(self, user_id: int) -> int | None:
+        return self._data.referrers.get(user_id)
+
+    async def link(self, user_id: int, referrer_id: int) -> bool:
+        """Linked once: False when the user has a referrer already."""
+        if user_id in self._data.referrers:
+            return False
+        self._write()
+        self._data.referrers[user_id] = referrer_id
+        return True
+
+    async def count_referred(self, referrer_id: int) -> int:
+        return sum(1 for r in self._data.referrers.values() if r == referrer_id)
+
+    async def open_share(self, order_id: int, referrer_id: int, percent: Decimal) -> None:
+        self._write()
+        self._data.referral_shares.setdefault(
+            order_id, ReferralShare(order_id, referrer_id, percent, Decimal(0))
+        )
+
+    async def share(self, order_id: int) -> ReferralShare | None:
+        return self._data.referral_shares.get(order_id)
+
+    async def set_paid(self, order_id: int, paid: Decimal) -> None:
+        self._write()
+        share = self._data.referral_shares.get(order_id)
+        if share is not None:
+            self._data.referral_shares[order_id] = replace(share, paid=paid)
+
+    async def earned(self, referrer_id: int, since: float) -> Decimal:
+        kinds = (EntryKind.REFERRAL, EntryKind.REFERRAL_BACK)
+        return sum(
+            (
+                e.amount
+                for e in self._data.ledger
+                if e.user_id == referrer_id and e.kind in kinds and e.created_at >= since
+            ),
+            Decimal(0),
+        )
+
+
+class FakePromos(_Repo):
+    def _counted(self, promo: PromoCode) -> PromoCode:
+        uses = sum(1 for u in self._data.promo_uses if u.promo_id == promo.id)
+        return replace(promo, uses=uses)
+
+    async def create(self, code: PromoCode) -> PromoCode | None:
+        if any(p.code == code.code for p in self._data.promos.values()):
+            return None
+        self._write()
+        promo = replace(code, id=self._data.new_id("promos"))
+        self._data.promos[promo.id] = promo
+        return self._counted(promo)
+
+    async def by_code(self, code: str) -> PromoCode | None:
+        found = next((p for p in self._data.promos.values() if p.code == code), None)
+        return self._counted(found) if found else None
+
+    async def listing(self) -> list[PromoCode]:
+        promos = sorted(self._data.promos.values(), key=lambda p: (not p.active, -p.id))
+        return [self._counted(p) for p in promos[:50]]
+
+    async def set_active(self, code: str, active: bool) -> bool:
+        found = next((p for p in self._data.promos.values() if p.code == code), None)
+        if found is None:
+            return False
+        self._write()
+        self._data.promos[found.id] = replace(found, active=active)
+        return True
+
+    async def uses_by(self, promo_id: int, user_id: int) -> int:
+        return sum(
+            1 for u in self._data.promo_uses if u.promo_id == promo_id and u.user_id == user_id
+        )
+
+    async def use(
+        self,
+        promo_id: int,
+        user_id: int,
+        amount: Decimal,
+        *,
+        order_id: int | None = None,
+        deposit_id: int | None = None,
+    ) -> None:
+        uses = self._data.promo_uses
+        if (order_id is not None and any(u.order_id == order_id for u in uses)) or (
+            deposit_id is not None and any(u.deposit_id == deposit_id for u in uses)
+        ):
+            raise StorageFailed("UNIQUE constraint failed: promo_uses")
+        self._write()
+        uses.append(_PromoUse(promo_id, user_id, amount, order_id, deposit_id))
+
+    async def held_for_deposit(self, deposit_id: int) -> tuple[PromoCode, Decimal] | None:
+        use = next((u for u in self._data.promo_uses if u.deposit_id == deposit_id), None)
+        if use is None:
+            return None
+        return self._counted(self._data.promos[use.promo_id]), use.amount
+
+    async def release_deposit(self, deposit_id: int) -> None:
+        self._write()
+        self._data.promo_uses = [u for u in self._data.promo_uses if u.deposit_id != deposit_id]
+
+    async def release_order(self, order_id: int) -> None:
+        self._write()
+        self._data.promo_uses = [u for u in self._data.promo_uses if u.order_id != order_id]
+
+    async def discount_of(self, order_id: int) -> Decimal:
+        use = next((u for u in self._data.promo_uses if u.order_id == order_id), None)
+        return use.amount if use else Decimal(0)
+
+
 class FakeTransaction:
     def __init__(self, store: FakeStore) -> None:
         self.orders = FakeOrders(store)
@@ -738,6 +878,8 @@ class FakeTransaction:
         self.deposits = FakeDeposits(store)
         self.outbox = FakeOutbox(store)
         self.mass = FakeMass(store)
+        self.referrals = FakeReferrals(store)
+        self.promos = FakePromos(store)
 
 
 class FakeStore:
@@ -764,6 +906,8 @@ class FakeStore:
         self.deposits = FakeDeposits(self)
         self.markups = FakeMarkups(self)
         self.sessions = FakeSessions()
+        self.referrals = FakeReferrals(self)
+        self.promos = FakePromos(self)
 
     def fail(self, times: int = 1, *, after: int = 0) -> None:
         """The `times` writes that follow the next `after` ones fail."""
@@ -1076,7 +1220,7 @@ def world(
         deposit_max=Decimal(deposit_max),
         deposit_instructions=deposit_instructions,
     )
-    shop = Shop(rules, store, catalog, code, balance)
+    shop = Shop(rules, store, catalog, code, balance, clock)
     unsaved = UnsavedOutcomes(store)
     tracking = OrderTracking(
         store,

@@ -32,6 +32,7 @@ async def test_start_shows_the_main_menu(tmp_path: Path) -> None:
             "💰 Balance",
             "🌐 Language",
             "❓ Help",
+            "🆘 Support",
         ]
         reply = await bot.tap(USER, reply.button("❓"))
         assert "/status" in reply.text and "/refill_status" in reply.text

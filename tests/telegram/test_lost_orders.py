@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.sandbox.panel import SandboxPanel
+from bot.adapters.sqlite.orders import OrderRepo
 from bot.core import checkout as ordering
 from bot.core.drafts import OrderDraft
 from bot.core.ports import StorageFailed
@@ -74,11 +75,11 @@ async def test_a_placed_order_the_database_will_not_store_keeps_its_id(
     async with Harness(tmp_path) as bot:
         writes: list[int] = []
 
-        async def failing_write(row_id: int, panel_order_id: int) -> None:
+        async def failing_write(repo: object, row_id: int, panel_order_id: int) -> None:
             writes.append(panel_order_id)
             raise StorageFailed("disk I/O error")
 
-        monkeypatch.setattr(bot.store.orders, "set_placed", failing_write)
+        monkeypatch.setattr(OrderRepo, "set_placed", failing_write)
         await bot.tap(USER, cb.START_ORDER(4))
         summary = await bot.say(USER, LINK)
         with caplog.at_level(logging.CRITICAL):

@@ -33,6 +33,7 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
             "🔄 Refresh",
             "✖️ Cancel order",
             "🔁 Order again",
+            "🆘 Ask about it",
             "📦 My orders",
             "🏠 Menu",
         ]  # pending: no refill yet

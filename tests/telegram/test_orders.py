@@ -210,7 +210,14 @@ async def test_refresh_on_a_card_asks_the_panel(tmp_path: Path) -> None:
         assert "Status: Partial" in reply.text and "Remains: 100" in reply.text
         assert "90%" in reply.text
         labels = [t for t, _ in reply.buttons]
-        assert labels == ["🔄 Refresh", "♻️ Refill", "🔁 Order again", "📦 My orders", "🏠 Menu"]
+        assert labels == [
+            "🔄 Refresh",
+            "♻️ Refill",
+            "🔁 Order again",
+            "🆘 Ask about it",
+            "📦 My orders",
+            "🏠 Menu",
+        ]
         assert "No change" not in reply.text
         again = await bot.tap(USER, cb.REFRESH(row.id))
         assert again.text.startswith("No change since the last look.")
@@ -288,6 +295,7 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
         assert [t for t, _ in card.buttons] == [
             "🔄 Refresh",
             "🔁 Order again",
+            "🆘 Ask about it",
             "📦 My orders",
             "🏠 Menu",
         ]
@@ -298,6 +306,7 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
             "🔄 Refresh",
             "✖️ Cancel order",
             "🔁 Order again",
+            "🆘 Ask about it",
             "📦 My orders",
             "🏠 Menu",
         ]
@@ -308,6 +317,7 @@ async def test_buttons_appear_only_where_the_service_allows(tmp_path: Path) -> N
             "🔄 Refresh",
             "♻️ Refill",
             "🔁 Order again",
+            "🆘 Ask about it",
             "📦 My orders",
             "🏠 Menu",
         ]

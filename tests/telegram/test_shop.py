@@ -61,7 +61,7 @@ async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Pat
             "Sales": "IDR1,894",
             "Refunded to wallets": "IDR0",
             "Panel cost": "IDR1,515",
-            "Profit (sales − refunds − panel cost)": "IDR379",
+            "Profit (sales − refunds − discounts − referral shares − panel cost)": "IDR379",
         }
         page = await bot.say(ADMIN, f"/wallet {USER}")
         assert "−IDR1,894 · order #1001" in page.text and "+IDR100,000 · credit" in page.text

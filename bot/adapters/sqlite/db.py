@@ -226,6 +226,97 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX ledger_one_deposit ON ledger (deposit_id, kind)
         WHERE deposit_id IS NOT NULL;
     """,
+    # 10: referrals (each user's code, who brought whom, each order's share), promo
+    # codes and their uses (one per order or top-up), support tickets and their messages,
+    # broadcasts and their recipients (what was sent to whom).
+    """
+    CREATE TABLE referral_codes (
+        user_id INTEGER PRIMARY KEY,
+        code    TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE referrals (
+        user_id     INTEGER PRIMARY KEY,
+        referrer_id INTEGER NOT NULL,
+        linked_at   REAL NOT NULL
+    );
+    CREATE INDEX referrals_referrer ON referrals (referrer_id);
+    CREATE TABLE referral_shares (
+        order_id    INTEGER PRIMARY KEY,
+        referrer_id INTEGER NOT NULL,
+        percent     TEXT NOT NULL,
+        paid        TEXT NOT NULL DEFAULT '0'
+    );
+    CREATE INDEX ledger_kind ON ledger (user_id, kind, created_at);
+    CREATE TABLE promo_codes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        code        TEXT NOT NULL UNIQUE,
+        kind        TEXT NOT NULL,
+        percent     TEXT,
+        amount      TEXT,
+        minimum     TEXT NOT NULL DEFAULT '0',
+        expires_at  REAL,
+        total_limit INTEGER,
+        per_user    INTEGER,
+        created_by  INTEGER NOT NULL,
+        active      INTEGER NOT NULL DEFAULT 1,
+        created_at  REAL NOT NULL
+    );
+    CREATE TABLE promo_uses (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        promo_id   INTEGER NOT NULL,
+        user_id    INTEGER NOT NULL,
+        amount     TEXT NOT NULL,
+        order_id   INTEGER UNIQUE,
+        deposit_id INTEGER UNIQUE,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX promo_uses_code ON promo_uses (promo_id, user_id);
+    CREATE TABLE tickets (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    INTEGER NOT NULL,
+        order_id   INTEGER,
+        state      TEXT NOT NULL,
+        name       TEXT NOT NULL DEFAULT '',
+        closed_by  INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX tickets_state ON tickets (state, id);
+    CREATE INDEX tickets_user ON tickets (user_id, state);
+    CREATE TABLE ticket_messages (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id  INTEGER NOT NULL,
+        author_id  INTEGER NOT NULL,
+        from_admin INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        caption    TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, id);
+    CREATE TABLE broadcasts (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        admin_id   INTEGER NOT NULL,
+        kind       TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        photo      TEXT,
+        buttons    TEXT NOT NULL DEFAULT '[]',
+        audience   TEXT,
+        state      TEXT NOT NULL,
+        chat_id    INTEGER,
+        message_id INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX broadcasts_state ON broadcasts (state);
+    CREATE TABLE broadcast_recipients (
+        broadcast_id INTEGER NOT NULL,
+        user_id      INTEGER NOT NULL,
+        state        TEXT NOT NULL,
+        PRIMARY KEY (broadcast_id, user_id)
+    );
+    CREATE INDEX broadcast_recipients_state ON broadcast_recipients (broadcast_id, state);
+    """,
 )
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.adapters.sqlite.broadcasts import BroadcastRepo
 from bot.adapters.sqlite.catalog import FavouriteRepo, MarkupRepo, ServiceCacheRepo
 from bot.adapters.sqlite.db import Database
 from bot.adapters.sqlite.deposits import DepositRepo
@@ -16,9 +17,12 @@ from bot.adapters.sqlite.mass import MassBatchRepo
 from bot.adapters.sqlite.orders import OrderRepo
 from bot.adapters.sqlite.outbox import OutboxRepo
 from bot.adapters.sqlite.payments import PaymentRepo
+from bot.adapters.sqlite.promos import PromoRepo
+from bot.adapters.sqlite.referrals import ReferralRepo
 from bot.adapters.sqlite.refills import RefillRepo
 from bot.adapters.sqlite.session import InTransaction, Session
 from bot.adapters.sqlite.sessions import SessionRepo
+from bot.adapters.sqlite.tickets import TicketRepo
 from bot.adapters.sqlite.users import UserRepo
 from bot.adapters.sqlite.wallets import WalletRepo
 from bot.core.ports import Clock
@@ -35,6 +39,10 @@ class SqliteTransaction:
         self.outbox = OutboxRepo(session, clock)
         self.mass = MassBatchRepo(session, clock)
         self.payments = PaymentRepo(session, clock)
+        self.referrals = ReferralRepo(session, clock)
+        self.promos = PromoRepo(session, clock)
+        self.tickets = TicketRepo(session, clock)
+        self.broadcasts = BroadcastRepo(session, clock)
 
 
 class SqliteStore:
@@ -58,6 +66,10 @@ class SqliteStore:
         self.payments = PaymentRepo(session, clock)
         self.markups = MarkupRepo(session)
         self.sessions = SessionRepo(self.db)
+        self.referrals = ReferralRepo(session, clock)
+        self.promos = PromoRepo(session, clock)
+        self.tickets = TicketRepo(session, clock)
+        self.broadcasts = BroadcastRepo(session, clock)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:

@@ -60,6 +60,12 @@ class TrackerJob:
         self._again = False
         self.last_cycle: CycleReport | None = None
 
+    @property
+    def send_rate(self) -> AsyncLimiter:
+        """The pace of the bot's messages sent unasked: a broadcast takes its turns from it
+        too, so that both together stay under Telegram's limit."""
+        return self._send_rate
+
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         assert application.job_queue is not None
         application.job_queue.run_repeating(

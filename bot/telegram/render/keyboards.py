@@ -57,14 +57,17 @@ def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
                 Button(t._("🌐 Language"), callback_data=cb.LANGUAGES()),
                 Button(t._("❓ Help"), callback_data=cb.HELP()),
             ],
+            [Button(t._("🆘 Support"), callback_data=cb.SUPPORT())],
         ]
     )
 
 
-def wallet_keyboard(t: Translator, top_up: bool) -> InlineKeyboardMarkup:
-    """Under a wallet's figures: Top up (when deposits are taken) and the menu."""
+def wallet_keyboard(t: Translator, top_up: bool, referrals: bool = False) -> InlineKeyboardMarkup:
+    """Under a wallet's figures: Top up (when deposits are taken), Referrals (when there is a
+    referral program) and the menu."""
     first = [Button(t._("➕ Top up"), callback_data=cb.TOP_UP())] if top_up else []
-    return markup([first, [menu_button(t)]])
+    second = [Button(t._("🤝 Referrals"), callback_data=cb.REFERRALS())] if referrals else []
+    return markup([first, second, [menu_button(t)]])
 
 
 def top_up_button(t: Translator, amount: Decimal, currency: str) -> Button:
@@ -102,6 +105,7 @@ def order_keyboard(
     again = []
     if order.outcome in (Outcome.PLACED, Outcome.NOT_PLACED):  # never beside a maybe-order
         again.append(Button(t._("🔁 Order again"), callback_data=cb.ORDER_AGAIN(order.id)))
+    again.append(Button(t._("🆘 Ask about it"), callback_data=cb.SUPPORT_ORDER(order.id)))
     return markup(
         [
             first,

@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 from bot.core.api import OrderState
 from bot.core.notices import (
     BadKeyAlert,
+    BroadcastReport,
     DepositCard,
     DepositDecided,
     Interrupted,
@@ -26,14 +27,25 @@ from bot.core.notices import (
     RefillChanged,
     StarsRefunded,
     StorageLostAlert,
+    TicketCard,
+    TicketClosed,
+    TicketReply,
     UnknownPaid,
     UnknownResolved,
 )
 from bot.telegram import callback as cb
+from bot.telegram.features.broadcasts.screens import report_text
 from bot.telegram.features.payments.screens import (
     payment_alert_text,
     payment_closed_text,
     stars_refunded_text,
+)
+from bot.telegram.features.support.screens import (
+    answer_keyboard,
+    ticket_card_keyboard,
+    ticket_card_text,
+    ticket_closed_text,
+    ticket_reply_text,
 )
 from bot.telegram.features.wallet.screens import deposit_card, deposit_decided_text
 from bot.telegram.i18n import Translator
@@ -54,6 +66,14 @@ def notice_text(t: Translator, notice: Notice) -> str:
     match notice:
         case OrderChanged():
             return _order_changed(t, notice)
+        case TicketCard():
+            return ticket_card_text(t, notice)
+        case TicketReply():
+            return ticket_reply_text(t, notice)
+        case TicketClosed():
+            return ticket_closed_text(t, notice)
+        case BroadcastReport():
+            return report_text(t, notice)
         case Interrupted(wallet=True):
             return t._(
                 "⚠️ Your order of {service} ({link}) was interrupted by a restart of the bot: it "
@@ -219,6 +239,8 @@ def notice_photo(notice: Notice) -> str | None:
     """The photo a notice is shown with (a top-up's receipt), as Telegram's file id."""
     if isinstance(notice, DepositCard) and notice.proof_kind == "photo":
         return notice.proof or None
+    if isinstance(notice, TicketCard | TicketReply) and notice.message_kind == "photo":
+        return notice.body or None
     return None
 
 
@@ -226,6 +248,10 @@ def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup | Non
     """A card to decide gets its decision's buttons; orders and refills a button that opens
     the order's card in a new message (the notice stays as it is)."""
     match notice:
+        case TicketCard():
+            return ticket_card_keyboard(t, notice.ticket)
+        case TicketReply():
+            return answer_keyboard(t)
         case DepositCard():
             return InlineKeyboardMarkup(
                 [

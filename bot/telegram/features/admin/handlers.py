@@ -18,7 +18,6 @@ from bot.core.amounts import typed_amount
 from bot.core.money import ALL, CATEGORY, MAX_MARKUP, SERVICE, InsufficientFunds
 from bot.core.panel import PanelFailure
 from bot.core.records import Order, visible
-from bot.core.shop import deposit_notice
 from bot.core.unknown_outcome import Attached, NotAttached
 from bot.telegram import callback as cb
 from bot.telegram.context import Awaiting, BotContext, Expecting
@@ -165,13 +164,16 @@ async def deposits_command(update: Update, context: BotContext) -> None:
 async def deposit_open(update: Update, context: BotContext) -> None:
     """A top-up's card again, for the admin who asked (with its photo and buttons)."""
     args = cb.DEPOSIT_OPEN.parse(update.callback_query.data if update.callback_query else None)
-    deposit = await context.state.shop.get_deposit(int(args[0])) if args else None
     chat = update.effective_chat
-    if deposit is None or chat is None:
+    notice = (
+        await context.state.shop.deposit_card(chat.id, int(args[0]))
+        if args and chat is not None
+        else None
+    )
+    if notice is None or chat is None:
         await expired(update, context)
         return
     await answer_query(update, context)
-    notice = deposit_notice(chat.id, deposit, _currency(context))
     t = context.t
     await send_notice(context.bot, chat.id, notice, t)
 

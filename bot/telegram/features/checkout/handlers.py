@@ -57,7 +57,9 @@ from bot.core.order_types import (
     order_type_of,
 )
 from bot.core.panel import PanelFailure
-from bot.core.records import Outcome
+from bot.core.promo import CODE as PROMO_CODE
+from bot.core.promo import PromoRefusal
+from bot.core.records import Outcome, PromoKind
 from bot.telegram import callback as cb
 from bot.telegram.context import BotContext
 from bot.telegram.features.catalog import handlers as catalog
@@ -72,6 +74,7 @@ from bot.telegram.features.checkout.screens import (
 )
 from bot.telegram.features.checkout.screens import summary as summary_text
 from bot.telegram.features.mass.handlers import ORDER_LINES
+from bot.telegram.features.promo.screens import applied_line, refusal_text
 from bot.telegram.render.keyboards import Button, main_menu, markup, top_up_button
 from bot.telegram.render.orders import card_keyboard
 from bot.telegram.render.text import failure_text, field_prompt, issue_text
@@ -274,9 +277,14 @@ async def edit(update: Update, context: BotContext) -> str | int | None:
     return await _next(update, context, filling)
 
 
-async def summary_hint(update: Update, context: BotContext) -> str:
-    """Text typed at the summary: the order waits for its buttons."""
+async def summary_hint(update: Update, context: BotContext) -> str | int:
+    """Text typed at the summary: a promo code (shop mode), or else the order waits for its
+    buttons."""
     t = context.t
+    message = update.effective_message
+    typed = (message.text or "").strip() if message is not None else ""
+    if context.actor.pays_from_wallet and PROMO_CODE.match(typed.upper()):
+        return await _promo_typed(update, context, typed)
     await show(
         update,
         context,
@@ -287,6 +295,22 @@ async def summary_hint(update: Update, context: BotContext) -> str:
         new_message=True,
     )
     return CONFIRM
+
+
+async def _promo_typed(update: Update, context: BotContext, code: str) -> str | int:
+    """A promo code typed at the summary: the summary again with its discount, or why not."""
+    filling = await _filling(update, context)
+    if filling is None:
+        return END
+    applied = await context.state.checkout.apply_promo(
+        context.actor, filling.draft, filling.service, code
+    )
+    if isinstance(applied, Issue):
+        return await _ask_again(update, context, filling, applied, new_message=True)
+    if isinstance(applied, PromoRefusal):
+        await show(update, context, refusal_text(context.t, applied, code), new_message=True)
+        return CONFIRM
+    return await _show_summary(update, context, filling, applied, new_message=True)
 
 
 async def resume(update: Update, context: BotContext) -> str | int:
@@ -367,6 +391,16 @@ async def _show_summary(
     draft = filling.draft
     currency = context.state.currency.code
     text = summary_text(t, shown.quote, currency, shown.balance, wallet=shown.wallet)
+    if shown.promo is not None:
+        text += "\n" + applied_line(t, shown.promo, t.money(shown.discount, currency))
+    elif shown.wallet is not None and await context.state.promos.offers(PromoKind.ORDER):
+        text += "\n\n" + t._("🎟 Have a promo code? Type it here.")
+    if shown.promo_dropped:
+        dropped = "⚠️ " + t._(
+            "The promo code you gave no longer applies (used up or expired): here is the "
+            "order without it."
+        )
+        notice = notice + "\n" + dropped if notice else dropped
     if shown.missing and shown.top_up is None:
         text += "\n" + t._("Ask the operator to top up your wallet.")
     if shown.same_link:

@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.telegram import callback as cb
 from bot.telegram.context import BotContext
+from bot.telegram.features.referrals import handlers as referrals
 from bot.telegram.i18n import N_, Translator
 from bot.telegram.render.keyboards import Button, markup, menu_button
 from bot.telegram.replies import home_menu, show
@@ -21,6 +22,7 @@ COMMANDS = (
     ("cancel", N_("Cancel orders, or the current step")),
     ("balance", N_("Panel balance")),
     ("notifications", N_("Order notifications on or off")),
+    ("support", N_("Ask support a question")),
     ("language", N_("Change the language")),
     ("help", N_("How to use this bot")),
 )
@@ -57,6 +59,9 @@ async def start(update: Update, context: BotContext) -> None:
     """/start and the Menu button: the main menu, and the order left half-filled if any."""
     t = context.t
     text = welcome(t)
+    joined = await referrals.link_from_start(update, context)
+    if joined:
+        text = joined + "\n\n" + text
     if context.data.draft is not None:
         text += "\n\n" + t._("Your unfinished order is kept: ▶️ continue it, or start a new one.")
     await show(update, context, text, home_menu(context))

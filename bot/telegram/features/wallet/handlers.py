@@ -8,14 +8,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler
 
 from bot.core.amounts import typed_amount as typed_amount_of
-from bot.core.records import Deposit
+from bot.core.promo import CODE as PROMO_CODE
+from bot.core.promo import PromoRefusal
+from bot.core.records import Deposit, PromoKind
 from bot.core.shop import TopUpRefusal
 from bot.telegram import callback as cb
 from bot.telegram.context import Awaiting, BotContext, Expecting
 from bot.telegram.features.payments import handlers as payments
+from bot.telegram.features.promo.screens import refusal_text
 from bot.telegram.features.wallet.screens import (
     wallet_text,
     whole_amount_text,
@@ -51,7 +54,8 @@ async def show_wallet(update: Update, context: BotContext) -> None:
     wallet = await shop.wallet(user_id)
     waiting = await shop.waiting_deposit(user_id)
     text = wallet_text(context.t, wallet, _currency(context), waiting)
-    await show(update, context, text, wallet_keyboard(context.t, shop.takes_deposits))
+    referrals = context.state.referrals.on
+    await show(update, context, text, wallet_keyboard(context.t, shop.takes_deposits, referrals))
 
 
 def _presets(context: BotContext) -> list[Decimal]:
@@ -80,6 +84,10 @@ async def top_up(update: Update, context: BotContext) -> None:
     text = t._("➕ <b>Top up</b>\n\nHow much? Tap an amount or type one.")
     if shop.deposit_min > 0:
         text += "\n" + t._("At least {amount}.").format(amount=t.money(shop.deposit_min, currency))
+    if await context.state.promos.offers(PromoKind.TOP_UP):
+        text += "\n\n" + t._(
+            "🎟 Have a promo code? Type the amount and the code, like {example}."
+        ).format(example="<code>100000 CODE</code>")
     buttons = [top_up_button(t, amount, currency) for amount in _presets(context)]
     context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
     await show(update, context, text, markup([buttons[:2], buttons[2:], [menu_button(t)]]))
@@ -105,7 +113,12 @@ async def top_up_amount(update: Update, context: BotContext) -> None:
 
 
 async def typed_amount(update: Update, context: BotContext, text: str) -> None:
-    """The amount typed after Top up."""
+    """The amount typed after Top up, and a promo code after it if any ("100000 BONUS")."""
+    words = text.split()
+    code = None
+    if len(words) >= 2 and PROMO_CODE.match(words[-1].upper()) and not words[-1].isdigit():
+        code = words[-1]
+        text = " ".join(words[:-1])
     amount = typed_amount_of(text)
     if amount is None:
         context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
@@ -117,7 +130,7 @@ async def typed_amount(update: Update, context: BotContext, text: str) -> None:
             new_message=True,
         )
         return
-    await _open_deposit(update, context, amount)
+    await _open_deposit(update, context, amount, code)
 
 
 async def proof_text(update: Update, context: BotContext, text: str) -> None:
@@ -125,7 +138,11 @@ async def proof_text(update: Update, context: BotContext, text: str) -> None:
     await proven(update, context, "text", text)
 
 
-async def _open_deposit(update: Update, context: BotContext, amount: Decimal) -> None:
+async def _open_deposit(
+    update: Update, context: BotContext, amount: Decimal, code: str | None = None
+) -> None:
+    """The ways to pay offered (automatic ones first); a promo code goes with the manual
+    top-up, where an admin approves its bonus."""
     shop = context.state.shop
     user = update.effective_user
     if user is None or not shop.takes_deposits:
@@ -135,11 +152,11 @@ async def _open_deposit(update: Update, context: BotContext, amount: Decimal) ->
     if refusal is not None:
         await refused(update, context, refusal)
         return
-    if await payments.offer(update, context, amount):
+    if code is None and await payments.offer(update, context, amount):
         return
     if await too_fast(update, context):
         return
-    await open_manual(update, context, amount)
+    await open_manual(update, context, amount, code)
 
 
 async def refused(update: Update, context: BotContext, refusal: TopUpRefusal) -> None:
@@ -155,23 +172,53 @@ async def refused(update: Update, context: BotContext, refusal: TopUpRefusal) ->
     await show(update, context, _amount_refused(context, refusal), new_message=True)
 
 
-async def open_manual(update: Update, context: BotContext, amount: Decimal) -> None:
+async def open_manual(
+    update: Update, context: BotContext, amount: Decimal, code: str | None = None
+) -> None:
     """The manual receipt flow: the operator's instructions, then a proof."""
     t = context.t
     shop = context.state.shop
     user = update.effective_user
-    if user is None or not shop.deposit_instructions:
+    if user is None:
         await expired(update, context)
         return
+    if not shop.deposit_instructions:
+        if code is None:
+            await expired(update, context)
+            return
+        context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
+        text = t._(
+            "Promo codes go with a top-up an admin approves, which this shop does not take. "
+            "Send the amount without the code."
+        )
+        await show(update, context, text, new_message=True)
+        return
     currency = _currency(context)
-    opened = await shop.open_deposit(user.id, amount)
+    opened = await shop.open_deposit(user.id, amount, code)
+    if isinstance(opened, PromoRefusal):
+        context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
+        text = (
+            refusal_text(t, opened, code or "")
+            + "\n"
+            + t._("Send the amount again, with another code or without one.")
+        )
+        await show(update, context, text, new_message=True)
+        return
     if isinstance(opened, TopUpRefusal):
         await refused(update, context, opened)
         return
     context.data.awaiting = Awaiting(Expecting.DEPOSIT_PROOF)
     text = "\n\n".join(
         (
-            t._("➕ Top-up of <b>{amount}</b>").format(amount=t.money(opened.amount, currency)),
+            t._("➕ Top-up of <b>{amount}</b>").format(amount=t.money(opened.amount, currency))
+            + (
+                "\n"
+                + t._("🎟 Promo code {code}: its bonus comes with the top-up.").format(
+                    code=escape(code.upper())
+                )
+                if code
+                else ""
+            ),
             escape(shop.deposit_instructions),
             t._(
                 "When you have paid, send a photo of the receipt here, or its reference as "
@@ -234,4 +281,4 @@ def register(application: Application, wallets: bool) -> None:  # type: ignore[t
         return
     application.add_handler(CallbackQueryHandler(top_up, pattern=cb.TOP_UP.matches))
     application.add_handler(CallbackQueryHandler(top_up_amount, pattern=cb.TOP_UP_AMOUNT.matches))
-    application.add_handler(MessageHandler(filters.PHOTO & filters.ChatType.PRIVATE, proof_photo))
+    # A photo is routed by the gate (`route_photo`): a ticket's, or a top-up's proof.

@@ -18,6 +18,10 @@ ENTRY_KINDS = {
     EntryKind.DEBIT_ORDER: N_("order"),
     EntryKind.REFUND: N_("refund"),
     EntryKind.ADJUSTMENT: N_("debit"),
+    EntryKind.REFERRAL: N_("referral share"),
+    EntryKind.REFERRAL_BACK: N_("referral share taken back"),
+    EntryKind.PROMO_BONUS: N_("promo bonus"),
+    EntryKind.PROMO_DISCOUNT: N_("promo discount"),
 }
 
 
@@ -76,6 +80,12 @@ def deposit_card(t: Translator, card: DepositCard) -> str:
                 "exactly <b>{amount}</b> received."
             ).format(amount=t.money(card.amount, card.currency))
         )
+    if card.promo and card.bonus:
+        lines.append(
+            t._("🎟 Promo code {code}: a bonus of {bonus} comes with the approval").format(
+                code=escape(card.promo), bonus=t.money(card.bonus, card.currency)
+            )
+        )
     return "\n".join(lines)
 
 
@@ -96,6 +106,15 @@ def deposit_line(t: Translator, deposit: Deposit, currency: str) -> str:
 
 def deposit_decided_text(t: Translator, decided: DepositDecided) -> str:
     amount = t.money(decided.amount, decided.currency)
+    if decided.approved and decided.bonus:
+        return t._(
+            "✅ Your top-up of {amount} was credited, with a promo bonus of {bonus}. Wallet: "
+            "<b>{balance}</b>"
+        ).format(
+            amount=amount,
+            bonus=t.money(decided.bonus, decided.currency),
+            balance=t.money(decided.balance, decided.currency),
+        )
     if decided.approved:
         return t._("✅ Your top-up of {amount} was credited. Wallet: <b>{balance}</b>").format(
             amount=amount, balance=t.money(decided.balance, decided.currency)
@@ -137,8 +156,21 @@ MONEY_KINDS = {
     EntryKind.ADJUSTMENT: N_("Taken by admins: {amount}"),
     EntryKind.DEBIT_ORDER: N_("Sales: {amount}"),
     EntryKind.REFUND: N_("Refunded to wallets: {amount}"),
+    EntryKind.PROMO_BONUS: N_("Promo bonuses: {amount}"),
+    EntryKind.PROMO_DISCOUNT: N_("Promo discounts: {amount}"),
+    EntryKind.REFERRAL: N_("Referral shares: {amount}"),
+    EntryKind.REFERRAL_BACK: N_("Referral shares taken back: {amount}"),
 }
 """/stats: a labelled line for every kind of ledger entry."""
+OPTIONAL_KINDS = frozenset(
+    {
+        EntryKind.PROMO_BONUS,
+        EntryKind.PROMO_DISCOUNT,
+        EntryKind.REFERRAL,
+        EntryKind.REFERRAL_BACK,
+    }
+)
+"""Shown only in a period that has some (promo codes and referrals are optional)."""
 
 
 def money_lines(t: Translator, periods: list[tuple[str, Money]], currency: str) -> list[str]:
@@ -149,14 +181,15 @@ def money_lines(t: Translator, periods: list[tuple[str, Money]], currency: str) 
         lines += [
             "  " + t._(text).format(amount=t.money(money.of(kind), currency))
             for kind, text in MONEY_KINDS.items()
+            if kind not in OPTIONAL_KINDS or money.of(kind)
         ]
         lines.append(
             "  " + t._("Panel cost: {amount}").format(amount=t.money(money.panel_cost, currency))
         )
         lines.append(
             "  "
-            + t._("Profit (sales − refunds − panel cost): {amount}").format(
-                amount=t.money(money.profit, currency)
-            )
+            + t._(
+                "Profit (sales − refunds − discounts − referral shares − panel cost): {amount}"
+            ).format(amount=t.money(money.profit, currency))
         )
     return lines
