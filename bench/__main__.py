@@ -7,9 +7,9 @@ import sys
 import time
 import warnings
 
-from bench import baseline, broadcast, catalog, load, menu, notify, payments, shop, tracker
+from bench import baseline, broadcast, catalog, load, menu, notify, payments, shop, taps, tracker
 
-BENCHMARKS = (catalog, menu, shop, tracker, notify, broadcast, load, payments, baseline)
+BENCHMARKS = (catalog, menu, shop, tracker, notify, broadcast, load, payments, baseline, taps)
 
 
 def main(argv: list[str] | None = None) -> None:

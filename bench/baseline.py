@@ -105,7 +105,8 @@ class Driver:
             lambda: telegram.push_tap(uid, cb.START_ORDER(SERVICE)),
             lambda: telegram.push_text(uid, link),
             lambda: telegram.push_text(uid, "100"),
-            lambda: telegram.push_tap(uid, user.drip_feed or "1d:0:0"),  # the bare bot: any
+            # The summary again (drip-feed is its option now, not a question): Continue shows it.
+            lambda: telegram.push_tap(uid, user.drip_feed or cb.RESUME()),  # the bare bot: any
             lambda: telegram.push_tap(uid, user.confirm or "1y:none:0"),
             lambda: telegram.push_text(uid, "/orders"),
         ]

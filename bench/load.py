@@ -123,7 +123,7 @@ async def _person(
         ("quantity", lambda: telegram.push_text(user, "100")),
         (
             "summary",
-            lambda: telegram.push_tap(user, button_data(reply, cb.DRIP_FEED, 0) or "none"),
+            lambda: telegram.push_tap(user, button_data(reply, cb.DRIP_FEED, 0) or cb.RESUME()),
         ),
     ]
     await asyncio.sleep(rng.uniform(0, RAMP_SECONDS))

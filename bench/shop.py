@@ -25,13 +25,10 @@ async def ready_to_confirm(bot: Harness, n: int) -> str:
     """An order of service 1 up to its summary; its Confirm button's data."""
     await bot.tap(USER, cb.START_ORDER(1))
     await bot.say(USER, f"https://instagram.com/p/bench{n}")
-    await bot.say(USER, "100")
+    await bot.say(USER, "100")  # the summary: drip-feed is its option, not a question
     draft = bot.data(USER).draft
     assert draft is not None
-    await bot.tap(USER, cb.DRIP_FEED(draft.screen, 0))
-    draft = bot.data(USER).draft
-    assert draft is not None
-    return cb.CONFIRM(draft.key, draft.screen)
+    return cb.CONFIRM(draft.key, draft.turn)
 
 
 async def measure() -> tuple[float, float]:

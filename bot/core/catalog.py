@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
+from bot.core import search
 from bot.core.api import Service, sellable_rate
 from bot.core.panel import Panel, PanelFailure
 from bot.core.ports import ServiceCache
@@ -52,6 +53,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+_Match = tuple[frozenset[int], frozenset[int], list[int], frozenset[int]]
+"""What a query word matches: anywhere, in names, as a whole name word, by category."""
+
+
 @dataclass(frozen=True, slots=True)
 class Category:
     key: str
@@ -70,6 +75,10 @@ class _WordIndex:
                 postings[word].append(position)
         self._postings = dict(postings)
         self._vocabulary = sorted(postings)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return self._vocabulary
 
     def exact(self, word: str) -> list[int]:
         return self._postings.get(word, [])
@@ -117,7 +126,7 @@ class CatalogIndex:
         else:
             self._names = _WordIndex(s.name for s in services)
             self._category_words = _WordIndex(c.name for c in self.categories)
-        self._terms: dict[str, tuple[frozenset[int], frozenset[int], list[int]]] = {}
+        self._terms: dict[str, _Match] = {}
 
     def category(self, key: str) -> Category | None:
         return self._by_key.get(key)
@@ -126,33 +135,51 @@ class CatalogIndex:
         """A service's category and its rank in it."""
         return self._places[service_id]
 
-    def _term(self, term: str) -> tuple[frozenset[int], frozenset[int], list[int]]:
-        """What one query word matches: anywhere, in names, and as a whole name word.
+    def _term(self, term: str) -> _Match:
+        """What one query word matches: anywhere, in names, and as a whole name word. The
+        word's forms count (`ig` is Instagram, `pengikut` followers, a plural its singular:
+        `bot.core.search`); a word that matches nothing may have one letter wrong.
         Cached, since the same words come back (and every page of a search repeats it)."""
         cached = self._terms.get(term)
         if cached is None:
-            in_names: set[int] = set()
-            for postings in self._names.prefixed(term):
-                in_names.update(postings)
-            matched = set(in_names)
-            for categories in self._category_words.prefixed(term):
-                for category in categories:
-                    matched.update(self._members[category])
+            prefixes, whole = search.forms(term)
+            cached = self._matching(prefixes, whole)
+            if not cached[0]:
+                near = search.near_words(term, self._names.vocabulary)
+                near += search.near_words(term, self._category_words.vocabulary)
+                cached = self._matching([], near)
             if len(self._terms) >= TERM_CACHE:
                 self._terms.clear()
-            cached = self._terms[term] = (
-                frozenset(matched),
-                frozenset(in_names),
-                self._names.exact(term),
-            )
+            self._terms[term] = cached
         return cached
+
+    def _matching(self, prefixes: list[str], whole: list[str]) -> _Match:
+        in_names: set[int] = set()
+        in_categories: set[int] = set()
+        exact: set[int] = set()
+        for prefix in prefixes:
+            for postings in self._names.prefixed(prefix):
+                in_names.update(postings)
+            for categories in self._category_words.prefixed(prefix):
+                in_categories.update(categories)
+            exact.update(self._names.exact(prefix))
+        for word in whole:
+            in_names.update(self._names.exact(word))
+            in_categories.update(self._category_words.exact(word))
+            exact.update(self._names.exact(word))
+        by_category: set[int] = set()
+        for category in in_categories:
+            by_category.update(self._members[category])
+        matched = in_names | by_category
+        return frozenset(matched), frozenset(in_names), sorted(exact), frozenset(by_category)
 
     def search(self, query: str, limit: int = 100) -> tuple[list[Service], int]:
         """Services matching every word of the query (by prefix, in name or category), best
         first: per word 3 points for an exact word of the name, 2 for a prefix of one, 1 for
-        a match in the category only; ties keep the panel's order. Returns at most `limit`
-        of them and how many matched in all. A query that is a service's id (`1234` or
-        `#1234`) finds that service first."""
+        a match in the category only; ties go to the services whose category matches more
+        words, then keep the panel's order. Each word's forms count (`bot.core.search`).
+        Returns at most `limit` of them and how many matched in all. A query that is a
+        service's id (`1234` or `#1234`) finds that service first."""
         by_id = self.by_id.get(int(query.strip().lstrip("#"))) if _ID.match(query) else None
         found, total = self._search_words(query, limit)
         if by_id is None:
@@ -166,18 +193,23 @@ class CatalogIndex:
             return [], 0
         candidates: set[int] | None = None
         bonuses: list[Iterable[int]] = []
+        in_categories: list[frozenset[int]] = []
         for term in terms:
-            matched, in_names, exact = self._term(term)
+            matched, in_names, exact, by_category = self._term(term)
             candidates = set(matched) if candidates is None else candidates & matched
             if not candidates:
                 return [], 0
             bonuses += [in_names, exact]
+            in_categories.append(by_category)
         assert candidates is not None
         extra: Counter[int] = Counter()
         for bonus in bonuses:
             extra.update(candidates.intersection(bonus))
-        best = heapq.nsmallest(limit, ((-extra[p], p) for p in candidates))
-        return [self.services[position] for _, position in best], len(candidates)
+        also: Counter[int] = Counter()
+        for by_category in in_categories:
+            also.update(candidates.intersection(by_category))
+        best = heapq.nsmallest(limit, ((-extra[p], -also[p], p) for p in candidates))
+        return [self.services[position] for *_, position in best], len(candidates)
 
 
 def services_from_json(

@@ -391,7 +391,9 @@ class Checkout:
                 balance = (await self._balance.get()).amount
         draft.shown_price = offer.price
         target = target_of(offer.fields)
-        same_link = await self._store.orders.active_for(actor.user_id, target) if target else []
+        active = await self._store.orders.active_for(actor.user_id, target) if target else []
+        # Only the same service: comments after likes on one post are normal.
+        same_link = [order for order in active if order.service_id == offer.service.id]
         top_up = self._shop.top_up_for(missing) if missing and self._shop.takes_deposits else None
         return Summary(
             offer,

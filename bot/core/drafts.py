@@ -25,6 +25,17 @@ from bot.core.order_types import (
 DRIP_FEED_STEP = "dripfeed"
 
 
+QUANTITY_PRESETS = (10, 50, 100, 500, 1000, 5000, 10000, 50000, 100000, 500000, 1000000)
+PRESETS_SHOWN = 4
+
+
+def quantity_presets(low: int, high: int) -> list[int]:
+    """The quantities offered as buttons for a service's range: round numbers within it,
+    from 100 up when the range allows (100 · 500 · 1,000 · 5,000 for 50 to 100,000)."""
+    inside = [n for n in QUANTITY_PRESETS if low <= n <= high]
+    return ([n for n in inside if n >= 100] or inside)[:PRESETS_SHOWN]
+
+
 def new_key() -> str:
     return secrets.token_urlsafe(9)
 
@@ -45,6 +56,14 @@ class OrderDraft(BaseModel):
     """The price the latest summary showed: Confirm takes that or nothing."""
     promo: str | None = None
     """The promo code the user gave at the summary (shop mode)."""
+    service_name: str = ""
+    """The service's name, for the menu's Continue button."""
+    waiting_for: str = ""
+    """The question the draft waits for ("" at its summary), for the menu."""
+    waiting_number: bool = False
+    """Whether that question's answer is a number (one typed at the menu is offered to it)."""
+    back: str = ""
+    """Where the first question's Back goes (the list the service was chosen from)."""
 
     def next_turn(self) -> int:
         self.turn += 1
@@ -60,12 +79,9 @@ class OrderDraft(BaseModel):
         return True
 
     def next_step(self, order_type: OrderType) -> str | None:
-        """The field to ask next, `DRIP_FEED_STEP`, or None when the order is complete."""
-        plain = fields_to_ask(order_type, self.values, drip_feed=False)
-        if plain:
-            return plain[0]
-        if order_type.has_drip_feed and self.drip_feed is None:
-            return DRIP_FEED_STEP
+        """The field to ask next, or None when the order is complete. Drip-feed is never
+        asked: it is an option of the summary (`choose_drip_feed`), its runs and interval
+        asked once it is chosen."""
         remaining = fields_to_ask(order_type, self.values, drip_feed=bool(self.drip_feed))
         return remaining[0] if remaining else None
 
@@ -74,10 +90,10 @@ class OrderDraft(BaseModel):
         """A new draft with an earlier order's answers, as if given again one by one: what
         was skipped is skipped again, and a required answer the order lacks is asked."""
         draft = cls(service_id=service_id)
+        if order_type.has_drip_feed and "runs" in fields:
+            draft.drip_feed = True
         while (step := draft.next_step(order_type)) is not None:
-            if step == DRIP_FEED_STEP:
-                draft.choose_drip_feed("runs" in fields)
-            elif step in fields:
+            if step in fields:
                 draft.answer(step, fields[step])
             elif order_type.field(step).optional:
                 draft.answer(step, "")
@@ -89,9 +105,21 @@ class OrderDraft(BaseModel):
         self.values[name] = value
         self.answered.append(name)
 
-    def choose_drip_feed(self, enabled: bool) -> None:
+    def choose_drip_feed(self, enabled: bool, order_type: OrderType | None = None) -> None:
+        """Drip-feed on (its runs and interval are asked next) or off (their answers are
+        forgotten: `order_type` names them)."""
         self.drip_feed = enabled
         self.answered.append(DRIP_FEED_STEP)
+        if not enabled and order_type is not None:
+            dripped = {s.name for s in order_type.fields if s.drip_feed}
+            for name in dripped:
+                self.values.pop(name, None)
+            self.answered = [a for a in self.answered if a not in dripped]
+
+    @property
+    def started(self) -> bool:
+        """Whether any answer was given."""
+        return bool(self.answered)
 
     def step_back(self) -> bool:
         """Forget the last answer; False when there is none (back to the service)."""

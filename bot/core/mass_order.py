@@ -166,19 +166,20 @@ class MassPlan:
 
 def plan(batch: ParsedBatch, index: CatalogIndex, active: Mapping[str, int | None]) -> MassPlan:
     """Check every line: its service, its link and quantity against that service's rules, a
-    link given twice, a link the user has an unfinished order for (`active`: link core ->
-    that order's panel id)."""
+    link given twice for one service, a link the user has an unfinished order of the same
+    service for (`active`: service id and link core -> that order's panel id)."""
     planned = [PlannedLine(n, "", None, problem=Problem.FORMAT) for n in batch.unreadable]
     first_of: dict[str, int] = {}
     for line in batch.lines:
         checked = _check(line, index)
         if checked.problem is None:
             core = target_core(checked.link)
-            if core in first_of:
-                checked = _with_problem(checked, Problem.SAME_LINK, other=first_of[core])
-            elif core in active:
-                checked = _with_problem(checked, Problem.ACTIVE, other=active[core])
-            first_of.setdefault(core, line.number)
+            same = f"{checked.service_id} {core}"  # the same service only: likes then
+            if same in first_of:  # comments on one post are normal
+                checked = _with_problem(checked, Problem.SAME_LINK, other=first_of[same])
+            elif same in active:
+                checked = _with_problem(checked, Problem.ACTIVE, other=active[same])
+            first_of.setdefault(same, line.number)
         planned.append(checked)
     planned.sort(key=lambda p: p.number)
     return MassPlan(planned)
@@ -227,8 +228,13 @@ def mass_orderable(order_type: OrderType) -> bool:
 
 
 def active_links(orders: Iterable[Order]) -> dict[str, int | None]:
-    """The user's unfinished orders by link core (-> panel id, None if of unknown outcome)."""
-    return {target_core(o.target): o.panel_order_id for o in orders if o.target is not None}
+    """The user's unfinished orders by service and link core, as `plan` keys its lines
+    (-> panel id, None if of unknown outcome)."""
+    return {
+        f"{o.service_id} {target_core(o.target)}": o.panel_order_id
+        for o in orders
+        if o.target is not None
+    }
 
 
 class LineResult(StrEnum):

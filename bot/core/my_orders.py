@@ -4,6 +4,7 @@ Who may see which order is `Actor.may_see`."""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from bot.core.actor import Actor
@@ -114,19 +115,23 @@ class MyOrders:
             can_cancel=placed and self._actions.cancel_refusal(order) is None,
         )
 
-    async def refresh(self, actor: Actor, row_id: int) -> tuple[Card, bool] | None:
+    async def refresh(
+        self, actor: Actor, row_id: int, seen: int | None = None
+    ) -> tuple[Card, bool] | None:
         """The order asked of the panel again and stored: its card, and whether anything the
-        card shows changed. Raises `PanelFailure`."""
+        card shows changed: since the card the user looked at (`seen`, its `fingerprint`),
+        else since the stored one (the tracker may have changed it after the user looked).
+        Raises `PanelFailure`."""
         order = await self.order(actor, row_id)
         if order is None:
             return None
         fresh = await self._tracking.refresh(order)
-        seen = (fresh.status, fresh.remains, fresh.start_count, fresh.charge, fresh.refunded)
-        changed = seen != (
-            order.status,
-            order.remains,
-            order.start_count,
-            order.charge,
-            order.refunded,
-        )
-        return await self.card_of(fresh), changed
+        before = seen if seen is not None else fingerprint(order)
+        return await self.card_of(fresh), fingerprint(fresh) != before
+
+
+def fingerprint(order: Order) -> int:
+    """What an order's card shows of the panel's answer, as a small number (carried by the
+    card's Refresh button, so a refresh compares with the card the user saw)."""
+    shown = (order.status, order.remains, order.start_count, order.charge, order.refunded)
+    return zlib.crc32(repr(shown).encode()) % 10**9

@@ -135,6 +135,18 @@ class StarsRefunded(Notice):
     currency: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class WalletAdjusted(Notice):
+    """An admin's /credit (positive `amount`) or /debit (negative) of the customer's wallet."""
+
+    kind: ClassVar[str] = "wallet_adjusted"
+    always: ClassVar[bool] = True
+    amount: Decimal = Decimal(0)
+    balance: Decimal = Decimal(0)
+    currency: str = ""
+    note: str = ""
+
+
 # -- to admins ----------------------------------------------------------------------------------
 
 
@@ -299,6 +311,7 @@ KINDS: dict[str, type[Notice]] = {
         Interrupted,
         UnknownResolved,
         DepositDecided,
+        WalletAdjusted,
         UnknownPaid,
         DepositCard,
         PanelDown,

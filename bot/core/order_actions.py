@@ -134,6 +134,13 @@ class OrderActions:
         owned, allowed = await self._theirs(actor, ids)
         return await self.refill(ids, owned, allowed, actor.user_id)
 
+    async def known_cancel_refusals(self, actor: Actor, ids: list[int]) -> dict[int, Refusal]:
+        """The actor's orders among `ids` the bot already knows cannot be canceled (stored
+        as finished, not cancelable, asked already): refused without asking the user first."""
+        owned, _ = await self._theirs(actor, ids)
+        refused = {i: self.cancel_refusal(order) for i, order in owned.items()}
+        return {i: refusal for i, refusal in refused.items() if refusal is not None}
+
     async def cancel_orders(self, actor: Actor, ids: list[int]) -> dict[int, CancelResult]:
         owned, allowed = await self._theirs(actor, ids)
         return await self.cancel(ids, owned, allowed)

@@ -235,6 +235,8 @@ def fields_to_ask(order_type: OrderType, values: dict[str, str], *, drip_feed: b
 
 _URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$", re.IGNORECASE)
 _BARE_DOMAIN = re.compile(r"^(www\.)?[\w-]+(\.[\w-]+)+(/\S*)?$", re.IGNORECASE)
+_TLD = re.compile(r"^[a-z]{2,24}$", re.IGNORECASE)
+"""The last label of a host: letters only (a number's `1.000` has digits)."""
 _USERNAME = re.compile(r"^[A-Za-z0-9._]{1,64}$")
 _HASHTAG = re.compile(r"^#?\w{1,100}$")
 """One word of letters (any script), digits or underscores, with or without its #."""
@@ -262,8 +264,10 @@ def _check_url(name: str, text: str) -> str:
         raise InvalidField(Issue(name, Reason.TOO_LONG, {"max": MAX_URL}))
     if _URL.match(text):
         return text
-    if _BARE_DOMAIN.match(text):
-        raise InvalidField(Issue(name, Reason.NO_SCHEME, {"example": "https://" + text}))
+    if _BARE_DOMAIN.match(text) and _TLD.match(text.split("/", 1)[0].rsplit(".", 1)[-1]):
+        # `instagram.com/tokobudi.id`: a link without its scheme, taken with https:// added
+        # (`1.000`, a number, is no link).
+        return _check_url(name, "https://" + text)
     raise InvalidField(Issue(name, Reason.NOT_URL))
 
 

@@ -28,7 +28,7 @@ from bot.core.money import (
     round_up,
     with_markup,
 )
-from bot.core.notices import DepositCard, DepositDecided, PanelShort
+from bot.core.notices import DepositCard, DepositDecided, PanelShort, WalletAdjusted
 from bot.core.panel import PanelFailure
 from bot.core.ports import Clock, Store
 from bot.core.promo import Applied, PromoRefusal
@@ -258,15 +258,22 @@ class Shop:
 
     async def adjust(self, user_id: int, amount: Decimal, admin_id: int, note: str) -> Decimal:
         """An admin's /credit (positive) or /debit (negative); `InsufficientFunds` when a debit
-        would take the wallet below its limit. Returns the new balance."""
+        would take the wallet below its limit. Returns the new balance; the customer is told
+        it (a notice in the outbox)."""
         async with self._store.transaction() as tx:
             if amount < 0:
-                return await take(
+                balance = await take(
                     tx, user_id, -amount, EntryKind.ADJUSTMENT, admin_id=admin_id, note=note
                 )
-            return await tx.wallets.post(
-                user_id, amount, EntryKind.CREDIT, admin_id=admin_id, note=note
+            else:
+                balance = await tx.wallets.post(
+                    user_id, amount, EntryKind.CREDIT, admin_id=admin_id, note=note
+                )
+            # The customer is told, with the new balance, in the same transaction.
+            await tx.outbox.add(
+                [WalletAdjusted(user_id, amount, balance, self._currency.code, note)]
             )
+            return balance
 
     async def set_limit(self, user_id: int, limit: Decimal) -> bool:
         """A new credit limit; False (nothing changed) when the wallet is further below zero
@@ -353,6 +360,16 @@ class Shop:
         except _Refused as refused:
             return refused.why
         return deposit
+
+    async def cancel_deposit(self, user_id: int) -> bool:
+        """The user cancels the top-up waiting for its proof (a promo code it held is free
+        again, in the same transaction); False when none was waiting."""
+        async with self._store.transaction() as tx:
+            waiting = await tx.deposits.awaiting_proof(user_id)
+            if waiting is None:
+                return False
+            await tx.promos.release_deposit(waiting.id)
+            return await tx.deposits.drop_awaiting(user_id)
 
     async def waiting_deposit(self, user_id: int) -> Deposit | None:
         """The user's top-up waiting for an admin, if any."""

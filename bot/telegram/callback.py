@@ -86,6 +86,9 @@ START_ORDER = Button("S", (int,))
 DRIP_FEED = Button("d", (int, int))
 CHOICE = Button("C", (int, str))
 SKIP = Button("K", (int,))
+NUMBER = Button("Nu", (int, int))
+"""A number answering the question of that turn: a quantity preset, or a number typed at the
+menu offered to the order waiting for it."""
 BACK = Button("B", (int,))
 ABORT = Button("x")
 CONFIRM = Button("y", (str, int))
@@ -103,6 +106,8 @@ OPEN_ORDER = Button("v", (int,))
 ORDER_AGAIN = Button("a", (int,))
 """A new draft with that order's service and answers, at its summary."""
 REFRESH = Button("R", (int,))
+REFRESH_SEEN = Button("Rs", (int, int))
+"""Refresh, with the fingerprint of the card it is on (`bot.core.my_orders.fingerprint`)."""
 REFILL_ASK = Button("f", (int,))
 REFILL = Button("F", (int,))
 CANCEL_ASK = Button("z", (int,))
@@ -121,6 +126,8 @@ MASS_DROP = Button("D", (str,))
 
 # Shop mode
 TOP_UP = Button("T")
+TOP_UP_CANCEL = Button("Tx")
+"""Cancel the top-up whose instructions are shown (before its proof is sent)."""
 TOP_UP_AMOUNT = Button("V", (int,))
 """A top-up of this amount, in the currency's smallest unit (cents of a dollar; rupiah)."""
 DEPOSIT_APPROVE = Button("P", (int,))

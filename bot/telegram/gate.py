@@ -19,7 +19,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.core.amounts import parse_int
 from bot.logs import current_update
+from bot.telegram import callback as cb
 from bot.telegram.context import BotContext, Expecting
 from bot.telegram.features.admin import handlers as admin
 from bot.telegram.features.broadcasts import handlers as broadcasts
@@ -28,6 +30,8 @@ from bot.telegram.features.mass import handlers as mass
 from bot.telegram.features.orders import handlers as orders
 from bot.telegram.features.support import handlers as support
 from bot.telegram.features.wallet import handlers as wallet
+from bot.telegram.render.keyboards import Button, markup, menu_button
+from bot.telegram.render.text import escape, field_label, shorten
 from bot.telegram.replies import answer_query, expired, home_menu, show
 
 log = logging.getLogger(__name__)
@@ -122,6 +126,8 @@ async def route_text(update: Update, context: BotContext) -> None:
             case Expecting.BROADCAST_MESSAGE if context.actor.is_admin:
                 await broadcasts.composed(update, context)
                 return
+        if await offer_to_draft(update, context, text):
+            return
         if await catalog.search_found(update, context, text):
             return
     t = context.t
@@ -148,6 +154,32 @@ async def route_photo(update: Update, context: BotContext) -> None:
         await wallet.proof_photo(update, context)
     else:
         await route_text(update, context)
+
+
+async def offer_to_draft(update: Update, context: BotContext, text: str) -> bool:
+    """A number typed at the menu while an order waits for a number: offered to that order
+    (or searched, at the user's choice), never searched silently."""
+    draft = context.data.draft
+    number = parse_int(text) if len(text) <= 20 else None
+    if draft is None or number is None or not draft.waiting_number or number < 0:
+        return False
+    t = context.t
+    context.data.search = text[: catalog.MAX_QUERY]
+    use = t._("▶️ Use {n} for: {service}").format(
+        n=t.number(number), service=shorten(draft.service_name, 30)
+    )
+    rows = [
+        [Button(use, callback_data=cb.NUMBER(draft.turn, number))],
+        [Button(t._("🔍 Search the services instead"), callback_data=cb.SEARCH_PAGE(0))],
+        [menu_button(t)],
+    ]
+    question = t._("Your order {service} is waiting for its {field}. Is {n} for it?").format(
+        service=escape(draft.service_name),
+        field=field_label(t, draft.waiting_for).lower(),
+        n=t.number(number),
+    )
+    await show(update, context, question, markup(rows))
+    return True
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]

@@ -68,7 +68,7 @@ async def show(
 def home_menu(context: BotContext) -> InlineKeyboardMarkup:
     """The main menu, offering to continue the order this user left half-filled."""
     user_data = context.user_data
-    return main_menu(context.t, resume=user_data is not None and user_data.draft is not None)
+    return main_menu(context.t, draft=user_data.draft if user_data is not None else None)
 
 
 async def expired(update: Update, context: BotContext) -> None:

@@ -529,6 +529,13 @@ class FakeDeposits(_Repo):
         waiting = self._of(user_id, DepositState.AWAITING_PROOF)
         return waiting[-1] if waiting else None
 
+    async def drop_awaiting(self, user_id: int) -> bool:
+        self._write()
+        waiting = self._of(user_id, DepositState.AWAITING_PROOF)
+        for d in waiting:
+            del self._data.deposits[d.id]
+        return bool(waiting)
+
     async def prove(self, deposit_id: int, kind: str, proof: str, name: str) -> bool:
         self._write()
         d = self._data.deposits.get(deposit_id)
@@ -950,6 +957,10 @@ class FakeStore:
 
     async def notices(self) -> list[Notice]:
         return [item.notice for item in await self.outbox.pending(10_000)]
+
+    async def deliver_all(self) -> None:
+        """The notices waiting so far as sent (a test's setup told, out of the way)."""
+        await self.outbox.remove([item.id for item in await self.outbox.pending(10_000)])
 
     def ledger_of(self, user_id: int) -> list[LedgerEntry]:
         return [e for e in self.data.ledger if e.user_id == user_id]

@@ -58,6 +58,7 @@ def shop_world(**options: object) -> World:
 
 async def credit(w: World, user_id: int, amount: str) -> None:
     await w.shop.adjust(user_id, Decimal(amount), ADMIN, "test")
+    await w.store.deliver_all()  # the customer's "operator added" notice
 
 
 # -- offered ----------------------------------------------------------------------------------
@@ -94,12 +95,14 @@ async def test_summary_without_a_panel_balance_still_shows() -> None:
     assert summary.balance is None and summary.quote.price == Decimal("0.25")
 
 
-async def test_summary_lists_unfinished_orders_for_the_same_link() -> None:
+async def test_summary_lists_unfinished_orders_of_the_service_for_the_same_link() -> None:
     w = panel_world()
     first = await place(w, ME, 1, "https://instagram.com/p/abc/")
     await place(w, Actor(OTHER), 1)  # someone else's: not listed
-    _, summary = await summarised(w, ME, draft(2, "http://www.Instagram.com/p/abc"))
+    _, summary = await summarised(w, ME, draft(1, "http://www.Instagram.com/p/abc"))
     assert [o.id for o in summary.same_link] == [first.id]
+    _, other_service = await summarised(w, ME, draft(2, "http://www.Instagram.com/p/abc"))
+    assert other_service.same_link == []  # another service on the link is no repeat
 
 
 async def test_summary_refuses_an_answer_the_rules_refuse() -> None:

@@ -77,6 +77,7 @@ async def test_preview_checks_every_line_and_stores_the_valid_ones() -> None:
             f"3|{IG}g",
             f"1|{IG}a/|200",
             f"1|{IG}busy|100",
+            f"3|{IG}busy",  # another service on that link: not a repeat
         ]
     )
     preview = await w.mass.preview(USER, text)
@@ -91,18 +92,20 @@ async def test_preview_checks_every_line_and_stores_the_valid_ones() -> None:
         (8, None),
         (9, Problem.SAME_LINK),
         (10, Problem.ACTIVE),
+        (11, None),
     ]
     assert (
         preview.plan.lines[5].issue is not None and preview.plan.lines[5].issue.field == "quantity"
     )
     assert preview.plan.lines[8].other == 1 and preview.plan.lines[9].other == 1001
-    assert preview.plan.total == Decimal("1234.5") + Decimal("5000")
+    assert preview.plan.total == Decimal("1234.5") + Decimal("5000") * 2
     assert preview.key is not None
     stored = await w.mass.get(preview.key, USER)
     assert stored is not None and stored.state is BatchState.PREVIEW
     assert [(line.number, line.price) for line in stored.lines] == [
         (1, Decimal("1234.5")),
         (8, Decimal("5000")),
+        (11, Decimal("5000")),
     ]
     assert await w.mass.get(preview.key, OTHER) is None
     assert w.panel.count("add") == 1  # a preview sends nothing

@@ -105,10 +105,13 @@ def test_links() -> None:
     svc = service()
     spec = ORDER_TYPES[ServiceType.DEFAULT].field("link")
     assert check_field(spec, "https://instagram.com/p/abc?x=1", svc).startswith("https://")
-    with pytest.raises(InvalidField) as raised:
-        check_field(spec, "instagram.com/p/abc", svc)
-    assert raised.value.issue.reason is Reason.NO_SCHEME
-    assert raised.value.issue.bounds["example"] == "https://instagram.com/p/abc"
+    # A link without its scheme is taken with https:// added; a number is not a link.
+    assert (
+        check_field(spec, "instagram.com/tokobudi.id", svc) == "https://instagram.com/tokobudi.id"
+    )
+    assert check_field(spec, "www.tiktok.com/@budi", svc) == "https://www.tiktok.com/@budi"
+    assert issue("Default", "link", "1.000") is Reason.NOT_URL
+    assert issue("Default", "link", "10.5") is Reason.NOT_URL
     assert issue("Default", "link", "hello there") is Reason.NOT_URL
     assert issue("Default", "link", "https://x.com/" + "a" * 3000) is Reason.TOO_LONG
 

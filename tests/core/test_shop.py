@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from bot.core.money import ALL, CATEGORY, SERVICE, InsufficientFunds
-from bot.core.notices import DepositCard, DepositDecided
-from bot.core.records import DepositState, EntryKind
+from bot.core.notices import DepositCard, DepositDecided, WalletAdjusted
+from bot.core.promo import PromoRefusal
+from bot.core.records import DepositState, EntryKind, PromoCode, PromoKind
 from bot.core.shop import TopUpRefusal
 from tests.core.fakes import ADMIN, OTHER, USER, World, service, world
 
@@ -86,6 +87,11 @@ async def test_credit_debit_and_the_credit_limit() -> None:
         await w.shop.adjust(USER, Decimal("-301"), ADMIN, "too much")
     assert short.value.missing == Decimal("1")
     assert await w.store.balance_of(USER) == Decimal("300")
+    told = [n for n in await w.store.notices() if isinstance(n, WalletAdjusted)]
+    assert [(n.to, n.amount, n.balance, n.note) for n in told] == [
+        (USER, Decimal("500"), Decimal("500"), "welcome"),
+        (USER, Decimal("-200"), Decimal("300"), "fee"),
+    ]  # the refused debit tells nothing
     assert await w.shop.set_limit(USER, Decimal("100"))
     assert await w.shop.adjust(USER, Decimal("-400"), ADMIN, "") == Decimal("-100")
     assert not await w.shop.set_limit(USER, Decimal("50"))  # already further below zero
@@ -185,3 +191,20 @@ async def test_a_deposit_decision_is_one_unit_of_work() -> None:
     assert (await w.shop.get_deposit(deposit.id)).state is DepositState.PENDING
     assert await w.shop.decide_deposit(deposit.id, True, ADMIN) is not None
     assert await w.store.balance_of(USER) == Decimal("20000")
+
+
+async def test_a_canceled_top_up_frees_the_promo_code_it_held() -> None:
+    w = shop_world()
+    code = PromoCode(
+        0, "BONUS", PromoKind.TOP_UP, None, Decimal(5000), Decimal(0), None, 1, 1, ADMIN
+    )
+    await w.store.promos.create(code)
+    held = await w.shop.open_deposit(USER, Decimal("20000"), "BONUS")
+    assert not isinstance(held, (TopUpRefusal, PromoRefusal))
+    again = await w.shop.open_deposit(OTHER, Decimal("20000"), "BONUS")
+    assert again is PromoRefusal.USED_UP  # the only use is held by USER's top-up
+    assert await w.shop.cancel_deposit(USER)
+    assert not await w.shop.cancel_deposit(USER)  # nothing waits any more
+    assert await w.shop.waiting_deposit(USER) is None
+    freed = await w.shop.open_deposit(OTHER, Decimal("20000"), "BONUS")
+    assert not isinstance(freed, (TopUpRefusal, PromoRefusal))

@@ -41,6 +41,7 @@ def shop_world(**options: object) -> World:
 
 async def wallet_order(w: World, link: str = "https://instagram.com/p/abc") -> Order:
     await w.shop.adjust(USER, Decimal("5000"), ADMIN, "")
+    await w.store.deliver_all()  # the customer's "operator added" notice
     order = await place(w, CUSTOMER, 1, link)
     assert order.paid == Decimal("1235") and order.quantity == 100
     return order

@@ -132,7 +132,6 @@ def test_each_method_tops_up_and_the_money_orders_and_adds_up(tmp_path: Path) ->
         telegram.push_text(USER, LINK)
         last(USER, "Send the quantity", seen)
         telegram.push_text(USER, "1000")
-        telegram.push_tap(USER, button(last(USER, "drip-feed", seen), "No"))
         telegram.push_tap(USER, button(last(USER, "Check your order", seen), "✅"))
         assert "Paid: IDR15,000" in str(last(USER, "Order placed", seen)["text"])
         telegram.push_text(ADMIN, "/stats")

@@ -21,7 +21,6 @@ async def test_default_without_drip_feed(tmp_path: Path) -> None:
         reply = await bot.say(USER, LINK)
         assert "from 50 to 100,000" in reply.text
         reply = await bot.say(USER, "1000")
-        reply = await bot.tap(USER, reply.button("No"))
         assert "Quantity: 1,000" in reply.text  # typed 1000: grouped like every number
         assert "Price: <b>IDR15,000</b>" in reply.text  # 15000 per 1000
         assert "Balance: IDR1,000,000" in reply.text
@@ -47,7 +46,7 @@ async def test_default_with_drip_feed(tmp_path: Path) -> None:
         await open_service(bot, 1)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        reply = await bot.tap(USER, reply.button("Yes"))
+        reply = await bot.tap(USER, reply.button("💧"))
         assert "How many runs" in reply.text
         assert "✖️ Cancel" in [t for t, _ in reply.buttons]
         reply = await bot.say(USER, "5")
@@ -145,7 +144,7 @@ async def test_drip_feed_summary_shows_the_total_and_the_total_is_checked(tmp_pa
         await open_service(bot, 1)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "1000")
-        await bot.tap(USER, reply.button("Yes"))
+        await bot.tap(USER, reply.button("💧"))
         reply = await bot.say(USER, "200")  # 200 x 1,000 is over the service's 100,000
         assert "more than this service delivers (100,000)" in reply.text
         assert "at most 100 runs" in reply.text
@@ -222,7 +221,7 @@ async def test_web_traffic_asks_the_keyword_for_google_traffic(tmp_path: Path) -
         reply = await bot.tap(USER, reply.button("Google keyword"))
         assert "Google keyword" in reply.text
         reply = await bot.say(USER, "buy followers")
-        reply = await bot.tap(USER, reply.button("No"))  # drip-feed comes last
+        assert reply.button("💧")  # drip-feed: an option of the summary
         await confirm(bot, reply)
         assert last_add(bot) == {
             "action": "add",
@@ -241,7 +240,7 @@ async def test_a_double_confirm_places_one_order(tmp_path: Path) -> None:
         await open_service(bot, 2)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        summary = await bot.tap(USER, reply.button("No"))
+        summary = reply
         data = summary.button("✅")
         first = await bot.tap(USER, data)
         second = await bot.tap(USER, data)
@@ -258,7 +257,7 @@ async def test_confirm_after_the_service_changed_asks_again_and_sends_nothing(
         await open_service(bot, 2)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        summary = await bot.tap(USER, reply.button("No"))
+        summary = reply
         raised = next(s for s in bot.sandbox.services if s.id == 2)
         bot.sandbox.services = [
             raised.model_copy(update={"min": 500}) if s.id == 2 else s for s in bot.sandbox.services
@@ -268,7 +267,7 @@ async def test_confirm_after_the_service_changed_asks_again_and_sends_nothing(
         assert bot.sandbox.calls["add"] == 0
         assert "from 500 to" in reply.text  # the quantity is asked again, with the new range
         reply = await bot.say(USER, "500")
-        reply = await confirm(bot, await bot.tap(USER, reply.button("No")))
+        reply = await confirm(bot, reply)
         assert "Order 1001" in reply.text and last_add(bot)["quantity"] == "500"
 
 
@@ -327,16 +326,15 @@ async def test_a_refusal_is_explained_and_a_new_confirm_is_a_new_intent(tmp_path
         assert sandbox.calls["add"] == 1
         sandbox.balance = Decimal("100000")
         placed = await bot.tap(USER, refused.button("✅"), language="id")
-        assert "Pesanan berhasil dibuat" in placed.text
+        assert "Order berhasil dibuat" in placed.text
         assert sandbox.calls["add"] == 2 and len(sandbox.orders) == 1
 
 
 async def test_invalid_answers_each_get_their_specific_message(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await open_service(bot, 1)
-        reply = await bot.say(USER, "instagram.com/p/abc")
-        assert "must start with https://" in reply.text
-        assert "https://instagram.com/p/abc" in reply.text
+        reply = await bot.say(USER, "1.000")  # a quantity sent too early: not a link
+        assert "That is not a link" in reply.text and "https://" in reply.text
         reply = await bot.say(USER, "just words")
         assert "not a link" in reply.text
         reply = await bot.say(USER, "https://x.com/" + "y" * 10_000)
@@ -349,9 +347,9 @@ async def test_invalid_answers_each_get_their_specific_message(tmp_path: Path) -
         reply = await bot.say(USER, "x" * 10_000)
         assert "not a whole number" in reply.text
         reply = await bot.say(USER, "1.000")
-        assert "drip-feed" in reply.text
+        assert "Check your order" in reply.text  # drip-feed is an option of the summary
         reply = await bot.say(USER, "yes")
-        assert "answer with the buttons" in reply.text
+        assert "waiting for you above" in reply.text
         await open_service(bot, 3)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "\n \n")
@@ -369,8 +367,8 @@ async def test_invalid_answers_each_get_their_specific_message(tmp_path: Path) -
 async def test_invalid_answers_in_indonesian(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         await bot.tap(USER, cb.START_ORDER(1), language="id")
-        reply = await bot.say(USER, "instagram.com/x", language="id")
-        assert "Link harus diawali https://" in reply.text
+        reply = await bot.say(USER, "1.000", language="id")
+        assert "Itu bukan link" in reply.text
         await bot.say(USER, LINK, language="id")
         reply = await bot.say(USER, "5", language="id")
         assert "Di luar batas: kirim angka dari 50 sampai 100.000." in reply.text
@@ -383,13 +381,15 @@ async def test_back_and_cancel_at_every_step(tmp_path: Path) -> None:
         reply = await bot.tap(USER, reply.button("◀️"))
         assert "Send the link" in reply.text
         reply = await bot.tap(USER, reply.button("◀️"))
-        assert "Service ID: 1" in reply.text  # back to the service card
-        reply = await bot.tap(USER, reply.button("🛒"))
+        assert "Choose a service" in reply.text  # back to the list it was chosen from
+        assert bot.data(USER).draft is not None  # kept until another service is chosen
+        reply = await bot.tap(USER, cb.SERVICE(1))
+        assert "Service ID: 1" in reply.text and "Send the link" in reply.text
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+        summary = reply
         reply = await bot.tap(USER, summary.button("◀️"))
-        assert "drip-feed" in reply.text
+        assert "Send the quantity" in reply.text
         reply = await bot.tap(USER, reply.button("✖️"))
         assert "Nothing was ordered" in reply.text
         reply = await bot.tap(USER, summary.button("✅"))  # a confirm from a cancelled draft
@@ -398,7 +398,7 @@ async def test_back_and_cancel_at_every_step(tmp_path: Path) -> None:
         reply = await bot.say(USER, "/cancel")
         assert "Nothing was ordered" in reply.text
         reply = await bot.say(USER, "hello")
-        assert "/help" in reply.text  # the conversation is over
+        assert "No service matches" in reply.text  # the conversation is over
     assert bot.sandbox.calls["add"] == 0
 
 
@@ -422,7 +422,8 @@ async def test_search_by_typing_words(tmp_path: Path) -> None:
         assert "Service ID:" in reply.text
         await bot.say(USER, "/order")
         reply = await bot.say(USER, "<script>&amp;")
-        assert "Nothing matches “&lt;script&gt;&amp;amp;”" in reply.text
+        assert "No service matches “&lt;script&gt;&amp;amp;”" in reply.text
+        assert "Tips:" in reply.text
 
 
 async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -> None:
@@ -441,10 +442,8 @@ async def test_names_full_of_markup_and_very_long_names_render(tmp_path: Path) -
         assert all(len(text) <= 64 for text, _ in reply.buttons)
         reply = await bot.tap(USER, cb.SERVICE(99))
         assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; 💥" in reply.text
-        await bot.tap(USER, reply.button("🛒"))
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        reply = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
         reply = await confirm(bot, reply)
         assert "Order placed" in reply.text
 
@@ -534,25 +533,42 @@ async def test_leaving_an_order_keeps_it_and_later_text_is_no_answer(tmp_path: P
         await open_service(bot, 1)
         menu = await bot.say(USER, "/start")
         assert "Your unfinished order is kept" in menu.text
-        assert menu.buttons[0][0] == "▶️ Continue the order"
+        assert menu.buttons[0][0].startswith("▶️ Continue: Instagram Followers")
+        assert menu.buttons[0][0].endswith("(link left)")  # named, with what it waits for
         reply = await bot.say(USER, LINK)  # typed at the menu: not an answer
-        assert "did not understand" in reply.text
+        assert "No service matches" in reply.text
         assert bot.data(USER).draft is not None and bot.data(USER).draft.values == {}
         question = await bot.tap(USER, menu.button("▶️"))
         assert "Send the link" in question.text
         reply = await bot.say(USER, LINK)
         assert "Send the quantity" in reply.text
         await bot.say(USER, "/orders")  # another command leaves the order too
-        reply = await bot.say(USER, "1234")  # an order id typed later
-        assert "did not understand" in reply.text
+        offer = await bot.say(USER, "1234")  # a number typed at the menu: offered, not taken
+        assert "is waiting for its quantity. Is 1,234 for it?" in offer.text
         assert bot.data(USER).draft.values == {"link": LINK}
         menu = await bot.tap(USER, cb.MENU())  # the Menu button: the same
         assert "Your unfinished order is kept" in menu.text
-        await bot.tap(USER, menu.button("🛒"))  # a new order ends the kept one
-        assert bot.data(USER).draft is None
-        menu = await bot.say(USER, "/start")
-        assert "unfinished" not in menu.text
-        assert not any(text.startswith("▶️") for text, _ in menu.buttons)
+        assert menu.buttons[0][0].endswith("(quantity left)")
+        categories = await bot.tap(USER, menu.button("🛒"))  # New order keeps the draft...
+        assert bot.data(USER).draft is not None
+        menu = await bot.tap(USER, categories.button("🏠"))
+        assert menu.buttons[0][0].startswith("▶️ Continue")  # ...when nothing else is chosen
+        summary = await bot.tap(USER, offer.button("▶️ Use 1,234"))  # the offer, taken
+        assert "Check your order" in summary.text and "Quantity: 1,234" in summary.text
+        await bot.tap(USER, cb.SERVICE(2))  # another service replaces it
+        assert bot.data(USER).draft.service_id == 2
+
+
+async def test_a_number_typed_at_the_menu_can_still_be_searched(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        await open_service(bot, 1)
+        await bot.say(USER, LINK)
+        await bot.say(USER, "/start")
+        offer = await bot.say(USER, "7", language="id")
+        assert "Order Instagram Followers" in offer.text
+        found = await bot.tap(USER, offer.button("🔍"))
+        assert "Twitter Poll Votes" in found.buttons[0][0]  # service 7, by its id
+        assert bot.data(USER).draft.values == {"link": LINK}
 
 
 async def test_only_the_latest_questions_buttons_act(tmp_path: Path) -> None:
@@ -568,7 +584,7 @@ async def test_only_the_latest_questions_buttons_act(tmp_path: Path) -> None:
         assert "answered already" in toast(bot)
         assert bot.data(USER).draft.values == {"link": LINK}
         drip = await bot.say(USER, "100")
-        summary = await bot.tap(USER, drip.button_of(cb.DRIP_FEED, 0))
+        summary = drip
         question = await bot.tap(USER, summary.button("✏️ Quantity"))
         assert "Send the quantity" in question.text
         reply = await bot.say(USER, "hello")  # not a number: asked again, same question
@@ -590,7 +606,7 @@ async def test_the_latest_question_still_acts_after_leaving(tmp_path: Path) -> N
         drip = await bot.say(USER, "100")
         balance = await bot.say(USER, "/balance")
         assert "Balance" in balance.text
-        summary = await bot.tap(USER, drip.button_of(cb.DRIP_FEED, 0))
+        summary = drip
         assert "Check your order" in summary.text
         reply = await confirm(bot, summary)
         assert "Order placed" in reply.text
@@ -603,7 +619,7 @@ async def test_confirm_shows_placing_at_once_and_places_once(
         await open_service(bot, 2)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+        summary = reply
         before = len(bot.request.calls)
         placed = await confirm(bot, summary)
         calls = bot.request.calls[before:]
@@ -619,13 +635,16 @@ async def test_confirm_shows_placing_at_once_and_places_once(
 async def test_service_buttons_say_what_the_price_is_for(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
         index = await bot.catalog.get()
-        for service_id, unit in ((1, "IDR15,000 per 1000"), (4, "per package")):
+        for service_id, head in (
+            (1, "#1 · IDR15,000/1K · ♻️ · max 100K · "),
+            (4, "#4 · IDR45,000/pkg · "),
+        ):
             category = index.place(service_id)[0]
             listing = await bot.tap(USER, cb.CATEGORY(category.key, 0, 0))
             texts = [text for text, data in listing.buttons if data == cb.SERVICE(service_id)]
-            assert texts and texts[0].endswith(unit), texts
-        listing = await bot.tap(USER, cb.CATEGORY(index.place(1)[0].key, 0, 0), language="id")
-        assert any(text.endswith("Rp15.000 per 1000") for text, _ in listing.buttons)
+            assert texts and texts[0].startswith(head), texts
+        listing = await bot.tap(USER, cb.CATEGORY(index.place(4)[0].key, 0, 0), language="id")
+        assert any(text.startswith("#4 · Rp45.000/paket · ") for text, _ in listing.buttons)
 
 
 async def test_search_from_the_menu_by_id_first_and_back_to_the_results(tmp_path: Path) -> None:
@@ -633,7 +652,7 @@ async def test_search_from_the_menu_by_id_first_and_back_to_the_results(tmp_path
         await bot.say(USER, "/start")
         results = await bot.say(USER, "instagram mentions")  # typed at the menu: a search
         assert "6 services match “instagram mentions”" in results.text
-        card = await bot.tap(USER, results.button("Instagram Mentions Hashtag"))
+        card = await bot.tap(USER, results.button("#11 · "))  # Instagram Mentions Hashtag
         assert "Service ID: 11" in card.text
         back = await bot.tap(USER, card.button("◀️"))
         assert back.text == results.text and back.buttons == results.buttons  # the results

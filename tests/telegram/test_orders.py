@@ -70,7 +70,7 @@ async def test_cancel_by_command_asks_first(tmp_path: Path) -> None:
         assert "expired" in (await bot.tap(USER, question.button("Yes"))).text  # answered
         assert bot.sandbox.calls["cancel"] == 0
         both = await bot.say(USER, f"/cancel {first} {second}", language="id")
-        assert f"Batalkan 2 pesanan ini: #{first}, #{second}?" in both.text
+        assert f"Batalkan 2 order ini: #{first}, #{second}?" in both.text
         done = await bot.tap(USER, both.button("Ya"), language="id")
         assert done.text.count("pembatalan diminta") == 2
         assert bot.sandbox.calls["cancel"] == 1
@@ -257,10 +257,12 @@ async def test_cancel_by_command_with_per_item_errors(tmp_path: Path) -> None:
         reply = await cancel(bot, USER, f"{cancellable},{other},{not_cancellable}")
         assert f"<b>#{cancellable}</b>: cancellation requested" in reply.text
         assert f"<b>#{other}</b>: not found" in reply.text  # the panel's per-item error
-        assert f"<b>#{not_cancellable}</b>: this service does not allow cancelling" in reply.text
+        refused = bot.request.sent(USER)[-3]  # known at once: said before the question
+        assert f"<b>#{not_cancellable}</b>: this service does not allow cancelling" in refused.text
         assert bot.sandbox.calls["cancel"] == 1  # one bulk call, for the two it may cancel
-        again = await cancel(bot, USER, str(cancellable))
+        again = await bot.say(USER, f"/cancel {cancellable}")  # refused at once, no question
         assert "cancellation already requested" in again.text
+        assert not any(text.startswith("Yes") for text, _ in again.buttons)
         assert bot.sandbox.calls["cancel"] == 1
 
 
@@ -421,7 +423,7 @@ async def test_an_unknown_outcome_can_be_marked_not_placed_and_leaves_the_lists(
         listing = await bot.say(USER, "/orders")
         assert "2 orders" in listing.text  # the refused attempt is not an order
         assert "outcome unknown" in listing.text and "🔗 instagram.com/p/abc" in listing.text
-        assert "100 × " in listing.text
+        assert "\n100 · Instagram" in listing.text
         card = await bot.tap(USER, listing.button("1. ❓"))  # the newest
         ask = await bot.tap(USER, card.button("🚫"))
         assert "only after checking that the panel has no such order" in ask.text

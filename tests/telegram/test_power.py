@@ -21,7 +21,7 @@ async def test_order_again_opens_the_summary_with_the_same_answers(tmp_path: Pat
     async with Harness(tmp_path) as bot:
         await open_service(bot, 1)
         await bot.say(USER, LINK)
-        await bot.tap(USER, (await bot.say(USER, "200")).button("Yes"))
+        await bot.tap(USER, (await bot.say(USER, "200")).button("💧"))
         await bot.say(USER, "3")
         first = await confirm(bot, await bot.say(USER, "15"))
         assert "Order placed" in first.text
@@ -69,29 +69,29 @@ async def test_order_again_keeps_skipped_answers_skipped_and_is_never_beside_a_m
         await open_service(bot, 2)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        unknown = await confirm(bot, await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0)))
+        unknown = await confirm(bot, reply)
         assert "not known" in unknown.text
         assert not any(text.startswith("🔁") for text, _ in unknown.buttons)
 
 
 async def test_the_summary_warns_of_an_unfinished_order_for_the_same_link(tmp_path: Path) -> None:
     async with Harness(tmp_path) as bot:
-        first = await place(bot, USER)
+        first = await place(bot, USER, service_id=2)  # the same service: warned
         await open_service(bot, 2)
         await bot.say(USER, "http://www.Instagram.com/p/abc/")  # the same link, spelled apart
         reply = await bot.say(USER, "100")
-        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+        summary = reply
         assert f"unfinished order for this link (#{first})" in summary.text
         await open_service(bot, 2)
         await bot.say(USER, "https://instagram.com/p/other", language="id")
         reply = await bot.say(USER, "100", language="id")
-        other = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0), language="id")
+        other = reply
         assert "⚠️" not in other.text
         await delivered(bot, first)
         await open_service(bot, 2)
         await bot.say(USER, LINK)
         reply = await bot.say(USER, "100")
-        summary = await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+        summary = reply
         assert "⚠️" not in summary.text  # completed: nothing to warn of
 
 

@@ -31,8 +31,9 @@ async def test_a_customer_sees_the_markup_and_pays_from_the_wallet(tmp_path: Pat
         assert "now <b>IDR100,000</b>" in done.text
         card = await bot.tap(USER, cb.SERVICE(1))
         assert "IDR18,750" in card.text  # 15,000 per 1000 plus 25 %
+        await bot.say(USER, "/start")
         found = await bot.say(USER, "followers")  # the customer's search: the same prices
-        assert "IDR18,750 per 1000" in str(found.buttons)
+        assert "IDR18,750/1K" in str(found.buttons)
         first = bot.sandbox.services[0]
         bot.sandbox.services[0] = first.model_copy(update={"rate": Decimal(16000)})
         await bot.catalog.refresh()  # the panel's new rate: the customers' view follows
@@ -137,6 +138,7 @@ async def test_a_top_up_with_its_proof_is_credited_once_however_often_approved(
         assert "decided already" in bot.answers()[-1].params["text"]
         assert await wallet_of(bot) == Decimal(150_000)
         assert "was credited" in bot.last(USER).text
+        assert [t for t, _ in bot.last(USER).buttons] == ["🛒 New order", "🏠 Menu"]  # a way on
         assert sum("was credited" in c.text for c in bot.request.sent(USER)) == 1
         # a text proof, rejected
         await bot.tap(USER, (await bot.say(USER, "/balance")).button("➕"))
@@ -207,7 +209,7 @@ async def test_admin_tools_credit_debit_limit_wallet_markup_and_stats(tmp_path: 
         assert "Usage: /credit" in usage.text
         assert "did not understand" in (await bot.say(USER, f"/credit {USER} 100")).text
         rules = await bot.say(ADMIN, "/markup service 1 10")
-        assert "Service 1: 10 %" in rules.text
+        assert "Service 1: 10%" in rules.text
         await bot.say(ADMIN, "/markup category Instagram Followers 40")
         assert "IDR16,500" in (await bot.tap(USER, cb.SERVICE(1))).text  # the service's rule
         await bot.say(ADMIN, "/markup service 1 off")

@@ -43,7 +43,8 @@ async def delivered(
 
 
 async def open_service(bot: Harness, service_id: int) -> Call:
-    """From the main menu: New order -> the service's category -> the service -> Order."""
+    """From the main menu: New order -> the service's category -> the service (its card
+    above the first question)."""
     reply = await bot.say(USER, "/start")
     reply = await bot.tap(USER, reply.button("🛒"))
     index = await bot.catalog.get()
@@ -57,9 +58,9 @@ async def open_service(bot: Harness, service_id: int) -> Call:
     spage = category.services.index(service) // 8
     if spage:
         reply = await bot.tap(USER, cb.CATEGORY(category.key, spage, 0))
-    reply = await bot.tap(USER, cb.SERVICE(service_id))
+    reply = await bot.tap(USER, cb.SERVICE(service_id))  # opens the order at once
     assert f"Service ID: {service_id}" in reply.text
-    return await bot.tap(USER, reply.button("🛒"))
+    return reply
 
 
 async def confirm(bot: Harness, summary: Call) -> Call:
@@ -89,8 +90,7 @@ async def summary_of(bot: Harness, quantity: int = 100, user: int = USER) -> Cal
     """Service 1 (Rp15.000 per 1000 on the panel) for `quantity`, up to its summary."""
     await bot.tap(user, cb.START_ORDER(1))
     await bot.say(user, LINK)
-    reply = await bot.say(user, str(quantity))
-    return await bot.tap(user, reply.button_of(cb.DRIP_FEED, 0))
+    return await bot.say(user, str(quantity))
 
 
 def money_block(stats: str, period: str) -> dict[str, str]:
@@ -106,8 +106,7 @@ async def wallet_of(bot: Harness, user: int = USER) -> Decimal:
 async def summary_of_link(bot: Harness, link: str, quantity: int) -> Call:
     await bot.tap(USER, cb.START_ORDER(1))
     await bot.say(USER, link)
-    reply = await bot.say(USER, str(quantity))
-    return await bot.tap(USER, reply.button_of(cb.DRIP_FEED, 0))
+    return await bot.say(USER, str(quantity))
 
 
 def photo_update(bot: Harness, user_id: int) -> Update:

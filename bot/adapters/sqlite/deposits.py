@@ -80,6 +80,15 @@ class DepositRepo:
         )
         return {Decimal(row["amount"]) for row in rows}
 
+    async def drop_awaiting(self, user_id: int) -> bool:
+        """The user's top-up waiting for its proof dropped (they canceled it); False if
+        none was waiting (one proven waits for an admin, and stays)."""
+        cursor = await self._session.execute(
+            "DELETE FROM deposits WHERE user_id = ? AND state = ?",
+            (user_id, DepositState.AWAITING_PROOF.value),
+        )
+        return bool(cursor.rowcount)
+
     async def awaiting_proof(self, user_id: int) -> Deposit | None:
         row = await self._session.fetchone(
             "SELECT * FROM deposits WHERE user_id = ? AND state = ? ORDER BY id DESC LIMIT 1",

@@ -7,10 +7,13 @@ from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.core.drafts import OrderDraft
 from bot.core.money import currency_unit
+from bot.core.my_orders import fingerprint
 from bot.core.records import Order, OrderFilter, Outcome
 from bot.telegram import callback as cb
 from bot.telegram.i18n import Translator
+from bot.telegram.render.text import field_label, shorten
 
 PAGE_SIZE = 8
 
@@ -39,12 +42,38 @@ def pager(t: Translator, page: int, total: int, make: Callable[[int], str]) -> l
     return row
 
 
-def main_menu(t: Translator, *, resume: bool = False) -> InlineKeyboardMarkup:
-    """The main menu; `resume`: with a button to continue the order left half-filled."""
-    first = [[Button(t._("▶️ Continue the order"), callback_data=cb.RESUME())]] if resume else []
+CONTINUE_NAME = 34
+"""How much of the service's name the Continue button shows."""
+
+
+def continue_label(t: Translator, draft: OrderDraft | None) -> str:
+    """The Continue button, naming the order it continues and what it waits for."""
+    if draft is None or not draft.service_name:
+        return t._("▶️ Continue the order")
+    name = shorten(draft.service_name, CONTINUE_NAME)
+    if draft.waiting_for:
+        return t._("▶️ Continue: {service} ({field} left)").format(
+            service=name, field=field_label(t, draft.waiting_for).lower()
+        )
+    return t._("▶️ Continue: {service} (to confirm)").format(service=name)
+
+
+def main_menu(
+    t: Translator,
+    *,
+    resume: bool = False,
+    draft: OrderDraft | None = None,
+    shortcuts: Sequence[Button] = (),
+) -> InlineKeyboardMarkup:
+    """The main menu; `resume` or `draft`: with a button to continue the order left
+    half-filled (named after `draft`); `shortcuts`: services to order in one tap."""
+    first = []
+    if resume or draft is not None:
+        first = [[Button(continue_label(t, draft), callback_data=cb.RESUME())]]
     return InlineKeyboardMarkup(
         [
             *first,
+            *([button] for button in shortcuts),
             [
                 Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER()),
                 Button(t._("📋 Mass order"), callback_data=cb.MASS()),
@@ -95,7 +124,8 @@ def order_keyboard(
     outcome."""
     first = []
     if order.panel_order_id is not None:
-        first.append(Button(t._("🔄 Refresh"), callback_data=cb.REFRESH(order.id)))
+        seen = cb.REFRESH_SEEN(order.id, fingerprint(order))
+        first.append(Button(t._("🔄 Refresh"), callback_data=seen))
         if refill:
             first.append(Button(t._("♻️ Refill"), callback_data=cb.REFILL_ASK(order.id)))
         if cancel:

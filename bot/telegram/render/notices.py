@@ -32,6 +32,7 @@ from bot.core.notices import (
     TicketReply,
     UnknownPaid,
     UnknownResolved,
+    WalletAdjusted,
 )
 from bot.telegram import callback as cb
 from bot.telegram.features.broadcasts.screens import report_text
@@ -143,6 +144,8 @@ def notice_text(t: Translator, notice: Notice) -> str:
             return stars_refunded_text(t, notice)
         case PaymentAlert():
             return payment_alert_text(t, notice)
+        case WalletAdjusted():
+            return wallet_adjusted_text(t, notice)
         case PanelShort():
             return t._(
                 "⚠️ The panel balance ({balance}) cannot pay for the customers' orders: they "
@@ -235,6 +238,20 @@ def _unknown_resolved(t: Translator, notice: UnknownResolved) -> str:
     return text
 
 
+def wallet_adjusted_text(t: Translator, notice: WalletAdjusted) -> str:
+    """The customer's wallet credited or debited by an admin, with the new balance."""
+    amount = t.money(abs(notice.amount), notice.currency)
+    balance = t.money(notice.balance, notice.currency)
+    if notice.amount >= 0:
+        text = t._("💰 The operator added {amount} to your wallet. Wallet: <b>{balance}</b>")
+    else:
+        text = t._("💰 The operator took {amount} from your wallet. Wallet: <b>{balance}</b>")
+    text = text.format(amount=amount, balance=balance)
+    if notice.note:
+        text += "\n" + t._("Note: {note}").format(note=escape(shorten(notice.note, 200)))
+    return text
+
+
 def notice_photo(notice: Notice) -> str | None:
     """The photo a notice is shown with (a top-up's receipt), as Telegram's file id."""
     if isinstance(notice, DepositCard) and notice.proof_kind == "photo":
@@ -281,6 +298,19 @@ def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup | Non
                 t._("Open the order"), callback_data=cb.OPEN_ORDER(notice.order)
             )
             return InlineKeyboardMarkup([[button]])
+        case WalletAdjusted():
+            balance = InlineKeyboardButton(t._("💰 Balance"), callback_data=cb.BALANCE())
+            menu = InlineKeyboardButton(t._("🏠 Menu"), callback_data=cb.MENU())
+            return InlineKeyboardMarkup([[balance, menu]])
+        case DepositDecided():
+            # A top-up credited (or not): a way on, not a dead end.
+            first = (
+                InlineKeyboardButton(t._("🛒 New order"), callback_data=cb.NEW_ORDER())
+                if notice.approved
+                else InlineKeyboardButton(t._("💰 Balance"), callback_data=cb.BALANCE())
+            )
+            menu = InlineKeyboardButton(t._("🏠 Menu"), callback_data=cb.MENU())
+            return InlineKeyboardMarkup([[first, menu]])
     return None
 
 

@@ -186,7 +186,8 @@ def order_target(fields: dict[str, str]) -> str | None:
 
 
 def order_line(t: Translator, order: Order) -> str:
-    """An order in a list: number, state and progress, quantity and service, link."""
+    """An order in a list: number, state and progress, quantity (a drip-feed's as the card
+    says it) and service, date and price, link."""
     if order.panel_order_id is not None:
         head = f"<b>#{order.panel_order_id}</b>"
     else:
@@ -206,8 +207,10 @@ def order_line(t: Translator, order: Order) -> str:
     if order.quantity is not None and runs:
         what = f"{quantity_text(t, order.quantity, runs)} · {what}"
     elif order.quantity is not None:
-        what = f"{t.number(order.quantity)} × {what}"
-    lines = [f"{head} · {escape(state)}", what]
+        what = f"{t.number(order.quantity)} · {what}"
+    when = t.datetime(datetime.fromtimestamp(order.created_at, tz=UTC))
+    price = order.paid if order.paid is not None else order.price
+    lines = [f"{head} · {escape(state)}", what, f"📅 {when} · {t.money(price, order.currency)}"]
     target = order_target(order.fields)
     if target:
         lines.append("🔗 " + escape(short_link(target)))

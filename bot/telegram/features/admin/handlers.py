@@ -18,6 +18,7 @@ from bot.core.amounts import typed_amount
 from bot.core.money import ALL, CATEGORY, MAX_MARKUP, SERVICE, InsufficientFunds
 from bot.core.panel import PanelFailure
 from bot.core.records import Order, visible
+from bot.core.search import closest
 from bot.core.unknown_outcome import Attached, NotAttached
 from bot.telegram import callback as cb
 from bot.telegram.context import Awaiting, BotContext, Expecting
@@ -197,7 +198,15 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
     if admin is None or amount is None or user_id is None:
         usage = "/credit" if sign > 0 else "/debit"
         text = t._("Usage: {command} &lt;user id&gt; &lt;amount&gt; [note]").format(command=usage)
-        await show(update, context, text)
+        if args and user_id is None:
+            wrong = t._("“{token}” is not a user id.").format(token=escape(args[0][:30]))
+        elif len(args) >= 2:
+            wrong = t._("“{token}” is not an amount: send a number like 25000.").format(
+                token=escape(args[1][:30])
+            )
+        else:
+            wrong = t._("The amount is missing.") if args else ""
+        await show(update, context, (wrong + "\n" if wrong else "") + text)
         return
     currency = _currency(context)
     if not context.state.shop.whole(amount):
@@ -206,6 +215,7 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
     note = visible(" ".join(args[2:]))[:200]
     try:
         balance = await context.state.shop.adjust(user_id, sign * amount, admin.id, note)
+        context.state.tracker.deliver_soon(context.bot)  # the customer's notice, now
     except InsufficientFunds as short:
         text = t._("Not done: the wallet of user {user} would be {missing} below its limit.")
         await show(
@@ -262,6 +272,14 @@ async def wallet_command(update: Update, context: BotContext) -> None:
     if user_id is None:
         await show(update, context, context.t._("Usage: /wallet &lt;user id&gt;"))
         return
+    shop = context.state.shop
+    unknown = await context.state.accounts.get(user_id) is None
+    if unknown and not (await shop.entries(user_id, 0, 1))[1]:
+        text = context.t._("User {user} has never used this bot: there is no wallet.").format(
+            user=user_id
+        )
+        await show(update, context, text)
+        return
     await _wallet_page(update, context, user_id, 0)
 
 
@@ -281,7 +299,7 @@ async def _wallet_page(update: Update, context: BotContext, user_id: int, page: 
     entries, count = await shop.entries(user_id, page, PAGE_SIZE)
     lines = [
         t._("<b>Wallet of user {user}</b>").format(user=user_id),
-        wallet_text(t, wallet, currency),
+        wallet_text(t, wallet, currency, customer=True),
         "",
     ]
     lines += [entry_line(t, entry, currency) for entry in entries] or [t._("No entries yet.")]
@@ -312,6 +330,22 @@ async def markup_command(update: Update, context: BotContext) -> None:
         if not valid or (value != "off" and (percent is None or percent > MAX_MARKUP)):
             await show(update, context, usage)
             return
+        if scope == CATEGORY:
+            try:
+                index = await context.state.browsing.index(context.actor)
+            except PanelFailure as exc:
+                await show(update, context, failure_text(t, exc))
+                return
+            found, near = closest(key, (c.name for c in index.categories))
+            if found is None:
+                text = t._("There is no category “{name}”.").format(name=escape(key))
+                if near:
+                    text += " " + t._("Did you mean: {names}?").format(
+                        names=", ".join(f"<code>{escape(n)}</code>" for n in near)
+                    )
+                await show(update, context, text + "\n\n" + usage)
+                return
+            key = found
         await shop.set_markup(scope, key if scope != ALL else "", percent)
     rules = await shop.markup_rules()
     text = markup_rules_text(t, rules, shop.default_markup)

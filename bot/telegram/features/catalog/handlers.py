@@ -11,11 +11,12 @@ from bot.core.catalog import CatalogIndex
 from bot.core.panel import PanelFailure
 from bot.telegram import callback as cb
 from bot.telegram.context import BotContext
-from bot.telegram.features.catalog.screens import service_button, service_card
+from bot.telegram.features.catalog.screens import service_button
+from bot.telegram.i18n import Translator
 from bot.telegram.render.keyboards import PAGE_SIZE, Button, clamp_page, markup, menu_button, pager
 from bot.telegram.render.services import category_name
 from bot.telegram.render.text import escape, failure_text, shorten
-from bot.telegram.replies import answer_query, button_args, expired, show
+from bot.telegram.replies import button_args, expired, show
 
 BROWSE = "browse"
 MAX_QUERY = 100
@@ -105,32 +106,6 @@ async def _service_list(
     return BROWSE
 
 
-async def star(update: Update, context: BotContext) -> str | int:
-    """Star or unstar the service of the card, and show the card again."""
-    args = button_args(cb.STAR, update)
-    if args is None:
-        await expired(update, context)
-        return BROWSE
-    starred = await context.state.browsing.toggle_favourite(context.actor, int(args[0]))
-    t = context.t
-    await answer_query(
-        update, context, t._("Added to favourites.") if starred else t._("Removed from favourites.")
-    )
-    return await show_service(update, context, int(args[0]))
-
-
-async def start_order(update: Update, context: BotContext) -> str | int:
-    """/order, /order <service id>, and the New order button."""
-    context.data.draft = None
-    if context.args:
-        token = context.args[0].lstrip("#")
-        if not token.isdigit():
-            await show(update, context, context.t._("Usage: /order or /order &lt;service id&gt;"))
-            return await categories(update, context)
-        return await show_service(update, context, int(token))
-    return await categories(update, context)
-
-
 async def categories_page(update: Update, context: BotContext) -> str | int:
     args = button_args(cb.CATEGORIES, update)
     return await categories(update, context, int(args[0]) if args else 0)
@@ -138,19 +113,27 @@ async def categories_page(update: Update, context: BotContext) -> str | int:
 
 async def category_page(update: Update, context: BotContext) -> str | None:
     args = button_args(cb.CATEGORY, update)
+    if args is None:
+        await expired(update, context)
+        return BROWSE
+    return await show_category(update, context, str(args[0]), int(args[1]), bool(args[2]))
+
+
+async def show_category(
+    update: Update, context: BotContext, key: str, page: int, cheapest_first: bool
+) -> str:
     index = await catalog_index(update, context)
     if index is None:
         return BROWSE
-    category = index.category(str(args[0])) if args else None
-    if args is None or category is None:
+    category = index.category(key)
+    if category is None:
         await expired(update, context)
         return BROWSE
     t = context.t
-    cheapest_first = bool(args[2])
     services = category.services
     if cheapest_first:
         services = tuple(sorted(services, key=lambda s: s.rate))
-    page = clamp_page(int(args[1]), len(services))
+    page = clamp_page(page, len(services))
     shown = services[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     currency = context.state.currency.code
     rows = [[Button(service_button(t, s, currency), callback_data=cb.SERVICE(s.id))] for s in shown]
@@ -180,18 +163,39 @@ async def search(update: Update, context: BotContext) -> str | int:
 
 
 async def search_found(update: Update, context: BotContext, text: str) -> bool:
-    """Words typed at the menu: the matching services, if any (False: nothing shown, also
-    when the panel cannot give its catalog now)."""
+    """Words typed at the menu: the matching services, or that none matches, with tips
+    (False: nothing shown, when the panel cannot give its catalog now)."""
     try:
         index = await context.state.browsing.index(context.actor)
     except PanelFailure:
         return False
     query = text[:MAX_QUERY]
     if not index.search(query, limit=1)[0]:
-        return False
+        await tell_no_match(update, context, query)
+        return True
     context.data.search = query
     await _search_results(update, context, 0)
     return True
+
+
+def no_match_text(t: Translator, query: str) -> str:
+    """Words that find no service: said so, with what does find one."""
+    return (
+        t._("No service matches “{query}”.").format(query=escape(shorten(query, 60)))
+        + "\n\n"
+        + t._(
+            "Tips: name the platform and what you want, e.g. <i>ig followers</i>, "
+            "<i>tt likes</i>, <i>yt views</i>; or send a service id; or choose a category. "
+            "/help lists the commands."
+        )
+    )
+
+
+async def tell_no_match(update: Update, context: BotContext, text: str) -> None:
+    """Typed words at the menu that find no service."""
+    t = context.t
+    rows = [[Button(t._("🛒 New order"), callback_data=cb.NEW_ORDER()), menu_button(t)]]
+    await show(update, context, no_match_text(t, text[:MAX_QUERY]), markup(rows))
 
 
 async def search_page(update: Update, context: BotContext) -> str | int:
@@ -211,10 +215,7 @@ async def _search_results(update: Update, context: BotContext, page: int) -> str
     found, total = index.search(query, limit=SEARCH_LIMIT)
     back = [Button(t._("◀️ Categories"), callback_data=cb.CATEGORIES(0)), menu_button(t)]
     if not found:
-        text = t._("Nothing matches “{query}”. Try other words, or choose a category.").format(
-            query=escape(query)
-        )
-        await show(update, context, text, markup([back]))
+        await show(update, context, no_match_text(t, query), markup([back]))
         return BROWSE
     page = clamp_page(page, len(found))
     currency = context.state.currency.code
@@ -235,73 +236,29 @@ async def _search_results(update: Update, context: BotContext, page: int) -> str
     return BROWSE
 
 
-async def service_page(update: Update, context: BotContext) -> str | int:
-    """A service from a category (Back: to its page there) or from the search results (Back:
-    to those results)."""
-    found = button_args(cb.FOUND_SERVICE, update)
-    args = found or button_args(cb.SERVICE, update)
+async def back_to_list(
+    update: Update, context: BotContext, service_id: int, back: str = ""
+) -> str | int:
+    """The list a service was chosen from: the search results (`back`), else the page of
+    its category."""
+    page = cb.SEARCH_PAGE.parse(back)
+    if page is not None and context.data.search:
+        return await _search_results(update, context, int(page[0]))
     index = await catalog_index(update, context)
     if index is None:
         return BROWSE
-    if args is None or int(args[0]) not in index.by_id:
-        await expired(update, context)
-        return BROWSE
-    back = cb.SEARCH_PAGE(int(found[1])) if found and context.data.search else None
-    return await show_service(update, context, int(args[0]), index, back=back)
-
-
-async def show_service(
-    update: Update,
-    context: BotContext,
-    service_id: int,
-    index: CatalogIndex | None = None,
-    *,
-    back: str | None = None,
-) -> str | int:
-    """A service's card, with Order and Back (to `back`, else to its category's page)."""
-    index = index or await catalog_index(update, context)
-    if index is None:
-        return BROWSE
-    t = context.t
-    service = index.by_id.get(service_id)
-    if service is None:
-        text = t._("There is no service with id {id}. Choose one from the list.").format(
-            id=service_id
-        )
-        await show(update, context, text)
+    if service_id not in index.by_id:
         return await categories(update, context)
-    category, position = index.place(service.id)
-    starred = service.id in await context.state.browsing.favourites(context.actor)
-    rows = [
-        [Button(t._("🛒 Order this service"), callback_data=cb.START_ORDER(service.id))],
-        [
-            Button(
-                t._("★ In favourites") if starred else t._("☆ Add to favourites"),
-                callback_data=cb.STAR(service.id),
-            )
-        ],
-        [
-            Button(
-                t._("◀️ Back"),
-                callback_data=back or cb.CATEGORY(category.key, position // PAGE_SIZE, 0),
-            ),
-            menu_button(t),
-        ],
-    ]
-    text = service_card(t, service, context.state.currency.code, service.category)
-    await show(update, context, text, markup(rows))
-    return BROWSE
+    category, position = index.place(service_id)
+    return await show_category(update, context, category.key, position // PAGE_SIZE, False)
 
 
 BUTTONS = [
     (cb.CATEGORIES, categories_page),
     (cb.CATEGORY, category_page),
     (cb.SEARCH_PAGE, search_page),
-    (cb.SERVICE, service_page),
-    (cb.FOUND_SERVICE, service_page),
     (cb.FAVOURITES, favourites),
     (cb.RECENT, recent),
-    (cb.STAR, star),
 ]
 """The buttons of browsing, each with its step: they act in every state of the order's
 conversation (which is where they are handled)."""

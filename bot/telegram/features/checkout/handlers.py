@@ -46,7 +46,7 @@ from bot.core.checkout import (
     Short,
     Summary,
 )
-from bot.core.drafts import DRIP_FEED_STEP, OrderDraft
+from bot.core.drafts import OrderDraft
 from bot.core.order_types import (
     FieldKind,
     InvalidField,
@@ -63,7 +63,8 @@ from bot.core.records import Outcome, PromoKind
 from bot.telegram import callback as cb
 from bot.telegram.context import BotContext
 from bot.telegram.features.catalog import handlers as catalog
-from bot.telegram.features.catalog.handlers import BROWSE, show_service
+from bot.telegram.features.catalog.handlers import BROWSE
+from bot.telegram.features.catalog.screens import service_card
 from bot.telegram.features.checkout.screens import (
     outcome_text,
     question_keyboard,
@@ -140,17 +141,83 @@ async def _filling(update: Update, context: BotContext) -> Filling | None:
 
 
 async def begin(update: Update, context: BotContext) -> str | int:
+    """Order this service (an older card's button, a notice's)."""
     args = button_args(cb.START_ORDER, update)
     if args is None:
         await expired(update, context)
         return BROWSE
-    service = await _offered(update, context, int(args[0]))
+    return await open_order(update, context, int(args[0]), fresh=True)
+
+
+async def chosen(update: Update, context: BotContext) -> str | int:
+    """A service chosen from a list opens its order at once: its card above the first
+    question. Back returns to the search results it came from, else to its category."""
+    found = button_args(cb.FOUND_SERVICE, update)
+    args = found or button_args(cb.SERVICE, update)
+    if args is None:
+        await expired(update, context)
+        return BROWSE
+    index = await catalog.catalog_index(update, context)
+    if index is None:
+        return BROWSE
+    if int(args[0]) not in index.by_id:
+        await expired(update, context)
+        return BROWSE
+    back = cb.SEARCH_PAGE(int(found[1])) if found and context.data.search else ""
+    return await open_order(update, context, int(args[0]), back=back)
+
+
+async def start_order(update: Update, context: BotContext) -> str | int:
+    """/order, /order <service id>, and the New order button. A draft waiting is kept until
+    another service is chosen."""
+    if context.args:
+        token = context.args[0].lstrip("#")
+        if not token.isdigit():
+            await show(update, context, context.t._("Usage: /order or /order &lt;service id&gt;"))
+            return await catalog.categories(update, context)
+        index = await catalog.catalog_index(update, context)
+        if index is None:
+            return BROWSE
+        if int(token) not in index.by_id:
+            text = context.t._(
+                "There is no service with id {id}. Choose one from the list."
+            ).format(id=int(token))
+            await show(update, context, text)
+            return await catalog.categories(update, context)
+        return await open_order(update, context, int(token), fresh=True)
+    return await catalog.categories(update, context)
+
+
+async def open_order(
+    update: Update, context: BotContext, service_id: int, *, back: str = "", fresh: bool = False
+) -> str | int:
+    """The order of this service: the draft waiting for it if there is one (unless `fresh`),
+    else a new one (which replaces a draft of another service)."""
+    service = await _offered(update, context, service_id)
     if service is None:
         return BROWSE
-    context.data.draft = OrderDraft(service_id=service.id)
-    return await _next(
-        update, context, Filling(context.data.draft, service, order_type_of(service))
+    draft = context.data.draft
+    if draft is None or draft.service_id != service.id or fresh or not draft.waiting_for:
+        # A draft at its summary is not continued here: choosing the service again starts
+        # a new order of it (the menu's ▶️ Continue goes back to that summary).
+        draft = context.data.draft = OrderDraft(service_id=service.id)
+    draft.service_name = service.name
+    draft.back = back or draft.back
+    return await _next(update, context, Filling(draft, service, order_type_of(service)))
+
+
+async def star(update: Update, context: BotContext) -> str | int:
+    """☆ on the first question: star or unstar the service, and ask again."""
+    args = button_args(cb.STAR, update)
+    if args is None:
+        await expired(update, context)
+        return BROWSE
+    starred = await context.state.browsing.toggle_favourite(context.actor, int(args[0]))
+    t = context.t
+    await answer_query(
+        update, context, t._("Added to favourites.") if starred else t._("Removed from favourites.")
     )
+    return await open_order(update, context, int(args[0]))
 
 
 # -- the questions ------------------------------------------------------------------------------
@@ -160,16 +227,24 @@ async def _next(
     update: Update, context: BotContext, filling: Filling, *, new_message: bool = False
 ) -> str | int:
     """Ask the next question, or show the summary when every answer is in."""
-    step = filling.draft.next_step(filling.order_type)
+    draft, service, order_type = filling
+    step = draft.next_step(order_type)
+    draft.waiting_for = step or ""
+    draft.waiting_number = step is not None and order_type.field(step).kind is FieldKind.INTEGER
     if step is None:
         return await _summary(update, context, filling, new_message=new_message)
     t = context.t
-    turn = filling.draft.next_turn()
+    turn = draft.next_turn()
+    card, starred = "", None
+    if not draft.started:
+        currency = context.state.currency.code
+        card = service_card(t, service, currency, service.category)
+        starred = service.id in await context.state.browsing.favourites(context.actor)
     await show(
         update,
         context,
-        question_text(t, step, filling.service, filling.order_type),
-        question_keyboard(t, step, filling.order_type, turn),
+        question_text(t, step, service, order_type, card=card),
+        question_keyboard(t, step, order_type, turn, service=service, starred=starred),
         new_message=new_message,
     )
     return ASK
@@ -180,20 +255,23 @@ async def answer_text(update: Update, context: BotContext) -> str | int:
     message = update.effective_message
     if filling is None or message is None:
         return END
-    draft, service, order_type = filling
-    t = context.t
+    draft, _service, order_type = filling
     step = draft.next_step(order_type)
     if step is None:
         return await _summary(update, context, filling, new_message=True)
-    if step == DRIP_FEED_STEP:
-        await message.reply_text(
-            t._("Please answer with the buttons."),
-            reply_markup=question_keyboard(t, step, order_type, draft.turn),
-        )
-        return ASK
+    return await _take(update, context, filling, step, message.text or "")
+
+
+async def _take(
+    update: Update, context: BotContext, filling: Filling, step: str, raw: str
+) -> str | int:
+    """An answer to the question of `step`: checked, then the next question (or asked
+    again, saying what is wrong)."""
+    draft, service, order_type = filling
+    t = context.t
     spec = order_type.field(step)
     try:
-        value = check_field(spec, message.text or "", service)
+        value = check_field(spec, raw, service)
         # An answer that completes a check across answers (the maximum after the minimum,
         # the runs after the quantity) is checked now, not at the summary.
         answers = {**draft.values, step: value}
@@ -201,10 +279,9 @@ async def answer_text(update: Update, context: BotContext) -> str | int:
             if issue.field == step:
                 raise InvalidField(issue)
     except InvalidField as exc:
-        await message.reply_text(
-            "❌ " + issue_text(t, exc.issue) + "\n\n" + field_prompt(t, spec, service),
-            reply_markup=question_keyboard(t, step, order_type, draft.turn),
-        )
+        keyboard = question_keyboard(t, step, order_type, draft.turn, service=service)
+        text = "❌ " + issue_text(t, exc.issue) + "\n\n" + field_prompt(t, spec, service)
+        await show(update, context, text, keyboard, new_message=True)
         return ASK
     draft.answer(step, value)
     return await _next(update, context, filling, new_message=True)
@@ -228,19 +305,23 @@ async def _on_latest(update: Update, context: BotContext, turn: int) -> Filling 
 
 
 async def answer_button(update: Update, context: BotContext) -> str | int | None:
-    """A choice, the drip-feed yes/no, or Skip."""
+    """A choice, a number (a quantity preset, a number typed at the menu), Skip, or the
+    summary's drip-feed option."""
     data = update.callback_query.data if update.callback_query else None
-    button = next((b for b in (cb.DRIP_FEED, cb.CHOICE, cb.SKIP) if b.matches(data)), cb.SKIP)
+    kinds = (cb.DRIP_FEED, cb.CHOICE, cb.SKIP, cb.NUMBER)
+    button = next((b for b in kinds if b.matches(data)), cb.SKIP)
     turn, *args = button.parse(data) or (0,)
     filling = await _on_latest(update, context, turn)
     if filling is None:
         return None
     draft, _, order_type = filling
     step = draft.next_step(order_type)
-    if step == DRIP_FEED_STEP and button is cb.DRIP_FEED:
-        draft.choose_drip_feed(bool(args[0]))
-    elif step is not None and step != DRIP_FEED_STEP:
+    if button is cb.DRIP_FEED and order_type.has_drip_feed:
+        draft.choose_drip_feed(bool(args[0]), order_type)
+    elif step is not None:
         spec = order_type.field(step)
+        if button is cb.NUMBER and spec.kind is FieldKind.INTEGER:
+            return await _take(update, context, filling, step, str(args[0]))
         if button is cb.CHOICE and spec.kind is FieldKind.CHOICE and args[0] in spec.choices:
             draft.answer(step, str(args[0]))
         elif button is cb.SKIP and spec.optional:
@@ -250,18 +331,19 @@ async def answer_button(update: Update, context: BotContext) -> str | int | None
             return ASK
     else:
         await expired(update, context)
-        return ASK
+        return CONFIRM
     return await _next(update, context, filling)
 
 
 async def back(update: Update, context: BotContext) -> str | int | None:
+    """One answer back; from the first question, back to the list the service was chosen
+    from (the draft is kept: the menu offers to continue it)."""
     args = button_args(cb.BACK, update)
     filling = await _on_latest(update, context, args[0] if args else 0)
     if filling is None:
         return None
     if not filling.draft.step_back():
-        context.data.draft = None
-        return await show_service(update, context, filling.service.id)
+        return await catalog.back_to_list(update, context, filling.service.id, filling.draft.back)
     return await _next(update, context, filling)
 
 
@@ -410,7 +492,13 @@ async def _show_summary(
     top_up = top_up_button(t, shown.top_up, currency) if shown.top_up else None
     draft.next_turn()
     await _save_draft(update, context)
-    keyboard = summary_keyboard(t, draft, top_up, payable=not shown.missing)
+    keyboard = summary_keyboard(
+        t,
+        draft,
+        top_up,
+        payable=not shown.missing,
+        drip_feed=filling.order_type.has_drip_feed,
+    )
     await show(update, context, text, keyboard, new_message=new_message)
     return CONFIRM
 
@@ -674,6 +762,7 @@ def conversation(timeouts: Timeouts) -> ConversationHandler:  # type: ignore[typ
         (cb.DRIP_FEED, answer_button),
         (cb.CHOICE, answer_button),
         (cb.SKIP, answer_button),
+        (cb.NUMBER, answer_button),
         (cb.BACK, back),
         (cb.EDIT, edit),
         (cb.CONFIRM, confirm),
@@ -685,14 +774,19 @@ def conversation(timeouts: Timeouts) -> ConversationHandler:  # type: ignore[typ
     turn), Continue, Order again and the Placing button: they act in any state, and after
     the order was left."""
     browsing = [(button, callback) for button, callback in catalog.BUTTONS]
-    starts = [(cb.START_ORDER, begin)]
+    starts = [
+        (cb.START_ORDER, begin),
+        (cb.SERVICE, chosen),
+        (cb.FOUND_SERVICE, chosen),
+        (cb.STAR, star),
+    ]
 
     def buttons(pairs: list[tuple[cb.Button, Callback]], wrap: Any) -> list[Any]:
         return [CallbackQueryHandler(wrap(callback), pattern=b.matches) for b, callback in pairs]
 
     entry_points = [
-        CommandHandler("order", entry(catalog.start_order)),
-        CallbackQueryHandler(entry(catalog.start_order), pattern=cb.NEW_ORDER.matches),
+        CommandHandler("order", entry(start_order)),
+        CallbackQueryHandler(entry(start_order), pattern=cb.NEW_ORDER.matches),
         *buttons(browsing, entry),
         *buttons(starts, entry),
         *buttons(question_buttons, entry),

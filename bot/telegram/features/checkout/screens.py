@@ -8,7 +8,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardMarkup
 
 from bot.core.api import Service, ServiceType
-from bot.core.drafts import DRIP_FEED_STEP, OrderDraft, Quote
+from bot.core.drafts import DRIP_FEED_STEP, OrderDraft, Quote, quantity_presets
 from bot.core.order_types import FieldKind, OrderType
 from bot.core.panel import OutcomeUnknown, failure_from_text
 from bot.core.records import Order, Outcome, Wallet
@@ -32,8 +32,12 @@ SHORT_CHOICE = 12
 """Choices whose labels are at most this long go four to a row."""
 
 
-def question_text(t: Translator, step: str, service: Service, order_type: OrderType) -> str:
-    head = f"<b>{escape(shorten(service.name, 120))}</b>\n\n"
+def question_text(
+    t: Translator, step: str, service: Service, order_type: OrderType, *, card: str = ""
+) -> str:
+    """The question of `step`; `card`: the service's card, shown above the first question
+    (a service chosen from a list opens its order at once)."""
+    head = (card or f"<b>{escape(shorten(service.name, 120))}</b>") + "\n\n"
     if step == DRIP_FEED_STEP:
         return head + t._("Deliver in several runs (drip-feed)?")
     spec = order_type.field(step)
@@ -41,9 +45,17 @@ def question_text(t: Translator, step: str, service: Service, order_type: OrderT
 
 
 def question_keyboard(
-    t: Translator, step: str, order_type: OrderType, turn: int
+    t: Translator,
+    step: str,
+    order_type: OrderType,
+    turn: int,
+    *,
+    service: Service | None = None,
+    starred: bool | None = None,
 ) -> InlineKeyboardMarkup:
-    """The choices of a question (if any), Skip for an optional one, Back and Cancel."""
+    """The choices of a question (if any), the quantities of the service's range (for a
+    quantity), Skip for an optional one, ☆ favourites on the first question (`starred` not
+    None), Back and Cancel."""
     rows: list[list[Button]] = []
     if step == DRIP_FEED_STEP:
         rows.append(
@@ -62,8 +74,20 @@ def question_keyboard(
             # Short choices (the delays) four to a row; long ones one to a row.
             per_row = 4 if max(len(b.text) for b in buttons) <= SHORT_CHOICE else 1
             rows += [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+        if spec.name == order_type.quantity_field and spec.service_bounds and service:
+            presets = quantity_presets(service.min, service.max)
+            rows.append([Button(t.number(n), callback_data=cb.NUMBER(turn, n)) for n in presets])
         if spec.optional and not spec.drip_feed:
             rows.append([Button(t._("Skip ⏭"), callback_data=cb.SKIP(turn))])
+    if starred is not None and service is not None:
+        rows.append(
+            [
+                Button(
+                    t._("★ In favourites") if starred else t._("☆ Add to favourites"),
+                    callback_data=cb.STAR(service.id),
+                )
+            ]
+        )
     rows.append(
         [
             Button(t._("◀️ Back"), callback_data=cb.BACK(turn)),
@@ -74,10 +98,16 @@ def question_keyboard(
 
 
 def summary_keyboard(
-    t: Translator, draft: OrderDraft, top_up: Button | None = None, *, payable: bool = True
+    t: Translator,
+    draft: OrderDraft,
+    top_up: Button | None = None,
+    *,
+    payable: bool = True,
+    drip_feed: bool = False,
 ) -> InlineKeyboardMarkup:
     """Confirm (when the wallet can pay: else `top_up`, a Top up of what is missing), an ✏️
-    button per answer, Back and Cancel."""
+    button per answer, the drip-feed option (`drip_feed`: the service offers it), Back and
+    Cancel."""
     turn = draft.turn
     edits = [
         Button("✏️ " + field_label(t, name), callback_data=cb.EDIT(turn, name))
@@ -86,10 +116,18 @@ def summary_keyboard(
     first = [Button(t._("✅ Confirm order"), callback_data=cb.CONFIRM(draft.key, turn))]
     if not payable:
         first = [top_up] if top_up is not None else []
+    option = []
+    if drip_feed:
+        option = [
+            Button(t._("📦 All at once instead"), callback_data=cb.DRIP_FEED(turn, 0))
+            if draft.drip_feed
+            else Button(t._("💧 Drip-feed (in runs)"), callback_data=cb.DRIP_FEED(turn, 1))
+        ]
     return markup(
         [
             first,
             *(edits[i : i + EDITS_PER_ROW] for i in range(0, len(edits), EDITS_PER_ROW)),
+            option,
             [
                 Button(t._("◀️ Back"), callback_data=cb.BACK(turn)),
                 Button(t._("✖️ Cancel"), callback_data=cb.ABORT()),

@@ -16,7 +16,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.mass_order import NotStarted, Preview, Repriced, TooManyLines
+from bot.core.mass_order import NotStarted, Preview, Repriced, TooManyLines, mass_orderable
+from bot.core.order_types import order_type_of
 from bot.core.panel import PanelFailure
 from bot.core.records import BatchState
 from bot.telegram import callback as cb
@@ -42,13 +43,20 @@ from bot.telegram.replies import (
 )
 
 _ORDER_LINE = re.compile(r"^\s*\d{1,12}\s*[|]")
+_SPACED_LINE = re.compile(
+    r"^\s*\d{1,12}[\s,;]+(\S*[./]\S*[\s,;]+\d[\d.,]*|https?://\S+)\s*$", re.IGNORECASE
+)
+"""`id link qty` (or `id https://link`, a package), as /mass reads a line without bars."""
 
 
 def looks_like_lines(text: str) -> bool:
     """Text pasted outside the prompt is taken for a mass order when every line that is not
-    blank or a comment starts with a service id and a bar."""
+    blank or a comment is an order line: a service id and a bar (`id|link|qty`), or a
+    service id, a link and a quantity apart (`id link qty`)."""
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    return bool(lines) and all(_ORDER_LINE.match(line) for line in lines)
+    return bool(lines) and all(
+        _ORDER_LINE.match(line) or _SPACED_LINE.match(line) for line in lines
+    )
 
 
 class _OrderLines(filters.MessageFilter):
@@ -73,7 +81,17 @@ async def mass_command(update: Update, context: BotContext) -> None:
 async def ask_lines(update: Update, context: BotContext) -> None:
     t = context.t
     context.data.awaiting = Awaiting(Expecting.MASS_LINES)
-    await show(update, context, prompt_text(t), markup([[menu_button(t)]]))
+    try:
+        index = await context.state.browsing.index(context.actor)
+    except PanelFailure:
+        services = []  # the example then names no service of this catalogue
+    else:
+        services = [
+            s
+            for s in index.services
+            if mass_orderable(order_type_of(s)) and not order_type_of(s).package
+        ][:2]
+    await show(update, context, prompt_text(t, services), markup([[menu_button(t)]]))
 
 
 async def preview(update: Update, context: BotContext, text: str) -> None:

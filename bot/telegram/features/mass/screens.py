@@ -6,10 +6,12 @@ monospace block where it cuts one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup
 
+from bot.core.api import Service
 from bot.core.mass_order import (
     MAX_ORDERS,
     LineReport,
@@ -35,19 +37,28 @@ from bot.telegram.render.text import (
     shorten,
 )
 
-EXAMPLE = (
-    "1|https://instagram.com/p/abc|1000\n# a comment\n2 | https://youtube.com/watch?v=xyz | 500"
-)
+EXAMPLE_LINKS = ("https://instagram.com/p/abc", "https://youtube.com/watch?v=xyz")
 
 
-def prompt_text(t: Translator) -> str:
+def example(t: Translator, services: Sequence[Service]) -> str:
+    """Order lines of services the catalogue has (two that a mass order takes), each at
+    its minimum, with a comment between."""
+    ids = [(s.id, max(s.min, 100) if s.max >= 100 else s.min) for s in services[:2]] or [(1, 1000)]
+    lines = [f"{ids[0][0]}|{EXAMPLE_LINKS[0]}|{ids[0][1]}", "# " + t._("a comment")]
+    if len(ids) > 1:
+        lines.append(f"{ids[1][0]} | {EXAMPLE_LINKS[1]} | {ids[1][1]}")
+    return "\n".join(lines)
+
+
+def prompt_text(t: Translator, services: Sequence[Service] = ()) -> str:
+    """The mass prompt; `services`: those its example names (from the user's catalogue)."""
     return (
         t._("📋 <b>Mass order</b>")
         + "\n\n"
         + t._("Send up to {max} orders, one per line:").format(max=MAX_ORDERS)
         + "\n<code>service_id|link|quantity</code>\n\n"
         + t._("For example:")
-        + f"\n<pre>{escape(EXAMPLE)}</pre>\n"
+        + f"\n<pre>{escape(example(t, services))}</pre>\n"
         + t._(
             "Blank lines and lines starting with # are skipped. A service that needs more than "
             "a link and a quantity is ordered with 🛒 New order. Nothing is ordered before you "
@@ -274,6 +285,17 @@ def report_messages(t: Translator, reports: list[LineReport]) -> list[str]:
         Line(""),
         *(Line(_report_line(t, report)) for report in reports),
     ]
+    charged = [r.order for r in reports if r.result is LineResult.PLACED and r.order is not None]
+    if charged:
+        total = sum((o.paid if o.paid is not None else o.price for o in charged), Decimal(0))
+        lines += [
+            Line(""),
+            Line(
+                t._("Charged in all: <b>{total}</b>").format(
+                    total=t.money(total, charged[0].currency)
+                )
+            ),
+        ]
     return pack(lines)
 
 

@@ -91,12 +91,25 @@ def parse_ids(text: str) -> tuple[list[int], list[str]]:
 
 
 async def _send_lines(update: Update, context: BotContext, lines: list[str]) -> None:
-    """Send lines in as few messages as fit Telegram's limit."""
+    """Send lines in as few messages as fit Telegram's limit; the last one ends with a way
+    on (My orders, Menu), never in a dead end."""
     chat = update.effective_chat
     if chat is None:
         return
-    for text in pack([Line(line) for line in lines], MESSAGE_LIMIT):
-        await context.bot.send_message(chat.id, text)
+    t = context.t
+    way_on = markup(
+        [
+            [
+                Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ALL, 0)),
+                menu_button(t),
+            ]
+        ]
+    )
+    texts = pack([Line(line) for line in lines], MESSAGE_LIMIT)
+    for n, text in enumerate(texts, start=1):
+        await context.bot.send_message(
+            chat.id, text, reply_markup=way_on if n == len(texts) else None
+        )
 
 
 async def _ids_or_usage(
@@ -230,6 +243,13 @@ async def orders_list(update: Update, context: BotContext) -> None:
     if shown is None:
         await expired(update, context)
         return
+    if view is OrderFilter.ACTIVE and not shown.in_view and shown.counts[OrderFilter.ALL]:
+        # Nothing active: the list opens on all the orders, not on an empty tab.
+        view = OrderFilter.ALL
+        shown = await context.state.orders.page(actor, owner or None, view, 0, ORDERS_PAGE)
+        if shown is None:
+            await expired(update, context)
+            return
     t = context.t
     rows = shown.orders
     filters = [
@@ -338,7 +358,9 @@ async def open_order(update: Update, context: BotContext) -> None:
 
 
 async def refresh(update: Update, context: BotContext) -> None:
-    order = await _card_order(update, context, cb.REFRESH)
+    data = update.callback_query.data if update.callback_query else None
+    seen_args = cb.REFRESH_SEEN.parse(data)
+    order = await _card_order(update, context, cb.REFRESH_SEEN if seen_args else cb.REFRESH)
     if order is None or await too_fast(update, context):
         return
     t = context.t
@@ -346,7 +368,8 @@ async def refresh(update: Update, context: BotContext) -> None:
         await _card_of(update, context, order)
         return
     try:
-        refreshed = await context.state.orders.refresh(context.actor, order.id)
+        seen = int(seen_args[1]) if seen_args else None
+        refreshed = await context.state.orders.refresh(context.actor, order.id, seen)
     except PanelUnavailable as exc:
         retry = Button(t._("🔄 Retry"), callback_data=cb.REFRESH(order.id))
         await show(update, context, failure_text(t, exc), markup([[retry, menu_button(t)]]))
@@ -483,7 +506,16 @@ async def _refill(update: Update, context: BotContext, ids: list[int]) -> None:
 
 
 async def _ask_cancel(update: Update, context: BotContext, ids: list[int]) -> None:
-    """/cancel <ids> asks first, as the card's button does: a typo must not cancel an order."""
+    """/cancel <ids> asks first, as the card's button does: a typo must not cancel an order.
+    An order the bot knows cannot be canceled (finished, not cancelable, asked already) is
+    refused at once, without a question."""
+    refused = await context.state.actions.known_cancel_refusals(context.actor, ids)
+    if refused:
+        lines = [_outcome_line(context, "cancel", i, refused[i]) for i in ids if i in refused]
+        await _send_lines(update, context, lines)
+        ids = [i for i in ids if i not in refused]
+        if not ids:
+            return
     context.data.cancel = ids
     t = context.t
     listed = ", ".join(f"#{i}" for i in ids[:MAX_LISTED])
@@ -687,6 +719,7 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
         (cb.ORDER, order_card_button),
         (cb.OPEN_ORDER, open_order),
         (cb.REFRESH, refresh),
+        (cb.REFRESH_SEEN, refresh),
         (cb.RETRY, retry),
         (cb.NOT_PLACED_ASK, not_placed_ask),
         (cb.NOT_PLACED, not_placed),

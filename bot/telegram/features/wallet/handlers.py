@@ -24,6 +24,7 @@ from bot.telegram.features.wallet.screens import (
     whole_amount_text,
 )
 from bot.telegram.render.keyboards import (
+    Button,
     markup,
     menu_button,
     top_up_button,
@@ -226,7 +227,21 @@ async def open_manual(
             ),
         )
     )
-    await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
+    cancel = Button(t._("✖️ Cancel the top-up"), callback_data=cb.TOP_UP_CANCEL())
+    await show(update, context, text, markup([[cancel, menu_button(t)]]), new_message=True)
+
+
+async def cancel_top_up(update: Update, context: BotContext) -> None:
+    """✖️ on the top-up's instructions: dropped, unless its proof was sent already."""
+    t = context.t
+    user = update.effective_user
+    if user is None:
+        return
+    if await context.state.shop.cancel_deposit(user.id):
+        text = t._("Top-up canceled. Nothing is waiting for your payment.")
+    else:
+        text = t._("No top-up is waiting for a payment: one whose proof was sent is checked.")
+    await show(update, context, text, home_menu(context))
 
 
 def _amount_refused(context: BotContext, refusal: TopUpRefusal) -> str:
@@ -280,5 +295,6 @@ def register(application: Application, wallets: bool) -> None:  # type: ignore[t
     if not wallets:
         return
     application.add_handler(CallbackQueryHandler(top_up, pattern=cb.TOP_UP.matches))
+    application.add_handler(CallbackQueryHandler(cancel_top_up, pattern=cb.TOP_UP_CANCEL.matches))
     application.add_handler(CallbackQueryHandler(top_up_amount, pattern=cb.TOP_UP_AMOUNT.matches))
     # A photo is routed by the gate (`route_photo`): a ticket's, or a top-up's proof.

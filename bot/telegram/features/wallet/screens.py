@@ -26,9 +26,15 @@ ENTRY_KINDS = {
 
 
 def wallet_text(
-    t: Translator, wallet: Wallet, currency: str, waiting: Deposit | None = None
+    t: Translator,
+    wallet: Wallet,
+    currency: str,
+    waiting: Deposit | None = None,
+    *,
+    customer: bool = False,
 ) -> str:
-    """A wallet's balance, its credit limit, and the top-up waiting for an admin."""
+    """A wallet's balance, its credit limit, and the top-up waiting for an admin;
+    `customer`: as an admin reads it, about the customer (not to them)."""
     lines = [t._("💰 Wallet: <b>{amount}</b>").format(amount=t.money(wallet.balance, currency))]
     if waiting is not None:
         lines.append(
@@ -36,7 +42,14 @@ def wallet_text(
                 amount=t.money(waiting.amount, currency), when=_when(t, waiting.created_at)
             )
         )
-    if wallet.credit_limit:
+    if wallet.credit_limit and customer:
+        lines.append(
+            t._("Credit limit: {limit} (the customer may order down to {floor})").format(
+                limit=t.money(wallet.credit_limit, currency),
+                floor=t.money(-wallet.credit_limit, currency),
+            )
+        )
+    elif wallet.credit_limit:
         lines.append(
             t._("Credit limit: {limit} (you may order down to {floor})").format(
                 limit=t.money(wallet.credit_limit, currency),
@@ -136,7 +149,7 @@ def markup_rules_text(
 ) -> str:
     lines = [
         t._("<b>Markup</b>"),
-        t._("Default (MARKUP_PERCENT): {percent} %").format(percent=t.number(default)),
+        t._("Where no rule applies: {percent}%").format(percent=t.number(default)),
     ]
     for (scope, key), percent in sorted(rules.items()):
         if scope == "all":
@@ -145,7 +158,7 @@ def markup_rules_text(
             label = t._("Category {name}").format(name=escape(shorten(key, 60)))
         else:
             label = t._("Service {id}").format(id=key)
-        lines.append(f"{label}: {t.number(percent)} %")
+        lines.append(f"{label}: {t.number(percent)}%")
     lines.append(t._("A service's rule wins over its category's, which wins over all."))
     return "\n".join(lines)
 
