@@ -28,7 +28,16 @@ from bot.core.money import InsufficientFunds
 from bot.core.order_types import InvalidField, Issue, OrderType, check_field, order_type_of
 from bot.core.panel import Panel
 from bot.core.ports import Store
-from bot.core.records import BatchLine, BatchState, MassBatch, Order, Outcome, Skipped, target_core
+from bot.core.records import (
+    BatchLine,
+    BatchState,
+    MassBatch,
+    Order,
+    Outcome,
+    RejectedLine,
+    Skipped,
+    target_core,
+)
 from bot.core.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -247,6 +256,8 @@ class LineResult(StrEnum):
     """The wallet could not pay for it: not sent."""
     PRICE_CHANGED = "price_changed"
     """Its price is no longer the one the preview showed: not sent."""
+    REJECTED = "rejected"
+    """Its preview refused it (`LineReport.planned` says why): never part of the batch."""
     WAITING = "waiting"
     """Not sent yet (the batch runs on)."""
 
@@ -265,6 +276,8 @@ class LineReport:
     result: LineResult
     order: Order | None = None
     issue: Issue | None = None
+    planned: PlannedLine | None = None
+    """A line the preview refused, as the preview checked it."""
 
 
 def line_key(batch_key: str, number: int) -> str:
@@ -347,8 +360,21 @@ class MassOrders:
         ]
         if not lines:
             return Preview(checked, None)
+        typed = {line.number: line.quantity for line in parsed.lines}
+        rejected = [
+            RejectedLine(
+                line.number,
+                line.link,
+                line.service_id,
+                line.problem.value,
+                line.other,
+                typed.get(line.number, ""),
+            )
+            for line in checked.problems
+            if line.problem is not None
+        ]
         key = new_key()
-        await self._store.mass.add(key, user_id, lines)
+        await self._store.mass.add(key, user_id, lines, rejected)
         return Preview(checked, key)
 
     async def confirm(
@@ -506,7 +532,22 @@ class MassOrders:
             else:  # reached and not sent (a batch given up), whatever the reason was
                 result = LineResult.NOT_SENT
             reports.append(LineReport(line.number, link, result, issue=issue))
-        return reports
+        reports += [_rejected_report(r, index) for r in batch.rejected]
+        return sorted(reports, key=lambda report: report.number)
+
+
+def _rejected_report(line: RejectedLine, index: CatalogIndex) -> LineReport:
+    """A refused line said again: a link or quantity the service did not take is checked
+    once more, to name what was wrong."""
+    planned = PlannedLine(
+        line.number, line.link, line.service_id, problem=Problem(line.problem), other=line.other
+    )
+    if planned.problem is Problem.FIELD and line.service_id is not None:
+        checked = _check(
+            MassLine(line.number, str(line.service_id), line.link, line.quantity), index
+        )
+        planned = replace(planned, issue=checked.issue)
+    return LineReport(line.number, line.link, LineResult.REJECTED, planned=planned)
 
 
 def _result(outcome: Outcome) -> LineResult:

@@ -29,6 +29,7 @@ from bot.core.records import (
     PromoCode,
     ReferralShare,
     Refill,
+    RejectedLine,
     Skipped,
     Ticket,
     TicketMessage,
@@ -177,7 +178,9 @@ class Outbox(Protocol):
 
 
 class MassBatches(Protocol):
-    async def add(self, key: str, user_id: int, lines: list[BatchLine]) -> None: ...
+    async def add(
+        self, key: str, user_id: int, lines: list[BatchLine], rejected: list[RejectedLine]
+    ) -> None: ...
     async def start(
         self, key: str, user_id: int, chat_id: int, message_id: int
     ) -> MassBatch | None: ...

@@ -161,9 +161,22 @@ class Skipped(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """A line of a mass order its preview refused, kept for the report: as typed (the
+    quantity too, to say again what was wrong with it) and why (a `Problem`'s value)."""
+
+    number: int
+    link: str
+    service_id: int | None
+    problem: str
+    other: int | None = None
+    quantity: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MassBatch:
-    """A mass order: its lines, the message that shows its progress once started, and the
-    lines it did not send and why."""
+    """A mass order: its lines, the message that shows its progress once started, the
+    lines it did not send and why, and the lines its preview refused."""
 
     key: str
     user_id: int
@@ -172,6 +185,7 @@ class MassBatch:
     chat_id: int | None
     message_id: int | None
     skipped: Mapping[int, Skipped] = field(default_factory=dict)
+    rejected: tuple[RejectedLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

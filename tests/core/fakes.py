@@ -46,6 +46,7 @@ from bot.core.records import (
     PromoCode,
     ReferralShare,
     Refill,
+    RejectedLine,
     Skipped,
     TrackedOrder,
     UserRecord,
@@ -597,12 +598,16 @@ class FakeOutbox(_Repo):
 
 
 class FakeMass(_Repo):
-    async def add(self, key: str, user_id: int, lines: list[BatchLine]) -> None:
+    async def add(
+        self, key: str, user_id: int, lines: list[BatchLine], rejected: list[RejectedLine]
+    ) -> None:
         self._write()
         for k, row in list(self._data.mass.items()):
             if row.batch.user_id == user_id and row.batch.state is BatchState.PREVIEW:
                 del self._data.mass[k]
-        batch = MassBatch(key, user_id, BatchState.PREVIEW, tuple(lines), None, None, {})
+        batch = MassBatch(
+            key, user_id, BatchState.PREVIEW, tuple(lines), None, None, {}, tuple(rejected)
+        )
         self._data.mass[key] = _BatchRow(batch, self._now())
 
     async def start(

@@ -18,6 +18,7 @@ from bot.core.records import (
     EntryKind,
     Order,
     Outcome,
+    RejectedLine,
     Skipped,
 )
 from tests.core.fakes import FakeStore, service, status
@@ -138,8 +139,12 @@ async def money_scenario(store: Any, clock: Clock) -> list[Any]:
 async def batches_and_refills_scenario(store: Any, clock: Clock) -> list[Any]:
     seen: list[Any] = []
     lines = [BatchLine(1, 1, {"link": "https://x.com/a", "quantity": "100"}, Decimal("0.2"))]
-    await store.mass.add("k1", 7, lines)
-    await store.mass.add("k2", 7, lines)  # k1 dropped
+    refused = [
+        RejectedLine(2, "https://x.com/b", 1, "field", None, "5"),
+        RejectedLine(3, "", None, "format"),
+    ]
+    await store.mass.add("k1", 7, lines, [])
+    await store.mass.add("k2", 7, lines, refused)  # k1 dropped
     seen.append(await store.mass.get("k1", 7))
     seen.append(await store.mass.start("k2", 8, 1, 2))
     seen.append(await store.mass.start("k2", 7, 1, 2))

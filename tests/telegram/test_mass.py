@@ -126,7 +126,7 @@ def test_the_problems_of_a_batch() -> None:
             "4|https://youtube.com/watch?v=y",  # a package
         ]
     )
-    batch = plan(parse(text), INDEX, {"instagram.com/p/active": 1001})
+    batch = plan(parse(text), INDEX, {"1 instagram.com/p/active": 1001})
     problems = {line.number: (line.problem, line.other) for line in batch.lines}
     assert problems == {
         1: (None, None),
@@ -211,13 +211,14 @@ async def test_each_line_is_placed_once_and_the_report_lists_ids_and_the_panels_
         report = bot.last(USER)
         adds = [action for _, action in bot.sandbox.received if action == "add"]
         assert len(adds) == 3  # the first refused, two placed, none twice
-        assert "2 of 3 placed" in report.text
+        assert "2 of 4 placed" in report.text  # of the 4 lines sent
+        assert "4. ⏭ x.com/a: not sent, there is no service 77" in report.text
         assert "❌ instagram.com/p/m0" in report.text and "Link is private" in report.text
         assert re.search(r"2\. ✅ #\d+ · instagram.com/p/m1", report.text)
         assert re.search(r"3\. ✅ #\d+ · instagram.com/p/m2", report.text)
         assert report.method == "editMessageText"  # the progress message became the report
         again = await bot.tap(USER, tapped)  # the old button, once it is all done
-        assert "2 of 3 placed" in again.text
+        assert "2 of 4 placed" in again.text
         assert bot.sandbox.calls["add"] == 2  # the refusal is answered before it is counted
         assert len(await bot.orders_of(USER)) == 2
         assert await bot.orders_of(OTHER) == []
@@ -334,4 +335,7 @@ async def test_the_mass_order_in_indonesian(tmp_path: Path) -> None:
         assert "2 order" in shown.text
         await bot.tap(USER, shown.button("✅"), language="id")
         await bot.state.mass_job.wait()
-        assert "2 dari 2" in bot.last(USER).text
+        report = bot.last(USER).text
+        assert (
+            "2 dari 3" in report and "3. ⏭ x.com/a: tidak dikirim, tidak ada layanan 77" in report
+        )

@@ -30,3 +30,25 @@ async def test_the_result_says_what_was_charged_in_all(tmp_path: Path) -> None:
         report = await confirm_mass(bot, shown)
         assert "2 of 2 placed" in report.text
         assert "Charged in all: <b>IDR3,000</b>" in report.text  # 2 x 100 at 15,000/1000
+
+
+async def test_the_result_repeats_the_lines_the_preview_refused_and_why(tmp_path: Path) -> None:
+    async with Harness(tmp_path) as bot:
+        lines = [
+            "1|https://instagram.com/p/good|100",
+            "1|https://instagram.com/p/small|5",
+            "999|https://instagram.com/p/nothing|100",
+            "nonsense",
+        ]
+        shown = await preview(bot, "/mass\n" + "\n".join(lines))
+        report = await confirm_mass(bot, shown)
+        assert "1 of 4 placed" in report.text
+        assert "1. ✅ #" in report.text
+        assert "2. ⏭ instagram.com/p/small: not sent, " in report.text
+        assert "from 50 to 100,000" in report.text.split("2. ⏭", 1)[1].split("\n", 1)[0]
+        assert "3. ⏭ instagram.com/p/nothing: not sent, there is no service 999" in report.text
+        assert "4. ⏭ —: not sent, not service_id|link|quantity" in report.text
+        assert "Charged in all: <b>IDR1,500</b>" in report.text
+        indonesian = await bot.tap(USER, shown.button("✅"), language="id")  # placed already
+        assert bot.sandbox.calls["add"] == 1
+        assert "tidak dikirim" in bot.last(USER).text or indonesian

@@ -317,6 +317,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX broadcast_recipients_state ON broadcast_recipients (broadcast_id, state);
     """,
+    # 11: the lines a mass order's preview refused, kept for its report.
+    """
+    ALTER TABLE mass_batches ADD COLUMN rejected TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 

@@ -9,7 +9,7 @@ import aiosqlite
 
 from bot.adapters.sqlite.session import Session
 from bot.core.ports import Clock
-from bot.core.records import BatchLine, BatchState, MassBatch, Skipped
+from bot.core.records import BatchLine, BatchState, MassBatch, RejectedLine, Skipped
 
 
 class MassBatchRepo:
@@ -19,8 +19,11 @@ class MassBatchRepo:
         self._session = session
         self._clock = clock
 
-    async def add(self, key: str, user_id: int, lines: list[BatchLine]) -> None:
-        """A new batch waiting for Confirm; the user's earlier waiting one is dropped."""
+    async def add(
+        self, key: str, user_id: int, lines: list[BatchLine], rejected: list[RejectedLine]
+    ) -> None:
+        """A new batch waiting for Confirm, with the lines its preview refused; the user's
+        earlier waiting one is dropped."""
         now = self._clock()
         encoded = json.dumps(
             [
@@ -29,15 +32,20 @@ class MassBatchRepo:
             ],
             ensure_ascii=False,
         )
+        refused = json.dumps(
+            [[r.number, r.link, r.service_id, r.problem, r.other, r.quantity] for r in rejected],
+            ensure_ascii=False,
+        )
         # (a user's updates run one at a time: the two statements are not raced by them)
         await self._session.execute(
             "DELETE FROM mass_batches WHERE user_id = ? AND state = ?",
             (user_id, BatchState.PREVIEW.value),
         )
         await self._session.execute(
-            "INSERT INTO mass_batches (key, user_id, lines, state, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (key, user_id, encoded, BatchState.PREVIEW.value, now, now),
+            "INSERT INTO mass_batches"
+            " (key, user_id, lines, rejected, state, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (key, user_id, encoded, refused, BatchState.PREVIEW.value, now, now),
         )
 
     async def start(
@@ -105,6 +113,7 @@ def _batch(row: aiosqlite.Row) -> MassBatch:
         chat_id=row["chat_id"],
         message_id=row["message_id"],
         skipped={int(n): Skipped(r) for n, r in json.loads(row["skipped"]).items()},
+        rejected=tuple(RejectedLine(*line) for line in json.loads(row["rejected"])),
     )
 
 

@@ -267,6 +267,11 @@ def _report_line(t: Translator, report: LineReport) -> str:
             return t._("{n}. ⏭ {link}: not sent, not enough money in your wallet").format(
                 n=report.number, link=link
             )
+        case LineResult.REJECTED if report.planned is not None:
+            why = problem_text(t, report.planned)
+            return t._("{n}. ⏭ {link}: not sent, {why}").format(
+                n=report.number, link=link or "—", why=escape(why)
+            )
         case LineResult.PRICE_CHANGED:
             return t._(
                 "{n}. ⏭ {link}: not sent, its price changed since the preview (nothing taken)"
