@@ -9,6 +9,7 @@ from telegram.error import Forbidden, NetworkError
 from telegram.ext import Application
 
 from bot.telegram.context import BotContext
+from bot.telegram.render.keyboards import main_menu
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ async def on_error(update: object, context: BotContext) -> None:
     t = i18n.get(language)
     try:
         await context.bot.send_message(
-            update.effective_chat.id, t._("Something went wrong. Please try again.")
+            update.effective_chat.id,
+            t._("Something went wrong. Please try again."),
+            reply_markup=main_menu(t),
         )
     except Exception:  # the error handler must never raise
         log.warning("could not tell the user about the error", exc_info=True)

@@ -97,7 +97,7 @@ async def too_fast(update: Update, context: BotContext) -> bool:
     text = t._("You are going too fast. Try again in {seconds} s.").format(
         seconds=t.number(max(1, math.ceil(wait)))
     )
-    await show(update, context, text, new_message=True)
+    await show(update, context, text, home_menu(context), new_message=True)
     return True
 
 

@@ -90,6 +90,7 @@ async def test_a_placed_order_the_database_will_not_store_keeps_its_id(
         assert any(f"order {panel_id} was placed" in r.getMessage() for r in caplog.records)
         alert = bot.last(ADMIN)
         assert f"Order #{panel_id}" in alert.text and "could not be stored" in alert.text
+        assert alert.button("🏠") == cb.MENU()  # a way on, even for an alert
         await bot.tap(USER, cb.START_ORDER(4))
         refused = await bot.tap(USER, (await bot.say(USER, LINK)).button("✅"))
         assert "cannot take orders right now" in refused.text

@@ -34,8 +34,9 @@ from bot.core.notices import (
     UnknownResolved,
     WalletAdjusted,
 )
+from bot.core.records import OrderFilter
 from bot.telegram import callback as cb
-from bot.telegram.features.broadcasts.screens import report_text
+from bot.telegram.features.broadcasts.screens import done_keyboard, report_text
 from bot.telegram.features.payments.screens import (
     payment_alert_text,
     payment_closed_text,
@@ -50,6 +51,7 @@ from bot.telegram.features.support.screens import (
 )
 from bot.telegram.features.wallet.screens import deposit_card, deposit_decided_text
 from bot.telegram.i18n import Translator
+from bot.telegram.render.keyboards import markup, menu_button
 from bot.telegram.render.orders import delivered_percent, found_hint, order_progress, quantity_text
 from bot.telegram.render.text import (
     escape,
@@ -261,9 +263,10 @@ def notice_photo(notice: Notice) -> str | None:
     return None
 
 
-def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup | None:
+def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup:
     """A card to decide gets its decision's buttons; orders and refills a button that opens
-    the order's card in a new message (the notice stays as it is)."""
+    the order's card in a new message (the notice stays as it is); every other notice a way
+    on (at least the menu), never a dead end."""
     match notice:
         case TicketCard():
             return ticket_card_keyboard(t, notice.ticket)
@@ -311,7 +314,21 @@ def notice_keyboard(t: Translator, notice: Notice) -> InlineKeyboardMarkup | Non
             )
             menu = InlineKeyboardButton(t._("🏠 Menu"), callback_data=cb.MENU())
             return InlineKeyboardMarkup([[first, menu]])
-    return None
+        case OrderChanged() | Interrupted() | RefillChanged() | UnknownResolved():
+            # No row id to open (an old outbox's notice): the user's orders instead.
+            orders = InlineKeyboardButton(
+                t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ALL, 0)
+            )
+            return markup([[orders, menu_button(t)]])
+        case StarsRefunded():
+            balance = InlineKeyboardButton(t._("💰 Balance"), callback_data=cb.BALANCE())
+            return markup([[balance, menu_button(t)]])
+        case TicketClosed():
+            support = InlineKeyboardButton(t._("🆘 Support"), callback_data=cb.SUPPORT())
+            return markup([[support, menu_button(t)]])
+        case BroadcastReport():
+            return done_keyboard(t)
+    return markup([[menu_button(t)]])  # an admin's alert: read, then on to the menu
 
 
 async def send_notice(bot: Bot, chat_id: int, notice: Notice, t: Translator) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -30,6 +30,7 @@ from bot.telegram.features.wallet.screens import (
     wallet_text,
     whole_amount_text,
 )
+from bot.telegram.i18n import Translator
 from bot.telegram.render.keyboards import PAGE_SIZE, Button, markup, menu_button, pager
 from bot.telegram.render.notices import send_notice
 from bot.telegram.render.orders import not_attached_text
@@ -100,7 +101,7 @@ async def stats(update: Update, context: BotContext) -> None:
         labels = (t._("Today"), t._("7 days"), t._("30 days"))
         labelled = list(zip(labels, figures.money, strict=True))
         lines += ["", *money_lines(t, labelled, state.currency.code)]
-    await context.bot.send_message(update.effective_chat.id, "\n".join(lines))  # type: ignore[union-attr]
+    await show(update, context, "\n".join(lines), home_menu(context))
 
 
 # -- shop mode -------------------------------------------------------------------------------
@@ -128,11 +129,14 @@ async def decide(update: Update, context: BotContext) -> None:
     )
     card = query.message if isinstance(query.message, Message) else None
     original = (card.caption or card.text or "") if card is not None else ""
+    menu = markup([[menu_button(t)]])  # decided: the card's way on
     try:
         if card is not None and card.photo:
-            await query.edit_message_caption(caption=escape(original) + "\n\n" + verdict)
+            await query.edit_message_caption(
+                caption=escape(original) + "\n\n" + verdict, reply_markup=menu
+            )
         else:
-            await query.edit_message_text(escape(original) + "\n\n" + verdict)
+            await query.edit_message_text(escape(original) + "\n\n" + verdict, reply_markup=menu)
     except BadRequest as exc:
         log.info("deposit card not updated: %s", exc)
 
@@ -206,11 +210,11 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
             )
         else:
             wrong = t._("The amount is missing.") if args else ""
-        await show(update, context, (wrong + "\n" if wrong else "") + text)
+        await show(update, context, (wrong + "\n" if wrong else "") + text, home_menu(context))
         return
     currency = _currency(context)
     if not context.state.shop.whole(amount):
-        await show(update, context, whole_amount_text(t, currency))
+        await show(update, context, whole_amount_text(t, currency), home_menu(context))
         return
     note = visible(" ".join(args[2:]))[:200]
     try:
@@ -219,7 +223,10 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
     except InsufficientFunds as short:
         text = t._("Not done: the wallet of user {user} would be {missing} below its limit.")
         await show(
-            update, context, text.format(user=user_id, missing=t.money(short.missing, currency))
+            update,
+            context,
+            text.format(user=user_id, missing=t.money(short.missing, currency)),
+            home_menu(context),
         )
         return
     text = t._("Wallet of user {user}: {change}, now <b>{balance}</b>.").format(
@@ -227,7 +234,7 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
         change=("+" if sign > 0 else "−") + t.money(amount, currency),
         balance=t.money(balance, currency),
     )
-    await show(update, context, text)
+    await show(update, context, text, home_menu(context))
 
 
 async def credit_command(update: Update, context: BotContext) -> None:
@@ -247,10 +254,11 @@ async def limit_command(update: Update, context: BotContext) -> None:
     if len(args) == 2 and limit is None:
         limit = typed_amount(args[1])
     if user_id is None or limit is None:
-        await show(update, context, t._("Usage: /limit &lt;user id&gt; &lt;amount&gt; (0: none)"))
+        usage = t._("Usage: /limit &lt;user id&gt; &lt;amount&gt; (0: none)")
+        await show(update, context, usage, home_menu(context))
         return
     if not context.state.shop.whole(limit):
-        await show(update, context, whole_amount_text(t, _currency(context)))
+        await show(update, context, whole_amount_text(t, _currency(context)), home_menu(context))
         return
     if not await context.state.shop.set_limit(user_id, limit):
         wallet = await context.state.shop.wallet(user_id)
@@ -258,19 +266,21 @@ async def limit_command(update: Update, context: BotContext) -> None:
             "Not done: the wallet of user {user} holds {balance} already; the limit cannot be "
             "below that debt."
         ).format(user=user_id, balance=t.money(wallet.balance, _currency(context)))
-        await show(update, context, text)
+        await show(update, context, text, home_menu(context))
         return
     text = t._("The wallet of user {user} may now go down to {limit}.").format(
         user=user_id, limit=t.money(-limit, _currency(context))
     )
-    await show(update, context, text)
+    await show(update, context, text, home_menu(context))
 
 
 async def wallet_command(update: Update, context: BotContext) -> None:
     """/wallet <user id>: the balance and the latest entries, a page at a time."""
     user_id = _user_id(_arguments(update))
     if user_id is None:
-        await show(update, context, context.t._("Usage: /wallet &lt;user id&gt;"))
+        await show(
+            update, context, context.t._("Usage: /wallet &lt;user id&gt;"), home_menu(context)
+        )
         return
     shop = context.state.shop
     unknown = await context.state.accounts.get(user_id) is None
@@ -278,7 +288,7 @@ async def wallet_command(update: Update, context: BotContext) -> None:
         text = context.t._("User {user} has never used this bot: there is no wallet.").format(
             user=user_id
         )
-        await show(update, context, text)
+        await show(update, context, text, home_menu(context))
         return
     await _wallet_page(update, context, user_id, 0)
 
@@ -328,13 +338,13 @@ async def markup_command(update: Update, context: BotContext) -> None:
             or (scope == SERVICE and key.isascii() and key.isdigit())
         )
         if not valid or (value != "off" and (percent is None or percent > MAX_MARKUP)):
-            await show(update, context, usage)
+            await show(update, context, usage, home_menu(context))
             return
         if scope == CATEGORY:
             try:
                 index = await context.state.browsing.index(context.actor)
             except PanelFailure as exc:
-                await show(update, context, failure_text(t, exc))
+                await show(update, context, failure_text(t, exc), home_menu(context))
                 return
             found, near = closest(key, (c.name for c in index.categories))
             if found is None:
@@ -343,13 +353,13 @@ async def markup_command(update: Update, context: BotContext) -> None:
                     text += " " + t._("Did you mean: {names}?").format(
                         names=", ".join(f"<code>{escape(n)}</code>" for n in near)
                     )
-                await show(update, context, text + "\n\n" + usage)
+                await show(update, context, text + "\n\n" + usage, home_menu(context))
                 return
             key = found
         await shop.set_markup(scope, key if scope != ALL else "", percent)
     rules = await shop.markup_rules()
     text = markup_rules_text(t, rules, shop.default_markup)
-    await show(update, context, text + "\n\n" + usage)
+    await show(update, context, text + "\n\n" + usage, home_menu(context))
 
 
 async def unknown_placed(update: Update, context: BotContext) -> None:
@@ -368,6 +378,7 @@ async def unknown_placed(update: Update, context: BotContext) -> None:
         t._("Send the panel's id of this order (user {user}, {service}).").format(
             user=order.user_id, service=escape(order.service_name)
         ),
+        markup([[menu_button(t)]]),
         new_message=True,
     )
 
@@ -379,17 +390,19 @@ async def panel_id_typed(update: Update, context: BotContext, row_id: int, text:
     digits = text.strip().lstrip("#")
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 12):
         context.data.awaiting = Awaiting(Expecting.PANEL_ID, row_id)
-        await show(
-            update, context, t._("Send the order id in digits, like 123456."), new_message=True
-        )
+        text = t._("Send the order id in digits, like 123456.")
+        await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
         return
     panel_id = int(digits)
     try:
         result = await context.state.unknown.attach(context.actor, row_id, panel_id)
     except PanelFailure as exc:
         context.data.awaiting = Awaiting(Expecting.PANEL_ID, row_id)
-        await show(update, context, failure_text(t, exc), new_message=True)
+        await show(
+            update, context, failure_text(t, exc), markup([[menu_button(t)]]), new_message=True
+        )
         return
+    keyboard = _open_order(t, row_id)
     if isinstance(result, Attached):
         text = t._("✅ Attached: order {id} is followed, the money stays paid.").format(id=digits)
         context.state.tracker.deliver_soon(context.bot)
@@ -398,7 +411,8 @@ async def panel_id_typed(update: Update, context: BotContext, row_id: int, text:
     else:
         context.data.awaiting = Awaiting(Expecting.PANEL_ID, row_id)
         text = not_attached_text(t, result, row_id, panel_id)
-    await show(update, context, text, new_message=True)
+        keyboard = markup([[menu_button(t)]])  # the id is asked again
+    await show(update, context, text, keyboard, new_message=True)
 
 
 async def unknown_not_placed(update: Update, context: BotContext) -> None:
@@ -416,7 +430,14 @@ async def unknown_not_placed(update: Update, context: BotContext) -> None:
     text = t._("↩️ Marked not placed: {amount} went back to the wallet of user {user}.").format(
         amount=t.money(marked.refunded, marked.currency or _currency(context)), user=marked.user_id
     )
-    await show(update, context, text)
+    await show(update, context, text, _open_order(t, marked.id))
+
+
+def _open_order(t: Translator, row_id: int) -> InlineKeyboardMarkup:
+    """After an order of unknown outcome is decided: its card (in a new message), the menu."""
+    return markup(
+        [[Button(t._("Open the order"), callback_data=cb.OPEN_ORDER(row_id)), menu_button(t)]]
+    )
 
 
 def _admins_only(callback: Callable[[Update, BotContext], Awaitable[None]]) -> Any:

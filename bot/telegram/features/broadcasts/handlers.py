@@ -45,7 +45,7 @@ async def composed(update: Update, context: BotContext) -> None:
     t = context.t
     if draft is None:
         context.data.awaiting = Awaiting(Expecting.BROADCAST_MESSAGE)
-        await show(update, context, compose_prompt(t), new_message=True)
+        await show(update, context, compose_prompt(t), markup([[menu_button(t)]]), new_message=True)
         return
     languages = context.state.i18n.languages
     await show(

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -76,7 +76,8 @@ from bot.telegram.features.checkout.screens import (
 from bot.telegram.features.checkout.screens import summary as summary_text
 from bot.telegram.features.mass.handlers import ORDER_LINES
 from bot.telegram.features.promo.screens import applied_line, refusal_text
-from bot.telegram.render.keyboards import Button, main_menu, markup, top_up_button
+from bot.telegram.i18n import Translator
+from bot.telegram.render.keyboards import Button, main_menu, markup, menu_button, top_up_button
 from bot.telegram.render.orders import card_keyboard
 from bot.telegram.render.text import failure_text, field_prompt, issue_text
 from bot.telegram.replies import answer_query, button_args, expired, show, too_fast
@@ -374,9 +375,17 @@ async def summary_hint(update: Update, context: BotContext) -> str | int:
             "Your order is waiting for you above: ✅ Confirm it, ✏️ change an answer, or "
             "✖️ Cancel it."
         ),
+        _back_to_summary(t),
         new_message=True,
     )
     return CONFIRM
+
+
+def _back_to_summary(t: Translator) -> InlineKeyboardMarkup:
+    """Under a word typed at the summary: the summary again (below), or the menu."""
+    return markup(
+        [[Button(t._("▶️ Continue the order"), callback_data=cb.RESUME()), menu_button(t)]]
+    )
 
 
 async def _promo_typed(update: Update, context: BotContext, code: str) -> str | int:
@@ -390,7 +399,8 @@ async def _promo_typed(update: Update, context: BotContext, code: str) -> str | 
     if isinstance(applied, Issue):
         return await _ask_again(update, context, filling, applied, new_message=True)
     if isinstance(applied, PromoRefusal):
-        await show(update, context, refusal_text(context.t, applied, code), new_message=True)
+        text = refusal_text(context.t, applied, code)
+        await show(update, context, text, _back_to_summary(context.t), new_message=True)
         return CONFIRM
     return await _show_summary(update, context, filling, applied, new_message=True)
 
@@ -410,7 +420,16 @@ async def order_again(update: Update, context: BotContext) -> str | int:
     try:
         again = await context.state.checkout.again(context.actor, int(args[0])) if args else None
     except PanelFailure as exc:
-        await show(update, context, failure_text(context.t, exc), new_message=True)
+        t = context.t
+        again_data = cb.ORDER_AGAIN(int(args[0])) if args else cb.NEW_ORDER()
+        retry = Button(t._("🔄 Retry"), callback_data=again_data)
+        await show(
+            update,
+            context,
+            failure_text(t, exc),
+            markup([[retry, menu_button(t)]]),
+            new_message=True,
+        )
         return END
     if again is None:
         await expired(update, context)
@@ -643,7 +662,9 @@ async def _tell_not_stored(update: Update, context: BotContext, lost: OrderNotSt
     ).format(id=lost.order_id, user=lost.row.user_id, service=lost.row.service_id)
     for admin in sorted(context.state.access.admin_ids):
         try:
-            await context.bot.send_message(admin, alert)
+            await context.bot.send_message(
+                admin, alert, reply_markup=markup([[menu_button(admin_t)]])
+            )
         except TelegramError as exc:
             log.error("admin %d not told of unstored order %d: %s", admin, lost.order_id, exc)
 

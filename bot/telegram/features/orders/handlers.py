@@ -90,21 +90,20 @@ def parse_ids(text: str) -> tuple[list[int], list[str]]:
     return list(ids), bad
 
 
+def _way_on(context: BotContext) -> InlineKeyboardMarkup:
+    """My orders and the menu: under a reply that has no order card."""
+    t = context.t
+    orders = Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ALL, 0))
+    return markup([[orders, menu_button(t)]])
+
+
 async def _send_lines(update: Update, context: BotContext, lines: list[str]) -> None:
     """Send lines in as few messages as fit Telegram's limit; the last one ends with a way
     on (My orders, Menu), never in a dead end."""
     chat = update.effective_chat
     if chat is None:
         return
-    t = context.t
-    way_on = markup(
-        [
-            [
-                Button(t._("📦 My orders"), callback_data=cb.ORDERS(0, OrderFilter.ALL, 0)),
-                menu_button(t),
-            ]
-        ]
-    )
+    way_on = _way_on(context)
     texts = pack([Line(line) for line in lines], MESSAGE_LIMIT)
     for n, text in enumerate(texts, start=1):
         await context.bot.send_message(
@@ -636,7 +635,8 @@ async def found_command(update: Update, context: BotContext) -> None:
         return
     text = not_attached_text(t, result, number, panel_id)
     card = await context.state.orders.card(context.actor, number)
-    await show(update, context, text, card_keyboard(t, card) if card else None, new_message=True)
+    keyboard = card_keyboard(t, card) if card else _way_on(context)
+    await show(update, context, text, keyboard, new_message=True)
 
 
 async def not_placed_ask(update: Update, context: BotContext) -> None:

@@ -265,9 +265,8 @@ async def refund_stars(update: Update, context: BotContext) -> None:
     t = context.t
     args = context.args or []
     if len(args) != 1 or not args[0].isdigit():
-        await show(
-            update, context, t._("Send /refundstars and the top-up's number, like /refundstars 12.")
-        )
+        usage = t._("Send /refundstars and the top-up's number, like /refundstars 12.")
+        await show(update, context, usage, markup([[menu_button(t)]]))
         return
 
     async def give_back(user_id: int, charge_id: str) -> object:
@@ -277,7 +276,8 @@ async def refund_stars(update: Update, context: BotContext) -> None:
         done = await context.state.topups.refund_stars(context.actor, int(args[0]), give_back)
     except TelegramError as exc:
         text = t._("Telegram refused the refund: {words}. Nothing was taken from the wallet.")
-        await show(update, context, text.format(words=escape(shorten(str(exc), 200))))
+        words = escape(shorten(str(exc), 200))
+        await show(update, context, text.format(words=words), markup([[menu_button(t)]]))
         return
     match done:
         case RefundRefusal.NOT_STARS | RefundRefusal.NOT_ADMIN:

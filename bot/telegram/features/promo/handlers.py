@@ -9,7 +9,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.core.promo import BadPromo
 from bot.telegram.context import BotContext
 from bot.telegram.features.promo.screens import bad_promo_text, promo_line, usage_text
-from bot.telegram.replies import command_arguments, show
+from bot.telegram.replies import command_arguments, home_menu, show
 
 
 async def promo_command(update: Update, context: BotContext) -> None:
@@ -23,27 +23,27 @@ async def promo_command(update: Update, context: BotContext) -> None:
         if action == "add":
             made = await promos.create(words[1:], context.actor.user_id, context.state.shop.unit)
             if isinstance(made, BadPromo):
-                await show(
-                    update, context, "❌ " + bad_promo_text(t, made) + "\n\n" + usage_text(t)
-                )
+                text = "❌ " + bad_promo_text(t, made) + "\n\n" + usage_text(t)
+                await show(update, context, text, home_menu(context))
                 return
             notice = "✅ " + t._("Code {code} created.").format(code=made.code)
         elif action in ("off", "on") and len(words) == 2:
             if not await promos.switch(words[1], action == "on"):
-                await show(update, context, "❌ " + t._("There is no such code."))
+                text = "❌ " + t._("There is no such code.")
+                await show(update, context, text, home_menu(context))
                 return
             notice = "✅ " + (
                 t._("Code switched on.") if action == "on" else t._("Code switched off.")
             )
         else:
-            await show(update, context, usage_text(t))
+            await show(update, context, usage_text(t), home_menu(context))
             return
     codes = await promos.listing()
     currency = context.state.currency.code
     lines = [t._("<b>Promo codes</b>")]
     lines += [promo_line(t, promo, currency) for promo in codes] or [t._("None yet.")]
     text = "\n".join(lines) + "\n\n" + usage_text(t)
-    await show(update, context, notice + "\n\n" + text if notice else text)
+    await show(update, context, notice + "\n\n" + text if notice else text, home_menu(context))
 
 
 def register(application: Application, admin_ids: frozenset[int], wallets: bool) -> None:  # type: ignore[type-arg]

@@ -11,14 +11,14 @@ from bot.telegram import callback as cb
 from bot.telegram.context import BotContext
 from bot.telegram.features.referrals.screens import referral_link, referrals_text, welcome_referred
 from bot.telegram.render.keyboards import Button, markup, menu_button
-from bot.telegram.replies import show
+from bot.telegram.replies import home_menu, show
 
 
 async def referrals(update: Update, context: BotContext) -> None:
     t = context.t
     program = context.state.referrals
     if not program.on or not context.actor.pays_from_wallet:
-        await show(update, context, t._("There is no referral program here."))
+        await show(update, context, t._("There is no referral program here."), home_menu(context))
         return
     summary = await program.summary(context.actor.user_id)
     link = referral_link(context.bot.username, summary.code)

@@ -85,10 +85,12 @@ async def admin_reply(update: Update, context: BotContext, ticket_id: int) -> No
         return
     done = await context.state.support.reply(context.actor, ticket_id, *content)
     if done is TicketRefusal.CLOSED:
-        await show(update, context, t._("Ticket #{id} is closed.").format(id=ticket_id))
+        text = t._("Ticket #{id} is closed.").format(id=ticket_id)
+        await show(update, context, text, home_menu(context))
         return
     if isinstance(done, TicketRefusal):
-        await show(update, context, t._("There is no ticket #{id}.").format(id=ticket_id))
+        text = t._("There is no ticket #{id}.").format(id=ticket_id)
+        await show(update, context, text, home_menu(context))
         return
     context.state.tracker.deliver_soon(context.bot)
     await show(

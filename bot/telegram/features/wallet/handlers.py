@@ -128,6 +128,7 @@ async def typed_amount(update: Update, context: BotContext, text: str) -> None:
             update,
             context,
             t._("That is not an amount. Send digits, like 100000."),
+            markup([[menu_button(t)]]),
             new_message=True,
         )
         return
@@ -170,7 +171,8 @@ async def refused(update: Update, context: BotContext, refusal: TopUpRefusal) ->
             await show(update, context, _waiting_text(context, waiting), home_menu(context))
             return
     context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
-    await show(update, context, _amount_refused(context, refusal), new_message=True)
+    menu = markup([[menu_button(context.t)]])  # the amount is asked again
+    await show(update, context, _amount_refused(context, refusal), menu, new_message=True)
 
 
 async def open_manual(
@@ -192,7 +194,7 @@ async def open_manual(
             "Promo codes go with a top-up an admin approves, which this shop does not take. "
             "Send the amount without the code."
         )
-        await show(update, context, text, new_message=True)
+        await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
         return
     currency = _currency(context)
     opened = await shop.open_deposit(user.id, amount, code)
@@ -203,7 +205,7 @@ async def open_manual(
             + "\n"
             + t._("Send the amount again, with another code or without one.")
         )
-        await show(update, context, text, new_message=True)
+        await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
         return
     if isinstance(opened, TopUpRefusal):
         await refused(update, context, opened)
