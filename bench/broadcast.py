@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bot.adapters.sqlite.store import SqliteStore
 from bot.core.actor import Actor
-from bot.core.broadcasts import Audience, Broadcasts
+from bot.core.broadcasts import Broadcasts
+from bot.core.records import Audience
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.process.bot_process import start_bot, wait_for

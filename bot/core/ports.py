@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from bot.core.api import Service
 from bot.core.notices import Notice
 from bot.core.payments import Invoice, PaymentMethod, PaymentState, StoredPayment
 from bot.core.records import (
     BatchLine,
+    Broadcast,
     Check,
     Deposit,
     DepositState,
@@ -27,10 +28,12 @@ from bot.core.records import (
     Outcome,
     PlacedCost,
     PromoCode,
+    RecipientState,
     ReferralShare,
     Refill,
     RejectedLine,
     Skipped,
+    Tally,
     Ticket,
     TicketMessage,
     TicketState,
@@ -38,9 +41,6 @@ from bot.core.records import (
     UserRecord,
     Wallet,
 )
-
-if TYPE_CHECKING:
-    from bot.core.broadcasts import Broadcast, RecipientState, Tally
 
 Clock = Callable[[], float]
 

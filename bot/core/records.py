@@ -473,3 +473,72 @@ class TicketMessage:
     body: str
     caption: str
     created_at: float
+
+
+# -- broadcasts ------------------------------------------------------------------------------
+
+
+class RecipientState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class BroadcastState(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    kind: str
+    """'all', 'wallet', 'days' (`value`: N) or 'lang' (`value`: a language code)."""
+    value: str = ""
+
+    def code(self) -> str:
+        return f"{self.kind}:{self.value}" if self.value else self.kind
+
+    @classmethod
+    def parse(cls, code: str) -> Audience | None:
+        kind, _, value = code.partition(":")
+        if kind in ("all", "wallet") and not value:
+            return cls(kind)
+        if kind == "days" and value.isdigit() and 0 < int(value) <= 3650:
+            return cls(kind, value)
+        if kind == "lang" and re.fullmatch(r"[a-z]{2}", value):
+            return cls(kind, value)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    id: int
+    admin_id: int
+    kind: str
+    """'text' or 'photo' (`photo`: Telegram's file id)."""
+    body: str
+    """HTML, as Telegram gave the admin's message (a photo's caption)."""
+    photo: str | None
+    buttons: list[tuple[str, str]]
+    audience: Audience | None
+    state: BroadcastState
+    chat_id: int | None = None
+    message_id: int | None = None
+    """The progress message, edited while it runs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    total: int
+    pending: int
+    sent: int
+    blocked: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return self.total - self.pending

@@ -30,6 +30,7 @@ from bot.telegram.features.mass import handlers as mass
 from bot.telegram.features.orders import handlers as orders
 from bot.telegram.features.support import handlers as support
 from bot.telegram.features.wallet import handlers as wallet
+from bot.telegram.features.wallet import manual
 from bot.telegram.render.keyboards import Button, markup, menu_button
 from bot.telegram.render.text import escape, field_label, shorten
 from bot.telegram.replies import answer_query, expired, home_menu, show
@@ -112,7 +113,7 @@ async def route_text(update: Update, context: BotContext) -> None:
                 await wallet.typed_amount(update, context, text)
                 return
             case Expecting.DEPOSIT_PROOF:
-                await wallet.proof_text(update, context, text)
+                await manual.proof_text(update, context, text)
                 return
             case Expecting.PANEL_ID if awaiting is not None and awaiting.order is not None:
                 await admin.panel_id_typed(update, context, awaiting.order, text)
@@ -151,7 +152,7 @@ async def route_photo(update: Update, context: BotContext) -> None:
     elif expecting is Expecting.BROADCAST_MESSAGE and context.actor.is_admin:
         await broadcasts.composed(update, context)
     elif context.state.shop.on:
-        await wallet.proof_photo(update, context)
+        await manual.proof_photo(update, context)
     else:
         await route_text(update, context)
 

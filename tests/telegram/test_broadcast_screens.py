@@ -14,7 +14,7 @@ from typing import Any
 from telegram.error import TimedOut
 from telegram.request import RequestData
 
-from bot.core.broadcasts import Audience
+from bot.core.records import Audience
 from bot.telegram import callback as cb
 from bot.telegram.jobs.broadcast import BroadcastJob
 from tests.harness import ADMIN, OTHER, USER, Harness, RecordingRequest

@@ -8,17 +8,9 @@ from collections.abc import Mapping
 import aiosqlite
 
 from bot.adapters.sqlite.session import Session, in_lists
-from bot.core.broadcasts import (
-    Audience,
-    Broadcast,
-    BroadcastState,
-    RecipientState,
-    Tally,
-    decode_buttons,
-    encode_buttons,
-)
+from bot.core.broadcasts import decode_buttons, encode_buttons
 from bot.core.ports import Clock
-from bot.core.records import Outcome
+from bot.core.records import Audience, Broadcast, BroadcastState, Outcome, RecipientState, Tally
 
 ORDERS = tuple(o.value for o in Outcome if o.is_order)
 

@@ -16,7 +16,8 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.core.accounts import Accounts
-from bot.core.broadcasts import Broadcast, Broadcasts, RecipientState
+from bot.core.broadcasts import Broadcasts
+from bot.core.records import Broadcast, RecipientState
 from bot.telegram.features.broadcasts.screens import progress_text, send_broadcast
 from bot.telegram.i18n import I18n
 from bot.telegram.render.text import user_translator

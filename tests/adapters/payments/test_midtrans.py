@@ -276,7 +276,9 @@ async def test_a_signed_field_changed_after_signing_is_refused(
     def check(name: str, data: st.DataObject) -> None:
         value = fields[name]
         at = data.draw(st.integers(0, len(value) - 1))
-        other = data.draw(st.characters(codec="ascii").filter(lambda c: c != value[at]))
+        # the signature is hex, read in either case: "E" for "e" is the same signature
+        same = str.lower if name == "signature_key" else str
+        other = data.draw(st.characters(codec="ascii").filter(lambda c: same(c) != same(value[at])))
         body = json.dumps({**fields, name: value[:at] + other + value[at + 1 :]}).encode()
         with pytest.raises(BadCallback):
             midtrans.read_callback(body, {})

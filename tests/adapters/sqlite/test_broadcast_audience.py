@@ -6,8 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from bot.adapters.sqlite.store import SqliteStore
-from bot.core.broadcasts import RecipientState, split_buttons
-from bot.core.records import EntryKind
+from bot.core.broadcasts import split_buttons
+from bot.core.records import EntryKind, RecipientState
 
 
 async def test_each_audience_finds_its_users_and_leaves_out_notifications_off(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.core.broadcasts import Audience
+from bot.core.records import Audience
 from bot.telegram import callback as cb
 from bot.telegram.context import Awaiting, BotContext, Expecting
 from bot.telegram.features.broadcasts.screens import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 
-from bot.core.broadcasts import Broadcast, Tally
 from bot.core.notices import BroadcastReport
+from bot.core.records import Broadcast, Tally
 from bot.telegram import callback as cb
 from bot.telegram.i18n import Translator
 from bot.telegram.render.keyboards import Button, markup, menu_button

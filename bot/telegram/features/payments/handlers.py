@@ -44,6 +44,7 @@ from bot.telegram.features.payments.screens import (
     qris_keyboard,
     qris_text,
 )
+from bot.telegram.features.wallet import manual
 from bot.telegram.render.keyboards import markup, menu_button
 from bot.telegram.render.text import escape, shorten
 from bot.telegram.replies import answer_query, expired, home_menu, show, too_fast
@@ -105,8 +106,6 @@ async def pay_with(update: Update, context: BotContext) -> None:
 
 async def pay(update: Update, context: BotContext, amount: Decimal, choice: Choice) -> None:
     """A top-up paid the chosen way (the caller checked the user's pace)."""
-    from bot.telegram.features.wallet import handlers as wallet
-
     t = context.t
     user = update.effective_user
     chat = update.effective_chat
@@ -119,9 +118,9 @@ async def pay(update: Update, context: BotContext, amount: Decimal, choice: Choi
         case NotOffered():
             await expired(update, context)
         case ManualChosen():
-            await wallet.open_manual(update, context, amount)
+            await manual.open_manual(update, context, amount)
         case TopUpRefusal():
-            await wallet.refused(update, context, started)
+            await manual.refused(update, context, started)
         case StarsInvoice():
             await answer_query(update, context)
             try:
@@ -204,13 +203,11 @@ async def check(update: Update, context: BotContext) -> None:
 
 async def qris_paid(update: Update, context: BotContext) -> None:
     """The customer paid a gateway-free QRIS: the admins get its card (the exact amount)."""
-    from bot.telegram.features.wallet import handlers as wallet
-
     args = cb.QRIS_PAID.parse(update.callback_query.data if update.callback_query else None)
     if args is None:
         await expired(update, context)
         return
-    await wallet.proven(update, context, "qris", "")
+    await manual.proven(update, context, "qris", "")
 
 
 async def pre_checkout(update: Update, context: BotContext) -> None:
