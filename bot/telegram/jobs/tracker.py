@@ -20,7 +20,7 @@ from bot.core.ports import Outbox
 from bot.core.records import OutboxItem, UserRecord
 from bot.core.tracking import CycleReport, OrderTracking
 from bot.telegram.i18n import I18n
-from bot.telegram.render.notices import send_notice
+from bot.telegram.notices import send_notice
 from bot.telegram.render.text import user_translator
 
 log = logging.getLogger(__name__)

@@ -31,8 +31,8 @@ from bot.telegram.features.wallet.screens import (
     whole_amount_text,
 )
 from bot.telegram.i18n import Translator
+from bot.telegram.notices import send_notice
 from bot.telegram.render.keyboards import PAGE_SIZE, Button, markup, menu_button, pager
-from bot.telegram.render.notices import send_notice
 from bot.telegram.render.orders import not_attached_text
 from bot.telegram.render.text import escape, failure_text, order_state_text
 from bot.telegram.replies import (

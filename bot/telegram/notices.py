@@ -1,5 +1,6 @@
 """Notices as their recipients read them, each by its type: the text, the photo it is shown
-with, and its buttons."""
+with, and its buttons; and their sending. Above the features' screens, whose words it
+reuses, and below the jobs and the admin's feature that send them."""
 
 from __future__ import annotations
 
