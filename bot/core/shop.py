@@ -318,6 +318,12 @@ class Shop:
         return amount % self.unit == 0
 
     def top_up_refusal(self, amount: Decimal) -> TopUpRefusal | None:
+        if amount.is_nan():
+            return TopUpRefusal.FRACTION
+        if amount > self.deposit_max:  # before `whole`, whose % fails on 1E+40
+            return TopUpRefusal.ABOVE_MAX
+        if amount < 0:
+            return TopUpRefusal.BELOW_MIN
         if not self.whole(amount):
             return TopUpRefusal.FRACTION
         if amount <= 0 or amount < self.deposit_min:

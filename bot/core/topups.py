@@ -60,9 +60,14 @@ ALERT_AGAIN = 3600.0
 QRIS_OPEN_FOR = 86400.0
 """A gateway-free QRIS top-up keeps its amount to itself this long (or until decided)."""
 STARS_CURRENCY = "XTR"
-OPEN = (PaymentState.CREATING, PaymentState.PENDING, PaymentState.EXPIRED)
-"""The states from which a payment may still be credited (a gateway's PAID after the bot's
-own expiry is money taken: it is credited)."""
+OPEN = (PaymentState.CREATING, PaymentState.PENDING, PaymentState.EXPIRED, PaymentState.FAILED)
+"""The states from which a payment may still be credited: a gateway's PAID after the bot's
+own expiry, or after it said the payment failed (or after the bot gave up opening it), is
+money taken: it is credited, not dropped. Never from PAID (a replay) nor REFUNDED."""
+ASK_AGAIN = (PaymentState.PENDING, PaymentState.EXPIRED)
+"""The states in which a customer's Check asks the gateway: an expired payment too, which
+the bot closed while the gateway still called it pending (a late QRIS settlement is found
+by the customer's Check when no callback comes)."""
 
 
 class Problem(StrEnum):
@@ -529,7 +534,7 @@ class TopUps:
         if payment is None or not (payment.user_id == actor.user_id or actor.is_admin):
             return None
         gateway = self._gateways.get(payment.method)
-        if payment.state is PaymentState.PENDING and payment.reference and gateway is not None:
+        if payment.state in ASK_AGAIN and payment.reference and gateway is not None:
             try:
                 news = await gateway.status(payment.reference)
             except GatewayFailure as exc:

@@ -21,6 +21,8 @@ PREFIX = "/payments/"
 MAX_HEAD = 16384
 """The request line and headers together."""
 TIMEOUT = 10.0
+MAX_LENGTH_DIGITS = 12
+"""A Content-Length written with more digits than this is refused as too large unread."""
 REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -110,7 +112,10 @@ class CallbackServer:
         for line in lines[1:]:
             if ":" in line:
                 name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
+                name, value = name.strip().lower(), value.strip()
+                if headers.get(name, value) != value and name == "content-length":
+                    return 400, b"two Content-Lengths", "text/plain"  # a smuggling attempt
+                headers[name] = value
         if path == "/healthz":
             return 200, b"ok", "text/plain"
         if not path.startswith(PREFIX):
@@ -122,12 +127,16 @@ class CallbackServer:
         length = headers.get("content-length", "")
         if not (length.isascii() and length.isdigit()):
             return 411, b"a Content-Length is required", "text/plain"
-        if int(length) > MAX_CALLBACK_BYTES:
-            return 413, b"too large", "text/plain"  # refused unread
+        # refused unread (and before int() of thousands of digits raises)
+        if len(length) > MAX_LENGTH_DIGITS or int(length) > MAX_CALLBACK_BYTES:
+            return 413, b"too large", "text/plain"
         if headers.get("expect", "").lower() == "100-continue":  # curl's, for a larger body
             writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             await writer.drain()
-        body = await reader.readexactly(int(length))
+        try:
+            body = await reader.readexactly(int(length))
+        except asyncio.IncompleteReadError:
+            return 400, b"the body is shorter than its Content-Length", "text/plain"
         answer = await self._handler(path.removeprefix(PREFIX), body, headers)
         if answer is None:
             return 404, b"not found", "text/plain"

@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.core.payments import PaymentMethod
+from bot.core.records import DepositState
 from bot.core.shop import TopUpRefusal
 from bot.core.topups import (
     STARS_CURRENCY,
@@ -204,7 +205,15 @@ async def check(update: Update, context: BotContext) -> None:
 async def qris_paid(update: Update, context: BotContext) -> None:
     """The customer paid a gateway-free QRIS: the admins get its card (the exact amount)."""
     args = cb.QRIS_PAID.parse(update.callback_query.data if update.callback_query else None)
-    if args is None:
+    user = update.effective_user
+    deposit = await context.state.shop.get_deposit(args[0]) if args and user else None
+    if (
+        deposit is None
+        or user is None
+        or deposit.user_id != user.id
+        or deposit.method != PaymentMethod.QRIS.value
+        or deposit.state is not DepositState.AWAITING_PROOF
+    ):  # another's, or replaced since (the one proven is the user's only one waiting)
         await expired(update, context)
         return
     await manual.proven(update, context, "qris", "")
