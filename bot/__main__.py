@@ -17,6 +17,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.adapters.payments.midtrans import basic_authorization
 from bot.adapters.payments.qris import InvalidQris, parse_static
 from bot.adapters.sqlite.backup import backup
 from bot.adapters.sqlite.db import (
@@ -56,6 +57,25 @@ def webhook_secret(settings: Settings) -> str:
     path.write_text(secret)
     path.chmod(0o600)
     return secret
+
+
+def secrets_of(settings: Settings, webhook_secret: str | None) -> list[str]:
+    """Every secret the logs and error reports blank out, in each form it travels in."""
+    values = [settings.bot_token.get_secret_value()]
+    for setting in (
+        settings.panel_key,
+        settings.sentry_dsn,
+        settings.tripay_api_key,
+        settings.tripay_private_key,
+        settings.midtrans_server_key,
+    ):
+        if setting is not None:
+            values.append(setting.get_secret_value())
+    if settings.midtrans_server_key is not None:  # as the Authorization header carries it
+        values.append(basic_authorization(settings.midtrans_server_key.get_secret_value()))
+    if webhook_secret is not None:
+        values.append(webhook_secret)
+    return values
 
 
 def run(settings: Settings, secret: str | None) -> None:
@@ -219,20 +239,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(2)
     export_proxies(settings)
     secret = webhook_secret(settings) if settings.webhook_url else None
-    secret_values = [settings.bot_token.get_secret_value()]
-    if settings.panel_key is not None:
-        secret_values.append(settings.panel_key.get_secret_value())
-    if secret is not None:
-        secret_values.append(secret)
-    if settings.sentry_dsn is not None:
-        secret_values.append(settings.sentry_dsn.get_secret_value())
-    for payment_secret in (
-        settings.tripay_api_key,
-        settings.tripay_private_key,
-        settings.midtrans_server_key,
-    ):
-        if payment_secret is not None:
-            secret_values.append(payment_secret.get_secret_value())
+    secret_values = secrets_of(settings, secret)
     setup_logging(
         settings.log_level, settings.log_format == "json", secret_values, settings.log_level_libs
     )

@@ -190,3 +190,26 @@ def test_sentry_dsn_without_sentry_sdk_installed_is_one_line(tmp_path: Path) -> 
         "Configuration error: SENTRY_DSN is set but sentry-sdk is not installed: "
         "pip install 'smm-bot[sentry]' (make installs it)."
     ]
+
+
+def test_every_secret_is_blanked_in_each_form_it_travels_in(tmp_path: Path) -> None:
+    import base64
+
+    from bot.__main__ import secrets_of
+    from bot.logs import redact
+
+    settings = make_settings(
+        tmp_path,
+        panel_key="panel-key-123",
+        tripay_api_key="tripay-api-456",
+        tripay_private_key="tripay-private-789",
+        midtrans_server_key="SB-Mid-server-abc",
+    )
+    secrets = secrets_of(settings, "webhook-secret-xyz")
+    basic = base64.b64encode(b"SB-Mid-server-abc:").decode()  # httpx's Authorization header
+    values = [TOKEN, "panel-key-123", "tripay-api-456", "tripay-private-789", basic]
+    values.append("webhook-secret-xyz")
+    blanked = redact("Authorization: Basic " + " ".join(values), secrets)
+    assert blanked.startswith("Authorization: Basic ")
+    for value in values:
+        assert value not in blanked

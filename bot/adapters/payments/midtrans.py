@@ -63,6 +63,12 @@ STATES = {
 """The documentation's transaction statuses ("Status Definition")."""
 
 
+def basic_authorization(server_key: str) -> str:
+    """The Basic authorization: the server key as the user name, no password (a secret as
+    much as the key itself)."""
+    return base64.b64encode(f"{server_key}:".encode()).decode()
+
+
 def signature_key(order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:
     """SHA512(order_id + status_code + gross_amount + ServerKey) in hex."""
     return hashlib.sha512(f"{order_id}{status_code}{gross_amount}{server_key}".encode()).hexdigest()
@@ -221,8 +227,7 @@ class MidtransGateway:
         return payload
 
     def _basic(self) -> str:
-        """The Basic authorization: the server key as the user name, no password."""
-        return base64.b64encode(f"{self._server_key.get_secret_value()}:".encode()).decode()
+        return basic_authorization(self._server_key.get_secret_value())
 
     def _words(self, payload: Mapping[str, Any]) -> str | None:
         """Midtrans's `status_message` (a text, sometimes a list) and its first
