@@ -33,7 +33,8 @@ class LeanRequest(RecordingRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         if api_method in ("sendMessage", "editMessageText"):
-            self.calls.append(Call(api_method, {"chat_id": USER}))
+            chat = request_data.parameters.get("chat_id", USER) if request_data else USER
+            self.calls.append(Call(api_method, {"chat_id": chat}))
             return 200, MESSAGE
         return await super().do_request(url, method, request_data, *args, **kwargs)
 
