@@ -48,7 +48,7 @@ async def measure(count: int) -> dict[str, float]:
                 started = time.perf_counter()
                 sent = await state.tracker.deliver(app.bot)
                 seconds = time.perf_counter() - started
-                left = await state.store.outbox.count()
+                left = await parts.store.outbox.count()
             finally:
                 await app.shutdown()
                 await app.post_shutdown(app)  # type: ignore[misc]

@@ -39,6 +39,33 @@ RETRY_AFTER_FAILURE = 60.0
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+_MONEY = r"(?:\$|€|£|₹|\brp\.?|\bidr\b|\busd\b|\binr\b|\beur\b)"
+_PER = r"(?:\s*(?:/|per)\s*(?:1\s*k|k|1[.,]?000)\b)?"
+_PRICE_TAG = re.compile(rf"(?:{_MONEY}\s*\d[\d.,]*|\d[\d.,]*\s*{_MONEY}){_PER}", re.IGNORECASE)
+"""A supplier's price in a service's name: `0.82$/K`, `$0.5/1k`, `Rp 1.234/K`, `1.2$`."""
+_EMPTY_BRACKETS = re.compile(r"[\[(]\s*[-–|,:]*\s*[\])]")
+_AFTER_OPENING = re.compile(r"([\[(])\s*[-–|,]\s*")
+_BEFORE_CLOSING = re.compile(r"\s*[-–|,]\s*([\])])")
+_LOOSE_END = re.compile(r"(?:\s+[-–|,]\s*)+$|^\s*[-–|,]\s+")
+_DOUBLED = re.compile(r"\s([-–|,])(?:\s+[-–|,])+\s")
+
+
+def without_price_tags(name: str) -> str:
+    """A service's name without the supplier's wholesale price in it (what a shop's customers
+    see: the price they pay is the shop's): the price goes, and the brackets or dashes it
+    leaves empty with it. A name that is nothing but a price stays as it is."""
+    if not _PRICE_TAG.search(name):
+        return name
+    cleaned = _PRICE_TAG.sub("", name)
+    for _ in range(2):  # "[ 0.4$/K - (2-5k/Hour)" and nested empties
+        cleaned = _EMPTY_BRACKETS.sub("", cleaned)
+        cleaned = _AFTER_OPENING.sub(r"\1", cleaned)
+        cleaned = _BEFORE_CLOSING.sub(r"\1", cleaned)
+    cleaned = _DOUBLED.sub(r" \1 ", " ".join(cleaned.split()))
+    cleaned = _LOOSE_END.sub("", cleaned)
+    return cleaned or name
+
+
 def normalize(text: str) -> str:
     """Case- and accent-insensitive form of a text."""
     if text.isascii():

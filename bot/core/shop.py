@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.core.balance import PanelBalance, PanelCurrency
-from bot.core.catalog import Catalog, CatalogIndex
+from bot.core.catalog import Catalog, CatalogIndex, without_price_tags
 from bot.core.drafts import OrderDraft, quote
 from bot.core.money import (
     Money,
@@ -144,8 +144,8 @@ class Shop:
 
     async def catalog_for(self, user_id: int) -> CatalogIndex:
         """The catalog as this user sees it: a customer's rates include the markup (exact;
-        a price is rounded up to the currency's unit when charged). Raises `PanelFailure`
-        when there is no catalog at all."""
+        a price is rounded up to the currency's unit when charged) and the names no
+        supplier's price tag. Raises `PanelFailure` when there is no catalog at all."""
         index = await self._catalog.get()
         if not self.pays_from_wallet(user_id):
             return index
@@ -155,8 +155,13 @@ class Shop:
         marked = []
         for service in index.services:
             percent = markup_of(service, rules, self._settings.markup_percent)
-            rate = with_markup(service.rate, percent)
-            marked.append(service.model_copy(update={"rate": rate}) if percent else service)
+            changes: dict[str, object] = {}
+            if percent:
+                changes["rate"] = with_markup(service.rate, percent)
+            name = without_price_tags(service.name)
+            if name != service.name:
+                changes["name"] = name
+            marked.append(service.model_copy(update=changes) if changes else service)
         view = CatalogIndex(marked, index.fetched_at, words_of=index)
         self._view = (index, self._version, view)
         return view

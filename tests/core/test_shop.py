@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.core.catalog import without_price_tags
 from bot.core.money import ALL, CATEGORY, SERVICE, InsufficientFunds
 from bot.core.notices import DepositCard, DepositDecided, WalletAdjusted
 from bot.core.promo import PromoRefusal
@@ -208,3 +209,57 @@ async def test_a_canceled_top_up_frees_the_promo_code_it_held() -> None:
     assert await w.shop.waiting_deposit(USER) is None
     freed = await w.shop.open_deposit(OTHER, Decimal("20000"), "BONUS")
     assert not isinstance(freed, (TopUpRefusal, PromoRefusal))
+
+
+@pytest.mark.parametrize(
+    ("name", "customers_see"),
+    [  # names from the real catalogs in tests/catalogs, and other panels' ways of writing it
+        (
+            "Instagram Views [ 10M/Hour] SUPER FAST [ 0.02$/K]",
+            "Instagram Views [ 10M/Hour] SUPER FAST",
+        ),
+        (
+            "Instagram Followers [Max 20k - No Refill ] [ 0.4$/K - ( 2-5k/Hour) ( S1 )⚡⚡",
+            "Instagram Followers [Max 20k - No Refill ] [( 2-5k/Hour) ( S1 )⚡⚡",
+        ),
+        (
+            "IG Verified Comment- With Blue Tick - 1 Comment - 1.2$",
+            "IG Verified Comment- With Blue Tick - 1 Comment",
+        ),
+        (
+            "Instagram Profile Visits [ 0.033$/K- Add Post Link]",
+            "Instagram Profile Visits [Add Post Link]",
+        ),
+        (
+            "Instagram Likes [ Max 15k ] [ 0.4$ ] [ No Refill ]",
+            "Instagram Likes [ Max 15k ] [ No Refill ]",
+        ),
+        ("Followers $0.5/1k", "Followers"),
+        ("Likes Rp 1.234/K murah", "Likes murah"),
+        ("YouTube Views [Rp1.500/1000] - Lifetime", "YouTube Views - Lifetime"),
+        ("Spotify Plays | $1.20 per 1000 | Fast", "Spotify Plays | Fast"),
+        (
+            "Instagram Followers 100% Real [30 Days Refill] 1000/day",
+            "Instagram Followers 100% Real [30 Days Refill] 1000/day",
+        ),
+        ("$0.5", "$0.5"),  # nothing would be left: kept
+    ],
+)
+def test_a_suppliers_price_tag_is_not_in_a_name_customers_see(
+    name: str, customers_see: str
+) -> None:
+    assert without_price_tags(name) == customers_see
+
+
+async def test_customers_see_names_without_price_tags_the_team_as_the_panel_wrote_them() -> None:
+    tagged = "Instagram Likes Min10 Max 50K [ 0.82$/K ] [1-2k/Hour]"
+    w = world(
+        [service(1, name=tagged, rate="820", category="Instagram")],
+        wallets=True,
+        markup="10",
+        currency="IDR",
+    )
+    (sold,) = (await w.shop.catalog_for(USER)).services
+    assert sold.name == "Instagram Likes Min10 Max 50K [1-2k/Hour]" and sold.rate == Decimal(902)
+    (raw,) = (await w.shop.catalog_for(ADMIN)).services
+    assert raw.name == tagged  # the operator's team buys at the panel's price: it is theirs

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.sandbox.panel import SandboxPanel
+from bot.adapters.sandbox.panel import SandboxPanel, default_catalog
 from bot.config import Settings
+from bot.core.api import Service
 from bot.core.checkout import record_intent
 from bot.core.drafts import OrderDraft, quote
 from bot.telegram import callback as cb
@@ -320,3 +321,29 @@ async def test_forged_shop_buttons_and_odd_amounts_change_no_money(tmp_path: Pat
         await bot.say(ADMIN, "/markup all 5000")
         assert await wallet_of(bot) == Decimal(10_000)
         assert (await bot.state.shop.markup_rules()) == {}
+
+
+async def test_customers_never_see_the_suppliers_price_tags(tmp_path: Path) -> None:
+    tagged = dict(
+        default_catalog()[0],
+        service=77,
+        category="Instagram Likes",
+        name="Instagram Likes [ Max 15k ] [ 0.4$/K ] [ No Refill ]",
+    )
+    sandbox = SandboxPanel(services=[Service.model_validate(tagged)])
+    async with Harness(tmp_path, sandbox, **SHOP) as bot:
+        await credit(bot, USER, 100_000)
+        listing = await bot.say(USER, "/order")
+        services = await bot.tap(USER, listing.buttons[0][1])
+        assert all("$" not in text for text, _ in services.buttons)
+        card = await bot.tap(USER, cb.SERVICE(77))
+        assert "Instagram Likes [ Max 15k ] [ No Refill ]" in card.text and "0.4$" not in card.text
+        found = await bot.say(USER, "instagram likes")
+        assert "0.4$" not in found.text + str(found.buttons)
+        await bot.say(USER, LINK)
+        placed = await bot.tap(USER, (await bot.say(USER, "1000")).button("✅"))
+        assert "Order placed" in placed.text and "0.4$" not in placed.text
+        (order,) = await bot.orders_of(USER)
+        assert order.service_name == "Instagram Likes [ Max 15k ] [ No Refill ]"
+        team = await bot.tap(ADMIN, cb.SERVICE(77))
+        assert "[ 0.4$/K ]" in team.text  # the operator sees what the panel says
