@@ -47,10 +47,6 @@ from bot.telegram.replies import (
 log = logging.getLogger(__name__)
 
 
-def _currency(context: BotContext) -> str:
-    return context.state.currency.code
-
-
 async def stats(update: Update, context: BotContext) -> None:
     t = context.t
     state = context.state
@@ -151,7 +147,7 @@ async def deposits_command(update: Update, context: BotContext) -> None:
     if not deposits:
         await show(update, context, t._("No top-up is waiting."), home_menu(context))
         return
-    currency = _currency(context)
+    currency = context.state.currency.code
     lines = [
         t.n_("<b>{n} top-up waiting</b>", "<b>{n} top-ups waiting</b>", count).format(
             n=t.number(count)
@@ -212,7 +208,7 @@ async def adjust_command(update: Update, context: BotContext, sign: int) -> None
             wrong = t._("The amount is missing.") if args else ""
         await show(update, context, (wrong + "\n" if wrong else "") + text, home_menu(context))
         return
-    currency = _currency(context)
+    currency = context.state.currency.code
     if not context.state.shop.whole(amount):
         await show(update, context, whole_amount_text(t, currency), home_menu(context))
         return
@@ -258,18 +254,20 @@ async def limit_command(update: Update, context: BotContext) -> None:
         await show(update, context, usage, home_menu(context))
         return
     if not context.state.shop.whole(limit):
-        await show(update, context, whole_amount_text(t, _currency(context)), home_menu(context))
+        await show(
+            update, context, whole_amount_text(t, context.state.currency.code), home_menu(context)
+        )
         return
     if not await context.state.shop.set_limit(user_id, limit):
         wallet = await context.state.shop.wallet(user_id)
         text = t._(
             "Not done: the wallet of user {user} holds {balance} already; the limit cannot be "
             "below that debt."
-        ).format(user=user_id, balance=t.money(wallet.balance, _currency(context)))
+        ).format(user=user_id, balance=t.money(wallet.balance, context.state.currency.code))
         await show(update, context, text, home_menu(context))
         return
     text = t._("The wallet of user {user} may now go down to {limit}.").format(
-        user=user_id, limit=t.money(-limit, _currency(context))
+        user=user_id, limit=t.money(-limit, context.state.currency.code)
     )
     await show(update, context, text, home_menu(context))
 
@@ -304,7 +302,7 @@ async def wallet_page(update: Update, context: BotContext) -> None:
 async def _wallet_page(update: Update, context: BotContext, user_id: int, page: int) -> None:
     t = context.t
     shop = context.state.shop
-    currency = _currency(context)
+    currency = context.state.currency.code
     wallet = await shop.wallet(user_id)
     entries, count = await shop.entries(user_id, page, PAGE_SIZE)
     lines = [
@@ -428,7 +426,8 @@ async def unknown_not_placed(update: Update, context: BotContext) -> None:
         return
     context.state.tracker.deliver_soon(context.bot)
     text = t._("↩️ Marked not placed: {amount} went back to the wallet of user {user}.").format(
-        amount=t.money(marked.refunded, marked.currency or _currency(context)), user=marked.user_id
+        amount=t.money(marked.refunded, marked.currency or context.state.currency.code),
+        user=marked.user_id,
     )
     await show(update, context, text, _open_order(t, marked.id))
 

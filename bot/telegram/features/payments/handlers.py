@@ -56,10 +56,6 @@ CAPTION = 1024
 """The longest caption Telegram takes under a photo."""
 
 
-def _currency(context: BotContext) -> str:
-    return context.state.currency.code
-
-
 async def offer(update: Update, context: BotContext, amount: Decimal) -> bool:
     """After a top-up's amount: the ways to pay it (straight to the one when there is one).
     False when only the manual receipt is offered (the wallet feature goes on with it)."""
@@ -76,7 +72,7 @@ async def offer(update: Update, context: BotContext, amount: Decimal) -> bool:
             await pay(update, context, amount, choices[0])
         return True
     t = context.t
-    currency = _currency(context)
+    currency = context.state.currency.code
     await show(
         update,
         context,
@@ -114,7 +110,7 @@ async def pay(update: Update, context: BotContext, amount: Decimal, choice: Choi
         return
     topups = context.state.topups
     started = await topups.start(context.actor, amount, choice, user.full_name)
-    currency = _currency(context)
+    currency = context.state.currency.code
     match started:
         case NotOffered():
             await expired(update, context)
@@ -296,7 +292,7 @@ async def refund_stars(update: Update, context: BotContext) -> None:
                 "was refunded."
             ).format(id=args[0])
         case _:
-            currency = _currency(context)
+            currency = context.state.currency.code
             text = t._(
                 "↩️ {stars} Stars of top-up #{id} given back to user {user}; {amount} taken "
                 "from the wallet (now {balance})."

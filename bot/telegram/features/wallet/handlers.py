@@ -35,10 +35,6 @@ from bot.telegram.replies import (
 log = logging.getLogger(__name__)
 
 
-def _currency(context: BotContext) -> str:
-    return context.state.currency.code
-
-
 # -- the user's side -------------------------------------------------------------------------
 
 
@@ -48,7 +44,7 @@ async def show_wallet(update: Update, context: BotContext) -> None:
     user_id = context.actor.user_id
     wallet = await shop.wallet(user_id)
     waiting = await shop.waiting_deposit(user_id)
-    text = wallet_text(context.t, wallet, _currency(context), waiting)
+    text = wallet_text(context.t, wallet, context.state.currency.code, waiting)
     referrals = context.state.referrals.on
     await show(update, context, text, wallet_keyboard(context.t, shop.takes_deposits, referrals))
 
@@ -56,7 +52,7 @@ async def show_wallet(update: Update, context: BotContext) -> None:
 def _presets(context: BotContext) -> list[Decimal]:
     """Top-up amounts offered as buttons: from the minimum to the maximum."""
     base = [Decimal(n) for n in (50_000, 100_000, 250_000, 500_000)]
-    if _currency(context) not in ("IDR", ""):
+    if context.state.currency.code not in ("IDR", ""):
         base = [Decimal(n) for n in (10, 25, 50, 100)]
     shop = context.state.shop
     return [a for a in base if shop.top_up_refusal(a) is None]
@@ -75,7 +71,7 @@ async def top_up(update: Update, context: BotContext) -> None:
     if waiting is not None and not context.state.topups.automatic:
         await show(update, context, manual.waiting_text(context, waiting), home_menu(context))
         return
-    currency = _currency(context)
+    currency = context.state.currency.code
     text = t._("➕ <b>Top up</b>\n\nHow much? Tap an amount or type one.")
     if shop.deposit_min > 0:
         text += "\n" + t._("At least {amount}.").format(amount=t.money(shop.deposit_min, currency))

@@ -21,17 +21,13 @@ from bot.telegram.render.text import escape
 from bot.telegram.replies import expired, home_menu, show, too_fast
 
 
-def _currency(context: BotContext) -> str:
-    return context.state.currency.code
-
-
 def waiting_text(context: BotContext, deposit: Deposit) -> str:
     t = context.t
     return t._(
         "Your top-up of {amount}, sent {when}, is waiting for an admin. You can top up again "
         "once it is decided."
     ).format(
-        amount=t.money(deposit.amount, _currency(context)),
+        amount=t.money(deposit.amount, context.state.currency.code),
         when=t.datetime(datetime.fromtimestamp(deposit.created_at, tz=UTC)),
     )
 
@@ -76,7 +72,7 @@ async def open_manual(
         )
         await show(update, context, text, markup([[menu_button(t)]]), new_message=True)
         return
-    currency = _currency(context)
+    currency = context.state.currency.code
     opened = await shop.open_deposit(user.id, amount, code)
     if isinstance(opened, PromoRefusal):
         context.data.awaiting = Awaiting(Expecting.TOP_UP_AMOUNT)
@@ -129,7 +125,7 @@ async def cancel_top_up(update: Update, context: BotContext) -> None:
 def _amount_refused(context: BotContext, refusal: TopUpRefusal) -> str:
     t = context.t
     shop = context.state.shop
-    currency = _currency(context)
+    currency = context.state.currency.code
     match refusal:
         case TopUpRefusal.FRACTION:
             return whole_amount_text(t, currency)
