@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -46,32 +45,6 @@ SHOP = {
     "deposit_min": "10000",
     "payments_port": "0",
 }
-
-
-@pytest.fixture(scope="module")
-def tripay_server() -> Iterator[FakeTripay]:
-    fake = FakeTripay().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def tripay(tripay_server: FakeTripay) -> FakeTripay:
-    tripay_server.reset()
-    return tripay_server
-
-
-@pytest.fixture(scope="module")
-def midtrans_server() -> Iterator[FakeMidtrans]:
-    fake = FakeMidtrans().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def midtrans(midtrans_server: FakeMidtrans) -> FakeMidtrans:
-    midtrans_server.reset()
-    return midtrans_server
 
 
 def tripay_settings(fake: FakeTripay, **more: str) -> dict[str, str]:

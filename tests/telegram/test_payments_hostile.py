@@ -5,12 +5,10 @@ server; nobody acts on a payment that is not theirs, and nothing is credited twi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.telegram import callback as cb
 from tests.adapters.payments.fake_tripay import FakeTripay
@@ -29,19 +27,6 @@ from tests.telegram.test_payments import (
 )
 
 EXPIRED = "This menu has expired"
-
-
-@pytest.fixture(scope="module")
-def tripay_server() -> Iterator[FakeTripay]:
-    fake = FakeTripay().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def tripay(tripay_server: FakeTripay) -> FakeTripay:
-    tripay_server.reset()
-    return tripay_server
 
 
 async def test_another_users_check_button_is_expired_and_asks_nothing(
