@@ -182,8 +182,7 @@ def plan(batch: ParsedBatch, index: CatalogIndex, active: Mapping[str, int | Non
     for line in batch.lines:
         checked = _check(line, index)
         if checked.problem is None:
-            core = target_core(checked.link)
-            same = f"{checked.service_id} {core}"  # the same service only: likes then
+            same = _same_target(checked.service_id, checked.link)  # one service only: likes then
             if same in first_of:  # comments on one post are normal
                 checked = _with_problem(checked, Problem.SAME_LINK, other=first_of[same])
             elif same in active:
@@ -236,11 +235,16 @@ def mass_orderable(order_type: OrderType) -> bool:
     return required <= MASS_FIELDS
 
 
+def _same_target(service_id: int | None, link: str) -> str:
+    """What makes two orders repeats of each other: one service on one link (its core)."""
+    return f"{service_id} {target_core(link)}"
+
+
 def active_links(orders: Iterable[Order]) -> dict[str, int | None]:
     """The user's unfinished orders by service and link core, as `plan` keys its lines
     (-> panel id, None if of unknown outcome)."""
     return {
-        f"{o.service_id} {target_core(o.target)}": o.panel_order_id
+        _same_target(o.service_id, o.target): o.panel_order_id
         for o in orders
         if o.target is not None
     }
