@@ -108,7 +108,13 @@ _NOT_IN_A_SYMBOL = re.compile(r"[\s<>&\"'`;=/\\]")
 def to_currency(value: Any) -> str:
     """A currency as a panel names it, kept only when it is a 3-letter code (`IDR`) or a short
     symbol (`Rp`, `$`); anything else (markup, sentences) reads as no currency."""
-    text = "" if value is None else str(value).strip()
+    return _currency_of("" if value is None else str(value))
+
+
+@lru_cache(maxsize=256)
+def _currency_of(written: str) -> str:
+    """Cached: a bulk status answer names the same currency 100 times over."""
+    text = written.strip()
     if _CURRENCY_CODE.fullmatch(text):
         return text.upper()
     if 0 < len(text) <= 3 and not _NOT_IN_A_SYMBOL.search(text):

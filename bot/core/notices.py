@@ -336,12 +336,8 @@ KINDS: dict[str, type[Notice]] = {
 
 def encode(notice: Notice) -> tuple[str, str]:
     """The notice's kind and its payload as JSON text (money as exact decimal text)."""
-    payload = {
-        field.name: _plain(getattr(notice, field.name))
-        for field in dataclasses.fields(notice)
-        if field.name != "to"
-    }
-    return notice.kind, json.dumps(payload, ensure_ascii=False)
+    payload = {name: getattr(notice, name) for name in _payload_fields(type(notice))}
+    return notice.kind, _JSON.encode(payload)
 
 
 def decode(to: int, kind: str, payload: str) -> Notice | None:
@@ -362,8 +358,19 @@ def decode(to: int, kind: str, payload: str) -> Notice | None:
     return cls(to, **values)
 
 
-def _plain(value: object) -> object:
-    return str(value) if isinstance(value, Decimal) else value
+def _exact_text(value: object) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not part of a notice's payload")
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, default=_exact_text)
+"""One encoder for every notice: `json.dumps` with options builds a new one per call."""
+
+
+@cache
+def _payload_fields(cls: type[Notice]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls) if field.name != "to")
 
 
 @cache
