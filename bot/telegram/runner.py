@@ -35,6 +35,7 @@ from tornado.httpserver import HTTPServer
 
 from bot.config import Settings
 from bot.core.ports import DatabaseUnusable, StorageFailed
+from bot.heartbeat import beat, heartbeat_path
 from bot.telegram import payments_web
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,6 @@ WEBHOOK_MAX_BODY = 1024 * 1024
 WEBHOOK_BODY_TIMEOUT = 10.0
 EXIT_AT_ONCE = 130
 """Exit status after the third signal."""
-HEARTBEAT_EVERY = 30.0
-"""Seconds between two touches of the heartbeat file while the bot serves."""
-HEARTBEAT_STALE = 3 * HEARTBEAT_EVERY
-"""`smm-bot health` fails on a heartbeat older than this: the bot stopped or is stuck."""
 
 
 class StartupError(Exception):
@@ -142,21 +139,6 @@ async def _open_database(opening: Callable[[], Awaitable[None]], database: Path)
             f"The database {database} cannot be used ({exc}). Restore a backup over it "
             "(README: Backups), or move it away to start with an empty one."
         ) from None
-
-
-def heartbeat_path(settings: Settings) -> Path:
-    return settings.database_path.parent / "heartbeat"
-
-
-async def beat(path: Path, every: float = HEARTBEAT_EVERY) -> None:
-    """Touch `path` every `every` seconds: a container's health check (`smm-bot health`)
-    watches the running bot itself, not the panel or Telegram it talks to."""
-    while True:
-        try:
-            await asyncio.to_thread(path.touch)
-        except OSError as exc:
-            log.warning("the heartbeat %s cannot be written (%s)", path, exc)
-        await asyncio.sleep(every)
 
 
 async def _start_updater(

@@ -195,7 +195,7 @@ def test_sentry_dsn_without_sentry_sdk_installed_is_one_line(tmp_path: Path) -> 
 def test_every_secret_is_blanked_in_each_form_it_travels_in(tmp_path: Path) -> None:
     import base64
 
-    from bot.__main__ import secrets_of
+    from bot.commands import secrets_of
     from bot.logs import redact
 
     settings = make_settings(
@@ -213,3 +213,23 @@ def test_every_secret_is_blanked_in_each_form_it_travels_in(tmp_path: Path) -> N
     assert blanked.startswith("Authorization: Basic ")
     for value in values:
         assert value not in blanked
+
+
+def test_settings_and_the_health_check_load_nothing_of_the_bot_itself(tmp_path: Path) -> None:
+    """A bad setting is told, and `smm-bot health` (a container runs it every 30 s) answers,
+    without loading Telegram, HTTP or the database: a fraction of the start-up time."""
+    script = (
+        "import sys; import bot.__main__; "
+        "print(sorted(m for m in ('telegram', 'httpx', 'aiosqlite', 'bot.app', 'bot.commands')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

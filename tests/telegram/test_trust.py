@@ -11,7 +11,7 @@ from unittest.mock import AsyncMock
 
 import pytest
 
-from bot.__main__ import wallets_problem
+from bot.commands import wallets_problem
 from bot.core import checkout as ordering
 from bot.core.api import OrderStatus
 from bot.core.catalog import CatalogIndex
