@@ -131,6 +131,15 @@ class I18n:
 
 
 def _compile(po_path: Path, language: str) -> Translations:
+    stat = po_path.stat()
+    return _compiled(po_path, language, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _compiled(po_path: Path, language: str, mtime_ns: int, size: int) -> Translations:
+    """Once per version of a catalog file (its translations are only read): parsing one
+    costs more than building the rest of an application, which a test run does hundreds of
+    times."""
     with po_path.open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
     buffer = io.BytesIO()
