@@ -346,22 +346,30 @@ class ListedOrder(NamedTuple):
         return True
 
 
-class TrackedOrder(NamedTuple):
-    """What the tracker needs of an order, read cheaply for many orders at once."""
+class DueOrder(NamedTuple):
+    """What the tracker compares a new status with, read for 100,000 orders at once (from an
+    index alone: nothing else of the order is read until it has news)."""
 
     id: int
     panel_order_id: int
-    user_id: int
     status: str | None
     remains: int | None
     quantity: int | None
     created_at: float
+
+
+class NoticeDetails(NamedTuple):
+    """What a status notice tells of an order beyond its status, read for those with news."""
+
+    user_id: int
     service_name: str
     paid: str | None
     """What its user paid from their wallet (shop mode; the panel's charge is not told)."""
     currency: str
     """The currency it was priced in (a status answer's own currency never replaces it)."""
     price: str
+    fields: dict[str, str]
+    """Its link or username (how the user tells their orders apart) and its runs."""
 
 
 class Check(NamedTuple):

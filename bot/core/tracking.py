@@ -17,7 +17,7 @@ and once when the panel is back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -36,7 +36,7 @@ from bot.core.notices import (
 )
 from bot.core.panel import BadKey, Panel, PanelBusy, PanelFailure
 from bot.core.ports import StorageLost, Store
-from bot.core.records import Check, Order, TrackedOrder, drip_runs, target_of
+from bot.core.records import Check, DueOrder, NoticeDetails, Order, drip_runs, target_of
 from bot.core.settlement import give_back
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def progress_step(quantity: int | None, remains: int | None) -> int:
     return min(100, 100 * done // quantity) // PROGRESS_STEP
 
 
-def is_news(order: TrackedOrder, status: OrderStatus) -> bool:
+def is_news(order: DueOrder, status: OrderStatus) -> bool:
     """A change worth telling: a new status, or progress past another step (none while the
     order is pending: nothing is delivered yet, whatever its remains say)."""
     old = order.status or ""
@@ -86,35 +86,33 @@ def is_news(order: TrackedOrder, status: OrderStatus) -> bool:
     )
 
 
-def order_notice(
-    order: TrackedOrder, status: OrderStatus, fields: Mapping[str, str]
-) -> OrderChanged:
-    """`fields`: the order's, for its link (or username: the user tells their orders apart
-    by it) and its runs (a drip-feed's quantity reads "500 × 5 runs"). An order from the
-    panel balance tells what the panel gives back to it; a wallet's refund is added where it
-    is given (`store_checks`)."""
-    from_panel = order.paid is None
+def order_notice(order: DueOrder, about: NoticeDetails, status: OrderStatus) -> OrderChanged:
+    """`about.fields` give its link (or username: the user tells their orders apart by it)
+    and its runs (a drip-feed's quantity reads "500 × 5 runs"). An order from the panel
+    balance tells what the panel gives back to it; a wallet's refund is added where it is
+    given (`store_checks`)."""
+    from_panel = about.paid is None
     back = (
         panel_refund(
-            Decimal(order.price), status.charge, order.quantity, status.state, status.remains
+            Decimal(about.price), status.charge, order.quantity, status.state, status.remains
         )
         if from_panel
         else Decimal(0)
     )
     return OrderChanged(
-        order.user_id,
+        about.user_id,
         order=order.id,
         panel_id=order.panel_order_id,
-        service=order.service_name,
-        link=target_of(fields),
-        runs=drip_runs(fields),
+        service=about.service_name,
+        link=target_of(about.fields),
+        runs=drip_runs(about.fields),
         old=order.status,
         new=status.status_raw,
         quantity=order.quantity,
         remains=status.remains,
         charge=status.charge if from_panel else None,
         panel_refund=back or None,
-        currency=order.currency,
+        currency=about.currency,
         wallet=not from_panel,
     )
 
@@ -234,7 +232,7 @@ class OrderTracking:
             part = due[start : start + POLL_SLICE]
             statuses = await self._panel.statuses((o.panel_order_id for o in part), patient=True)
             checks: list[Check] = []
-            news: list[tuple[TrackedOrder, OrderStatus]] = []
+            news: list[tuple[DueOrder, OrderStatus]] = []
             for order in part:
                 status = statuses.get(order.panel_order_id)
                 delay = poll_delay(now - order.created_at, interval)
@@ -248,8 +246,8 @@ class OrderTracking:
                 elif next_check is not None:
                     checks.append(Check(order.id, None, next_check))
                 # An unchanged order polled every cycle keeps its schedule: nothing to store.
-            fields = await store.orders.fields_of([o.id for o, _ in news]) if news else {}
-            notices = [order_notice(o, s, fields.get(o.id, {})) for o, s in news]
+            about = await store.orders.notice_details([o.id for o, _ in news]) if news else {}
+            notices = [order_notice(o, about[o.id], s) for o, s in news if o.id in about]
             await store_checks(store, checks, notices)
             report.changes += len(notices)
 

@@ -35,10 +35,12 @@ from bot.core.records import (
     Check,
     Deposit,
     DepositState,
+    DueOrder,
     EntryKind,
     LedgerEntry,
     ListedOrder,
     MassBatch,
+    NoticeDetails,
     Order,
     OutboxItem,
     Outcome,
@@ -48,7 +50,6 @@ from bot.core.records import (
     Refill,
     RejectedLine,
     Skipped,
-    TrackedOrder,
     UserRecord,
     Wallet,
     same_target,
@@ -353,37 +354,31 @@ class FakeOrders(_Repo):
         )
         return list(dict.fromkeys(o.service_id for o in mine))[:limit]
 
-    async def fields_of(self, row_ids: list[int]) -> dict[int, dict[str, str]]:
+    async def notice_details(self, row_ids: list[int]) -> dict[int, NoticeDetails]:
         return {
-            i: dict(self._data.orders[i].order.fields) for i in row_ids if i in self._data.orders
+            i: NoticeDetails(
+                o.user_id,
+                o.service_name,
+                str(o.paid) if o.paid is not None else None,
+                o.currency,
+                str(o.price),
+                dict(o.fields),
+            )
+            for i in row_ids
+            if i in self._data.orders
+            for o in (self._data.orders[i].order,)
         }
 
-    async def due_for_check(self, now: float) -> list[TrackedOrder]:
-        due = []
-        for row in self._data.orders.values():
-            o = row.order
-            if (
-                not o.final
-                and o.outcome is Outcome.PLACED
-                and o.panel_order_id is not None
-                and (row.next_check_at is None or row.next_check_at <= now)
-            ):
-                due.append(
-                    TrackedOrder(
-                        o.id,
-                        o.panel_order_id,
-                        o.user_id,
-                        o.status,
-                        o.remains,
-                        o.quantity,
-                        o.created_at,
-                        o.service_name,
-                        str(o.paid) if o.paid is not None else None,
-                        o.currency,
-                        str(o.price),
-                    )
-                )
-        return due
+    async def due_for_check(self, now: float) -> list[DueOrder]:
+        return [
+            DueOrder(o.id, o.panel_order_id, o.status, o.remains, o.quantity, o.created_at)
+            for row in self._data.orders.values()
+            for o in (row.order,)
+            if not o.final
+            and o.outcome is Outcome.PLACED
+            and o.panel_order_id is not None
+            and (row.next_check_at is None or row.next_check_at <= now)
+        ]
 
     async def placed_costs(self, since: float) -> list[PlacedCost]:
         return [

@@ -93,7 +93,7 @@ async def orders_scenario(store: Any, clock: Clock) -> list[Any]:
     seen.append([o.id for o in await store.orders.unfinished_of(7)])
     seen.append([await store.orders.has_orders(u) for u in (7, 8, 9)])
     seen.append(await store.orders.recent_services(7, 5))
-    seen.append(await store.orders.fields_of([c.id]))
+    seen.append(plain(await store.orders.notice_details([c.id, 99])))
     seen.append(plain(await store.orders.due_for_check(clock())))
     seen.append(await store.orders.counts_by_status())
     seen.append(await store.orders.count_since(0))

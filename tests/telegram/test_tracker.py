@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.adapters.sandbox.panel import SANDBOX_KEY, SandboxPanel
 from bot.core.api import OrderStatus
-from bot.core.records import TrackedOrder
+from bot.core.records import DueOrder
 from bot.core.tracking import DAY, MAX_BACKOFF, PANEL_DOWN_ALERT, is_news, poll_delay
 from tests.harness import ADMIN, OTHER, USER, Clock, Harness
 from tests.telegram.walks import delivered, place
@@ -273,7 +273,7 @@ async def test_an_unchanged_young_order_costs_no_write(tmp_path: Path) -> None:
 
 
 def test_what_counts_as_news() -> None:
-    order = TrackedOrder(1, 10, USER, "In progress", 1000, 1000, 0.0, "S", None, "IDR", "15")
+    order = DueOrder(1, 10, "In progress", 1000, 1000, 0.0)
     assert not is_news(order, OrderStatus.model_validate({"status": "in progress", "remains": 800}))
     assert is_news(order, OrderStatus.model_validate({"status": "In progress", "remains": 700}))
     assert is_news(order, OrderStatus.model_validate({"status": "Completed", "remains": 0}))

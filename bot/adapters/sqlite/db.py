@@ -321,6 +321,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE mass_batches ADD COLUMN rejected TEXT NOT NULL DEFAULT '[]';
     """,
+    # 12: the tracker's cycle reads what it compares a status with from the index alone
+    # (100,000 orders: 0.16 s instead of 0.39 s).
+    """
+    DROP INDEX orders_tracking;
+    CREATE INDEX orders_due ON orders
+        (final, outcome, next_check_at, panel_order_id, status, remains, quantity, created_at);
+    """,
 )
 
 

@@ -15,16 +15,22 @@ from bot.core.api import Service
 from bot.core.ports import Clock
 from bot.core.records import (
     Check,
+    DueOrder,
     ListedOrder,
+    NoticeDetails,
     Order,
     Outcome,
     PlacedCost,
-    TrackedOrder,
     same_target,
     target_core,
 )
 
 RECENT_SCAN = 500
+DUE_FOR_CHECK = (
+    "SELECT id, panel_order_id, status, remains, quantity, created_at FROM orders"
+    " WHERE final = 0 AND outcome = 'placed' AND (next_check_at IS NULL OR next_check_at <= ?)"
+)
+"""Answered from the index `orders_due` alone (a test pins it)."""
 AN_ORDER = "('submitting', 'placed', 'unknown')"
 """The outcomes that are (or may be) an order: what the lists show and count."""
 
@@ -301,25 +307,25 @@ class OrderRepo:
         )
         return list(dict.fromkeys(row["service_id"] for row in rows))[:limit]
 
-    async def fields_of(self, row_ids: list[int]) -> dict[int, dict[str, str]]:
-        """The fields (link, quantity, runs…) of each of these orders."""
-        result: dict[int, dict[str, str]] = {}
+    async def notice_details(self, row_ids: list[int]) -> dict[int, NoticeDetails]:
+        """What the status notices of these orders tell beyond the status."""
+        result: dict[int, NoticeDetails] = {}
         for part, marks in in_lists(row_ids):
-            rows = await self._session.fetchall(
-                f"SELECT id, fields FROM orders WHERE id IN ({marks})", part
+            rows = await self._session.tuples(
+                "SELECT id, user_id, service_name, paid, currency, price, fields FROM orders"
+                f" WHERE id IN ({marks})",
+                part,
             )
-            result.update((row["id"], json.loads(row["fields"])) for row in rows)
+            result.update(
+                (row_id, NoticeDetails(user, name, paid, currency, price, json.loads(fields)))
+                for row_id, user, name, paid, currency, price, fields in rows
+            )
         return result
 
-    async def due_for_check(self, now: float) -> list[TrackedOrder]:
-        """Placed, unfinished orders whose next check is due."""
-        rows = await self._session.tuples(
-            "SELECT id, panel_order_id, user_id, status, remains, quantity, created_at,"
-            " service_name, paid, currency, price FROM orders WHERE final = 0"
-            " AND outcome = 'placed' AND (next_check_at IS NULL OR next_check_at <= ?)",
-            (now,),
-        )
-        return list(map(TrackedOrder._make, rows))
+    async def due_for_check(self, now: float) -> list[DueOrder]:
+        """Placed, unfinished orders whose next check is due (read from the index alone)."""
+        rows = await self._session.tuples(DUE_FOR_CHECK, (now,))
+        return list(map(DueOrder._make, rows))
 
     async def placed_costs(self, since: float) -> list[PlacedCost]:
         """What the panel charged (and how far it delivered) for each wallet-paid order
