@@ -355,30 +355,31 @@ class FakeOrders(_Repo):
         return list(dict.fromkeys(o.service_id for o in mine))[:limit]
 
     async def notice_details(self, row_ids: list[int]) -> dict[int, NoticeDetails]:
-        return {
-            i: NoticeDetails(
-                o.user_id,
-                o.service_name,
-                str(o.paid) if o.paid is not None else None,
-                o.currency,
-                str(o.price),
-                dict(o.fields),
+        found = {}
+        for row_id in row_ids:
+            if row_id not in self._data.orders:
+                continue
+            o = self._data.orders[row_id].order
+            paid = str(o.paid) if o.paid is not None else None
+            found[row_id] = NoticeDetails(
+                o.user_id, o.service_name, paid, o.currency, str(o.price), dict(o.fields)
             )
-            for i in row_ids
-            if i in self._data.orders
-            for o in (self._data.orders[i].order,)
-        }
+        return found
 
     async def due_for_check(self, now: float) -> list[DueOrder]:
-        return [
-            DueOrder(o.id, o.panel_order_id, o.status, o.remains, o.quantity, o.created_at)
-            for row in self._data.orders.values()
-            for o in (row.order,)
-            if not o.final
-            and o.outcome is Outcome.PLACED
-            and o.panel_order_id is not None
-            and (row.next_check_at is None or row.next_check_at <= now)
-        ]
+        due = []
+        for row in self._data.orders.values():
+            o = row.order
+            if (
+                not o.final
+                and o.outcome is Outcome.PLACED
+                and o.panel_order_id is not None
+                and (row.next_check_at is None or row.next_check_at <= now)
+            ):
+                due.append(
+                    DueOrder(o.id, o.panel_order_id, o.status, o.remains, o.quantity, o.created_at)
+                )
+        return due
 
     async def placed_costs(self, since: float) -> list[PlacedCost]:
         return [
